@@ -1,0 +1,161 @@
+/**
+ * Run-slot bookkeeping for the supervisor: per-parent and global caps with a
+ * FIFO wait. The structure is plain JSON and owned by the supervisor machine:
+ * only its actions mutate it, in place, so that a spawn or a release costs
+ * O(1) however many handles exist (copying it per event would make the
+ * supervisor quadratic in the number of handles).
+ */
+
+/** A slot request waiting in FIFO order. */
+interface WaitingRequest {
+  key: string;
+  slotSeq: number;
+  parent: string;
+  /** Arrival order, to keep FIFO across parents under a global cap. */
+  order: number;
+}
+
+interface ParentQueue {
+  items: WaitingRequest[];
+  head: number;
+}
+
+export interface SlotState {
+  maxPerParent: number;
+  /** Global cap; `null` for none. */
+  maxTotal: number | null;
+  runningTotal: number;
+  runningByParent: Record<string, number>;
+  /** Handles holding a slot: key → slotSeq. */
+  holders: Record<string, number>;
+  /** Handles waiting: key → slotSeq. Entries in the queues not matching here are stale. */
+  waiting: Record<string, number>;
+  queues: Record<string, ParentQueue>;
+  /** Parents with at least one queued entry, in no particular order. */
+  parentsWaiting: string[];
+  nextOrder: number;
+}
+
+/** The key under which children of the root agent are counted. */
+export const ROOT_PARENT = '@root';
+
+export function createSlotState(maxPerParent: number, maxTotal: number | null): SlotState {
+  return {
+    maxPerParent,
+    maxTotal,
+    runningTotal: 0,
+    runningByParent: {},
+    holders: {},
+    waiting: {},
+    queues: {},
+    parentsWaiting: [],
+    nextOrder: 0,
+  };
+}
+
+/** A slot handed to a handle: the supervisor tells it with SLOT.GRANTED. */
+export interface Grant {
+  key: string;
+  slotSeq: number;
+}
+
+function hasRoom(state: SlotState, parent: string): boolean {
+  if (state.maxTotal !== null && state.runningTotal >= state.maxTotal) return false;
+  return (state.runningByParent[parent] ?? 0) < state.maxPerParent;
+}
+
+function take(state: SlotState, key: string, slotSeq: number, parent: string): Grant {
+  state.holders[key] = slotSeq;
+  state.runningTotal += 1;
+  state.runningByParent[parent] = (state.runningByParent[parent] ?? 0) + 1;
+  return { key, slotSeq };
+}
+
+/** Drops stale entries off the front of a parent's queue; returns its live head. */
+function liveHead(state: SlotState, queue: ParentQueue): WaitingRequest | undefined {
+  while (queue.head < queue.items.length) {
+    const item = queue.items[queue.head];
+    if (item && state.waiting[item.key] === item.slotSeq) return item;
+    queue.head += 1;
+  }
+  return undefined;
+}
+
+function compact(state: SlotState, parent: string, queue: ParentQueue): void {
+  if (queue.head >= queue.items.length) {
+    delete state.queues[parent];
+    const index = state.parentsWaiting.indexOf(parent);
+    if (index !== -1) state.parentsWaiting.splice(index, 1);
+  } else if (queue.head > 1024 && queue.head * 2 > queue.items.length) {
+    queue.items = queue.items.slice(queue.head);
+    queue.head = 0;
+  }
+}
+
+/** Hands free slots to waiting requests, oldest first, as far as the caps allow. */
+function grantWaiting(state: SlotState, grants: Grant[]): void {
+  for (;;) {
+    let best: { parent: string; queue: ParentQueue; item: WaitingRequest } | undefined;
+    for (const parent of [...state.parentsWaiting]) {
+      const queue = state.queues[parent];
+      if (!queue) continue;
+      const item = liveHead(state, queue);
+      if (!item) {
+        compact(state, parent, queue);
+        continue;
+      }
+      if (!hasRoom(state, parent)) continue;
+      if (!best || item.order < best.item.order) best = { parent, queue, item };
+    }
+    if (!best) return;
+    best.queue.head += 1;
+    delete state.waiting[best.item.key];
+    grants.push(take(state, best.item.key, best.item.slotSeq, best.parent));
+    compact(state, best.parent, best.queue);
+  }
+}
+
+/** A handle asks for a slot: granted at once if there is room and nobody waits before it, else queued. */
+export function requestSlot(state: SlotState, key: string, slotSeq: number, parent: string): Grant[] {
+  const grants: Grant[] = [];
+  const queue = state.queues[parent];
+  const othersWaiting = queue !== undefined && liveHead(state, queue) !== undefined;
+  if (!othersWaiting && state.maxTotal === null && hasRoom(state, parent)) {
+    grants.push(take(state, key, slotSeq, parent));
+    return grants;
+  }
+  state.waiting[key] = slotSeq;
+  const entry: WaitingRequest = { key, slotSeq, parent, order: state.nextOrder++ };
+  if (queue) queue.items.push(entry);
+  else {
+    state.queues[parent] = { items: [entry], head: 0 };
+    state.parentsWaiting.push(parent);
+  }
+  grantWaiting(state, grants);
+  return grants;
+}
+
+/** A handle gives up its slot or its place in the queue; freed room goes to the next in line. */
+export function releaseSlot(state: SlotState, key: string, slotSeq: number, parent: string): Grant[] {
+  const grants: Grant[] = [];
+  if (state.holders[key] === slotSeq) {
+    delete state.holders[key];
+    state.runningTotal -= 1;
+    const count = (state.runningByParent[parent] ?? 1) - 1;
+    if (count > 0) state.runningByParent[parent] = count;
+    else delete state.runningByParent[parent];
+    grantWaiting(state, grants);
+  } else if (state.waiting[key] === slotSeq) {
+    delete state.waiting[key];
+  }
+  return grants;
+}
+
+/** Applies new caps; more room may admit waiting requests at once. */
+export function setSlotLimits(state: SlotState, maxPerParent: number, maxTotal: number | null): Grant[] {
+  state.maxPerParent = maxPerParent;
+  state.maxTotal = maxTotal;
+  const grants: Grant[] = [];
+  grantWaiting(state, grants);
+  return grants;
+}

@@ -1,0 +1,195 @@
+import { assertEvent, enqueueActions, setup } from 'xstate';
+import { DepthLimitError, SpawningPausedError, BadArgumentError, RuntimeShutDownError } from '../errors.js';
+import type { SubagentsError } from '../errors.js';
+import type { HandleEvent, HandleInput, HandleToSupervisorEvent } from './handle.js';
+import { handleMachine } from './handle.js';
+import { ROOT_PARENT, createSlotState, releaseSlot, requestSlot, setSlotLimits } from './slots.js';
+import type { Grant, SlotState } from './slots.js';
+
+/** The limits the supervisor enforces. */
+export interface SupervisorLimits {
+  /** Depth a spawning parent must stay below. The root agent is depth 0. @default 1 */
+  maxSpawnDepth: number;
+  /** Running children per parent. @default 3 */
+  maxConcurrentChildren: number;
+  /** Running handles in the whole tree; `null` for no global cap. @default null */
+  maxConcurrentRuns: number | null;
+}
+
+/** Where a handle sits in the tree. */
+export interface TreeEntry {
+  key: string;
+  parentId: string | null;
+  depth: number;
+  children: string[];
+}
+
+export interface SupervisorContext {
+  limits: SupervisorLimits;
+  paused: boolean;
+  /** Next integer-like XState child id (xstate#4990: non-integer ids make child bookkeeping O(n)). */
+  nextKey: number;
+  /** Public id → place in the tree. Owned and mutated in place by this machine's actions only. */
+  tree: Record<string, TreeEntry>;
+  slots: SlotState;
+}
+
+/** What a caller asks to spawn; depth and key are the supervisor's to decide. */
+export type SpawnSpec = Omit<HandleInput, 'key' | 'depth'>;
+
+/** A command that cascades from a handle to its descendants. */
+export type CascadingCommand = 'RUN.INTERRUPT' | 'RUN.CANCEL' | 'HANDLE.CLOSE';
+
+export type SupervisorEvent =
+  | { type: 'HANDLE.SPAWN'; spec: SpawnSpec }
+  | { type: 'HANDLE.COMMAND'; id: string; command: CascadingCommand; cascade: boolean }
+  | { type: 'SPAWNING.PAUSE'; paused: boolean }
+  | { type: 'LIMITS.SET'; limits: SupervisorLimits }
+  | { type: 'SUPERVISOR.SHUTDOWN' }
+  | HandleToSupervisorEvent;
+
+export const DEFAULT_LIMITS: SupervisorLimits = {
+  maxSpawnDepth: 1,
+  maxConcurrentChildren: 3,
+  maxConcurrentRuns: null,
+};
+
+export interface SupervisorInput {
+  limits?: Partial<SupervisorLimits>;
+}
+
+/** Depth of a parent: the root agent (`null`) is 0. */
+export function depthOf(context: SupervisorContext, parentId: string | null): number | undefined {
+  if (parentId === null) return 0;
+  return context.tree[parentId]?.depth;
+}
+
+/**
+ * Why a spawn would be refused, or `null` if it is allowed. The supervisor's
+ * guard and the runtime (to throw a typed error to the caller) share it.
+ */
+export function spawnRefusal(
+  context: SupervisorContext,
+  spec: Pick<SpawnSpec, 'id' | 'parentId'>,
+  running = true,
+): SubagentsError | null {
+  if (!running) return new RuntimeShutDownError();
+  if (context.paused) return new SpawningPausedError();
+  if (context.tree[spec.id]) return new BadArgumentError('id', 'an id no other handle uses', spec.id);
+  const parentDepth = depthOf(context, spec.parentId);
+  if (parentDepth === undefined) {
+    return new BadArgumentError('parentId', 'the id of an existing handle or null for the root agent', spec.parentId);
+  }
+  if (parentDepth >= context.limits.maxSpawnDepth) return new DepthLimitError(parentDepth, context.limits.maxSpawnDepth);
+  return null;
+}
+
+/** The handle and every descendant, deepest first so children stop before their parents see it. */
+export function subtreeOf(context: SupervisorContext, id: string): string[] {
+  const ordered: string[] = [];
+  const visit = (current: string) => {
+    const entry = context.tree[current];
+    if (!entry) return;
+    for (const child of entry.children) visit(child);
+    ordered.push(current);
+  };
+  visit(id);
+  return ordered;
+}
+
+const parentKey = (parentId: string | null) => parentId ?? ROOT_PARENT;
+
+/**
+ * The supervisor: spawns handle actors, keeps the parent → children tree,
+ * enforces spawn depth and run concurrency, and cascades stops. Its actions
+ * never throw (a throwing parent would leave spawned children running,
+ * xstate#5153): bad requests are refused by guards and ignored.
+ */
+export const supervisorMachine = setup({
+  types: {
+    context: {} as SupervisorContext,
+    events: {} as SupervisorEvent,
+    input: {} as SupervisorInput,
+  },
+  actors: { handle: handleMachine },
+  actions: {
+    spawnHandle: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'HANDLE.SPAWN');
+      const { spec } = event;
+      const key = String(context.nextKey);
+      context.nextKey += 1;
+      const depth = (depthOf(context, spec.parentId) ?? 0) + 1;
+      context.tree[spec.id] = { key, parentId: spec.parentId, depth, children: [] };
+      if (spec.parentId !== null) context.tree[spec.parentId]?.children.push(spec.id);
+      enqueue.spawnChild('handle', { id: key, input: { ...spec, key, depth } });
+    }),
+    cascade: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'HANDLE.COMMAND');
+      const targets = event.cascade ? subtreeOf(context, event.id) : [event.id];
+      for (const id of targets) {
+        const entry = context.tree[id];
+        if (entry) enqueue.sendTo(entry.key, { type: event.command } satisfies HandleEvent);
+      }
+    }),
+    closeAll: enqueueActions(({ context, enqueue }) => {
+      for (const entry of Object.values(context.tree)) {
+        enqueue.sendTo(entry.key, { type: 'HANDLE.CLOSE' } satisfies HandleEvent);
+      }
+    }),
+    setPaused: enqueueActions(({ context, event }) => {
+      assertEvent(event, 'SPAWNING.PAUSE');
+      context.paused = event.paused;
+    }),
+    scheduleSlot: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, ['SLOT.REQUEST', 'SLOT.RELEASE', 'LIMITS.SET']);
+      let grants: Grant[];
+      if (event.type === 'SLOT.REQUEST') {
+        grants = requestSlot(context.slots, event.key, event.slotSeq, parentKey(event.parentId));
+      } else if (event.type === 'SLOT.RELEASE') {
+        grants = releaseSlot(context.slots, event.key, event.slotSeq, parentKey(event.parentId));
+      } else {
+        context.limits = event.limits;
+        grants = setSlotLimits(context.slots, event.limits.maxConcurrentChildren, event.limits.maxConcurrentRuns);
+      }
+      for (const grant of grants) {
+        enqueue.sendTo(grant.key, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq } satisfies HandleEvent);
+      }
+    }),
+  },
+  guards: {
+    canSpawn: ({ context, event }) => event.type === 'HANDLE.SPAWN' && spawnRefusal(context, event.spec) === null,
+    isKnownHandle: ({ context, event }) => event.type === 'HANDLE.COMMAND' && context.tree[event.id] !== undefined,
+  },
+}).createMachine({
+  id: 'supervisor',
+  context: ({ input }) => {
+    const limits = { ...DEFAULT_LIMITS, ...input.limits };
+    return {
+      limits,
+      paused: false,
+      nextKey: 0,
+      tree: {},
+      slots: createSlotState(limits.maxConcurrentChildren, limits.maxConcurrentRuns),
+    };
+  },
+  initial: 'active',
+  on: {
+    'SLOT.REQUEST': { actions: 'scheduleSlot' },
+    'SLOT.RELEASE': { actions: 'scheduleSlot' },
+    'HANDLE.COMMAND': { guard: 'isKnownHandle', actions: 'cascade' },
+  },
+  states: {
+    active: {
+      on: {
+        'HANDLE.SPAWN': { guard: 'canSpawn', actions: 'spawnHandle' },
+        'SPAWNING.PAUSE': { actions: 'setPaused' },
+        'LIMITS.SET': { actions: 'scheduleSlot' },
+        'SUPERVISOR.SHUTDOWN': { target: 'shutDown', actions: 'closeAll' },
+      },
+    },
+    // Handles stay (their snapshots are readable) but no new work is taken.
+    shutDown: {},
+  },
+});
+
+export type SupervisorMachine = typeof supervisorMachine;

@@ -1,0 +1,116 @@
+import type { HandleSnapshot, HandleStatus, RunOutcome, Usage } from '../types.js';
+
+/** Who an event is about: present on every event about a subagent. */
+export interface SubagentRef {
+  handleId: string;
+  parentId: string | null;
+  depth: number;
+  goal: string | null;
+  model: string | null;
+}
+
+/** Every event the runtime emits to its listeners. Names are kebab nouns then verbs. */
+export type RuntimeEvent =
+  | ({ type: 'spawn-request'; name: string | null } & Omit<SubagentRef, 'handleId' | 'depth'> & { depth: number })
+  | ({ type: 'handle-spawn'; handle: HandleSnapshot } & SubagentRef)
+  | ({ type: 'handle-update'; handle: HandleSnapshot; previousStatus: HandleStatus } & SubagentRef)
+  | ({ type: 'run-start'; runId: number; input: string } & SubagentRef)
+  | ({
+      type: 'run-end';
+      runId: number;
+      outcome: RunOutcome;
+      output: string | null;
+      error: string | null;
+      /** Whatever the run returned beside its output (the delegation result, for model runs). */
+      details: unknown;
+    } & SubagentRef)
+  | ({ type: 'text-delta'; runId: number; delta: string } & SubagentRef)
+  | ({ type: 'thinking-delta'; runId: number; delta: string } & SubagentRef)
+  | ({ type: 'model-call-end'; runId: number; apiCalls: number; usage: Usage } & SubagentRef)
+  | ({ type: 'tool-call-start'; runId: number; callId: string; tool: string; argumentBytes: number } & SubagentRef)
+  | ({
+      type: 'tool-call-end';
+      runId: number;
+      callId: string;
+      tool: string;
+      ok: boolean;
+      resultBytes: number;
+      durationMs: number;
+    } & SubagentRef)
+  | { type: 'delegation-end'; delegationId: string; background: boolean; parentId: string | null; results: unknown[] };
+
+export type RuntimeEventType = RuntimeEvent['type'];
+
+/** A listener of runtime events. */
+export type RuntimeListener = (event: RuntimeEvent) => void;
+
+/**
+ * Fans events out to listeners and async iterators. A listener that throws is
+ * reported to `onListenerError` and never breaks the runtime.
+ */
+export class EventHub {
+  readonly #listeners = new Set<RuntimeListener>();
+
+  constructor(private readonly onListenerError: (error: unknown) => void) {}
+
+  get hasListeners(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  emit(event: RuntimeEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+
+  subscribe(listener: RuntimeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Events as an async iterable, buffered; ends when `signal` aborts or `close()` is called. */
+  iterate(signal?: AbortSignal): AsyncIterableIterator<RuntimeEvent> {
+    const buffer: RuntimeEvent[] = [];
+    let wake: (() => void) | null = null;
+    let done = signal?.aborted ?? false;
+    const unsubscribe = this.subscribe((event) => {
+      buffer.push(event);
+      wake?.();
+    });
+    const finish = () => {
+      done = true;
+      unsubscribe();
+      this.#closers.delete(finish);
+      wake?.();
+    };
+    this.#closers.add(finish);
+    signal?.addEventListener('abort', finish, { once: true });
+    const iterator: AsyncIterableIterator<RuntimeEvent> = {
+      next: async () => {
+        while (buffer.length === 0 && !done) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+        }
+        const value = buffer.shift();
+        return value ? { value, done: false } : { value: undefined, done: true };
+      },
+      return: async () => {
+        finish();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  readonly #closers = new Set<() => void>();
+
+  /** Ends every open iterator (after it drains its buffer). */
+  close(): void {
+    for (const finish of [...this.#closers]) finish();
+  }
+}

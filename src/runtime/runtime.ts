@@ -1,0 +1,481 @@
+import { nanoid } from 'nanoid';
+import { createActor, fromPromise } from 'xstate';
+import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
+import {
+  BadArgumentError,
+  HandleClosedError,
+  RuntimeShutDownError,
+  UnknownHandleError,
+} from '../errors.js';
+import { handleMachine } from '../machines/handle.js';
+import type { HandleEvent, HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
+import { DEFAULT_LIMITS, spawnRefusal, supervisorMachine } from '../machines/supervisor.js';
+import type { CascadingCommand, SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
+import type { HandleSnapshot, HandleStatus, QueuedInput, Role, Usage } from '../types.js';
+import { EventHub } from './events.js';
+import type { RuntimeEvent, RuntimeListener, SubagentRef } from './events.js';
+import { refOf, statusOf, toHandleSnapshot } from './snapshot.js';
+import type { HandleActorSnapshot } from './snapshot.js';
+import { Waiters } from './waiters.js';
+import type { WaitResult } from './waiters.js';
+import { validateLimits, requireMessage, requireTimeout } from './validate.js';
+
+/** The static facts of a handle a run may need. */
+export interface RunHandleInfo {
+  id: string;
+  name: string;
+  parentId: string | null;
+  depth: number;
+  role: Role;
+  agentType: string;
+  model: string | null;
+  goal: string | null;
+}
+
+/** Progress a run reports; the runtime adds who it is about. */
+export type RunProgressEvent = Extract<
+  RuntimeEvent,
+  { type: 'text-delta' | 'thinking-delta' | 'tool-call-start' | 'tool-call-end' | 'model-call-end' }
+> extends infer E
+  ? E extends RuntimeEvent
+    ? Omit<E, keyof SubagentRef | 'runId'>
+    : never
+  : never;
+
+/** What a run gets beside its input. */
+export interface RunContext {
+  /** Fires when the run is interrupted, cancelled, closed or shut down: pass it to every request. */
+  signal: AbortSignal;
+  handle: RunHandleInfo;
+  runId: number;
+  /** Reports progress as a runtime event. */
+  emit(event: RunProgressEvent): void;
+  /** Adds spend to the handle as it happens, so it is kept even if the run is stopped. */
+  reportUsage(usage: Usage): void;
+  /** The runtime itself, so an orchestrator's run can delegate further. */
+  runtime: Runtime;
+}
+
+/** What a run may return: its output text, or the text with usage and details. */
+export type AgentRunResult = string | { output: string; usage?: Usage; details?: unknown };
+
+/** The work a handle does for one input. Must honour `context.signal`. */
+export type AgentRun = (input: string, context: RunContext) => Promise<AgentRunResult>;
+
+/** The event passed to `onSubagentStart` / `onSubagentStop`. */
+export type SubagentStartEvent = Extract<RuntimeEvent, { type: 'run-start' }>;
+export type SubagentStopEvent = Extract<RuntimeEvent, { type: 'run-end' }>;
+
+export interface CoreRuntimeOptions extends Partial<SupervisorLimits> {
+  /** The work each run does. */
+  run: AgentRun;
+  /** Any XState inspection observer (for instance from `@statelyai/inspect`). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Called once when each run starts. */
+  onSubagentStart?: (event: SubagentStartEvent) => void;
+  /** Called exactly once when each run ends, however it ends. */
+  onSubagentStop?: (event: SubagentStopEvent) => void;
+  /** Where errors thrown by listeners and hooks go. @default console.error */
+  onListenerError?: (error: unknown) => void;
+}
+
+export interface SpawnOptions {
+  /** First input; the handle starts working on it at once. */
+  message?: string;
+  /** A nickname: becomes the handle's id (must be unique). @default a generated id */
+  name?: string;
+  /** The parent handle; `null` for the root agent. @default null */
+  parentId?: string | null;
+  /** @default 'leaf' */
+  role?: Role;
+  /** @default 'general' */
+  agentType?: string;
+  /** Model override for this handle. */
+  model?: string | null;
+  /** What the handle is for, shown in events and snapshots. */
+  goal?: string | null;
+}
+
+export interface SendOptions {
+  /** Abort the current run and run this input next, ahead of the queue. @default false */
+  interrupt?: boolean;
+}
+
+export interface WaitOptions {
+  /** @default 30000 */
+  timeoutMs?: number;
+}
+
+export interface CancelResult {
+  handle: HandleSnapshot;
+  /** Inputs that were queued and will not run, handed back. */
+  discarded: string[];
+  /** Descendants stopped with it, each with the inputs it handed back. */
+  descendants: Array<{ id: string; discarded: string[] }>;
+}
+
+export interface CloseResult {
+  handle: HandleSnapshot;
+  previousStatus: HandleStatus;
+  /** Inputs accepted but not processed, handed back. */
+  unprocessed: string[];
+  descendants: Array<{ id: string; previousStatus: HandleStatus; unprocessed: string[] }>;
+}
+
+interface HandleRecord {
+  ref: ActorRefFrom<HandleMachine>;
+  status: HandleStatus;
+  runsStarted: number;
+  runsEnded: number;
+  /** Details the last finished run returned beside its output, for the run-end event. */
+  details: unknown;
+}
+
+/** The public runtime API. */
+export interface Runtime {
+  /** The root XState actor (the supervisor), for inspection. */
+  readonly actor: ReturnType<typeof createActor<SupervisorMachine>>;
+  readonly limits: Readonly<SupervisorLimits>;
+  spawn(options?: SpawnOptions): HandleSnapshot;
+  send(id: string, message: string, options?: SendOptions): HandleSnapshot;
+  wait(ids: string | readonly string[], options?: WaitOptions): Promise<WaitResult>;
+  interrupt(id: string): HandleSnapshot;
+  cancel(id: string): CancelResult;
+  close(id: string): CloseResult;
+  resume(id: string): HandleSnapshot;
+  get(id: string): HandleSnapshot;
+  list(filter?: { parentId?: string | null; status?: HandleStatus }): HandleSnapshot[];
+  pauseSpawning(paused?: boolean): void;
+  setLimits(limits: Partial<SupervisorLimits>): void;
+  subscribe(listener: RuntimeListener): () => void;
+  events(signal?: AbortSignal): AsyncIterableIterator<RuntimeEvent>;
+  shutdown(): Promise<void>;
+}
+
+function normaliseResult(result: AgentRunResult): { result: RunResult; details: unknown } {
+  if (typeof result === 'string') return { result: { output: result }, details: undefined };
+  const output = typeof result?.output === 'string' ? result.output : String(result?.output ?? '');
+  return { result: result.usage ? { output, usage: result.usage } : { output }, details: result.details };
+}
+
+/**
+ * Creates a runtime: a supervisor actor that spawns subagent handles and runs
+ * `options.run` for each input they get.
+ *
+ * @example
+ * ```ts
+ * const runtime = createCoreRuntime({ run: async (input, { signal }) => `echo: ${input}` });
+ * const handle = runtime.spawn({ message: 'hello' });
+ * const { completed } = await runtime.wait(handle.id);
+ * ```
+ */
+export function createCoreRuntime(options: CoreRuntimeOptions): Runtime {
+  const limits = validateLimits({ ...DEFAULT_LIMITS, ...pickLimits(options) });
+  const hub = new EventHub(options.onListenerError ?? ((error) => console.error('subagents: a listener threw', error)));
+  const records = new Map<string, HandleRecord>();
+  const waiters = new Waiters((id) => snapshotOf(id));
+  let inputSeq = 0;
+  let running = true;
+
+  const report = (error: unknown) => {
+    try {
+      (options.onListenerError ?? ((e: unknown) => console.error('subagents: a hook threw', e)))(error);
+    } catch {
+      // The error reporter itself failed; nothing sensible is left to do.
+    }
+  };
+
+  const agentRun = fromPromise<RunResult, RunRequest>(async ({ input, signal }) => {
+    const record = records.get(input.handleId);
+    if (!record) throw new UnknownHandleError(input.handleId);
+    const context = record.ref.getSnapshot().context;
+    const ref = refOf(record.ref.getSnapshot());
+    const runContext: RunContext = {
+      signal,
+      runId: input.runId,
+      handle: {
+        id: context.id,
+        name: context.name,
+        parentId: context.parentId,
+        depth: context.depth,
+        role: context.role,
+        agentType: context.agentType,
+        model: context.model,
+        goal: context.goal,
+      },
+      emit: (event) => {
+        if (!signal.aborted) hub.emit({ ...event, ...ref, runId: input.runId } as RuntimeEvent);
+      },
+      reportUsage: (usage) => {
+        if (!signal.aborted) record.ref.send({ type: 'RUN.USAGE', usage });
+      },
+      runtime,
+    };
+    const { result, details } = normaliseResult(await options.run(input.message, runContext));
+    record.details = details;
+    return result;
+  });
+
+  const actor = createActor(
+    supervisorMachine.provide({ actors: { handle: handleMachine.provide({ actors: { agentRun } }) } }),
+    { input: { limits }, ...(options.inspect ? { inspect: options.inspect } : {}) },
+  );
+  actor.start();
+
+  function requireRecord(id: unknown): HandleRecord {
+    if (typeof id !== 'string') throw new BadArgumentError('id', 'a handle id string', id);
+    const record = records.get(id);
+    if (!record) throw new UnknownHandleError(id, [...records.keys()]);
+    return record;
+  }
+
+  function snapshotOf(id: string): HandleSnapshot {
+    return toHandleSnapshot(requireRecord(id).ref.getSnapshot());
+  }
+
+  /** Turns each handle transition into runtime events and wakes waiters. */
+  function observe(record: HandleRecord, snapshot: HandleActorSnapshot): void {
+    const status = statusOf(snapshot);
+    const context = snapshot.context;
+    const previousStatus = record.status;
+    const ended = context.runsEnded !== record.runsEnded;
+    const started = context.runsStarted !== record.runsStarted;
+    record.status = status;
+    record.runsEnded = context.runsEnded;
+    record.runsStarted = context.runsStarted;
+    if (!ended && !started && previousStatus === status && !hub.hasListeners) return;
+    const ref = refOf(snapshot);
+    // An interrupting send ends one run and starts the next in one step: end first.
+    if (ended) {
+      const event: SubagentStopEvent = {
+        type: 'run-end',
+        ...ref,
+        runId: context.runsEnded,
+        outcome: context.lastOutcome ?? 'completed',
+        output: context.lastOutcome === 'completed' ? context.lastOutput : null,
+        error: context.lastOutcome === 'error' || context.lastOutcome === 'timeout' ? context.error : null,
+        details: context.lastOutcome === 'completed' ? record.details : undefined,
+      };
+      record.details = undefined;
+      hub.emit(event);
+      if (options.onSubagentStop) {
+        try {
+          options.onSubagentStop(event);
+        } catch (error) {
+          report(error);
+        }
+      }
+    }
+    if (started) {
+      const event: SubagentStartEvent = { type: 'run-start', ...ref, runId: context.runsStarted, input: context.current?.message ?? '' };
+      hub.emit(event);
+      if (options.onSubagentStart) {
+        try {
+          options.onSubagentStart(event);
+        } catch (error) {
+          report(error);
+        }
+      }
+    }
+    if (hub.hasListeners) {
+      hub.emit({ type: 'handle-update', ...ref, handle: toHandleSnapshot(snapshot), previousStatus });
+    }
+    if (previousStatus !== status) waiters.notify(context.id);
+  }
+
+  function ensureRunning(): void {
+    if (!running) throw new RuntimeShutDownError();
+  }
+
+  function command(id: string, command: CascadingCommand): string[] {
+    const targets = subtree(id);
+    // Only handles for which the command does something report what they hand back.
+    const applies = new Set(targets.filter((target) => requireRecord(target).ref.getSnapshot().can({ type: command })));
+    actor.send({ type: 'HANDLE.COMMAND', id, command, cascade: true });
+    return targets.filter((target) => applies.has(target));
+  }
+
+  function subtree(id: string): string[] {
+    const tree = actor.getSnapshot().context.tree;
+    const ordered: string[] = [];
+    const visit = (current: string) => {
+      for (const child of tree[current]?.children ?? []) visit(child);
+      ordered.push(current);
+    };
+    visit(id);
+    return ordered;
+  }
+
+  const returnedOf = (id: string, applied: boolean): string[] =>
+    applied ? requireRecord(id).ref.getSnapshot().context.returned.map((input: QueuedInput) => input.message) : [];
+
+  const runtime: Runtime = {
+    actor,
+    get limits() {
+      return { ...actor.getSnapshot().context.limits };
+    },
+
+    spawn(spawnOptions = {}) {
+      ensureRunning();
+      const parentId = spawnOptions.parentId ?? null;
+      const id = spawnOptions.name ?? `sa_${nanoid(10)}`;
+      if (typeof id !== 'string' || !/^[\w.-]{1,64}$/.test(id)) {
+        throw new BadArgumentError('name', 'a nickname of 1-64 letters, digits, `_`, `-` or `.`', spawnOptions.name);
+      }
+      if (spawnOptions.message !== undefined) requireMessage(spawnOptions.message);
+      const supervisor = actor.getSnapshot();
+      const spec = {
+        id,
+        name: spawnOptions.name ?? id,
+        parentId,
+        role: spawnOptions.role ?? 'leaf',
+        agentType: spawnOptions.agentType ?? 'general',
+        model: spawnOptions.model ?? null,
+        goal: spawnOptions.goal ?? null,
+      };
+      hub.emit({
+        type: 'spawn-request',
+        name: spawnOptions.name ?? null,
+        parentId,
+        depth: (parentId === null ? 0 : (supervisor.context.tree[parentId]?.depth ?? 0)) + 1,
+        goal: spec.goal,
+        model: spec.model,
+      });
+      const refusal = spawnRefusal(supervisor.context, spec, running);
+      if (refusal) throw refusal;
+      actor.send({ type: 'HANDLE.SPAWN', spec });
+      const entry = actor.getSnapshot().context.tree[id];
+      const ref = entry ? (actor.getSnapshot().children[entry.key] as ActorRefFrom<HandleMachine> | undefined) : undefined;
+      if (!ref) throw new Error(`subagents: the supervisor did not spawn \`${id}\`; this is a bug`);
+      const record: HandleRecord = { ref, status: 'idle', runsStarted: 0, runsEnded: 0, details: undefined };
+      records.set(id, record);
+      ref.subscribe({ next: (snapshot) => observe(record, snapshot), error: report });
+      const snapshot = toHandleSnapshot(ref.getSnapshot());
+      hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: snapshot });
+      if (spawnOptions.message !== undefined) return runtime.send(id, spawnOptions.message);
+      return snapshot;
+    },
+
+    send(id, message, sendOptions = {}) {
+      ensureRunning();
+      const record = requireRecord(id);
+      requireMessage(message);
+      if (sendOptions.interrupt !== undefined && typeof sendOptions.interrupt !== 'boolean') {
+        throw new BadArgumentError('interrupt', 'a boolean', sendOptions.interrupt);
+      }
+      if (statusOf(record.ref.getSnapshot()) === 'closed') throw new HandleClosedError(id);
+      inputSeq += 1;
+      const event: HandleEvent = { type: 'INPUT.SEND', input: { seq: inputSeq, message }, interrupt: sendOptions.interrupt ?? false };
+      record.ref.send(event);
+      return toHandleSnapshot(record.ref.getSnapshot());
+    },
+
+    wait(ids, waitOptions = {}) {
+      const list = typeof ids === 'string' ? [ids] : ids;
+      if (!Array.isArray(list) || list.length === 0) {
+        return Promise.reject(new BadArgumentError('ids', 'a handle id or a non-empty array of handle ids', ids));
+      }
+      try {
+        for (const id of list) requireRecord(id);
+        const timeoutMs = requireTimeout(waitOptions.timeoutMs ?? 30_000);
+        return waiters.wait([...new Set(list as string[])], timeoutMs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    interrupt(id) {
+      requireRecord(id);
+      command(id, 'RUN.INTERRUPT');
+      return snapshotOf(id);
+    },
+
+    cancel(id) {
+      requireRecord(id);
+      const applied = new Set(command(id, 'RUN.CANCEL'));
+      const descendants = subtree(id).filter((other) => other !== id);
+      return {
+        handle: snapshotOf(id),
+        discarded: returnedOf(id, applied.has(id)),
+        descendants: descendants.map((other) => ({ id: other, discarded: returnedOf(other, applied.has(other)) })),
+      };
+    },
+
+    close(id) {
+      requireRecord(id);
+      const before = new Map(subtree(id).map((other) => [other, statusOf(requireRecord(other).ref.getSnapshot())]));
+      const applied = new Set(command(id, 'HANDLE.CLOSE'));
+      const descendants = [...before.keys()].filter((other) => other !== id);
+      return {
+        handle: snapshotOf(id),
+        previousStatus: before.get(id) ?? 'closed',
+        unprocessed: returnedOf(id, applied.has(id)),
+        descendants: descendants.map((other) => ({
+          id: other,
+          previousStatus: before.get(other) ?? 'closed',
+          unprocessed: returnedOf(other, applied.has(other)),
+        })),
+      };
+    },
+
+    resume(id) {
+      ensureRunning();
+      const record = requireRecord(id);
+      record.ref.send({ type: 'HANDLE.RESUME' });
+      return snapshotOf(id);
+    },
+
+    get(id) {
+      return snapshotOf(id);
+    },
+
+    list(filter = {}) {
+      const result: HandleSnapshot[] = [];
+      for (const record of records.values()) {
+        const snapshot = toHandleSnapshot(record.ref.getSnapshot());
+        if (filter.parentId !== undefined && snapshot.parentId !== filter.parentId) continue;
+        if (filter.status !== undefined && snapshot.status !== filter.status) continue;
+        result.push(snapshot);
+      }
+      return result;
+    },
+
+    pauseSpawning(paused = true) {
+      if (typeof paused !== 'boolean') throw new BadArgumentError('paused', 'a boolean', paused);
+      actor.send({ type: 'SPAWNING.PAUSE', paused });
+    },
+
+    setLimits(partial) {
+      const next = validateLimits({ ...actor.getSnapshot().context.limits, ...partial });
+      actor.send({ type: 'LIMITS.SET', limits: next });
+    },
+
+    subscribe(listener) {
+      if (typeof listener !== 'function') throw new BadArgumentError('listener', 'a function', listener);
+      return hub.subscribe(listener);
+    },
+
+    events(signal) {
+      return hub.iterate(signal);
+    },
+
+    async shutdown() {
+      if (!running) return;
+      running = false;
+      // Closing records an outcome for every run still going and aborts it; then nothing is left to stop.
+      actor.send({ type: 'SUPERVISOR.SHUTDOWN' });
+      waiters.settleAll();
+      actor.stop();
+      hub.close();
+    },
+  };
+  return runtime;
+}
+
+function pickLimits(options: Partial<SupervisorLimits>): Partial<SupervisorLimits> {
+  const picked: Partial<SupervisorLimits> = {};
+  if (options.maxSpawnDepth !== undefined) picked.maxSpawnDepth = options.maxSpawnDepth;
+  if (options.maxConcurrentChildren !== undefined) picked.maxConcurrentChildren = options.maxConcurrentChildren;
+  if (options.maxConcurrentRuns !== undefined) picked.maxConcurrentRuns = options.maxConcurrentRuns;
+  return picked;
+}

@@ -1,0 +1,49 @@
+import type { SnapshotFrom } from 'xstate';
+import type { HandleMachine } from '../machines/handle.js';
+import type { HandleSnapshot, HandleStatus } from '../types.js';
+import type { SubagentRef } from './events.js';
+
+export type HandleActorSnapshot = SnapshotFrom<HandleMachine>;
+
+/** The status of a handle: its top-level state. */
+export function statusOf(snapshot: HandleActorSnapshot): HandleStatus {
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : 'running';
+}
+
+/** The public, plain-JSON view of a handle actor's snapshot. */
+export function toHandleSnapshot(snapshot: HandleActorSnapshot): HandleSnapshot {
+  const context = snapshot.context;
+  const status = statusOf(snapshot);
+  const preview = context.queue[0]?.message ?? null;
+  return {
+    id: context.id,
+    name: context.name,
+    status,
+    parentId: context.parentId,
+    depth: context.depth,
+    role: context.role,
+    agentType: context.agentType,
+    model: context.model,
+    goal: context.goal,
+    createdAt: context.createdAt,
+    updatedAt: context.updatedAt,
+    lastInput: context.lastInput,
+    lastOutput: context.lastOutput,
+    error: context.error,
+    queueSize: context.queue.length,
+    queuedPreview: preview,
+    closed: status === 'closed',
+    waitingForSlot: snapshot.matches({ running: 'awaitingSlot' }),
+    usage: { ...context.usage },
+    runs: context.runsEnded,
+    lastOutcome: context.lastOutcome,
+    previousStatus: context.previousStatus,
+  };
+}
+
+/** Who a handle is, for events. */
+export function refOf(snapshot: HandleActorSnapshot): SubagentRef {
+  const { id, parentId, depth, goal, model } = snapshot.context;
+  return { handleId: id, parentId, depth, goal, model };
+}

@@ -1,0 +1,35 @@
+import { BadArgumentError } from '../errors.js';
+import type { SupervisorLimits } from '../machines/supervisor.js';
+
+const isPositiveInteger = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1;
+
+/** Checks every limit; throws BadArgumentError naming the first bad one. */
+export function validateLimits(limits: SupervisorLimits): SupervisorLimits {
+  if (!isPositiveInteger(limits.maxSpawnDepth)) {
+    throw new BadArgumentError('maxSpawnDepth', 'an integer >= 1', limits.maxSpawnDepth);
+  }
+  if (!isPositiveInteger(limits.maxConcurrentChildren)) {
+    throw new BadArgumentError('maxConcurrentChildren', 'an integer >= 1', limits.maxConcurrentChildren);
+  }
+  if (limits.maxConcurrentRuns !== null && !isPositiveInteger(limits.maxConcurrentRuns)) {
+    throw new BadArgumentError('maxConcurrentRuns', 'an integer >= 1 or null', limits.maxConcurrentRuns);
+  }
+  return { ...limits };
+}
+
+/** A message is a non-empty string. */
+export function requireMessage(message: unknown): string {
+  if (typeof message !== 'string' || message.trim().length === 0) {
+    throw new BadArgumentError('message', 'a non-empty string', message);
+  }
+  return message;
+}
+
+/** A timeout is a finite number of milliseconds >= 0 (at most 2^31 - 1, the timer limit). */
+export function requireTimeout(timeoutMs: unknown, name = 'timeoutMs'): number {
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 2_147_483_647) {
+    throw new BadArgumentError(name, 'a finite number of milliseconds between 0 and 2147483647', timeoutMs);
+  }
+  return timeoutMs;
+}
