@@ -52,3 +52,24 @@ export interface HandleSnapshot {
   /** Status before the last close, if the handle was ever closed. */
   previousStatus: HandleStatus | null;
 }
+
+/** One tool call a run made. */
+export interface ToolTraceEntry {
+  tool: string;
+  argumentBytes: number;
+  resultBytes: number;
+  ok: boolean;
+  /** The readable error for a failed call. */
+  error?: string;
+}
+
+/** What a run did so far: kept for every outcome, also when the run was stopped. */
+export interface RunStats {
+  apiCalls: number;
+  usage: Usage;
+  toolTrace: ToolTraceEntry[];
+  /** The model the run used, if it used one. */
+  model: string | null;
+  /** `performance.now()` when the run started. */
+  startedAt: number;
+}

@@ -1,4 +1,5 @@
-import type { HandleSnapshot, HandleStatus, RunOutcome, Usage } from '../types.js';
+import type { HandleSnapshot, HandleStatus, RunOutcome, RunStats, Usage } from '../types.js';
+import type { DelegationResult } from './delegation-types.js';
 
 /** Who an event is about: present on every event about a subagent. */
 export interface SubagentRef {
@@ -21,8 +22,11 @@ export type RuntimeEvent =
       outcome: RunOutcome;
       output: string | null;
       error: string | null;
-      /** Whatever the run returned beside its output (the delegation result, for model runs). */
+      /** Whatever the run returned beside its output, when it completed. */
       details: unknown;
+      /** What the run did, whatever its outcome. */
+      stats: RunStats;
+      durationMs: number;
     } & SubagentRef)
   | ({ type: 'text-delta'; runId: number; delta: string } & SubagentRef)
   | ({ type: 'thinking-delta'; runId: number; delta: string } & SubagentRef)
@@ -37,7 +41,7 @@ export type RuntimeEvent =
       resultBytes: number;
       durationMs: number;
     } & SubagentRef)
-  | { type: 'delegation-end'; delegationId: string; background: boolean; parentId: string | null; results: unknown[] };
+  | { type: 'delegation-end'; delegationId: string; background: boolean; parentId: string | null; results: DelegationResult[] };
 
 export type RuntimeEventType = RuntimeEvent['type'];
 

@@ -11,7 +11,7 @@ import { handleMachine } from '../machines/handle.js';
 import type { HandleEvent, HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
 import { DEFAULT_LIMITS, spawnRefusal, supervisorMachine } from '../machines/supervisor.js';
 import type { CascadingCommand, SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
-import type { HandleSnapshot, HandleStatus, QueuedInput, Role, Usage } from '../types.js';
+import type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunStats, Usage } from '../types.js';
 import { EventHub } from './events.js';
 import type { RuntimeEvent, RuntimeListener, SubagentRef } from './events.js';
 import { refOf, statusOf, toHandleSnapshot } from './snapshot.js';
@@ -50,8 +50,10 @@ export interface RunContext {
   runId: number;
   /** Reports progress as a runtime event. */
   emit(event: RunProgressEvent): void;
-  /** Adds spend to the handle as it happens, so it is kept even if the run is stopped. */
+  /** Adds spend to the handle and to `stats` as it happens, so it is kept even if the run is stopped. */
   reportUsage(usage: Usage): void;
+  /** What the run did so far; the runtime reports it in `run-end` whatever the outcome. Update it in place. */
+  stats: RunStats;
   /** The runtime itself, so an orchestrator's run can delegate further. */
   runtime: Runtime;
 }
@@ -127,8 +129,18 @@ interface HandleRecord {
   status: HandleStatus;
   runsStarted: number;
   runsEnded: number;
-  /** Details the last finished run returned beside its output, for the run-end event. */
-  details: unknown;
+  /**
+   * Per run id, what the run did and returned beside its output, until its
+   * run-end is emitted. Keyed by run because an interrupting send starts the
+   * next run before the end of the previous one is reported.
+   */
+  runs: Map<number, { stats: RunStats; details: unknown }>;
+}
+
+/** The runtime as the layers above it see it: it can also emit events of theirs. */
+export interface CoreRuntime extends Runtime {
+  /** Emits an event from a layer built on the runtime (delegation). */
+  emit(event: RuntimeEvent): void;
 }
 
 /** The public runtime API. */
@@ -169,7 +181,7 @@ function normaliseResult(result: AgentRunResult): { result: RunResult; details: 
  * const { completed } = await runtime.wait(handle.id);
  * ```
  */
-export function createCoreRuntime(options: CoreRuntimeOptions): Runtime {
+export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
   const limits = validateLimits({ ...DEFAULT_LIMITS, ...pickLimits(options) });
   const hub = new EventHub(options.onListenerError ?? ((error) => console.error('subagents: a listener threw', error)));
   const records = new Map<string, HandleRecord>();
@@ -190,7 +202,11 @@ export function createCoreRuntime(options: CoreRuntimeOptions): Runtime {
     if (!record) throw new UnknownHandleError(input.handleId);
     const context = record.ref.getSnapshot().context;
     const ref = refOf(record.ref.getSnapshot());
+    const stats = newStats(context.model);
+    const entry = { stats, details: undefined as unknown };
+    record.runs.set(input.runId, entry);
     const runContext: RunContext = {
+      stats,
       signal,
       runId: input.runId,
       handle: {
@@ -207,12 +223,19 @@ export function createCoreRuntime(options: CoreRuntimeOptions): Runtime {
         if (!signal.aborted) hub.emit({ ...event, ...ref, runId: input.runId } as RuntimeEvent);
       },
       reportUsage: (usage) => {
-        if (!signal.aborted) record.ref.send({ type: 'RUN.USAGE', usage });
+        if (signal.aborted) return;
+        stats.usage.inputTokens += usage.inputTokens;
+        stats.usage.outputTokens += usage.outputTokens;
+        record.ref.send({ type: 'RUN.USAGE', usage });
       },
       runtime,
     };
     const { result, details } = normaliseResult(await options.run(input.message, runContext));
-    record.details = details;
+    entry.details = details;
+    if (result.usage) {
+      stats.usage.inputTokens += result.usage.inputTokens;
+      stats.usage.outputTokens += result.usage.outputTokens;
+    }
     return result;
   });
 
@@ -247,6 +270,8 @@ export function createCoreRuntime(options: CoreRuntimeOptions): Runtime {
     const ref = refOf(snapshot);
     // An interrupting send ends one run and starts the next in one step: end first.
     if (ended) {
+      const run = record.runs.get(context.runsEnded) ?? { stats: newStats(context.model), details: undefined };
+      record.runs.delete(context.runsEnded);
       const event: SubagentStopEvent = {
         type: 'run-end',
         ...ref,
@@ -254,9 +279,10 @@ export function createCoreRuntime(options: CoreRuntimeOptions): Runtime {
         outcome: context.lastOutcome ?? 'completed',
         output: context.lastOutcome === 'completed' ? context.lastOutput : null,
         error: context.lastOutcome === 'error' || context.lastOutcome === 'timeout' ? context.error : null,
-        details: context.lastOutcome === 'completed' ? record.details : undefined,
+        details: context.lastOutcome === 'completed' ? run.details : undefined,
+        stats: run.stats,
+        durationMs: performance.now() - run.stats.startedAt,
       };
-      record.details = undefined;
       hub.emit(event);
       if (options.onSubagentStop) {
         try {
@@ -309,8 +335,9 @@ export function createCoreRuntime(options: CoreRuntimeOptions): Runtime {
   const returnedOf = (id: string, applied: boolean): string[] =>
     applied ? requireRecord(id).ref.getSnapshot().context.returned.map((input: QueuedInput) => input.message) : [];
 
-  const runtime: Runtime = {
+  const runtime: CoreRuntime = {
     actor,
+    emit: (event) => hub.emit(event),
     get limits() {
       return { ...actor.getSnapshot().context.limits };
     },
@@ -347,7 +374,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): Runtime {
       const entry = actor.getSnapshot().context.tree[id];
       const ref = entry ? (actor.getSnapshot().children[entry.key] as ActorRefFrom<HandleMachine> | undefined) : undefined;
       if (!ref) throw new Error(`subagents: the supervisor did not spawn \`${id}\`; this is a bug`);
-      const record: HandleRecord = { ref, status: 'idle', runsStarted: 0, runsEnded: 0, details: undefined };
+      const record: HandleRecord = { ref, status: 'idle', runsStarted: 0, runsEnded: 0, runs: new Map() };
       records.set(id, record);
       ref.subscribe({ next: (snapshot) => observe(record, snapshot), error: report });
       const snapshot = toHandleSnapshot(ref.getSnapshot());
@@ -470,6 +497,10 @@ export function createCoreRuntime(options: CoreRuntimeOptions): Runtime {
     },
   };
   return runtime;
+}
+
+function newStats(model: string | null): RunStats {
+  return { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model, startedAt: performance.now() };
 }
 
 function pickLimits(options: Partial<SupervisorLimits>): Partial<SupervisorLimits> {

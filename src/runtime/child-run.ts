@@ -1,0 +1,117 @@
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { RunTimeoutError } from '../errors.js';
+import type { AnyTool } from '../tools/define-tool.js';
+import type { AgentRun, RunContext } from './runtime.js';
+import { runModelLoop } from './model-loop.js';
+import type { ChatClient, LoopExitReason } from './model-loop.js';
+
+/** How one handle runs on a model: fixed when it is spawned. */
+export interface ChildSetup {
+  systemPrompt: string;
+  tools: AnyTool[];
+  model: string;
+  maxIterations: number;
+  deniedToolsets: string[];
+  /** True when an orchestrator was asked for but the depth made it a leaf. */
+  degradedToLeaf: boolean;
+  /** The conversation so far: kept across the handle's completed runs. */
+  history: ChatCompletionMessageParam[];
+}
+
+/** What a model run returns beside its text. */
+export interface ChildRunDetails {
+  exitReason: LoopExitReason;
+}
+
+export interface ModelRunConfig {
+  client: ChatClient;
+  /** The setup of a handle; handles spawned without one cannot run on the model. */
+  setupOf(handleId: string): ChildSetup | undefined;
+  /** A run longer than this ends with exit reason `timeout`. */
+  childTimeoutMs?: number | undefined;
+  /** A run with no model or tool progress for this long ends with exit reason `timeout`. */
+  staleTimeoutMs?: number | undefined;
+  stream?: boolean | undefined;
+  requestOptions?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Links the run's signal to the time budgets: the returned signal aborts when
+ * the run is stopped, when it runs past `childTimeoutMs`, or when nothing
+ * happened for `staleTimeoutMs`. The stale check re-arms from the last
+ * progress instead of resetting a timer on every chunk.
+ */
+function budgetSignal(signal: AbortSignal, config: ModelRunConfig) {
+  const controller = new AbortController();
+  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let lastProgress = performance.now();
+  if (config.childTimeoutMs !== undefined) {
+    const limit = config.childTimeoutMs;
+    timers.push(setTimeout(() => controller.abort(new RunTimeoutError('child_timeout', limit)), limit));
+  }
+  if (config.staleTimeoutMs !== undefined) {
+    const limit = config.staleTimeoutMs;
+    const check = () => {
+      const idle = performance.now() - lastProgress;
+      if (idle >= limit) controller.abort(new RunTimeoutError('stale', limit));
+      else timers.push(setTimeout(check, limit - idle));
+    };
+    timers.push(setTimeout(check, limit));
+  }
+  return {
+    signal: controller.signal,
+    progress: () => {
+      lastProgress = performance.now();
+    },
+    dispose: () => {
+      for (const timer of timers) clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** The AgentRun that runs a handle's inputs through the model loop. */
+export function createModelRun(config: ModelRunConfig): AgentRun {
+  return async (input: string, context: RunContext) => {
+    const setup = config.setupOf(context.handle.id);
+    if (!setup) throw new Error(`Handle \`${context.handle.id}\` has no model setup; spawn it through the runtime`);
+    context.stats.model = setup.model;
+    const budget = budgetSignal(context.signal, config);
+    const base: ChatCompletionMessageParam[] =
+      setup.history.length > 0 ? setup.history : [{ role: 'system', content: setup.systemPrompt }];
+    try {
+      const result = await runModelLoop({
+        client: config.client,
+        model: setup.model,
+        messages: [...base, { role: 'user', content: input }],
+        tools: setup.tools,
+        maxIterations: setup.maxIterations,
+        signal: budget.signal,
+        stream: config.stream ?? true,
+        stats: context.stats,
+        toolContext: { handleId: context.handle.id, depth: context.handle.depth },
+        requestOptions: config.requestOptions,
+        onProgress: budget.progress,
+        onTextDelta: (delta) => context.emit({ type: 'text-delta', delta }),
+        onThinkingDelta: (delta) => context.emit({ type: 'thinking-delta', delta }),
+        onUsage: (usage) => context.reportUsage(usage),
+        onModelCallEnd: () =>
+          context.emit({ type: 'model-call-end', apiCalls: context.stats.apiCalls, usage: { ...context.stats.usage } }),
+        onToolCallStart: (call) => context.emit({ type: 'tool-call-start', ...call }),
+        onToolCallEnd: (call) => context.emit({ type: 'tool-call-end', ...call }),
+      });
+      setup.history = result.messages;
+      const details: ChildRunDetails = { exitReason: result.exitReason };
+      return { output: result.text, details };
+    } catch (error) {
+      // A budget ran out (and nobody stopped the run): say which, as a timeout.
+      const reason: unknown = budget.signal.reason;
+      if (!context.signal.aborted && reason instanceof RunTimeoutError) throw reason;
+      throw error;
+    } finally {
+      budget.dispose();
+    }
+  };
+}

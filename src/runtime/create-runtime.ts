@@ -1,0 +1,367 @@
+import { nanoid } from 'nanoid';
+import { BackgroundLimitError, BadArgumentError } from '../errors.js';
+import { spawnRefusal } from '../machines/supervisor.js';
+import type { AnyTool } from '../tools/define-tool.js';
+import { resolveAgentType } from '../tools/agent-types.js';
+import type { AgentType } from '../tools/agent-types.js';
+import { DEFAULT_BLOCKED_TOOLS, createToolRegistry, resolveChildTools } from '../tools/toolsets.js';
+import type { HandleSnapshot, Role, Usage } from '../types.js';
+import { createModelRun } from './child-run.js';
+import type { ChildRunDetails, ChildSetup } from './child-run.js';
+import type {
+  BackgroundDelegation,
+  DelegateRequest,
+  DelegateTask,
+  DelegationOutcome,
+  DelegationResult,
+  ExitReason,
+  ModelPrices,
+} from './delegation-types.js';
+import type { RuntimeEvent } from './events.js';
+import type { ChatClient } from './model-loop.js';
+import { buildChildSystemPrompt } from './prompts.js';
+import { createCoreRuntime } from './runtime.js';
+import type { AgentRun, CoreRuntime, CoreRuntimeOptions, SpawnOptions } from './runtime.js';
+import { normaliseDelegateRequest } from './validate-delegation.js';
+import { requireTimeout } from './validate.js';
+
+export interface RuntimeOptions extends Omit<CoreRuntimeOptions, 'run'> {
+  /** An `openai` client (any OpenAI-compatible base URL). Required unless `run` is given. */
+  client?: ChatClient;
+  /** The default model. Required with `client`. */
+  model?: string;
+  /** The root agent's tools; children get subsets of them. @default [] */
+  tools?: readonly AnyTool[];
+  /** Replaces the model loop with your own run (tests, non-LLM work). */
+  run?: AgentRun;
+  /** Tools no child ever gets. @default ['delegate_task', 'clarify', 'memory', 'send_message', 'execute_code'] */
+  blockedTools?: readonly string[];
+  /** Agent types beside `general`, `explore`, `plan` and `verify`. */
+  agentTypes?: readonly AgentType[];
+  /** Cap on model calls per run, on top of each agent type's own. @default 50 */
+  maxIterations?: number;
+  /** A run longer than this ends with exit reason `timeout`. @default none */
+  childTimeoutMs?: number;
+  /** A run with no model or tool progress for this long ends with exit reason `timeout`. @default none */
+  staleTimeoutMs?: number;
+  /** Background delegations in flight at once; more are refused. @default 3 */
+  maxBackground?: number;
+  /** Prices per model, for cost in results. */
+  prices?: ModelPrices;
+  /** A directory children work in; told to them in their prompt. */
+  workspacePath?: string;
+  /** Stream model responses. @default true */
+  stream?: boolean;
+  /** Extra fields for every chat completion request (temperature, …). */
+  requestOptions?: Record<string, unknown>;
+}
+
+/** Spawn options for a model-backed handle. */
+export interface ModelSpawnOptions extends SpawnOptions {
+  context?: string;
+  toolsets?: string[];
+}
+
+/** The runtime with delegation on top of the handle API. */
+export interface SubagentsRuntime extends Omit<CoreRuntime, 'spawn'> {
+  spawn(options?: ModelSpawnOptions): HandleSnapshot;
+  delegate(request: DelegateRequest & { background: true }): BackgroundDelegation;
+  delegate(request: DelegateRequest & { background?: false }): Promise<DelegationOutcome>;
+  delegate(request: DelegateRequest): Promise<DelegationOutcome> | BackgroundDelegation;
+  /** The result of a delegation by id (background or not), once it is complete. */
+  delegation(delegationId: string): Promise<DelegationOutcome>;
+  /** Background delegations still in flight. */
+  readonly activeBackground: number;
+  /** Tokens and cost of a handle and its descendants, or of everything when no id is given. */
+  usage(id?: string): { own: Usage; total: Usage; cost: number | null };
+  /** The tools of a handle (or of the root agent). */
+  toolsOf(id: string | null): readonly AnyTool[];
+  readonly options: Readonly<ResolvedOptions>;
+}
+
+interface ResolvedOptions {
+  model: string | null;
+  maxIterations: number;
+  maxBackground: number;
+  blockedTools: readonly string[];
+  agentTypes: readonly AgentType[];
+  workspacePath: string | null;
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new BadArgumentError(name, 'an integer >= 1', value);
+  }
+  return value;
+}
+
+function costOf(prices: ModelPrices | undefined, model: string | null, usage: Usage): number | null {
+  const price = model ? prices?.[model] : undefined;
+  if (!price) return null;
+  return (usage.inputTokens * price.inputPerMillion + usage.outputTokens * price.outputPerMillion) / 1_000_000;
+}
+
+const addUsage = (into: Usage, usage: Usage) => {
+  into.inputTokens += usage.inputTokens;
+  into.outputTokens += usage.outputTokens;
+};
+
+/**
+ * Creates a runtime whose subagents run on an OpenAI-compatible model with
+ * your tools, and that can delegate single tasks or batches to them.
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime({ client: new OpenAI(), model: 'gpt-4.1-mini', tools: [readFile] });
+ * const { results } = await runtime.delegate({ goal: 'Summarise README.md', toolsets: ['read'] });
+ * console.log(results[0].summary);
+ * await runtime.shutdown();
+ * ```
+ */
+export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
+  if (!options.run && !options.client) {
+    throw new BadArgumentError('client', 'an OpenAI client (or a `run` function)', options.client);
+  }
+  if (!options.run && (typeof options.model !== 'string' || options.model.trim() === '')) {
+    throw new BadArgumentError('model', 'a model name string', options.model);
+  }
+  if (options.childTimeoutMs !== undefined) requireTimeout(options.childTimeoutMs, 'childTimeoutMs');
+  if (options.staleTimeoutMs !== undefined) requireTimeout(options.staleTimeoutMs, 'staleTimeoutMs');
+  const resolved: ResolvedOptions = {
+    model: options.model ?? null,
+    maxIterations: positiveInteger('maxIterations', options.maxIterations, 50),
+    maxBackground: positiveInteger('maxBackground', options.maxBackground, 3),
+    blockedTools: options.blockedTools ?? DEFAULT_BLOCKED_TOOLS,
+    agentTypes: options.agentTypes ?? [],
+    workspacePath: options.workspacePath ?? null,
+  };
+  const rootTools = createToolRegistry(options.tools ?? []).tools;
+  const setups = new Map<string, ChildSetup>();
+  const delegations = new Map<string, Promise<DelegationOutcome>>();
+  let activeBackground = 0;
+
+  const run =
+    options.run ??
+    createModelRun({
+      client: options.client!,
+      setupOf: (id) => setups.get(id),
+      childTimeoutMs: options.childTimeoutMs,
+      staleTimeoutMs: options.staleTimeoutMs,
+      stream: options.stream,
+      requestOptions: options.requestOptions,
+    });
+  const core = createCoreRuntime({ ...options, run });
+
+  const toolsOf = (id: string | null): readonly AnyTool[] => (id === null ? rootTools : (setups.get(id)?.tools ?? []));
+
+  /** Works out a child's tools, prompt and model from its task; throws before anything is spawned. */
+  function prepare(task: DelegateTask, parentId: string | null): { spawn: ModelSpawnOptions; setup: ChildSetup } {
+    const agentType = resolveAgentType(task.agentType ?? 'general', resolved.agentTypes);
+    const parentDepth = parentId === null ? 0 : core.get(parentId).depth;
+    const depth = parentDepth + 1;
+    const maxSpawnDepth = core.limits.maxSpawnDepth;
+    const wantsOrchestrator = task.role === 'orchestrator';
+    const canDelegate = wantsOrchestrator && depth < maxSpawnDepth;
+    const role: Role = canDelegate ? 'orchestrator' : 'leaf';
+    const child = resolveChildTools({
+      parentTools: toolsOf(parentId),
+      requestedToolsets: task.toolsets,
+      blockedTools: resolved.blockedTools,
+      allowlist: agentType.allowedToolsets,
+      allowDelegation: canDelegate,
+    });
+    const degradedToLeaf = wantsOrchestrator && !canDelegate;
+    const systemPrompt = buildChildSystemPrompt({
+      goal: task.goal,
+      context: task.context,
+      workspacePath: resolved.workspacePath ?? undefined,
+      agentType,
+      role,
+      depth,
+      maxSpawnDepth,
+      deniedToolsets: child.deniedToolsets,
+      degradedFromOrchestrator: degradedToLeaf,
+    });
+    const model = task.model ?? resolved.model ?? 'custom';
+    return {
+      spawn: { parentId, role, agentType: agentType.name, model, goal: task.goal },
+      setup: {
+        systemPrompt,
+        tools: child.tools,
+        model,
+        maxIterations: Math.min(agentType.maxIterations, resolved.maxIterations),
+        deniedToolsets: child.deniedToolsets,
+        degradedToLeaf,
+        history: [],
+      },
+    };
+  }
+
+  function spawnPrepared(prepared: { spawn: ModelSpawnOptions; setup: ChildSetup }, message?: string): HandleSnapshot {
+    const id = prepared.spawn.name ?? `sa_${nanoid(10)}`;
+    setups.set(id, prepared.setup);
+    try {
+      return core.spawn({ ...prepared.spawn, name: id, ...(message !== undefined ? { message } : {}) });
+    } catch (error) {
+      setups.delete(id);
+      throw error;
+    }
+  }
+
+  function subtreeUsage(id: string): Usage {
+    const total: Usage = { inputTokens: 0, outputTokens: 0 };
+    const tree = core.actor.getSnapshot().context.tree;
+    const visit = (current: string) => {
+      addUsage(total, core.get(current).usage);
+      for (const child of tree[current]?.children ?? []) visit(child);
+    };
+    visit(id);
+    return total;
+  }
+
+  function resultOf(
+    taskIndex: number,
+    task: DelegateTask,
+    handleId: string,
+    end: Extract<RuntimeEvent, { type: 'run-end' }>,
+  ): DelegationResult {
+    const setup = setups.get(handleId);
+    const details = end.details as ChildRunDetails | undefined;
+    const exitReason: ExitReason =
+      end.outcome === 'completed'
+        ? (details?.exitReason ?? 'completed')
+        : end.outcome === 'cancelled'
+          ? 'interrupted'
+          : end.outcome;
+    // The child's own run plus whatever its descendants spent.
+    const tokens: Usage = { ...end.stats.usage };
+    const tree = core.actor.getSnapshot().context.tree;
+    for (const child of tree[handleId]?.children ?? []) addUsage(tokens, subtreeUsage(child));
+    const model = setup?.model ?? end.model ?? 'custom';
+    return {
+      taskIndex,
+      handleId,
+      goal: task.goal,
+      status: end.outcome,
+      summary:
+        end.outcome === 'completed'
+          ? (end.output ?? '')
+          : (end.error ?? (end.outcome === 'interrupted' ? 'The subagent was interrupted before it finished.' : 'The subagent was cancelled before it finished.')),
+      exitReason,
+      apiCalls: end.stats.apiCalls,
+      durationMs: Math.round(end.durationMs),
+      tokens: { input: tokens.inputTokens, output: tokens.outputTokens, total: tokens.inputTokens + tokens.outputTokens },
+      cost: costOf(options.prices, model, tokens),
+      toolTrace: end.stats.toolTrace,
+      model,
+      deniedToolsets: setup?.deniedToolsets ?? [],
+      degradedToLeaf: setup?.degradedToLeaf ?? false,
+      error: end.outcome === 'completed' ? null : end.error,
+    };
+  }
+
+  function delegate(request: DelegateRequest): Promise<DelegationOutcome> | BackgroundDelegation {
+    const { tasks, background, parentId } = normaliseDelegateRequest(request);
+    const refusal = spawnRefusal(core.actor.getSnapshot().context, { id: '\u0000probe', parentId });
+    if (refusal) throw refusal;
+    if (background && activeBackground >= resolved.maxBackground) {
+      throw new BackgroundLimitError(activeBackground, resolved.maxBackground);
+    }
+    const prepared = tasks.map((task) => prepare(task, parentId));
+    const delegationId = `dg_${nanoid(10)}`;
+    const ids = prepared.map(() => `sa_${nanoid(10)}`);
+    const pending = new Map<string, (end: Extract<RuntimeEvent, { type: 'run-end' }>) => void>();
+    const ends = ids.map(
+      (id) => new Promise<Extract<RuntimeEvent, { type: 'run-end' }>>((resolve) => pending.set(id, resolve)),
+    );
+    // Each child's first run is its task: its end is the result.
+    const unsubscribe = core.subscribe((event) => {
+      if (event.type !== 'run-end') return;
+      const resolve = pending.get(event.handleId);
+      if (!resolve) return;
+      pending.delete(event.handleId);
+      resolve(event);
+      if (pending.size === 0) unsubscribe();
+    });
+    const spawned: string[] = [];
+    try {
+      prepared.forEach((child, index) => {
+        const task = tasks[index]!;
+        child.spawn.name = ids[index]!;
+        spawnPrepared(child, task.goal);
+        spawned.push(ids[index]!);
+      });
+    } catch (error) {
+      // Nothing half-done is left behind: children already started are cancelled.
+      unsubscribe();
+      for (const id of spawned) core.cancel(id);
+      throw error;
+    }
+    const result = Promise.all(ends).then((events): DelegationOutcome => {
+      const outcome: DelegationOutcome = {
+        delegationId,
+        parentId,
+        background,
+        results: events.map((end, index) => resultOf(index, tasks[index]!, ids[index]!, end)),
+      };
+      return outcome;
+    });
+    const delivered = result.then((outcome) => {
+      if (background) activeBackground -= 1;
+      core.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
+      return outcome;
+    });
+    delegations.set(delegationId, delivered);
+    if (!background) return delivered;
+    activeBackground += 1;
+    return { delegationId, handleIds: ids, result: delivered };
+  }
+
+  const runtime: SubagentsRuntime = {
+    ...core,
+    get limits() {
+      return core.limits;
+    },
+    options: resolved,
+    get activeBackground() {
+      return activeBackground;
+    },
+    spawn(spawnOptions = {}) {
+      if (options.run) return core.spawn(spawnOptions);
+      const { context, toolsets, message, ...rest } = spawnOptions;
+      const goal = spawnOptions.goal ?? message ?? 'Work on the inputs you are sent.';
+      const prepared = prepare(
+        { goal, ...(context !== undefined ? { context } : {}), ...(toolsets !== undefined ? { toolsets } : {}), role: rest.role ?? 'leaf', agentType: rest.agentType ?? 'general', ...(rest.model ? { model: rest.model } : {}) },
+        rest.parentId ?? null,
+      );
+      if (rest.name !== undefined) prepared.spawn.name = rest.name;
+      return spawnPrepared(prepared, message);
+    },
+    delegate: delegate as SubagentsRuntime['delegate'],
+    delegation(delegationId) {
+      const found = delegations.get(delegationId);
+      if (!found) return Promise.reject(new BadArgumentError('delegationId', 'the id of a delegation of this runtime', delegationId));
+      return found;
+    },
+    usage(id) {
+      const ids = id === undefined ? core.list({ parentId: null }).map((handle) => handle.id) : [id];
+      const own: Usage = { inputTokens: 0, outputTokens: 0 };
+      const total: Usage = { inputTokens: 0, outputTokens: 0 };
+      let cost: number | null = null;
+      if (id !== undefined) addUsage(own, core.get(id).usage);
+      for (const root of ids) addUsage(total, subtreeUsage(root));
+      const tree = core.actor.getSnapshot().context.tree;
+      const visit = (current: string) => {
+        const handle = core.get(current);
+        const handleCost = costOf(options.prices, handle.model, handle.usage);
+        if (handleCost !== null) cost = (cost ?? 0) + handleCost;
+        for (const child of tree[current]?.children ?? []) visit(child);
+      };
+      for (const root of ids) visit(root);
+      return { own, total, cost };
+    },
+    toolsOf,
+  };
+  return runtime;
+}

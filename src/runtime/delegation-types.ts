@@ -1,0 +1,71 @@
+import type { Role, RunOutcome, ToolTraceEntry } from '../types.js';
+
+/** One task to delegate to a fresh subagent. */
+export interface DelegateTask {
+  /** What the subagent must achieve. */
+  goal: string;
+  /** Background the subagent needs: it sees nothing of the parent's conversation. */
+  context?: string;
+  /** Toolsets to give it, intersected with the parent's. @default the parent's toolsets */
+  toolsets?: string[];
+  /** @default 'leaf' */
+  role?: Role;
+  /** @default 'general' */
+  agentType?: string;
+  /** Model override for this subagent. @default the runtime's model */
+  model?: string;
+}
+
+/** A delegation request: one task, or a batch run in parallel under the concurrency cap. */
+export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {
+  /** Return at once with a delegation id; the result is delivered later, exactly once. @default false */
+  background?: boolean;
+  /** The delegating handle; `null` for the root agent. @default null */
+  parentId?: string | null;
+};
+
+/** Why a subagent's run ended. */
+export type ExitReason = 'completed' | 'max_iterations' | 'interrupted' | 'timeout' | 'error';
+
+/** The result of one delegated task. */
+export interface DelegationResult {
+  /** Position of the task in the request. */
+  taskIndex: number;
+  handleId: string;
+  goal: string;
+  status: RunOutcome;
+  /** The subagent's final answer, or what went wrong. */
+  summary: string;
+  exitReason: ExitReason;
+  apiCalls: number;
+  durationMs: number;
+  /** This run's tokens plus those of the subagents it delegated to. */
+  tokens: { input: number; output: number; total: number };
+  /** Cost in the currency of the configured prices; `null` without prices for the model. */
+  cost: number | null;
+  toolTrace: ToolTraceEntry[];
+  model: string;
+  deniedToolsets: string[];
+  /** The task asked for an orchestrator, but its depth made it a leaf. */
+  degradedToLeaf: boolean;
+  error: string | null;
+}
+
+/** The combined result of a delegation, in task order. */
+export interface DelegationOutcome {
+  delegationId: string;
+  parentId: string | null;
+  background: boolean;
+  results: DelegationResult[];
+}
+
+/** What a background delegation returns at once. */
+export interface BackgroundDelegation {
+  delegationId: string;
+  handleIds: string[];
+  /** Resolves with the combined result (also delivered as a `delegation-end` event). */
+  result: Promise<DelegationOutcome>;
+}
+
+/** Price per million tokens, per model. */
+export type ModelPrices = Record<string, { inputPerMillion: number; outputPerMillion: number }>;

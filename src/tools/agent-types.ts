@@ -1,0 +1,146 @@
+/**
+ * Agent types: what kind of work a subagent does, which toolsets it may use
+ * and how many model iterations it gets. Four are built in; users define more
+ * with {@link defineAgentType}.
+ *
+ * Built-in allowlists use these toolset names: `read` (read files), `search`
+ * (find files and text), `web` (fetch and search the web) and `terminal` (run
+ * commands). Tools in other toolsets are available only to `general` and to
+ * user-defined types that list them.
+ */
+import { BadArgumentError } from '../errors.js';
+
+/** A kind of subagent. */
+export interface AgentType {
+  /** The name a model or a caller picks the type by. */
+  readonly name: string;
+  /** One sentence on when to use it, shown to the delegating model. */
+  readonly description: string;
+  /** Toolset (or tool) names the type may use; `undefined` allows every tool. */
+  readonly allowedToolsets?: readonly string[] | undefined;
+  /** The most model calls one run may make. */
+  readonly maxIterations: number;
+  /** What the subagent concentrates on; goes into its system prompt. */
+  readonly promptFocus: string;
+}
+
+/** The pattern agent-type names follow. */
+const AGENT_TYPE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/**
+ * Defines an agent type, checking every field.
+ *
+ * @throws {BadArgumentError} when a field is missing or invalid.
+ * @example
+ * ```ts
+ * const reviewer = defineAgentType({
+ *   name: 'review',
+ *   description: 'Reviews a diff and lists problems.',
+ *   allowedToolsets: ['read', 'search'],
+ *   maxIterations: 15,
+ *   promptFocus: 'Review the change; list each problem with file, line and why it matters.',
+ * });
+ * ```
+ */
+export function defineAgentType(config: AgentType): AgentType {
+  const { name, description, allowedToolsets, maxIterations, promptFocus } = config;
+  if (typeof name !== 'string' || !AGENT_TYPE_NAME_PATTERN.test(name)) {
+    throw new BadArgumentError('name', 'an agent type name matching /^[a-z][a-z0-9_-]{0,63}$/', name);
+  }
+  if (typeof description !== 'string' || description.trim() === '') {
+    throw new BadArgumentError(`description of agent type \`${name}\``, 'a non-empty string', description);
+  }
+  if (allowedToolsets !== undefined) {
+    if (!Array.isArray(allowedToolsets)) {
+      throw new BadArgumentError(`allowedToolsets of agent type \`${name}\``, 'an array of toolset names or undefined', allowedToolsets);
+    }
+    allowedToolsets.forEach((toolset: unknown, index) => {
+      if (typeof toolset !== 'string' || toolset.trim() === '') {
+        throw new BadArgumentError(`allowedToolsets[${index}] of agent type \`${name}\``, 'a non-empty string', toolset);
+      }
+    });
+  }
+  if (typeof maxIterations !== 'number' || !Number.isInteger(maxIterations) || maxIterations < 1) {
+    throw new BadArgumentError(`maxIterations of agent type \`${name}\``, 'an integer >= 1', maxIterations);
+  }
+  if (typeof promptFocus !== 'string' || promptFocus.trim() === '') {
+    throw new BadArgumentError(`promptFocus of agent type \`${name}\``, 'a non-empty string', promptFocus);
+  }
+  return Object.freeze({
+    name,
+    description,
+    allowedToolsets: allowedToolsets === undefined ? undefined : Object.freeze([...new Set(allowedToolsets)]),
+    maxIterations,
+    promptFocus,
+  });
+}
+
+/** The built-in agent types, by name. */
+export const BUILT_IN_AGENT_TYPES = Object.freeze({
+  /** Every tool the parent can give; for work that changes things. */
+  general: defineAgentType({
+    name: 'general',
+    description: 'Any task; gets every tool the parent can give.',
+    maxIterations: 50,
+    promptFocus: 'Complete the goal thoroughly with the tools you have.',
+  }),
+  /** Read-only investigation. */
+  explore: defineAgentType({
+    name: 'explore',
+    description: 'Read-only investigation: find and read files, search, browse; changes nothing.',
+    allowedToolsets: ['read', 'search', 'web'],
+    maxIterations: 30,
+    promptFocus:
+      'Investigate and report what you find. You are read-only: change no file and run nothing that has side effects. ' +
+      'Cite the files, lines or pages your findings come from.',
+  }),
+  /** Read-only, no execution, output is a plan. */
+  plan: defineAgentType({
+    name: 'plan',
+    description: 'Designs an approach: reads and searches, runs nothing, returns a step-by-step plan.',
+    allowedToolsets: ['read', 'search'],
+    maxIterations: 20,
+    promptFocus:
+      'Produce a plan, not an implementation: read what you need, then give numbered steps naming the files to change, ' +
+      'the order, the risks and how to check each step. Change nothing and run nothing.',
+  }),
+  /** Reads and runs checks, reports pass or fail. */
+  verify: defineAgentType({
+    name: 'verify',
+    description: 'Checks work: reads code and runs tests or commands, reports pass or fail with evidence.',
+    allowedToolsets: ['read', 'search', 'terminal'],
+    maxIterations: 20,
+    promptFocus:
+      'Verify, do not fix: run the relevant checks and report PASS or FAIL for each, with the evidence ' +
+      '(commands run, their output, file and line). Change no file.',
+  }),
+});
+
+/** The names of the built-in agent types. */
+export type BuiltInAgentTypeName = keyof typeof BUILT_IN_AGENT_TYPES;
+
+/**
+ * Finds an agent type by name. User-defined types come first, so one may
+ * replace a built-in type of the same name.
+ *
+ * @param name - the agent type's name.
+ * @param custom - user-defined agent types; none by default.
+ * @throws {BadArgumentError} for an unknown name; the message lists the known ones.
+ * @example
+ * ```ts
+ * resolveAgentType('explore').maxIterations; // 30
+ * resolveAgentType('review', [reviewer]); // reviewer
+ * ```
+ */
+export function resolveAgentType(name: string, custom: readonly AgentType[] = []): AgentType {
+  const found = custom.find((type) => type.name === name) ?? builtInAgentType(name);
+  if (found) return found;
+  const known = [...new Set([...Object.keys(BUILT_IN_AGENT_TYPES), ...custom.map((type) => type.name)])];
+  throw new BadArgumentError('agent_type', `one of ${known.map((typeName) => `\`${typeName}\``).join(', ')}`, name);
+}
+
+function builtInAgentType(name: string): AgentType | undefined {
+  const builtIn: Readonly<Record<string, AgentType>> = BUILT_IN_AGENT_TYPES;
+  // hasOwn: `toString` and friends are not agent types.
+  return Object.hasOwn(builtIn, name) ? builtIn[name] : undefined;
+}

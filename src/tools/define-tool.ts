@@ -1,0 +1,397 @@
+/**
+ * Tools the model can call: a zod object for the arguments, an `execute`
+ * function, and the conversions around them (OpenAI function definitions,
+ * argument parsing with errors a model can act on, results as text).
+ */
+import { inspect } from 'node:util';
+import { z } from 'zod';
+import { BadArgumentError, describeValue } from '../errors.js';
+
+/**
+ * What a tool's `execute` receives besides its arguments. An interface, so the
+ * runtime can add fields later without breaking existing tools.
+ */
+export interface ToolContext {
+  /** Fires when the run that called the tool is interrupted, cancelled or closed. */
+  signal: AbortSignal;
+  /** The subagent handle that called the tool; `null` for the root agent. */
+  handleId: string | null;
+  /** Depth of the calling agent: 0 for the root agent, 1 for its children, … */
+  depth: number;
+}
+
+/** The zod schemas accepted as a tool's `parameters`: any zod object. */
+export type ToolParameters = z.ZodObject<z.core.$ZodShape, z.core.$ZodObjectConfig>;
+
+/** A JSON Schema object, as plain JSON. */
+export type JsonSchema = Record<string, unknown>;
+
+/** What `defineTool` takes. */
+export interface ToolConfig<TParameters extends ToolParameters, TResult> {
+  /** The name the model calls the tool by: snake_case, `^[a-zA-Z0-9_-]{1,64}$`. */
+  name: string;
+  /** The toolset the tool belongs to (`read`, `web`, `delegation`, …); same pattern as `name`. */
+  toolset: string;
+  /** What the tool does and when to use it, written for the model. */
+  description: string;
+  /** The arguments, as a zod object; its JSON Schema is what the model sees. */
+  parameters: TParameters;
+  /**
+   * Runs the tool with validated arguments. A string result goes to the model
+   * as is; anything else is JSON-stringified (see {@link toolResultToString}).
+   */
+  execute: (args: z.output<TParameters>, context: ToolContext) => TResult | Promise<TResult>;
+}
+
+/** A defined tool: its configuration plus the JSON Schema computed once at definition. */
+export interface Tool<TParameters extends ToolParameters = ToolParameters, TResult = unknown> {
+  readonly name: string;
+  readonly toolset: string;
+  readonly description: string;
+  readonly parameters: TParameters;
+  /** JSON Schema of the arguments the model sends (zod's input side). */
+  readonly jsonSchema: JsonSchema;
+  /** Whether {@link Tool.jsonSchema} fits OpenAI's strict function calling. */
+  readonly strict: boolean;
+  execute(args: z.output<TParameters>, context: ToolContext): TResult | Promise<TResult>;
+}
+
+/** A tool of any parameters and result: the element type of a heterogeneous tool list. */
+export type AnyTool = Tool<ToolParameters, unknown>;
+
+/** An OpenAI chat-completions function tool, as sent in the `tools` array. */
+export interface OpenAIFunctionTool {
+  type: 'function';
+  function: {
+    name: string;
+    description: string;
+    parameters: JsonSchema;
+    strict?: boolean;
+  };
+}
+
+/** The pattern OpenAI-compatible APIs accept for function names. */
+export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * Defines a tool. Configuration errors (a bad name, a schema JSON Schema
+ * cannot represent, …) throw here, at definition time, not when the model
+ * calls it.
+ *
+ * In the JSON Schema the model sees, every plain `z.object` is closed
+ * (`additionalProperties: false`) and {@link parseToolArguments} rejects
+ * unknown fields, so a misspelled field is reported instead of dropped. Use
+ * `z.looseObject` to accept extra fields.
+ *
+ * @throws {BadArgumentError} when a field of the configuration is invalid.
+ * @example
+ * ```ts
+ * const readFile = defineTool({
+ *   name: 'read_file',
+ *   toolset: 'read',
+ *   description: 'Read a UTF-8 text file and return its content.',
+ *   parameters: z.object({ path: z.string().describe('Path relative to the workspace') }),
+ *   execute: ({ path }, { signal }) => fs.readFile(path, { encoding: 'utf8', signal }),
+ * });
+ * ```
+ */
+export function defineTool<TParameters extends ToolParameters, TResult>(
+  config: ToolConfig<TParameters, TResult>,
+): Tool<TParameters, TResult> {
+  const { name, toolset, description, parameters, execute } = config;
+  if (typeof name !== 'string' || !TOOL_NAME_PATTERN.test(name)) {
+    throw new BadArgumentError('name', 'a tool name matching /^[a-zA-Z0-9_-]{1,64}$/', name);
+  }
+  if (typeof toolset !== 'string' || !TOOL_NAME_PATTERN.test(toolset)) {
+    throw new BadArgumentError(`toolset of tool \`${name}\``, 'a toolset name matching /^[a-zA-Z0-9_-]{1,64}$/', toolset);
+  }
+  if (typeof description !== 'string' || description.trim() === '') {
+    throw new BadArgumentError(`description of tool \`${name}\``, 'a non-empty string', description);
+  }
+  if (!((parameters as unknown) instanceof z.ZodObject)) {
+    throw new BadArgumentError(`parameters of tool \`${name}\``, 'a zod object schema (z.object({…}))', parameters);
+  }
+  if (typeof execute !== 'function') {
+    throw new BadArgumentError(`execute of tool \`${name}\``, 'a function', execute);
+  }
+  const jsonSchema = parametersToJsonSchema(name, parameters);
+  return Object.freeze({
+    name,
+    toolset,
+    description,
+    parameters,
+    jsonSchema,
+    strict: allowsOpenAIStrictMode(jsonSchema),
+    execute,
+  });
+}
+
+function parametersToJsonSchema(toolName: string, parameters: ToolParameters): JsonSchema {
+  let schema: JsonSchema;
+  try {
+    schema = z.toJSONSchema(parameters, {
+      // The model writes the input side: fields with defaults are optional to it.
+      io: 'input',
+      target: 'draft-2020-12',
+      unrepresentable: 'throw',
+      cycles: 'ref',
+      reused: 'inline',
+      override: ({ zodSchema, jsonSchema }) => {
+        const def = zodSchema._zod.def;
+        // A plain z.object drops unknown keys; we reject them instead, and say so.
+        if (def.type === 'object' && def.catchall === undefined) jsonSchema.additionalProperties = false;
+      },
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BadArgumentError(
+      `parameters of tool \`${toolName}\``,
+      `a zod object that JSON Schema can represent (${reason})`,
+      parameters,
+    );
+  }
+  delete schema.$schema;
+  return schema;
+}
+
+/** Keywords OpenAI's strict mode refuses; annotations such as `description` are fine. */
+const STRICT_UNSUPPORTED_KEYWORDS = new Set([
+  'allOf', 'not', 'if', 'then', 'else', 'dependentRequired', 'dependentSchemas', 'dependencies',
+  'patternProperties', 'propertyNames', 'unevaluatedProperties', 'unevaluatedItems', 'prefixItems',
+  'additionalItems', 'contains', 'minContains', 'maxContains', 'uniqueItems', 'minProperties',
+  'maxProperties', '$anchor', '$dynamicRef', '$dynamicAnchor', 'contentEncoding', 'contentMediaType',
+]);
+
+/** String formats OpenAI's strict mode understands. */
+const STRICT_FORMATS = new Set(['date-time', 'time', 'date', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid']);
+
+/**
+ * Whether a JSON Schema fits OpenAI's strict function calling: the root is an
+ * object, every object lists all its properties as required and sets
+ * `additionalProperties: false`, arrays have one `items` schema, and no
+ * unsupported keyword or string format appears.
+ *
+ * @example
+ * ```ts
+ * allowsOpenAIStrictMode(defineTool({ …, parameters: z.object({ a: z.string() }) }).jsonSchema); // true
+ * ```
+ */
+export function allowsOpenAIStrictMode(schema: JsonSchema): boolean {
+  return schema.type === 'object' && isStrictNode(schema);
+}
+
+function isStrictNode(node: unknown): boolean {
+  if (!isRecord(node)) return false;
+  for (const keyword of Object.keys(node)) if (STRICT_UNSUPPORTED_KEYWORDS.has(keyword)) return false;
+  if (typeof node.format === 'string' && !STRICT_FORMATS.has(node.format)) return false;
+  const types = Array.isArray(node.type) ? node.type : [node.type];
+  if (types.includes('object') || node.properties !== undefined) {
+    const properties = isRecord(node.properties) ? node.properties : {};
+    const required = Array.isArray(node.required) ? node.required : [];
+    if (node.additionalProperties !== false) return false;
+    if (Object.keys(properties).some((key) => !required.includes(key))) return false;
+    if (!Object.values(properties).every(isStrictNode)) return false;
+  }
+  if (types.includes('array') && !isStrictNode(node.items)) return false;
+  for (const keyword of ['anyOf', 'oneOf'] as const) {
+    const branches = node[keyword];
+    if (branches !== undefined && !(Array.isArray(branches) && branches.every(isStrictNode))) return false;
+  }
+  for (const keyword of ['$defs', 'definitions'] as const) {
+    const definitions = node[keyword];
+    if (definitions !== undefined && !(isRecord(definitions) && Object.values(definitions).every(isStrictNode))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The OpenAI chat-completions definition of a tool. `strict: true` is set only
+ * when the schema allows it (see {@link allowsOpenAIStrictMode}); otherwise the
+ * field is left out, which every OpenAI-compatible server accepts.
+ *
+ * @example
+ * ```ts
+ * await openai.chat.completions.create({ model, messages, tools: tools.map(toOpenAITool) });
+ * ```
+ */
+export function toOpenAITool(tool: AnyTool): OpenAIFunctionTool {
+  return {
+    type: 'function',
+    function: {
+      name: tool.name,
+      description: tool.description,
+      parameters: structuredClone(tool.jsonSchema),
+      ...(tool.strict ? { strict: true } : {}),
+    },
+  };
+}
+
+/** The outcome of {@link parseToolArguments}. */
+export type ParsedToolArguments<TArgs> = { ok: true; args: TArgs } | { ok: false; error: string };
+
+/**
+ * Parses the JSON arguments of a tool call. On failure the error is written
+ * for the model: each bad field by path, what was expected and what came, so
+ * it can correct the call. An empty string counts as `{}` (some servers send
+ * it for tools without parameters).
+ *
+ * @example
+ * ```ts
+ * const parsed = parseToolArguments(readFile, call.function.arguments);
+ * const result = parsed.ok ? await readFile.execute(parsed.args, context) : parsed.error;
+ * ```
+ */
+export function parseToolArguments<TParameters extends ToolParameters>(
+  tool: Tool<TParameters, unknown>,
+  argumentsJson: string,
+): ParsedToolArguments<z.output<TParameters>> {
+  let raw: unknown;
+  try {
+    raw = argumentsJson.trim() === '' ? {} : JSON.parse(argumentsJson);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      error: `Invalid arguments for \`${tool.name}\`: arguments are not valid JSON: ${reason}. Send one JSON object matching the tool's parameters.`,
+    };
+  }
+  let result: z.ZodSafeParseResult<z.output<TParameters>>;
+  try {
+    result = tool.parameters.safeParse(raw);
+  } catch (error) {
+    // A refinement or transform that throws (or is async) must not crash the agent loop.
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, error: `Invalid arguments for \`${tool.name}\`: validation failed: ${reason}` };
+  }
+  const problems = new Map<string, string>();
+  for (const [path, problem] of findUnknownFields(tool.jsonSchema, tool.jsonSchema, raw, [])) problems.set(path, problem);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      for (const [path, problem] of describeIssue(issue, raw)) if (!problems.has(path)) problems.set(path, problem);
+    }
+  }
+  if (result.success && problems.size === 0) return { ok: true, args: result.data };
+  const lines = [...problems].map(([path, problem]) => `- \`${path}\`: ${problem}`);
+  return {
+    ok: false,
+    error: `Invalid arguments for \`${tool.name}\`:\n${lines.join('\n')}\nFix these fields and call the tool again.`,
+  };
+}
+
+type PathSegment = PropertyKey;
+
+/** How the arguments object itself is named in error messages. */
+const ROOT_PATH = '(arguments)';
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Array<[string, string]> {
+  const received = valueAt(raw, issue.path);
+  const got = received === undefined ? 'got nothing (the field is missing)' : `got ${describeValue(received)}`;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => [formatPath([...issue.path, key]), 'unknown field; remove it']);
+    case 'invalid_type':
+      return [[formatPath(issue.path), `expected ${issue.expected === 'int' ? 'integer' : issue.expected}, ${got}`]];
+    case 'invalid_value':
+      return [[formatPath(issue.path), `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}, ${got}`]];
+    case 'invalid_union': {
+      // Each branch's issues are relative to the union's value: describe them from there.
+      const forms = issue.errors.map((branch, index) => {
+        const problems = branch.flatMap((inner) => describeIssue(inner, received));
+        const text = problems.map(([path, problem]) => (path === ROOT_PATH ? problem : `\`${path}\`: ${problem}`));
+        return `form ${index + 1}: ${text.join('; ')}`;
+      });
+      if (forms.length === 0) return [[formatPath(issue.path), `${issue.message}; ${got}`]];
+      return [[formatPath(issue.path), `matches none of the allowed forms (${forms.join(' | ')})`]];
+    }
+    default:
+      return [[formatPath(issue.path), `${issue.message}; ${got}`]];
+  }
+}
+
+/** Unknown fields in objects the schema closes; zod itself would silently drop them. */
+function findUnknownFields(root: JsonSchema, node: unknown, value: unknown, path: PathSegment[]): Array<[string, string]> {
+  const schema = resolveLocalRef(root, node);
+  if (!isRecord(schema)) return [];
+  if (Array.isArray(value)) {
+    return isRecord(schema.items) ? value.flatMap((item, index) => findUnknownFields(root, schema.items, item, [...path, index])) : [];
+  }
+  if (!isRecord(value)) return [];
+  const branches = [...asArray(schema.anyOf), ...asArray(schema.oneOf)].filter((branch) => {
+    const resolved = resolveLocalRef(root, branch);
+    return isRecord(resolved) && resolved.type === 'object';
+  });
+  if (branches.length === 1) return findUnknownFields(root, branches[0], value, path);
+  if (!isRecord(schema.properties)) return [];
+  const properties = schema.properties;
+  const allowed = Object.keys(properties);
+  return Object.keys(value).flatMap((key): Array<[string, string]> => {
+    if (Object.hasOwn(properties, key)) return findUnknownFields(root, properties[key], value[key], [...path, key]);
+    if (schema.additionalProperties !== false) return [];
+    const hint = allowed.length === 0 ? 'this object takes no fields' : `allowed fields: ${allowed.join(', ')}`;
+    return [[formatPath([...path, key]), `unknown field; remove it (${hint})`]];
+  });
+}
+
+function resolveLocalRef(root: JsonSchema, node: unknown): unknown {
+  if (!isRecord(node) || typeof node.$ref !== 'string') return node;
+  if (node.$ref === '#') return root;
+  const match = /^#\/(\$defs|definitions)\/(.+)$/.exec(node.$ref);
+  const definitions = match ? root[match[1] as string] : undefined;
+  return match && isRecord(definitions) ? definitions[match[2] as string] : undefined;
+}
+
+function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (!isRecord(current) && !Array.isArray(current)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+function formatPath(path: readonly PathSegment[]): string {
+  if (path.length === 0) return ROOT_PATH;
+  return path
+    .map((segment, index) => {
+      if (typeof segment === 'number') return `[${segment}]`;
+      const key = String(segment);
+      if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `[${JSON.stringify(key)}]`;
+      return index === 0 ? key : `.${key}`;
+    })
+    .join('');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/**
+ * Turns a tool's result into the text the model reads: strings as they are,
+ * `undefined` as an empty string, errors as `Name: message`, anything else as
+ * JSON (with bigints as strings; Node's `inspect` text when JSON cannot hold it).
+ *
+ * @example
+ * ```ts
+ * toolResultToString('done'); // 'done'
+ * toolResultToString({ files: 2 }); // '{"files":2}'
+ * ```
+ */
+export function toolResultToString(result: unknown): string {
+  if (typeof result === 'string') return result;
+  if (result === undefined) return '';
+  if (result instanceof Error) return `${result.name}: ${result.message}`;
+  try {
+    const json = JSON.stringify(result, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    // undefined for functions and symbols, which JSON cannot hold.
+    return json ?? inspect(result);
+  } catch {
+    // Circular structures: Node's inspector marks the cycles instead of failing.
+    return inspect(result, { depth: 4, breakLength: Infinity });
+  }
+}

@@ -1,0 +1,155 @@
+import OpenAI from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createRuntime } from '../../src/runtime/create-runtime.js';
+import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
+import type { RuntimeEvent } from '../../src/runtime/events.js';
+import { defineTool } from '../../src/tools/define-tool.js';
+import { reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
+import type { FakeServer } from '../../src/testing/index.js';
+
+const lookup = defineTool({
+  name: 'lookup',
+  toolset: 'read',
+  description: 'Looks a word up.',
+  parameters: z.object({ word: z.string() }),
+  execute: ({ word }) => `definition of ${word}`,
+});
+const shell = defineTool({
+  name: 'shell',
+  toolset: 'terminal',
+  description: 'Runs a command.',
+  parameters: z.object({ command: z.string() }),
+  execute: () => 'ran',
+});
+const executeCode = defineTool({
+  name: 'execute_code',
+  toolset: 'code',
+  description: 'Runs code.',
+  parameters: z.object({ code: z.string() }),
+  execute: () => 'ok',
+});
+
+let server: FakeServer | undefined;
+let runtime: SubagentsRuntime | undefined;
+afterEach(async () => {
+  await runtime?.shutdown();
+  await server?.close();
+  runtime = undefined;
+  server = undefined;
+});
+
+function clientFor(fake: FakeServer) {
+  return new OpenAI({ baseURL: fake.url, apiKey: 'test-key', maxRetries: 0 });
+}
+
+describe('delegate', () => {
+  it('runs a batch of three children that each call a tool, results in input order', async () => {
+    server = await startFakeServer({
+      script: scriptByConversation((turn) => {
+        const word = /word (\w+)/.exec(turn.lastUserText)?.[1] ?? 'none';
+        return turn.lastRole === 'tool'
+          ? reply.text(`answer for ${word}: ${turn.toolResults[0]?.content}`, { usage: { promptTokens: 20, completionTokens: 5 } })
+          : reply.toolCall('lookup', { word }, { usage: { promptTokens: 10, completionTokens: 3 } });
+      }),
+    });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', tools: [lookup, shell, executeCode] });
+    const events: RuntimeEvent[] = [];
+    runtime.subscribe((event) => events.push(event));
+    const outcome = await runtime.delegate({
+      tasks: [{ goal: 'define word alpha', toolsets: ['read'] }, { goal: 'define word beta' }, { goal: 'define word gamma', toolsets: ['read', 'web'] }],
+    });
+    expect(outcome.results.map((result) => result.summary)).toEqual([
+      'answer for alpha: definition of alpha',
+      'answer for beta: definition of beta',
+      'answer for gamma: definition of gamma',
+    ]);
+    for (const result of outcome.results) {
+      expect(result.status).toBe('completed');
+      expect(result.exitReason).toBe('completed');
+      expect(result.apiCalls).toBe(2);
+      expect(result.tokens).toEqual({ input: 30, output: 8, total: 38 });
+      expect(result.toolTrace).toEqual([
+        { tool: 'lookup', argumentBytes: expect.any(Number) as number, resultBytes: expect.any(Number) as number, ok: true },
+      ]);
+      expect(result.toolTrace[0]?.resultBytes).toBe(Buffer.byteLength(`definition of ${result.goal.split(' ').pop()}`));
+    }
+    expect(outcome.results[2]?.deniedToolsets).toEqual(['web']);
+    // Tools offered: never a blocked one; only the requested toolsets when asked.
+    const offered = server.requests.map((request) => (request.body.tools ?? []).map((tool) => tool.function.name).sort());
+    expect(offered.flat()).not.toContain('execute_code');
+    const alphaRequests = server.requests.filter((request) => JSON.stringify(request.body.messages).includes('word alpha'));
+    expect(alphaRequests.every((request) => (request.body.tools ?? []).map((tool) => tool.function.name).join() === 'lookup')).toBe(true);
+    const types = new Set(events.map((event) => event.type));
+    for (const type of ['spawn-request', 'handle-spawn', 'run-start', 'text-delta', 'tool-call-start', 'tool-call-end', 'run-end', 'delegation-end']) {
+      expect(types.has(type as RuntimeEvent['type'])).toBe(true);
+    }
+  });
+
+  it('interrupting during an in-flight model request aborts the HTTP request', async () => {
+    server = await startFakeServer({ script: () => reply.hang() });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model' });
+    const stops: string[] = [];
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', onSubagentStop: (event) => stops.push(event.outcome) });
+    const pending = runtime.delegate({ goal: 'wait forever' });
+    await server.waitForRequests(1);
+    const [handle] = runtime.list();
+    const aborted = new Promise((resolve) => server!.onAbort(resolve));
+    runtime.interrupt(handle!.id);
+    await aborted;
+    const outcome = await pending;
+    expect(server.requests[0]?.aborted).toBe(true);
+    expect(outcome.results[0]?.status).toBe('interrupted');
+    expect(outcome.results[0]?.exitReason).toBe('interrupted');
+    expect(runtime.get(handle!.id).status).toBe('interrupted');
+    expect(stops).toEqual(['interrupted']);
+  });
+
+  it('ends a child in error or timeout on faults while its siblings finish', async () => {
+    server = await startFakeServer({
+      script: scriptByConversation((turn) => {
+        const text = turn.lastUserText;
+        if (text.includes('rate')) return reply.status(429, { body: { error: { message: 'slow down' } } });
+        if (text.includes('server')) return reply.status(500);
+        if (text.includes('cut')) return reply.cut(2, { content: 'partial answer that is long enough to be cut' });
+        if (text.includes('malformed')) return reply.malformed();
+        if (text.includes('slow')) return reply.text('late', { latencyMs: 2000 });
+        return reply.text('fine');
+      }),
+    });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', childTimeoutMs: 300, maxConcurrentChildren: 6 });
+    const outcome = await runtime.delegate({
+      tasks: ['rate', 'server', 'cut', 'malformed', 'slow', 'ok'].map((goal) => ({ goal: `task ${goal}` })),
+    });
+    const byGoal = Object.fromEntries(outcome.results.map((result) => [result.goal.split(' ')[1], result]));
+    expect(byGoal.rate?.status).toBe('error');
+    expect(byGoal.rate?.error).toMatch(/429/);
+    expect(byGoal.server?.status).toBe('error');
+    expect(byGoal.cut?.status).toBe('error');
+    expect(byGoal.malformed?.status).toBe('error');
+    expect(byGoal.slow?.status).toBe('timeout');
+    expect(byGoal.slow?.exitReason).toBe('timeout');
+    expect(byGoal.slow?.error).toMatch(/childTimeoutMs \(300 ms\)/);
+    expect(byGoal.ok?.status).toBe('completed');
+    expect(byGoal.ok?.summary).toBe('fine');
+  });
+
+  it('delivers a background delegation exactly once and refuses over the cap', async () => {
+    server = await startFakeServer({ script: () => reply.text('bg done', { latencyMs: 30 }) });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', maxBackground: 1 });
+    const delivered: string[] = [];
+    runtime.subscribe((event) => {
+      if (event.type === 'delegation-end') delivered.push(event.delegationId);
+    });
+    const background = runtime.delegate({ goal: 'in background', background: true });
+    expect(() => runtime!.delegate({ goal: 'second', background: true })).toThrow(/fewer than 1 background/);
+    const waited = runtime.wait(background.handleIds, { timeoutMs: 5000 });
+    const [outcome, waitResult] = await Promise.all([background.result, waited]);
+    expect(outcome.results[0]?.summary).toBe('bg done');
+    expect(waitResult.completed.map((handle) => handle.status)).toEqual(['completed']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(delivered).toEqual([background.delegationId]);
+    expect(await runtime.delegation(background.delegationId)).toBe(outcome);
+    expect(runtime.activeBackground).toBe(0);
+  });
+});
