@@ -109,6 +109,7 @@ export const supervisorMachine = setup({
   types: {
     context: {} as SupervisorContext,
     events: {} as SupervisorEvent,
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's type-only declaration
     input: {} as SupervisorInput,
   },
   actors: { handle: handleMachine },

@@ -3,7 +3,7 @@ import { RunTimeoutError } from '../errors.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import type { AgentRun, RunContext } from './runtime.js';
 import { runModelLoop } from './model-loop.js';
-import type { ChatClient, LoopExitReason } from './model-loop.js';
+import type { ChatClient, LoopExitReason, LoopInbox } from './model-loop.js';
 
 /** How one handle runs on a model: fixed when it is spawned. */
 export interface ChildSetup {
@@ -33,6 +33,8 @@ export interface ModelRunConfig {
   staleTimeoutMs?: number | undefined;
   stream?: boolean | undefined;
   requestOptions?: Record<string, unknown> | undefined;
+  /** Where the results of a handle's background delegations reach its conversation. */
+  inboxFor?: ((handleId: string) => LoopInbox) | undefined;
 }
 
 /**
@@ -93,6 +95,7 @@ export function createModelRun(config: ModelRunConfig): AgentRun {
         stats: context.stats,
         toolContext: { handleId: context.handle.id, depth: context.handle.depth },
         requestOptions: config.requestOptions,
+        ...(config.inboxFor ? { inbox: config.inboxFor(context.handle.id) } : {}),
         onProgress: budget.progress,
         onTextDelta: (delta) => context.emit({ type: 'text-delta', delta }),
         onThinkingDelta: (delta) => context.emit({ type: 'thinking-delta', delta }),

@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import { BackgroundLimitError, BadArgumentError } from '../errors.js';
 import { spawnRefusal } from '../machines/supervisor.js';
+import { createAgentTools } from '../tools/agent-tools.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import { resolveAgentType } from '../tools/agent-types.js';
 import type { AgentType } from '../tools/agent-types.js';
@@ -19,6 +20,9 @@ import type {
 } from './delegation-types.js';
 import type { RuntimeEvent } from './events.js';
 import type { ChatClient } from './model-loop.js';
+import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
+import { runParentAgent } from './parent-agent.js';
+import type { AgentAnswer, AgentOptions } from './parent-agent.js';
 import { buildChildSystemPrompt } from './prompts.js';
 import { createCoreRuntime } from './runtime.js';
 import type { AgentRun, CoreRuntime, CoreRuntimeOptions, SpawnOptions } from './runtime.js';
@@ -46,6 +50,8 @@ export interface RuntimeOptions extends Omit<CoreRuntimeOptions, 'run'> {
   staleTimeoutMs?: number;
   /** Background delegations in flight at once; more are refused. @default 3 */
   maxBackground?: number;
+  /** Most tasks one `delegate_task` call may carry. @default maxConcurrentChildren */
+  maxBatchSize?: number;
   /** Prices per model, for cost in results. */
   prices?: ModelPrices;
   /** A directory children work in; told to them in their prompt. */
@@ -76,6 +82,12 @@ export interface SubagentsRuntime extends Omit<CoreRuntime, 'spawn'> {
   usage(id?: string): { own: Usage; total: Usage; cost: number | null };
   /** The tools of a handle (or of the root agent). */
   toolsOf(id: string | null): readonly AnyTool[];
+  /**
+   * Runs the root agent (depth 0) on a user message: it has your tools and the
+   * delegation tools, delegates, gets its subagents' results back, and answers.
+   * Results of its background delegations re-enter its conversation when they arrive.
+   */
+  runAgent(message: string, options?: AgentOptions): Promise<AgentAnswer>;
   readonly options: Readonly<ResolvedOptions>;
 }
 
@@ -83,6 +95,8 @@ interface ResolvedOptions {
   model: string | null;
   maxIterations: number;
   maxBackground: number;
+  /** `undefined`: follows maxConcurrentChildren. */
+  maxBatchSize: number | undefined;
   blockedTools: readonly string[];
   agentTypes: readonly AgentType[];
   workspacePath: string | null;
@@ -132,13 +146,17 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     model: options.model ?? null,
     maxIterations: positiveInteger('maxIterations', options.maxIterations, 50),
     maxBackground: positiveInteger('maxBackground', options.maxBackground, 3),
+    maxBatchSize: options.maxBatchSize === undefined ? undefined : positiveInteger('maxBatchSize', options.maxBatchSize, 1),
     blockedTools: options.blockedTools ?? DEFAULT_BLOCKED_TOOLS,
     agentTypes: options.agentTypes ?? [],
     workspacePath: options.workspacePath ?? null,
   };
-  const rootTools = createToolRegistry(options.tools ?? []).tools;
+  const userTools = options.tools ?? [];
+  // The root agent's tools: yours plus the delegation tools (set once the runtime exists).
+  let rootTools: readonly AnyTool[] = createToolRegistry(userTools).tools;
   const setups = new Map<string, ChildSetup>();
   const delegations = new Map<string, Promise<DelegationOutcome>>();
+  const inboxes = new BackgroundInboxes();
   let activeBackground = 0;
 
   const run =
@@ -150,6 +168,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       staleTimeoutMs: options.staleTimeoutMs,
       stream: options.stream,
       requestOptions: options.requestOptions,
+      inboxFor: (id) => inboxes.inboxFor(id),
     });
   const core = createCoreRuntime({ ...options, run });
 
@@ -307,14 +326,19 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       };
       return outcome;
     });
+    const agent = parentId ?? ROOT_AGENT;
     const delivered = result.then((outcome) => {
-      if (background) activeBackground -= 1;
+      if (background) {
+        activeBackground -= 1;
+        inboxes.delivered(agent, outcome);
+      }
       core.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
       return outcome;
     });
     delegations.set(delegationId, delivered);
     if (!background) return delivered;
     activeBackground += 1;
+    inboxes.started(agent, delegationId);
     return { delegationId, handleIds: ids, result: delivered };
   }
 
@@ -362,6 +386,25 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       return { own, total, cost };
     },
     toolsOf,
+    runAgent(message, agentOptions) {
+      if (!options.client || !resolved.model) {
+        return Promise.reject(new BadArgumentError('client', 'an OpenAI client and model given to createRuntime() to run the root agent', options.client));
+      }
+      return runParentAgent(
+        {
+          client: options.client,
+          model: resolved.model,
+          tools: rootTools,
+          inbox: inboxes.inboxFor(ROOT_AGENT),
+          maxIterations: resolved.maxIterations,
+          stream: options.stream ?? true,
+          requestOptions: options.requestOptions,
+        },
+        message,
+        agentOptions,
+      );
+    },
   };
+  rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
   return runtime;
 }

@@ -9,8 +9,9 @@ import type {
   ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
-import { parseToolArguments, toOpenAITool, toolResultToString } from '../tools/define-tool.js';
-import type { AnyTool, ToolContext } from '../tools/define-tool.js';
+import { parseToolArguments, toolResultToString } from '../tools/define-tool.js';
+import type { AnyTool, OpenAIFunctionTool, ToolContext } from '../tools/define-tool.js';
+import { toolDefinitionsFor } from '../tools/dynamic-tool.js';
 import type { RunStats, Usage } from '../types.js';
 
 /** Any client with the `chat.completions.create` of the `openai` package. */
@@ -41,6 +42,20 @@ export interface ModelLoopOptions {
   onToolCallEnd?: (call: { callId: string; tool: string; ok: boolean; resultBytes: number; durationMs: number }) => void;
   /** Called whenever anything happens (a chunk, a tool result): feeds stale detection. */
   onProgress?: () => void;
+  /** Messages arriving from outside the conversation (background delegation results). */
+  inbox?: LoopInbox;
+}
+
+/**
+ * Where messages from outside reach a running conversation: what has arrived
+ * is added before each model call, and when the model answers while more is
+ * still expected, the loop waits for it and goes on.
+ */
+export interface LoopInbox {
+  /** Messages that arrived since the last call, removed from the inbox. */
+  drain(): ChatCompletionMessageParam[];
+  /** Waits for the next messages; `null` when nothing more is expected. */
+  next(signal: AbortSignal): Promise<ChatCompletionMessageParam[] | null>;
 }
 
 export interface ModelLoopResult {
@@ -63,12 +78,14 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
   const { stats, signal } = options;
   const messages = [...options.messages];
   const byName = new Map(options.tools.map((tool) => [tool.name, tool]));
-  const toolDefinitions = options.tools.map(toOpenAITool);
   let lastText = '';
 
   for (let iteration = 0; iteration < options.maxIterations; iteration += 1) {
     signal.throwIfAborted();
-    const turn = await callModel(options, messages, toolDefinitions);
+    if (options.inbox) messages.push(...options.inbox.drain());
+    // Definitions are built per call: the delegation tools describe the limits in force now.
+    const definitions = toolDefinitionsFor(options.tools, options.toolContext);
+    const turn = await callModel(options, messages, definitions);
     stats.apiCalls += 1;
     if (turn.usage) options.onUsage?.(turn.usage);
     options.onModelCallEnd?.();
@@ -78,7 +95,12 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
       content: turn.content || null,
       ...(turn.toolCalls.length > 0 ? { tool_calls: turn.toolCalls } : {}),
     });
-    if (turn.toolCalls.length === 0) return { text: turn.content, exitReason: 'completed', messages };
+    if (turn.toolCalls.length === 0) {
+      const arrived = await options.inbox?.next(signal);
+      if (!arrived) return { text: turn.content, exitReason: 'completed', messages };
+      messages.push(...arrived);
+      continue;
+    }
     for (const call of turn.toolCalls) {
       signal.throwIfAborted();
       const content = await runToolCall(options, byName, call);
@@ -92,7 +114,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
 async function callModel(
   options: ModelLoopOptions,
   messages: ChatCompletionMessageParam[],
-  tools: ReturnType<typeof toOpenAITool>[],
+  tools: OpenAIFunctionTool[],
 ): Promise<Turn> {
   const base = {
     ...options.requestOptions,

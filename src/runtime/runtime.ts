@@ -220,7 +220,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
         goal: context.goal,
       },
       emit: (event) => {
-        if (!signal.aborted) hub.emit({ ...event, ...ref, runId: input.runId } as RuntimeEvent);
+        if (!signal.aborted) hub.emit({ ...event, ...ref, runId: input.runId });
       },
       reportUsage: (usage) => {
         if (signal.aborted) return;
@@ -372,7 +372,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       if (refusal) throw refusal;
       actor.send({ type: 'HANDLE.SPAWN', spec });
       const entry = actor.getSnapshot().context.tree[id];
-      const ref = entry ? (actor.getSnapshot().children[entry.key] as ActorRefFrom<HandleMachine> | undefined) : undefined;
+      const ref = entry ? (actor.getSnapshot().children[entry.key]) : undefined;
       if (!ref) throw new Error(`subagents: the supervisor did not spawn \`${id}\`; this is a bug`);
       const record: HandleRecord = { ref, status: 'idle', runsStarted: 0, runsEnded: 0, runs: new Map() };
       records.set(id, record);
@@ -407,7 +407,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
         const timeoutMs = requireTimeout(waitOptions.timeoutMs ?? 30_000);
         return waiters.wait([...new Set(list as string[])], timeoutMs);
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
 

@@ -49,7 +49,18 @@ export function scriptByConversation(decide: (turn: ConversationTurn) => Reply |
   return (request) => decide(describeConversation(request));
 }
 
-/** The {@link ConversationTurn} of a request. */
+/**
+ * The {@link ConversationTurn} of a request, for scripts that need more than
+ * {@link scriptByConversation} gives.
+ *
+ * @example
+ * ```ts
+ * server.onRequest((request) => {
+ *   const { lastRole, toolResults } = describeConversation(request);
+ *   if (lastRole === 'tool') console.log('tool results', toolResults);
+ * });
+ * ```
+ */
 export function describeConversation(request: RecordedRequest): ConversationTurn {
   const { messages } = request.body;
   let lastUserText = '';

@@ -20,7 +20,7 @@ export interface ToolCallReplyOptions extends MessageReplyOptions {
 }
 
 /**
- * Builders for every kind of {@link Reply}.
+ * Builders for every kind of `Reply`.
  *
  * @example
  * ```ts

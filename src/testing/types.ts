@@ -51,7 +51,16 @@ export interface ChatRequestBody {
   [key: string]: unknown;
 }
 
-/** A request the fake server received, updated in place as its response progresses. */
+/**
+ * A request the fake server received, updated in place as its response progresses.
+ *
+ * @example
+ * ```ts
+ * const [first] = server.requests;
+ * expect(first?.body.tools?.map((tool) => tool.function.name)).toContain('delegate_task');
+ * expect(first?.aborted).toBe(false);
+ * ```
+ */
 export interface RecordedRequest {
   /** 0-based order of arrival. */
   index: number;
@@ -148,7 +157,18 @@ export interface HangFault {
   fault: 'hang';
 }
 
-/** What the fake server answers to one request. Build them with {@link reply}. */
+/**
+ * What the fake server answers to one request. Build them with `reply`.
+ *
+ * @example
+ * ```ts
+ * const replies: Reply[] = [
+ *   { toolCalls: [{ name: 'delegate_task', arguments: { task: 'Draft' } }] },
+ *   { fault: 'status', status: 429 },
+ *   { content: 'Done.', chunkDelayMs: 10 },
+ * ];
+ * ```
+ */
 export type Reply = MessageReply | StatusFault | CutFault | MalformedFault | HangFault;
 
 /** Chooses the reply to a request; may be async. */
@@ -157,11 +177,18 @@ export type ScriptFunction = (request: RecordedRequest) => Reply | Promise<Reply
 /**
  * A function of each request, or a list consumed in arrival order (request #i
  * gets `list[i]`). Under concurrent callers arrival order is not deterministic:
- * prefer a function, for example {@link scriptByConversation}.
+ * prefer a function, for example `scriptByConversation`.
  */
 export type Script = ScriptFunction | readonly Reply[];
 
-/** Options of {@link startFakeServer}. */
+/**
+ * Options of `startFakeServer`.
+ *
+ * @example
+ * ```ts
+ * const options: FakeServerOptions = { script: [reply.text('Hi')], latencyMs: 20 };
+ * ```
+ */
 export interface FakeServerOptions {
   /** What to answer, per request. */
   script: Script;
@@ -169,7 +196,21 @@ export interface FakeServerOptions {
   latencyMs?: number;
 }
 
-/** A running fake server. */
+/**
+ * A running fake server.
+ *
+ * @example
+ * ```ts
+ * const aborted = new Promise<RecordedRequest>((resolve) => server.onAbort(resolve));
+ * const controller = new AbortController();
+ * const call = client.chat.completions.create({ model: 'm', messages }, { signal: controller.signal });
+ * await server.waitForRequests(1);
+ * controller.abort();
+ * const record = await aborted; // record.aborted === true, record.abortedAt set
+ * await call.catch(() => {});
+ * await server.close();
+ * ```
+ */
 export interface FakeServer {
   /** Base URL for the client, for example `http://127.0.0.1:53121/v1`. */
   readonly url: string;

@@ -1,0 +1,42 @@
+/**
+ * What the model-backed benchmarks share: the trivial tool, the script of the
+ * fake model (one tool call, then an answer) and the client.
+ */
+import OpenAI from 'openai';
+import { z } from 'zod';
+import { reply, scriptByConversation, startFakeServer } from '../src/testing/index.js';
+import type { FakeServer } from '../src/testing/index.js';
+import { defineTool } from '../src/tools/define-tool.js';
+
+/** The tool every child calls once. */
+export const lookupTool = defineTool({
+  name: 'lookup',
+  toolset: 'read',
+  description: 'Looks a word up.',
+  parameters: z.object({ word: z.string() }),
+  execute: ({ word }) => `definition of ${word}`,
+});
+
+/** The floor's version of the tool: the same work without the runtime around it. */
+export const lookupPlain = (word: string): string => `definition of ${word}`;
+
+/** The goal of task `index`: the fake model reads the word back from it. */
+export const goalOf = (index: number): string => `Define word w${index}`;
+
+/** First request of a conversation: call `lookup`; after the tool result: answer. */
+export const twoCallScript = scriptByConversation((turn) => {
+  if (turn.lastRole === 'tool') return reply.text(`The answer is: ${turn.toolResults[0]?.content ?? ''}`);
+  const word = /word (\w+)/.exec(turn.lastUserText)?.[1] ?? 'none';
+  return reply.toolCall('lookup', { word });
+});
+
+/** A fresh fake server running {@link twoCallScript}. */
+export function startTwoCallServer(latencyMs = 0): Promise<FakeServer> {
+  return startFakeServer({ script: twoCallScript, latencyMs });
+}
+
+export function clientFor(server: FakeServer): OpenAI {
+  return new OpenAI({ baseURL: server.url, apiKey: 'bench', maxRetries: 0 });
+}
+
+export const MODEL = 'bench-model';

@@ -1,0 +1,100 @@
+/**
+ * P5: scale, at 1k, 10k and 50k handles, each size in its own fresh process
+ * (see p5-measure.ts for what one measurement does). 1k is repeated and its
+ * median taken: it is short enough for noise to matter.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { RUN_CONCURRENCY } from './p5-measure.js';
+import type { ScaleResult } from './p5-measure.js';
+import type { Row } from './report.js';
+import { formatBytes, formatMs, formatRatio, median } from './stats.js';
+
+export interface ScaleOptions {
+  counts?: readonly number[];
+  /** Runs of the smallest count; its median is the baseline. */
+  smallestRepeats?: number;
+  /** Counts whose `shutdown()` is timed too (kept off the largest: it is quadratic, see RESULTS.md). */
+  shutdownCounts?: readonly number[];
+}
+
+const TOTAL_TARGET = { count: 10_000, ms: 1_000 };
+const HEAP_TARGET_BYTES = 5 * 1024;
+const GROWTH_TARGET = 1.5;
+const WORKER = fileURLToPath(new URL('./p5-worker.js', import.meta.url));
+
+async function inFreshProcess(count: number, timeShutdown: boolean): Promise<ScaleResult> {
+  const args = ['--expose-gc', WORKER, String(count), ...(timeShutdown ? ['shutdown'] : [])];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 1024 * 1024 });
+  return JSON.parse(stdout) as ScaleResult;
+}
+
+const perHandleUs = (result: ScaleResult) => (result.totalMs * 1000) / result.count;
+const label = (count: number) => (count >= 1000 ? `${count / 1000}k` : String(count));
+const phases = (result: ScaleResult) =>
+  `${label(result.count)}: spawn ${formatMs(result.spawnMs)} + send/run ${formatMs(result.runMs)} + close ${formatMs(result.closeMs)}`;
+
+/** The run of median total time. */
+function medianRun(results: readonly ScaleResult[]): ScaleResult {
+  const middle = median(results.map((result) => result.totalMs));
+  return results.find((result) => result.totalMs === middle)!;
+}
+
+export async function benchScale(options: ScaleOptions = {}): Promise<Row[]> {
+  const counts = options.counts ?? [1_000, 10_000, 50_000];
+  const smallestRepeats = options.smallestRepeats ?? 5;
+  const shutdownCounts = new Set(options.shutdownCounts ?? [1_000, 10_000]);
+  const results: ScaleResult[] = [];
+  for (const [position, count] of counts.entries()) {
+    const repeats = position === 0 ? smallestRepeats : 1;
+    const runs: ScaleResult[] = [];
+    for (let repeat = 0; repeat < repeats; repeat += 1) runs.push(await inFreshProcess(count, shutdownCounts.has(count)));
+    results.push(medianRun(runs));
+  }
+  const smallest = results[0]!;
+  const largest = results.at(-1)!;
+  const atTarget = results.find((result) => result.count === TOTAL_TARGET.count);
+  const heaviest = Math.max(...results.map((result) => result.heapPerHandle));
+  const growth = perHandleUs(largest) / perHandleUs(smallest);
+  const rows: Row[] = [
+    {
+      id: 'P5',
+      measure: `scale: spawn ${label(TOTAL_TARGET.count)} handles, one send each (run resolves at once, ${RUN_CONCURRENCY} at a time), close all`,
+      value: atTarget ? formatMs(atTarget.totalMs) : 'not run',
+      target: `< ${formatMs(TOTAL_TARGET.ms)}`,
+      met: atTarget ? atTarget.totalMs < TOTAL_TARGET.ms : null,
+      absolute: results.map(phases).join('; '),
+    },
+    {
+      id: 'P5',
+      measure: 'scale: heap per idle handle (gc, heapUsed before/after spawning, handles held)',
+      value: formatBytes(heaviest),
+      target: `≤ ${formatBytes(HEAP_TARGET_BYTES)}`,
+      met: heaviest <= HEAP_TARGET_BYTES,
+      absolute: results.map((result) => `${label(result.count)}: ${formatBytes(result.heapPerHandle)}`).join(', '),
+    },
+    {
+      id: 'P5',
+      measure: `scale: time per handle at ${label(largest.count)} ÷ at ${label(smallest.count)}`,
+      value: formatRatio(growth),
+      target: `≤ ${formatRatio(GROWTH_TARGET)}`,
+      met: growth <= GROWTH_TARGET,
+      absolute:
+        results.map((result) => `${label(result.count)}: ${perHandleUs(result).toFixed(0)} µs`).join(', ') +
+        `; heap per handle ${formatRatio(largest.heapPerHandle / smallest.heapPerHandle)}; ${label(smallest.count)} is the median of ${smallestRepeats} processes`,
+    },
+  ];
+  const shutdowns = results.filter((result) => result.shutdownMs !== null);
+  if (shutdowns.length > 0) {
+    rows.push({
+      id: 'P5',
+      measure: 'scale: shutdown() after closing all (first shutdown in the process; no target, shows growth)',
+      value: shutdowns.map((result) => `${label(result.count)}: ${formatMs(result.shutdownMs!)}`).join(', '),
+      target: '—',
+      met: null,
+      absolute: shutdowns.map((result) => `${label(result.count)}: ${((result.shutdownMs! * 1000) / result.count).toFixed(0)} µs per handle`).join(', '),
+    });
+  }
+  return rows;
+}

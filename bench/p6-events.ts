@@ -1,0 +1,108 @@
+/**
+ * P6: event throughput. Handle transitions per second on a core runtime
+ * whose run resolves at once: H handles each get R inputs up front (queued)
+ * and work through them. Transitions are counted by a plain subscription on
+ * every handle actor, the same in every variant; the variants add an XState
+ * inspection observer, or a runtime event listener.
+ */
+import { performance } from 'node:perf_hooks';
+import type { InspectionEvent } from 'xstate';
+import { createCoreRuntime } from '../src/runtime/runtime.js';
+import type { Row } from './report.js';
+import { formatMs, formatRatio, median } from './stats.js';
+
+export interface EventsOptions {
+  handles?: number;
+  inputsPerHandle?: number;
+  rounds?: number;
+}
+
+type Variant = 'plain' | 'inspect' | 'listener';
+
+interface Throughput {
+  transitions: number;
+  observed: number;
+  elapsedMs: number;
+}
+
+async function measure(variant: Variant, handles: number, inputsPerHandle: number): Promise<Throughput> {
+  const runs = handles * inputsPerHandle;
+  let ended = 0;
+  let observed = 0;
+  let allEnded: () => void = () => {};
+  const done = new Promise<void>((resolve) => (allEnded = resolve));
+  const runtime = createCoreRuntime({
+    run: async () => 'ok',
+    maxConcurrentChildren: handles,
+    onSubagentStop: () => {
+      ended += 1;
+      if (ended === runs) allEnded();
+    },
+    ...(variant === 'inspect' ? { inspect: (_event: InspectionEvent) => void (observed += 1) } : {}),
+  });
+  if (variant === 'listener') runtime.subscribe(() => void (observed += 1));
+  const ids = Array.from({ length: handles }, () => runtime.spawn().id);
+  let transitions = 0;
+  for (const child of Object.values(runtime.actor.getSnapshot().children)) {
+    child?.subscribe(() => void (transitions += 1));
+  }
+  const start = performance.now();
+  for (let input = 0; input < inputsPerHandle; input += 1) {
+    for (const id of ids) runtime.send(id, `input ${input}`);
+  }
+  await done;
+  const elapsedMs = performance.now() - start;
+  await runtime.shutdown();
+  return { transitions, observed, elapsedMs };
+}
+
+const rate = (throughput: Throughput) => throughput.transitions / (throughput.elapsedMs / 1000);
+const perSecond = (value: number) => `${Math.round(value).toLocaleString('en-US')}/s`;
+
+export async function benchEvents(options: EventsOptions = {}): Promise<Row[]> {
+  const handles = options.handles ?? 100;
+  const inputsPerHandle = options.inputsPerHandle ?? 50;
+  const rounds = options.rounds ?? 3;
+  const variants: Variant[] = ['plain', 'inspect', 'listener'];
+  const results = new Map<Variant, Throughput[]>(variants.map((variant) => [variant, []]));
+  await measure('plain', handles, inputsPerHandle); // warm-up
+  for (let round = 0; round < rounds; round += 1) {
+    // Rotate the order so that no variant always runs first.
+    for (let offset = 0; offset < variants.length; offset += 1) {
+      const variant = variants[(round + offset) % variants.length]!;
+      results.get(variant)!.push(await measure(variant, handles, inputsPerHandle));
+    }
+  }
+  const medianRate = (variant: Variant) => median(results.get(variant)!.map(rate));
+  const sample = (variant: Variant) => results.get(variant)![0]!;
+  const plain = medianRate('plain');
+  const inspected = medianRate('inspect');
+  const listened = medianRate('listener');
+  const workload = `${handles} handles × ${inputsPerHandle} queued inputs, ${sample('plain').transitions.toLocaleString('en-US')} transitions`;
+  return [
+    {
+      id: 'P6',
+      measure: `events: handle transitions per second, no inspector (${workload})`,
+      value: perSecond(plain),
+      target: '—',
+      met: null,
+      absolute: `median of ${rounds}, ${formatMs(median(results.get('plain')!.map((result) => result.elapsedMs)))} per round`,
+    },
+    {
+      id: 'P6',
+      measure: 'events: the same with an inspection observer counting events',
+      value: `${perSecond(inspected)} (${formatRatio(inspected / plain)} of plain)`,
+      target: '—',
+      met: null,
+      absolute: `${sample('inspect').observed.toLocaleString('en-US')} inspection events per round`,
+    },
+    {
+      id: 'P6',
+      measure: 'events: the same with one runtime.subscribe listener',
+      value: `${perSecond(listened)} (${formatRatio(listened / plain)} of plain)`,
+      target: '—',
+      met: null,
+      absolute: `${sample('listener').observed.toLocaleString('en-US')} runtime events per round`,
+    },
+  ];
+}

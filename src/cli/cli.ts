@@ -1,0 +1,92 @@
+/**
+ * The command line over the demo: parses the arguments, runs the command,
+ * and turns every failure into a message and an exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEMO_HELP, MAIN_HELP, parseCommandLine, UsageError } from './args.js';
+import { EXIT, runDemo } from './demo.js';
+import type { DemoIo } from './demo.js';
+import { InspectorStartError } from './inspector.js';
+
+/** The package's own directory: the default `--dir` of the demo. */
+export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Runs the command line and resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(process.argv.slice(2), processIo());
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: DemoIo): Promise<number> {
+  try {
+    const command = parseCommandLine(argv);
+    switch (command.command) {
+      case 'help':
+        io.stdout.write(command.topic === 'demo' ? DEMO_HELP : MAIN_HELP);
+        return EXIT.ok;
+      case 'version':
+        io.stdout.write(`${packageVersion()}\n`);
+        return EXIT.ok;
+      case 'demo':
+        return await runDemo(command.options, io);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`subagents: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof InspectorStartError) {
+      io.stderr.write(`subagents: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    io.stderr.write(`subagents: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT.failed;
+  }
+}
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
+}
+
+/** The demo's view of this process: its streams, environment, signals and terminal. */
+export function processIo(): DemoIo {
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !process.env.CI;
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    defaultDir: PACKAGE_DIR,
+    onInterrupt(handler) {
+      process.on('SIGINT', handler);
+      return () => process.off('SIGINT', handler);
+    },
+    forceExit(code) {
+      process.exit(code);
+    },
+    waitForEnter: interactive ? waitForEnter : undefined,
+  };
+}
+
+function waitForEnter(prompt: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const reader = createInterface({ input: process.stdin, output: process.stdout });
+    let answered = false;
+    const finish = (value: boolean) => {
+      if (answered) return;
+      answered = true;
+      reader.close();
+      // readline resumed stdin: pause it again so it does not keep the process alive.
+      process.stdin.pause();
+      resolve(value);
+    };
+    reader.on('SIGINT', () => finish(false));
+    reader.on('close', () => finish(false));
+    reader.question(prompt, () => finish(true));
+  });
+}

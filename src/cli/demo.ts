@@ -1,0 +1,188 @@
+/**
+ * `subagents demo`: a parent agent delegates a survey of a directory to three
+ * subagents that use the real file tools, on the scripted model or a real
+ * one, with a live tree; Ctrl-C interrupts every subagent and exits cleanly.
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { createRuntime } from '../runtime/create-runtime.js';
+import type { SubagentsRuntime } from '../runtime/create-runtime.js';
+import { redactSecrets } from '../runtime/inspection.js';
+import type { AgentAnswer } from '../runtime/parent-agent.js';
+import type { FakeServer } from '../testing/index.js';
+import { createFileTools } from '../tools/file-tools.js';
+import { UsageError } from './args.js';
+import type { DemoOptions } from './args.js';
+import { createClient, describeEndpoint, resolveEndpoint } from './endpoint.js';
+import { startInspector } from './inspector.js';
+import type { InspectorSession } from './inspector.js';
+import { LiveView } from './live-view.js';
+import type { TextOutput } from './live-view.js';
+import { COLOR_STYLE, PLAIN_STYLE } from './render.js';
+import { answerAndTotals, childResults } from './report.js';
+import { SCRIPTED_MODEL_NAME, startScriptedModel } from './scripted-model.js';
+import { surveyPrompt } from './survey.js';
+import { AgentTree } from './tree.js';
+
+/** What the demo needs from its process; tests pass their own. */
+export interface DemoIo {
+  stdout: TextOutput;
+  stderr: TextOutput;
+  env: NodeJS.ProcessEnv;
+  /** The directory surveyed when `--dir` is not given. */
+  defaultDir: string;
+  /** Calls `handler` on each Ctrl-C (SIGINT); returns the function that stops listening. */
+  onInterrupt(handler: () => void): () => void;
+  /** Ends the process at once: a second Ctrl-C while stopping. */
+  forceExit(code: number): void;
+  /** On an interactive terminal: waits for Enter (true) or Ctrl-C (false). Absent elsewhere. */
+  waitForEnter?: ((prompt: string) => Promise<boolean>) | undefined;
+}
+
+/** Exit codes of the demo. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/**
+ * Runs the demo and resolves with the exit code. Every resource it starts
+ * (the scripted model, the inspector relay, the runtime, timers, the Ctrl-C
+ * listener) is stopped before it resolves.
+ *
+ * @throws {UsageError} for a `--dir` that is not a directory or a bad OPENAI_BASE_URL.
+ */
+export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number> {
+  const root = resolveDirectory(options.dir ?? io.defaultDir);
+  const endpoint = resolveEndpoint(io.env, options);
+  const files = createFileTools({ root });
+  const projectName = path.basename(files.root);
+  const secrets = endpoint.kind === 'remote' && endpoint.apiKey !== null ? [endpoint.apiKey] : [];
+  const tty = io.stdout.isTTY === true && !io.env.CI && !options.plain;
+  const style = tty && !io.env.NO_COLOR ? COLOR_STYLE : PLAIN_STYLE;
+  const print = (...lines: string[]) => {
+    for (const line of lines) io.stdout.write(`${line}\n`);
+  };
+
+  print(
+    `${style.bold('subagents demo')} — a parent agent delegates a survey of a directory to subagents`,
+    describeEndpoint(endpoint, SCRIPTED_MODEL_NAME),
+    `Project: ${files.root} (read-only file tools list_files, read_file, search_files, confined to it)`,
+  );
+
+  const controller = new AbortController();
+  let phase: 'starting' | 'running' | 'stopping' | 'lingering' = 'starting';
+  let interrupted = false;
+  let runtime: SubagentsRuntime | null = null;
+  let view: LiveView | null = null;
+  let model: FakeServer | null = null;
+  let inspector: InspectorSession | null = null;
+  let stopLingering: (() => void) | null = null;
+
+  const stopAll = () => {
+    view?.note(style.yellow('Interrupted (Ctrl-C): stopping every subagent…'));
+    for (const handle of runtime?.list({ parentId: null }) ?? []) {
+      try {
+        // Interrupting a top-level subagent stops its descendants too.
+        runtime?.interrupt(handle.id);
+      } catch {
+        // Already ended or shut down: nothing left to stop.
+      }
+    }
+    controller.abort(new Error('Interrupted by Ctrl-C'));
+  };
+  const removeInterrupt = io.onInterrupt(() => {
+    if (phase === 'lingering') return stopLingering?.();
+    if (interrupted) return io.forceExit(EXIT.interrupted);
+    interrupted = true;
+    if (phase === 'running') stopAll();
+  });
+
+  try {
+    if (endpoint.kind === 'scripted') model = await startScriptedModel({ delayMs: options.delayMs, projectName });
+    if (options.inspect) {
+      inspector = await startInspector(options.inspectPort, secrets);
+      print(
+        `Inspector: open ${inspector.pageUrl} in a browser (it embeds the Stately inspector and relays this run's ` +
+          `sanitized actor events from ${inspector.socketUrl}; the relay listens on all interfaces of port ${options.inspectPort}).`,
+      );
+      if (io.waitForEnter && !interrupted && !(await io.waitForEnter('Press Enter to start the run (Ctrl-C to quit)… '))) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      print(style.yellow('Interrupted before the run started.'));
+      return EXIT.interrupted;
+    }
+    const client = endpoint.kind === 'scripted' ? createClient(model!.url, 'scripted', false) : createClient(endpoint.baseURL, endpoint.apiKey, true);
+    const activeRuntime = createRuntime({
+      client,
+      model: endpoint.kind === 'scripted' ? SCRIPTED_MODEL_NAME : endpoint.model,
+      tools: files.tools,
+      maxConcurrentChildren: options.maxConcurrent,
+      ...(inspector ? { inspect: inspector.observer } : {}),
+      onListenerError: (error) => io.stderr.write(`subagents: a listener failed: ${redactSecrets(String(error), secrets)}\n`),
+    });
+    runtime = activeRuntime;
+    const startedAt = performance.now();
+    const tree = new AgentTree();
+    const activeView = new LiveView(io.stdout, tree, { mode: tty ? 'tty' : 'plain', style, startedAt });
+    view = activeView;
+    activeRuntime.subscribe((event) => {
+      tree.apply(event);
+      activeView.event(event);
+    });
+    if (!activeRuntime.toolsOf(null).some((tool) => tool.name === 'delegate_task')) {
+      activeView.note(style.yellow('Note: this runtime does not offer the parent agent `delegate_task`; it cannot delegate.'));
+    }
+    print('');
+    activeView.start();
+    phase = 'running';
+    let answer: AgentAnswer | null = null;
+    let failure: unknown = null;
+    try {
+      answer = await activeRuntime.runAgent(surveyPrompt(projectName), {
+        signal: controller.signal,
+        onTextDelta: () => tree.rootWriting(),
+      });
+    } catch (error) {
+      failure = error;
+    }
+    phase = 'stopping';
+    tree.finishRoot(answer ? 'completed' : interrupted ? 'interrupted' : 'error', answer ? answer.usage.inputTokens + answer.usage.outputTokens : null);
+    if (answer) tree.root.toolCount = answer.toolTrace.length;
+    activeView.stop();
+    print('', ...childResults(tree, activeRuntime, style), '', ...answerAndTotals(answer, activeRuntime, style));
+    if (endpoint.kind === 'scripted') print('', style.dim('(Answers above come from the embedded scripted model, not an LLM; the tool output is real.)'));
+    if (interrupted) {
+      const stopped = tree.children().filter((row) => row.outcome === 'interrupted' || row.status === 'interrupted');
+      print('', style.yellow(`Interrupted: ${stopped.length} subagent${stopped.length === 1 ? ' was' : 's were'} stopped${stopped.length > 0 ? ` (${stopped.map((row) => row.id).join(', ')})` : ''}.`));
+      return EXIT.interrupted;
+    }
+    if (failure !== null) {
+      io.stderr.write(`subagents: the run failed: ${redactSecrets(failure instanceof Error ? failure.message : String(failure), secrets)}\n`);
+      return EXIT.failed;
+    }
+    if (inspector && io.waitForEnter) {
+      phase = 'lingering';
+      print('', `The inspector relay at ${inspector.pageUrl} keeps serving the last events; press Ctrl-C to exit.`);
+      await new Promise<void>((resolve) => (stopLingering = resolve));
+    }
+    return EXIT.ok;
+  } finally {
+    view?.stop();
+    await runtime?.shutdown();
+    await model?.close();
+    await inspector?.stop();
+    removeInterrupt();
+  }
+}
+
+function resolveDirectory(dir: string): string {
+  const absolute = path.resolve(dir);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(absolute).isDirectory();
+  } catch {
+    throw new UsageError(`Expected \`--dir\` to be an existing directory, got \`${dir}\` (not found)`);
+  }
+  if (!isDirectory) throw new UsageError(`Expected \`--dir\` to be a directory, got the file \`${dir}\``);
+  return absolute;
+}

@@ -1,0 +1,366 @@
+/**
+ * Read-only file tools over one directory: `list_files` and `read_file`
+ * (toolset `read`) and `search_files` (toolset `search`). Every path is
+ * relative to the root and must stay inside it: absolute paths, `..` escapes
+ * and symbolic links that lead out are refused, and every output is capped.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { BadArgumentError } from '../errors.js';
+import { defineTool } from './define-tool.js';
+import type { AnyTool, Tool, ToolParameters } from './define-tool.js';
+
+/** Options of {@link createFileTools}. */
+export interface FileToolsOptions {
+  /** The directory the tools may see; nothing outside it is reachable. */
+  root: string;
+  /** Entries `list_files` returns at most. @default 500 */
+  maxEntries?: number;
+  /** Bytes of file text `read_file` returns at most per call. @default 16000 */
+  maxReadBytes?: number;
+  /** Files larger than this are refused by `read_file` and skipped by `search_files`. @default 2000000 */
+  maxFileBytes?: number;
+  /** Matching lines `search_files` returns at most. @default 100 */
+  maxMatches?: number;
+  /** Directory names that recursive listing and search do not enter. @default ['.git', 'node_modules'] */
+  ignore?: readonly string[];
+}
+
+/** The three file tools and the real path of their root. */
+export interface FileTools {
+  /** The root directory, symbolic links resolved. */
+  readonly root: string;
+  readonly listFiles: Tool<ToolParameters, string>;
+  readonly readFile: Tool<ToolParameters, string>;
+  readonly searchFiles: Tool<ToolParameters, string>;
+  /** All three, to pass as `tools` to `createRuntime`. */
+  readonly tools: readonly AnyTool[];
+}
+
+const LINE_PREVIEW_CHARS = 200;
+const SEARCH_LINE_CHARS = 4_000;
+const BINARY_SNIFF_BYTES = 8_000;
+const MAX_SEARCHED_FILES = 10_000;
+
+/**
+ * Creates read-only file tools confined to `options.root`.
+ *
+ * @throws {BadArgumentError} when the root is not an existing directory or a cap is not a positive integer.
+ * @example
+ * ```ts
+ * const files = createFileTools({ root: process.cwd() });
+ * const runtime = createRuntime({ client, model: 'gpt-4.1-mini', tools: files.tools });
+ * await runtime.delegate({ goal: 'Summarise README.md', toolsets: ['read'] });
+ * ```
+ */
+export function createFileTools(options: FileToolsOptions): FileTools {
+  const root = resolveRoot(options.root);
+  const limits = {
+    maxEntries: positiveInteger('maxEntries', options.maxEntries, 500),
+    maxReadBytes: positiveInteger('maxReadBytes', options.maxReadBytes, 16_000),
+    maxFileBytes: positiveInteger('maxFileBytes', options.maxFileBytes, 2_000_000),
+    maxMatches: positiveInteger('maxMatches', options.maxMatches, 100),
+  };
+  const ignored = new Set(options.ignore ?? ['.git', 'node_modules']);
+
+  const listFiles = defineTool({
+    name: 'list_files',
+    toolset: 'read',
+    description:
+      `List the files and directories under a directory of the project, with file sizes. Paths are relative to the project root; ` +
+      `directories end with \`/\`. With recursive, also lists subdirectories (not ${[...ignored].join(', ') || 'any ignored directory'}). ` +
+      `At most ${limits.maxEntries} entries are returned.`,
+    parameters: z.object({
+      path: z.string().default('.').describe('Directory relative to the project root; `.` for the root'),
+      recursive: z.boolean().default(false).describe('Also list the content of subdirectories'),
+    }),
+    execute: async ({ path: requested, recursive }, { signal }) => {
+      const target = await confine(root, requested);
+      if (!(await stat(target.real)).isDirectory()) {
+        throw new Error(`\`${target.shown}\` is a file, not a directory; use read_file to read it`);
+      }
+      const lines: string[] = [];
+      const counts = { files: 0, directories: 0 };
+      const truncated = await walk(root, target, { recursive, ignored, signal }, (entry) => {
+        if (lines.length >= limits.maxEntries) return false;
+        if (entry.kind === 'directory') counts.directories += 1;
+        if (entry.kind === 'file') counts.files += 1;
+        lines.push(describeEntry(entry));
+        return true;
+      });
+      const where = target.shown === '.' ? 'the project root' : `\`${target.shown}\``;
+      const header =
+        `Listing of ${where}${recursive ? ' (recursive)' : ''}: ` +
+        `${count(counts.files, 'file', 'files')}, ${count(counts.directories, 'directory', 'directories')}.`;
+      const footer = truncated
+        ? [`[Stopped after ${limits.maxEntries} entries; list a subdirectory to see the rest.]`]
+        : lines.length === 0
+          ? ['(empty directory)']
+          : [];
+      return [header, ...lines, ...footer].join('\n');
+    },
+  });
+
+  const readFileTool = defineTool({
+    name: 'read_file',
+    toolset: 'read',
+    description:
+      `Read a UTF-8 text file of the project. Returns a header line (line and byte counts) and then the file's lines; ` +
+      `at most ${limits.maxReadBytes} bytes per call, use start_line to read further. Binary files and files over ` +
+      `${limits.maxFileBytes} bytes are refused.`,
+    parameters: z.object({
+      path: z.string().describe('File path relative to the project root, for example `src/index.ts`'),
+      start_line: z.number().int().min(1).default(1).describe('First line to return, 1-based'),
+      max_lines: z.number().int().min(1).max(5_000).default(400).describe('Lines to return at most'),
+    }),
+    execute: async ({ path: requested, start_line: startLine, max_lines: maxLines }, { signal }) => {
+      const target = await confine(root, requested);
+      const info = await stat(target.real);
+      if (info.isDirectory()) throw new Error(`\`${target.shown}\` is a directory; use list_files to see its content`);
+      if (!info.isFile()) throw new Error(`\`${target.shown}\` is not a regular file`);
+      if (info.size > limits.maxFileBytes) {
+        throw new Error(`\`${target.shown}\` is ${info.size} bytes, over the ${limits.maxFileBytes}-byte limit of read_file`);
+      }
+      const bytes = await readFile(target.real, { signal });
+      if (isBinary(bytes)) return `\`${target.shown}\` is a binary file (${bytes.length} bytes); its content is not shown.`;
+      const all = splitLines(bytes.toString('utf8'));
+      if (startLine > Math.max(all.length, 1)) {
+        throw new Error(`\`start_line\` ${startLine} is past the end of \`${target.shown}\`, which has ${all.length} lines`);
+      }
+      const shown: string[] = [];
+      let used = 0;
+      for (const line of all.slice(startLine - 1, startLine - 1 + maxLines)) {
+        const size = Buffer.byteLength(line) + 1;
+        if (used + size > limits.maxReadBytes && shown.length > 0) break;
+        shown.push(used + size > limits.maxReadBytes ? truncateBytes(line, limits.maxReadBytes) : line);
+        used += size;
+      }
+      const lastShown = startLine + shown.length - 1;
+      const header =
+        `File \`${target.shown}\`: ${all.length} lines, ${bytes.length} bytes.` +
+        (shown.length === 0 ? ' (empty file)' : ` Lines ${startLine}-${lastShown}:`);
+      const rest = lastShown < all.length ? [`[Lines ${lastShown + 1}-${all.length} not shown: call read_file with start_line ${lastShown + 1} to read on.]`] : [];
+      return [header, ...shown, ...rest].join('\n');
+    },
+  });
+
+  const searchFiles = defineTool({
+    name: 'search_files',
+    toolset: 'search',
+    description:
+      `Search the text files under a directory of the project for lines matching a regular expression (JavaScript syntax). ` +
+      `Returns \`path:line: text\` per match, at most ${limits.maxMatches} matches; skips binary files, files over ` +
+      `${limits.maxFileBytes} bytes and ${[...ignored].join(', ') || 'no'} directories.`,
+    parameters: z.object({
+      pattern: z.string().min(1).max(500).describe('Regular expression, for example `TODO|FIXME` or `^export `'),
+      path: z.string().default('.').describe('Directory or file to search, relative to the project root'),
+      ignore_case: z.boolean().default(false).describe('Match letters in any case'),
+      include: z.string().max(100).optional().describe('Only files whose name matches this glob, for example `*.ts`'),
+    }),
+    execute: async ({ pattern, path: requested, ignore_case: ignoreCase, include }, { signal }) => {
+      let expression: RegExp;
+      try {
+        expression = new RegExp(pattern, ignoreCase ? 'i' : '');
+      } catch (error) {
+        throw new Error(`\`pattern\` is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const nameFilter = include === undefined ? null : globToRegExp(include);
+      const target = await confine(root, requested);
+      const files: Entry[] = [];
+      if ((await stat(target.real)).isDirectory()) {
+        await walk(root, target, { recursive: true, ignored, signal }, (entry) => {
+          if (entry.kind === 'file' && (nameFilter === null || nameFilter.test(path.posix.basename(entry.shown)))) files.push(entry);
+          return files.length < MAX_SEARCHED_FILES;
+        });
+      } else {
+        files.push({ kind: 'file', shown: target.shown, real: target.real, size: (await stat(target.real)).size });
+      }
+      const matches: string[] = [];
+      const matchedFiles = new Set<string>();
+      let skipped = 0;
+      let truncated = false;
+      for (const file of files) {
+        signal.throwIfAborted();
+        if (file.size > limits.maxFileBytes) {
+          skipped += 1;
+          continue;
+        }
+        const bytes = await readFile(file.real, { signal });
+        if (isBinary(bytes)) continue;
+        const lines = splitLines(bytes.toString('utf8'));
+        for (const [index, line] of lines.entries()) {
+          if (!expression.test(line.slice(0, SEARCH_LINE_CHARS))) continue;
+          if (matches.length >= limits.maxMatches) {
+            truncated = true;
+            break;
+          }
+          matchedFiles.add(file.shown);
+          matches.push(`${file.shown}:${index + 1}: ${preview(line)}`);
+        }
+        if (truncated) break;
+      }
+      const where = target.shown === '.' ? 'the project root' : `\`${target.shown}\``;
+      const header =
+        `${count(matches.length, 'match', 'matches')} for /${pattern}/${ignoreCase ? 'i' : ''} in ${matchedFiles.size} of ` +
+        `${count(files.length, 'file', 'files')} under ${where}` +
+        (skipped > 0 ? ` (${count(skipped, 'file', 'files')} over ${limits.maxFileBytes} bytes skipped)` : '') +
+        '.';
+      const footer = truncated ? [`[Stopped at ${limits.maxMatches} matches; narrow the pattern or the path to see the rest.]`] : [];
+      return [header, ...matches, ...footer].join('\n');
+    },
+  });
+
+  return Object.freeze({
+    root,
+    listFiles,
+    readFile: readFileTool,
+    searchFiles,
+    tools: Object.freeze([listFiles, readFileTool, searchFiles]) as readonly AnyTool[],
+  });
+}
+
+/** A path inside the root: as the model should see it, and where it really is. */
+interface Target {
+  /** Relative to the root, with `/` separators; `.` for the root itself. */
+  shown: string;
+  /** Absolute, symbolic links resolved. */
+  real: string;
+}
+
+interface Entry extends Target {
+  kind: 'file' | 'directory' | 'link' | 'other' | 'ignored';
+  size: number;
+}
+
+function resolveRoot(root: unknown): string {
+  if (typeof root !== 'string' || root.trim() === '') throw new BadArgumentError('root', 'a directory path', root);
+  let real: string;
+  try {
+    real = realpathSync(path.resolve(root));
+  } catch {
+    throw new BadArgumentError('root', 'an existing directory', root);
+  }
+  if (!statSync(real).isDirectory()) throw new BadArgumentError('root', 'a directory, not a file', root);
+  return real;
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new BadArgumentError(name, 'an integer >= 1', value);
+  return value;
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+}
+
+const count = (value: number, one: string, many: string) => `${value} ${value === 1 ? one : many}`;
+
+const toShown = (relative: string) => (relative === '' ? '.' : relative.split(path.sep).join('/'));
+
+/**
+ * Resolves a path the model gave, relative to the root, and checks that it
+ * stays inside the root both as written and once symbolic links are followed.
+ */
+async function confine(root: string, requested: string): Promise<Target> {
+  const written = requested.trim() === '' ? '.' : requested.trim();
+  if (written.includes('\0')) throw new Error('The path contains a NUL character');
+  if (path.isAbsolute(written) || path.win32.isAbsolute(written)) {
+    throw new Error(`\`${written}\` is an absolute path; give a path relative to the project root, for example \`src/index.ts\``);
+  }
+  const absolute = path.resolve(root, written);
+  if (!isInside(root, absolute)) throw new Error(`\`${written}\` leads outside the project root; paths must stay inside it`);
+  let real: string;
+  try {
+    real = await realpath(absolute);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`\`${written}\` does not exist; use list_files to see what does`);
+    throw error;
+  }
+  if (!isInside(root, real)) throw new Error(`\`${written}\` is a symbolic link that leads outside the project root; it is not followed`);
+  return { shown: toShown(path.relative(root, absolute)), real };
+}
+
+/**
+ * Visits the entries under a directory in name order, depth first. Symbolic
+ * links are reported, never followed; ignored directories are reported, not
+ * entered. Returns true when `visit` stopped the walk.
+ */
+async function walk(
+  root: string,
+  directory: Target,
+  options: { recursive: boolean; ignored: ReadonlySet<string>; signal: AbortSignal },
+  visit: (entry: Entry) => boolean,
+): Promise<boolean> {
+  options.signal.throwIfAborted();
+  const names = (await readdir(directory.real)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const name of names) {
+    const real = path.join(directory.real, name);
+    const shown = directory.shown === '.' ? name : `${directory.shown}/${name}`;
+    const info = await lstat(real);
+    const kind: Entry['kind'] = info.isSymbolicLink()
+      ? 'link'
+      : info.isDirectory()
+        ? options.recursive && options.ignored.has(name)
+          ? 'ignored'
+          : 'directory'
+        : info.isFile()
+          ? 'file'
+          : 'other';
+    if (!visit({ kind, shown, real, size: info.size })) return true;
+    if (kind === 'directory' && options.recursive) {
+      // The real path of a directory reached without links is inside the root by construction.
+      if (await walk(root, { shown, real }, options, visit)) return true;
+    }
+  }
+  return false;
+}
+
+function describeEntry(entry: Entry): string {
+  switch (entry.kind) {
+    case 'directory':
+      return `${entry.shown}/`;
+    case 'ignored':
+      return `${entry.shown}/ (not listed)`;
+    case 'file':
+      return `${entry.shown} (${entry.size} bytes)`;
+    case 'link':
+      return `${entry.shown} (symbolic link, not followed)`;
+    case 'other':
+      return `${entry.shown} (special file)`;
+  }
+}
+
+function isBinary(bytes: Buffer): boolean {
+  return bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0);
+}
+
+function splitLines(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+function preview(line: string): string {
+  const trimmed = line.trim();
+  return trimmed.length > LINE_PREVIEW_CHARS ? `${trimmed.slice(0, LINE_PREVIEW_CHARS)}…` : trimmed;
+}
+
+function truncateBytes(line: string, maxBytes: number): string {
+  const buffer = Buffer.from(line);
+  // Cutting inside a multi-byte character leaves a replacement character; harmless for a preview.
+  return `${buffer.subarray(0, Math.max(0, maxBytes - 20)).toString('utf8')}… [line cut]`;
+}
+
+/** A file-name glob (`*`, `?`) as a regular expression over the whole name. */
+function globToRegExp(glob: string): RegExp {
+  const source = glob
+    .split('')
+    .map((character) => (character === '*' ? '[^/]*' : character === '?' ? '[^/]' : character.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`);
+}

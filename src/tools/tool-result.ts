@@ -1,0 +1,149 @@
+/**
+ * How agent-tool outcomes read for a model: handles as compact JSON views,
+ * and every dispatched call as `{"ok":true,…}` or
+ * `{"ok":false,"error":{"code","message","field"?}}`.
+ */
+import { BadArgumentError, SubagentsError } from '../errors.js';
+import type { HandleSnapshot } from '../types.js';
+import { toolResultToString } from './define-tool.js';
+import { AgentToolError } from './tool-error.js';
+
+/** Characters of an input shown back to the model in a handle view. */
+const PREVIEW_LIMIT = 500;
+/** Characters of an error message sent to the model. */
+const MESSAGE_LIMIT = 4_000;
+
+/** A handle as the model sees it. */
+export interface HandleView {
+  id: string;
+  status: HandleSnapshot['status'];
+  agentType: string;
+  role: HandleSnapshot['role'];
+  depth: number;
+  model: string | null;
+  goal: string | null;
+  lastInput: string | null;
+  lastOutput: string | null;
+  lastOutcome: HandleSnapshot['lastOutcome'];
+  error: string | null;
+  queueSize: number;
+  queuedPreview: string | null;
+  waitingForSlot: boolean;
+  runs: number;
+  updatedAt: string;
+  tokens: { input: number; output: number };
+}
+
+/**
+ * A handle for the model: the full last output, other texts shortened.
+ *
+ * @example
+ * ```ts
+ * return { handle: handleView(runtime.get(id)) };
+ * ```
+ */
+export function handleView(handle: HandleSnapshot): HandleView {
+  return {
+    id: handle.id,
+    status: handle.status,
+    agentType: handle.agentType,
+    role: handle.role,
+    depth: handle.depth,
+    model: handle.model,
+    goal: preview(handle.goal),
+    lastInput: preview(handle.lastInput),
+    lastOutput: handle.lastOutput,
+    lastOutcome: handle.lastOutcome,
+    error: handle.error,
+    queueSize: handle.queueSize,
+    queuedPreview: preview(handle.queuedPreview),
+    waitingForSlot: handle.waitingForSlot,
+    runs: handle.runs,
+    updatedAt: handle.updatedAt,
+    tokens: { input: handle.usage.inputTokens, output: handle.usage.outputTokens },
+  };
+}
+
+/** A handle in a list: outputs shortened too. */
+export function handleSummary(handle: HandleSnapshot): HandleView {
+  return { ...handleView(handle), lastOutput: preview(handle.lastOutput) };
+}
+
+function preview(text: string | null): string | null {
+  if (text === null || text.length <= PREVIEW_LIMIT) return text;
+  return `${text.slice(0, PREVIEW_LIMIT)}… (${text.length} characters)`;
+}
+
+/** What a failed call tells the model. */
+export interface ToolErrorPayload {
+  /** Stable, machine-readable: `bad_argument`, `unknown_handle`, `depth_limit`, … */
+  code: string;
+  message: string;
+  /** The argument at fault, when one is. */
+  field?: string;
+}
+
+/**
+ * The payload for any thrown value: SubagentsError subclasses keep their code
+ * (and field), aborts read `aborted`, anything else `tool_failed`.
+ *
+ * @example
+ * ```ts
+ * errorPayloadOf(new BadArgumentError('goal', 'a non-empty string', '')); // { code: 'bad_argument', field: 'goal', … }
+ * ```
+ */
+export function errorPayloadOf(error: unknown): ToolErrorPayload {
+  if (error instanceof AgentToolError) {
+    return { code: error.code, message: clip(error.message), ...(error.field !== null ? { field: error.field } : {}) };
+  }
+  if (error instanceof BadArgumentError) return { code: error.code, message: clip(error.message), field: error.argument };
+  if (error instanceof SubagentsError) return { code: error.code, message: clip(error.message) };
+  if (isAbort(error)) {
+    return { code: 'aborted', message: 'The call was stopped because your run was interrupted, cancelled or closed.' };
+  }
+  if (error instanceof Error) return { code: 'tool_failed', message: clip(`${error.name}: ${error.message}`) };
+  return { code: 'tool_failed', message: clip(`The tool failed: ${toolResultToString(error)}`) };
+}
+
+function isAbort(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'name' in error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+function clip(message: string): string {
+  return message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}… (${message.length} characters)` : message;
+}
+
+/**
+ * `{"ok":false,"error":{…}}`.
+ *
+ * @example
+ * ```ts
+ * failureJson({ code: 'unknown_tool', field: 'name', message: '…' });
+ * ```
+ */
+export function failureJson(payload: ToolErrorPayload): string {
+  return JSON.stringify({ ok: false, error: payload });
+}
+
+/**
+ * `{"ok":true,…}`: a plain object's fields beside `ok`, anything else under `result`.
+ *
+ * @example
+ * ```ts
+ * successJson({ delivery: 'queued' }); // '{"ok":true,"delivery":"queued"}'
+ * successJson('done'); // '{"ok":true,"result":"done"}'
+ * ```
+ */
+export function successJson(result: unknown): string {
+  const payload =
+    typeof result === 'object' && result !== null && !Array.isArray(result) && Object.getPrototypeOf(result) === Object.prototype
+      ? // `ok` stays the first key and keeps its value whatever the result holds.
+        Object.assign({ ok: true }, result, { ok: true })
+      : { ok: true, result: result === undefined ? null : result };
+  try {
+    return JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  } catch {
+    // Circular or otherwise unserialisable: the tool's text form still reaches the model.
+    return JSON.stringify({ ok: true, result: toolResultToString(result) });
+  }
+}

@@ -1,0 +1,147 @@
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createWebSocketReceiver } from '@statelyai/inspect';
+import type { StatelyInspectionEvent } from '@statelyai/inspect';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProjectFixture } from './fixture.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
+let fixture: ReturnType<typeof createProjectFixture>;
+
+beforeAll(() => {
+  // The real thing: the built executable, as `npm start` runs it.
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  fixture = createProjectFixture();
+}, 180_000);
+
+afterAll(() => fixture?.remove());
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  exitedAt: number;
+}
+
+/** Starts the CLI in CI mode, with no OPENAI_* variable so that it runs on the scripted model. */
+function startCli(args: string[], nodeOptions: string[] = []): { child: ChildProcess; output: () => string; finished: Promise<Finished> } {
+  const env = { ...process.env, CI: '1' };
+  delete env.OPENAI_API_KEY;
+  delete env.OPENAI_BASE_URL;
+  const child = spawn(process.execPath, [...nodeOptions, CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const finished = new Promise<Finished>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, exitedAt: performance.now() }));
+  });
+  return { child, output: () => stdout, finished };
+}
+
+/** Resolves when the CLI's output satisfies `condition`; rejects if it ends first. */
+function waitForOutput(run: ReturnType<typeof startCli>, condition: (stdout: string) => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!condition(run.output())) return;
+      run.child.stdout!.off('data', check);
+      resolve();
+    };
+    run.child.stdout!.on('data', check);
+    void run.finished.then((result) => reject(new Error(`the CLI ended first (code ${result.code}):\n${result.stdout}\n${result.stderr}`)));
+    check();
+  });
+}
+
+/** Processes whose parent is `pid` (Linux only; elsewhere none are found). */
+function childProcessesOf(pid: number): number[] {
+  if (!existsSync('/proc')) return [];
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('subagents demo, the built executable', () => {
+  it('runs to completion on the embedded scripted model and prints every result', async () => {
+    const result = await startCli(['demo', '--dir', fixture.dir, '--delay', '5']).finished;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const out = result.stdout;
+    expect(out).toContain('embedded scripted model "scripted-survey-model" — NOT an LLM');
+    expect(out).toContain(`Project: ${fixture.dir}`);
+    // Plain output for CI: no escape codes, a line per event.
+    expect(out).not.toContain('\u001b');
+    expect(out).toMatch(/\] {3}\S+ ▸ search_files\n/);
+    expect(out).toContain('Subagent results');
+    expect(out).toContain(
+      'The project root has 2 files (README.md and package.json) and 2 directories (docs and src). `src` holds 2 files in 1 subdirectory',
+    );
+    expect(out).toContain('TODO/FIXME markers: 2 in 2 files, the first at src/index.ts:5 ("// TODO: three").');
+    expect(out).toContain('package.json: fixture-project@1.2.3 ("A fixture."), 1 dependency and 2 dev dependencies; scripts: build and test.');
+    expect(out.match(/^\d\. .+ — completed · \d+ tool calls · [\d,]+ tokens · [\d.]+s$/gm)).toHaveLength(3);
+    expect(out).toContain("Parent agent's answer\n  Survey done: 3 of 3 subagents completed. What they found:");
+    const total = /total: +([\d,]+) \(input [\d,]+, output [\d,]+\)/.exec(out);
+    expect(Number(total?.[1]?.replace(/,/g, ''))).toBeGreaterThan(0);
+  });
+
+  it('stops at Ctrl-C within a second: children interrupted, code 130, nothing left running', async () => {
+    // --trace-exit makes Node warn if the process ends through process.exit(): it must end by itself.
+    const run = startCli(['demo', '--dir', fixture.dir, '--delay', '100'], ['--trace-exit']);
+    await waitForOutput(run, (stdout) => (stdout.match(/^\[.*\] +sa_\S+ running$/gm) ?? []).length === 3);
+    expect(childProcessesOf(run.child.pid!)).toEqual([]);
+    const interruptedAt = performance.now();
+    run.child.kill('SIGINT');
+    const result = await run.finished;
+    expect(result.exitedAt - interruptedAt).toBeLessThan(1_000);
+    expect(result.code).toBe(130);
+    expect(result.stderr).not.toContain('Exited the environment');
+    expect(result.stdout).toContain('Interrupted (Ctrl-C): stopping every subagent…');
+    expect(result.stdout.match(/^[├└]─ ■ .+ interrupted/gm)).toHaveLength(3);
+    expect(result.stdout).toMatch(/Interrupted: 3 subagents were stopped \(sa_\S+, sa_\S+, sa_\S+\)\./);
+    expect(() => process.kill(run.child.pid!, 0)).toThrow();
+  });
+
+  it('with --inspect, streams the run to a receiver through the relay and frees the port', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const address = probe.address();
+        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const run = startCli(['demo', '--dir', fixture.dir, '--delay', '20', '--inspect', '--inspect-port', String(port)]);
+    await waitForOutput(run, (stdout) => stdout.includes('Inspector: open'));
+    const received: StatelyInspectionEvent[] = [];
+    createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((event) => received.push(event));
+    const result = await run.finished;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Inspector: open http://localhost:${port} in a browser`);
+    expect(received.some((event) => event.type === '@xstate.snapshot')).toBe(true);
+    const handleIds = new Set(
+      received.flatMap((event) => {
+        const context = event.type === '@xstate.event' ? undefined : (event.snapshot as { context?: { id?: unknown } }).context;
+        return typeof context?.id === 'string' ? [context.id] : [];
+      }),
+    );
+    expect(handleIds.size).toBe(3);
+    // Nothing holds the port once the demo is over.
+    await new Promise<void>((resolve, reject) => {
+      const again = createServer().once('error', reject).listen(port, () => again.close(() => resolve()));
+    });
+  });
+});
