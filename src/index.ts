@@ -1,10 +1,14 @@
-export { createCoreRuntime as createRuntime } from './runtime/runtime.js';
+// Runtime
+export { createRuntime } from './runtime/create-runtime.js';
+export type { ModelSpawnOptions, RuntimeOptions, SubagentsRuntime } from './runtime/create-runtime.js';
+export { createCoreRuntime } from './runtime/runtime.js';
 export type {
   AgentRun,
   AgentRunResult,
   CancelResult,
   CloseResult,
-  CoreRuntimeOptions as RuntimeOptions,
+  CoreRuntime,
+  CoreRuntimeOptions,
   RunContext,
   RunHandleInfo,
   RunProgressEvent,
@@ -16,11 +20,40 @@ export type {
   WaitOptions,
 } from './runtime/runtime.js';
 export type { WaitResult } from './runtime/waiters.js';
+export type { AgentAnswer, AgentOptions } from './runtime/parent-agent.js';
+export type {
+  BackgroundDelegation,
+  DelegateRequest,
+  DelegateTask,
+  DelegationOutcome,
+  DelegationResult,
+  ExitReason,
+  ModelPrices,
+} from './runtime/delegation-types.js';
 export type { RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
+export type { ChatClient } from './runtime/model-loop.js';
+export { buildChildSystemPrompt } from './runtime/prompts.js';
+
+// Machines
 export { handleMachine } from './machines/handle.js';
 export type { HandleContext, HandleEvent, HandleInput, HandleMachine, RunRequest, RunResult } from './machines/handle.js';
 export { supervisorMachine, DEFAULT_LIMITS } from './machines/supervisor.js';
 export type { SupervisorContext, SupervisorEvent, SupervisorLimits, SupervisorMachine } from './machines/supervisor.js';
+
+// Tools
+export { defineTool, toOpenAITool, parseToolArguments, toolResultToString } from './tools/define-tool.js';
+export type { AnyTool, OpenAIFunctionTool, Tool, ToolContext } from './tools/define-tool.js';
+export { createToolRegistry, resolveChildTools, DEFAULT_BLOCKED_TOOLS, DELEGATION_TOOLSET } from './tools/toolsets.js';
+export type { ChildTools, ToolRegistry } from './tools/toolsets.js';
+export { defineAgentType, resolveAgentType, BUILT_IN_AGENT_TYPES } from './tools/agent-types.js';
+export type { AgentType } from './tools/agent-types.js';
+export { createAgentTools, agentToolDefinitions, AGENT_TOOL_NAMES } from './tools/agent-tools.js';
+export type { AgentToolsOptions } from './tools/agent-tools.js';
+export { createToolDispatcher } from './tools/dispatch.js';
+export type { ToolDispatcher, ToolDispatcherOptions } from './tools/dispatch.js';
+export { toolDefinitionsFor } from './tools/dynamic-tool.js';
+
+// Errors
 export {
   SubagentsError,
   UnknownHandleError,
@@ -32,4 +65,6 @@ export {
   RuntimeShutDownError,
   RunTimeoutError,
 } from './errors.js';
-export type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunOutcome, Usage } from './types.js';
+export { AgentToolError } from './tools/tool-error.js';
+
+export type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunOutcome, RunStats, ToolTraceEntry, Usage } from './types.js';

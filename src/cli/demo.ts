@@ -157,7 +157,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       return EXIT.interrupted;
     }
     if (failure !== null) {
-      io.stderr.write(`subagents: the run failed: ${redactSecrets(failure instanceof Error ? failure.message : String(failure), secrets)}\n`);
+      io.stderr.write(`subagents: the run failed: ${redactSecrets(describeFailure(failure), secrets)}\n`);
       return EXIT.failed;
     }
     if (inspector && io.waitForEnter) {
@@ -173,6 +173,11 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     await inspector?.stop();
     removeInterrupt();
   }
+}
+
+function describeFailure(failure: unknown): string {
+  if (failure instanceof Error) return failure.message;
+  return typeof failure === 'string' ? failure : 'an unknown error';
 }
 
 function resolveDirectory(dir: string): string {

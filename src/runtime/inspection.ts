@@ -234,7 +234,7 @@ function wrapRef<T extends ActorRefLike | undefined>(ref: T, settings: Settings,
     },
   });
   refs.set(ref, proxy);
-  return proxy as T;
+  return proxy;
 }
 
 function sanitizeValue(value: unknown, settings: Settings, depth = 0, seen = new WeakSet<object>()): unknown {
@@ -260,7 +260,10 @@ function sanitizeValue(value: unknown, settings: Settings, depth = 0, seen = new
   if (object instanceof Error) {
     return { name: object.name, message: sanitizeValue(object.message, settings, depth + 1, seen) };
   }
-  if (isActorRef(object)) return { xstate$$type: 1, id: String((object as { id?: unknown }).id ?? '') };
+  if (isActorRef(object)) {
+    const id = (object as { id?: unknown }).id;
+    return { xstate$$type: 1, id: typeof id === 'string' ? id : '' };
+  }
   seen.add(object);
   try {
     if (Array.isArray(object)) {

@@ -217,7 +217,7 @@ export function createFileTools(options: FileToolsOptions): FileTools {
     listFiles,
     readFile: readFileTool,
     searchFiles,
-    tools: Object.freeze([listFiles, readFileTool, searchFiles]) as readonly AnyTool[],
+    tools: Object.freeze<AnyTool[]>([listFiles, readFileTool, searchFiles]),
   });
 }
 

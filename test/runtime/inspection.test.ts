@@ -84,7 +84,7 @@ describe('sanitizing inspection events', () => {
     const actorEvents = received.filter((event) => event.type === '@xstate.actor');
     expect(actorEvents.length).toBeGreaterThan(0);
     const ref = actorEvents[0]!.actorRef as AnyActorRef;
-    expect(ref.getSnapshot().context).toEqual({ client: REDACTED, note: `key ${REDACTED}` });
+    expect((ref.getSnapshot() as { context: unknown }).context).toEqual({ client: REDACTED, note: `key ${REDACTED}` });
     expect(received.filter((event) => event.actorRef.sessionId === actor.sessionId).every((event) => event.actorRef === ref)).toBe(true);
     const sent = received.find((event) => event.type === '@xstate.event' && event.event.type === 'HELLO');
     expect(sent && 'event' in sent ? sent.event : null).toEqual({ type: 'HELLO', secret: REDACTED, text: REDACTED });
