@@ -3,12 +3,12 @@
  * and turns every failure into a message and an exit code.
  */
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_HELP, MAIN_HELP, parseCommandLine, UsageError } from './args.js';
 import { EXIT, runDemo } from './demo.js';
 import type { DemoIo } from './demo.js';
+import type { TextOutput } from './live-view.js';
 import { InspectorStartError } from './inspector.js';
 
 /** The package's own directory: the default `--dir` of the demo. */
@@ -58,8 +58,8 @@ function packageVersion(): string {
 export function processIo(): DemoIo {
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !process.env.CI;
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: guardClosed(process.stdout),
+    stderr: guardClosed(process.stderr),
     env: process.env,
     defaultDir: PACKAGE_DIR,
     onInterrupt(handler) {
@@ -69,24 +69,24 @@ export function processIo(): DemoIo {
     forceExit(code) {
       process.exit(code);
     },
-    waitForEnter: interactive ? waitForEnter : undefined,
+    interactive,
   };
 }
 
-function waitForEnter(prompt: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const reader = createInterface({ input: process.stdin, output: process.stdout });
-    let answered = false;
-    const finish = (value: boolean) => {
-      if (answered) return;
-      answered = true;
-      reader.close();
-      // readline resumed stdin: pause it again so it does not keep the process alive.
-      process.stdin.pause();
-      resolve(value);
-    };
-    reader.on('SIGINT', () => finish(false));
-    reader.on('close', () => finish(false));
-    reader.question(prompt, () => finish(true));
+/** A stream whose reader may go away (`subagents demo | head`): later writes are dropped, not thrown. */
+function guardClosed(stream: NodeJS.WriteStream): TextOutput {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
   });
+  return {
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+    write: (text: string) => (closed ? false : stream.write(text)),
+  };
 }

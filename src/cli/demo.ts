@@ -35,8 +35,8 @@ export interface DemoIo {
   onInterrupt(handler: () => void): () => void;
   /** Ends the process at once: a second Ctrl-C while stopping. */
   forceExit(code: number): void;
-  /** On an interactive terminal: waits for Enter (true) or Ctrl-C (false). Absent elsewhere. */
-  waitForEnter?: ((prompt: string) => Promise<boolean>) | undefined;
+  /** A person at a terminal: with `--inspect`, the relay keeps serving after the run until Ctrl-C. @default false */
+  interactive?: boolean;
 }
 
 /** Exit codes of the demo. */
@@ -103,9 +103,6 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
         `Inspector: open ${inspector.pageUrl} in a browser (it embeds the Stately inspector and relays this run's ` +
           `sanitized actor events from ${inspector.socketUrl}; the relay listens on all interfaces of port ${options.inspectPort}).`,
       );
-      if (io.waitForEnter && !interrupted && !(await io.waitForEnter('Press Enter to start the run (Ctrl-C to quit)… '))) {
-        interrupted = true;
-      }
     }
     if (interrupted) {
       print(style.yellow('Interrupted before the run started.'));
@@ -160,9 +157,9 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       io.stderr.write(`subagents: the run failed: ${redactSecrets(describeFailure(failure), secrets)}\n`);
       return EXIT.failed;
     }
-    if (inspector && io.waitForEnter) {
+    if (inspector && io.interactive === true) {
       phase = 'lingering';
-      print('', `The inspector relay at ${inspector.pageUrl} keeps serving the last events; press Ctrl-C to exit.`);
+      print('', `The inspector relay at ${inspector.pageUrl} keeps serving the run's last 200 events; press Ctrl-C to exit.`);
       await new Promise<void>((resolve) => (stopLingering = resolve));
     }
     return EXIT.ok;

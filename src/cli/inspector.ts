@@ -51,6 +51,8 @@ export async function startInspector(port: number, secrets: readonly string[]): 
   const socketUrl = `ws://127.0.0.1:${port}`;
   const inspector = inspectModule.createWebSocketInspector({ url: socketUrl, autoStart: false });
   inspector.start();
+  // Stopping the inspector while its socket still connects makes it retry every 5 s, forever: wait for the connection.
+  await waitUntilOpen(inspector.adapter);
   let stopped: Promise<void> | undefined;
   return {
     pageUrl: `http://localhost:${port}`,
@@ -66,6 +68,17 @@ export async function startInspector(port: number, secrets: readonly string[]): 
       return stopped;
     },
   };
+}
+
+/** Polls the adapter's connection state (not part of its typed API; skipped if it is absent). */
+async function waitUntilOpen(adapter: object, timeoutMs = 3_000): Promise<void> {
+  const state = () => (adapter as { status?: unknown }).status;
+  if (state() === undefined) return;
+  const deadline = performance.now() + timeoutMs;
+  while (state() !== 'open') {
+    if (performance.now() > deadline) throw new InspectorStartError('The inspector could not connect to its relay');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 function assertPortFree(port: number): Promise<void> {

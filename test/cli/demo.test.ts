@@ -34,7 +34,7 @@ interface Finished {
 
 /** Starts the CLI in CI mode, with no OPENAI_* variable so that it runs on the scripted model. */
 function startCli(args: string[], nodeOptions: string[] = []): { child: ChildProcess; output: () => string; finished: Promise<Finished> } {
-  const env = { ...process.env, CI: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
   delete env.OPENAI_API_KEY;
   delete env.OPENAI_BASE_URL;
   const child = spawn(process.execPath, [...nodeOptions, CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';
+import type { DelegationResult } from '../../src/runtime/delegation-types.js';
 import { defineTool } from '../../src/tools/define-tool.js';
-import { reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
+import { describeConversation, reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 
 const lookup = defineTool({
@@ -121,7 +122,9 @@ describe('delegate', () => {
     const outcome = await runtime.delegate({
       tasks: ['rate', 'server', 'cut', 'malformed', 'slow', 'ok'].map((goal) => ({ goal: `task ${goal}` })),
     });
-    const byGoal = Object.fromEntries(outcome.results.map((result) => [result.goal.split(' ')[1], result]));
+    const byGoal: Record<string, DelegationResult | undefined> = Object.fromEntries(
+      outcome.results.map((result) => [result.goal.split(' ')[1] ?? '', result]),
+    );
     expect(byGoal.rate?.status).toBe('error');
     expect(byGoal.rate?.error).toMatch(/429/);
     expect(byGoal.server?.status).toBe('error');
@@ -151,5 +154,46 @@ describe('delegate', () => {
     expect(delivered).toEqual([background.delegationId]);
     expect(await runtime.delegation(background.delegationId)).toBe(outcome);
     expect(runtime.activeBackground).toBe(0);
+  });
+});
+
+describe('orchestrators', () => {
+  const toolsOffered = (fake: FakeServer, marker: string) =>
+    fake.requests
+      .filter((request) => describeConversation(request).systemText.includes(marker))
+      .map((request) => (request.body.tools ?? []).map((tool) => tool.function.name).sort());
+
+  it('keeps delegate_task below the depth limit and loses it at the floor', async () => {
+    server = await startFakeServer({
+      script: scriptByConversation((turn) => {
+        if (turn.systemText.includes('nested-grandchild')) return reply.text('grandchild done');
+        if (turn.lastRole === 'user' && turn.toolNames.includes('delegate_task')) {
+          return reply.toolCall('delegate_task', { goal: 'nested-grandchild work' });
+        }
+        return reply.text(turn.lastRole === 'tool' ? `orchestrated: ${turn.toolResults[0]?.content.slice(0, 20)}` : 'leaf answer');
+      }),
+    });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', tools: [lookup, executeCode], maxSpawnDepth: 2 });
+    const deep = await runtime.delegate({ goal: 'orchestrate-deep', role: 'orchestrator' });
+    expect(deep.results[0]?.degradedToLeaf).toBe(false);
+    expect(deep.results[0]?.summary).toMatch(/^orchestrated: /);
+    const childTools = toolsOffered(server, 'orchestrate-deep')[0] ?? [];
+    expect(childTools).toContain('delegate_task');
+    expect(childTools).toContain('lookup');
+    expect(childTools).not.toContain('execute_code');
+    // The grandchild sits at depth 2 = maxSpawnDepth: no delegation tools, no blocked tools.
+    const grandchildTools = toolsOffered(server, 'nested-grandchild').flat();
+    expect(grandchildTools).not.toContain('delegate_task');
+    expect(grandchildTools).not.toContain('spawn_agent');
+    expect(grandchildTools).not.toContain('execute_code');
+    // Tokens of the grandchild roll up into the orchestrator's result.
+    const orchestrator = runtime.get(deep.results[0]!.handleId);
+    expect(deep.results[0]!.tokens.total).toBeGreaterThan(orchestrator.usage.inputTokens + orchestrator.usage.outputTokens);
+
+    runtime.setLimits({ maxSpawnDepth: 1 });
+    const floor = await runtime.delegate({ goal: 'orchestrate-floor', role: 'orchestrator' });
+    expect(floor.results[0]?.degradedToLeaf).toBe(true);
+    expect(floor.results[0]?.summary).toBe('leaf answer');
+    expect(toolsOffered(server, 'orchestrate-floor').flat()).not.toContain('delegate_task');
   });
 });

@@ -17,7 +17,7 @@ export function controllableRun(): { run: AgentRun; runs: PendingRun[]; active()
       const pending: PendingRun = { input, context, resolve, reject, aborted: false };
       context.signal.addEventListener('abort', () => {
         pending.aborted = true;
-        reject(context.signal.reason);
+        reject(context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'));
       });
       runs.push(pending);
     });
