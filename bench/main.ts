@@ -1,7 +1,10 @@
 /**
  * `npm run bench`: runs the benchmarks in one process, side by side, and
- * prints one Markdown table. Pass ids to run some only: `… main.js P1 P4`.
+ * prints one Markdown table (P5 runs each size in a child process). Pass ids
+ * to run some only: `node --expose-gc dist-bench/bench/main.js P1 P4`.
  */
+import { performance } from 'node:perf_hooks';
+import { describeMachine, loadAverage } from './machine.js';
 import { benchOverhead } from './p1-overhead.js';
 import { benchScheduling } from './p2-scheduling.js';
 import { benchInterrupt } from './p3-interrupt.js';
@@ -21,19 +24,25 @@ const BENCHMARKS: ReadonlyArray<{ id: string; run: () => Promise<Row[]> }> = [
   { id: 'P6', run: () => benchEvents() },
 ];
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 async function main(): Promise<void> {
   const wanted = new Set(process.argv.slice(2).map((id) => id.toUpperCase()));
-  if (!hasGc()) console.warn('bench: run node with --expose-gc; heap numbers are meaningless without it');
+  const unknown = [...wanted].filter((id) => !BENCHMARKS.some((benchmark) => benchmark.id === id));
+  if (unknown.length > 0) throw new Error(`bench: unknown benchmark ${unknown.join(', ')}; expected some of ${BENCHMARKS.map((b) => b.id).join(', ')}`);
+  if (!hasGc()) console.warn('bench: run node with --expose-gc, or heap numbers and GC between runs are missing');
+  const loadBefore = loadAverage();
   const rows: Row[] = [];
   const started = performance.now();
   for (const benchmark of BENCHMARKS) {
     if (wanted.size > 0 && !wanted.has(benchmark.id)) continue;
     const benchmarkStart = performance.now();
     rows.push(...(await benchmark.run()));
-    console.error(`bench: ${benchmark.id} took ${((performance.now() - benchmarkStart) / 1000).toFixed(1)} s`);
+    console.error(`bench: ${benchmark.id} took ${seconds(performance.now() - benchmarkStart)}`);
   }
   console.log(formatTable(rows));
-  console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s, node ${process.version}`);
+  console.log(`\n${describeMachine()}`);
+  console.log(`load average ${loadBefore} before, ${loadAverage()} after; total ${seconds(performance.now() - started)}`);
 }
 
 await main();

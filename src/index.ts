@@ -52,6 +52,18 @@ export type { AgentToolsOptions } from './tools/agent-tools.js';
 export { createToolDispatcher } from './tools/dispatch.js';
 export type { ToolDispatcher, ToolDispatcherOptions } from './tools/dispatch.js';
 export { toolDefinitionsFor } from './tools/dynamic-tool.js';
+export { createFileTools } from './tools/file-tools.js';
+export type { FileTools, FileToolsOptions } from './tools/file-tools.js';
+
+// Inspection
+export {
+  sanitizeInspectionObserver,
+  sanitizeInspectionEvent,
+  sanitizeInspectionValue,
+  redactSecrets,
+  REDACTED,
+} from './runtime/inspection.js';
+export type { InspectionSanitizeOptions, InspectionObserver } from './runtime/inspection.js';
 
 // Errors
 export {

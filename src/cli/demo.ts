@@ -21,7 +21,7 @@ import type { TextOutput } from './live-view.js';
 import { COLOR_STYLE, PLAIN_STYLE } from './render.js';
 import { answerAndTotals, childResults } from './report.js';
 import { SCRIPTED_MODEL_NAME, startScriptedModel } from './scripted-model.js';
-import { surveyPrompt } from './survey.js';
+import { SURVEY_TASKS, surveyPrompt } from './survey.js';
 import { AgentTree } from './tree.js';
 
 /** What the demo needs from its process; tests pass their own. */
@@ -114,8 +114,10 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       model: endpoint.kind === 'scripted' ? SCRIPTED_MODEL_NAME : endpoint.model,
       tools: files.tools,
       maxConcurrentChildren: options.maxConcurrent,
+      // The survey is one batch of three whatever runs at once: the rest wait for a slot.
+      maxBatchSize: Math.max(options.maxConcurrent, SURVEY_TASKS.length),
       ...(inspector ? { inspect: inspector.observer } : {}),
-      onListenerError: (error) => io.stderr.write(`subagents: a listener failed: ${redactSecrets(String(error), secrets)}\n`),
+      onListenerError: (error) => io.stderr.write(`subagents: a listener failed: ${redactSecrets(describeFailure(error), secrets)}\n`),
     });
     runtime = activeRuntime;
     const startedAt = performance.now();
@@ -126,9 +128,6 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       tree.apply(event);
       activeView.event(event);
     });
-    if (!activeRuntime.toolsOf(null).some((tool) => tool.name === 'delegate_task')) {
-      activeView.note(style.yellow('Note: this runtime does not offer the parent agent `delegate_task`; it cannot delegate.'));
-    }
     print('');
     activeView.start();
     phase = 'running';

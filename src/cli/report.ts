@@ -6,6 +6,7 @@ import type { SubagentsRuntime } from '../runtime/create-runtime.js';
 import type { Usage } from '../types.js';
 import { formatCount, formatDuration } from './render.js';
 import type { Style } from './render.js';
+import { plural } from './survey-parsing.js';
 import type { AgentTree } from './tree.js';
 
 const indentBlock = (text: string, prefix: string) =>
@@ -27,7 +28,7 @@ export function childResults(tree: AgentTree, runtime: SubagentsRuntime, style: 
     const outcome = row.outcome ?? handle.status;
     const elapsed = row.startedAt === null ? 'never started' : formatDuration((row.endedAt ?? row.startedAt) - row.startedAt);
     lines.push(
-      `${index + 1}. ${row.label} (${row.id}) — ${outcome} · ${row.toolCount} tool calls · ` +
+      `${index + 1}. ${row.label} (${row.id}) — ${outcome} · ${plural(row.toolCount, 'tool call', 'tool calls')} · ` +
         `${formatCount(handle.usage.inputTokens + handle.usage.outputTokens)} tokens · ${elapsed}`,
     );
     const text =
@@ -56,7 +57,7 @@ export function answerAndTotals(
     ...(answer ? [''] : []),
     style.bold('Tokens'),
     `  subagents:    ${tokensOf(subagents)}`,
-    answer ? `  parent agent: ${tokensOf(answer.usage)}` : '  parent agent: not reported (its run was stopped)',
+    answer ? `  parent agent: ${tokensOf(answer.usage)}` : '  parent agent: not reported (its run did not finish)',
     `  total:        ${tokensOf(all)}`,
   );
   return lines;

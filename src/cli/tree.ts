@@ -108,6 +108,7 @@ export class AgentTree {
         // The runtime reports no tool calls of the parent agent: its spawns show that it delegates.
         if (event.parentId === null && this.root.tool === null) {
           this.root.tool = 'delegation';
+          this.root.writing = false;
           this.root.toolCount += 1;
         }
         return;

@@ -27,7 +27,7 @@ import { buildChildSystemPrompt } from './prompts.js';
 import { createCoreRuntime } from './runtime.js';
 import type { AgentRun, CoreRuntime, CoreRuntimeOptions, SpawnOptions } from './runtime.js';
 import { normaliseDelegateRequest } from './validate-delegation.js';
-import { requireTimeout } from './validate.js';
+import { requireMessage, requireTimeout } from './validate.js';
 
 export interface RuntimeOptions extends Omit<CoreRuntimeOptions, 'run'> {
   /** An `openai` client (any OpenAI-compatible base URL). Required unless `run` is given. */
@@ -170,7 +170,10 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       requestOptions: options.requestOptions,
       inboxFor: (id) => inboxes.inboxFor(id),
     });
-  const core = createCoreRuntime({ ...options, run });
+  // The client's key is redacted from inspection output even where it is not shaped like a key.
+  const apiKey = (options.client as { apiKey?: unknown } | undefined)?.apiKey;
+  const secrets = [...(options.inspection?.secrets ?? []), ...(typeof apiKey === 'string' && apiKey.length >= 4 ? [apiKey] : [])];
+  const core = createCoreRuntime({ ...options, run, inspection: { ...options.inspection, secrets } });
 
   const toolsOf = (id: string | null): readonly AnyTool[] => (id === null ? rootTools : (setups.get(id)?.tools ?? []));
 
@@ -387,6 +390,11 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     },
     toolsOf,
     runAgent(message, agentOptions) {
+      try {
+        requireMessage(message);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
       if (!options.client || !resolved.model) {
         return Promise.reject(new BadArgumentError('client', 'an OpenAI client and model given to createRuntime() to run the root agent', options.client));
       }

@@ -4,6 +4,7 @@
  * (the Stately inspector, a logger, …) sees it.
  */
 import type { ActorRefLike, AnyEventObject, InspectionEvent, Observer, Snapshot } from 'xstate';
+import { BadArgumentError } from '../errors.js';
 
 /** Options of {@link sanitizeInspectionObserver}. */
 export interface InspectionSanitizeOptions {
@@ -135,7 +136,7 @@ export function sanitizeInspectionValue(value: unknown, options: InspectionSanit
 function resolveSettings(options: InspectionSanitizeOptions): Settings {
   const integer = (name: string, value: number | undefined, fallback: number) => {
     if (value === undefined) return fallback;
-    if (!Number.isInteger(value) || value < 1) throw new TypeError(`Expected \`${name}\` to be an integer >= 1, got \`${value}\``);
+    if (!Number.isInteger(value) || value < 1) throw new BadArgumentError(name, 'an integer >= 1', value);
     return value;
   };
   return {

@@ -16,6 +16,8 @@ import { EventHub } from './events.js';
 import type { RuntimeEvent, RuntimeListener, SubagentRef } from './events.js';
 import { refOf, statusOf, toHandleSnapshot } from './snapshot.js';
 import type { HandleActorSnapshot } from './snapshot.js';
+import { sanitizeInspectionObserver } from './inspection.js';
+import type { InspectionSanitizeOptions } from './inspection.js';
 import { Waiters } from './waiters.js';
 import type { WaitResult } from './waiters.js';
 import { validateLimits, requireMessage, requireTimeout } from './validate.js';
@@ -71,8 +73,14 @@ export type SubagentStopEvent = Extract<RuntimeEvent, { type: 'run-end' }>;
 export interface CoreRuntimeOptions extends Partial<SupervisorLimits> {
   /** The work each run does. */
   run: AgentRun;
-  /** Any XState inspection observer (for instance from `@statelyai/inspect`). */
+  /**
+   * Any XState inspection observer (for instance from `@statelyai/inspect`).
+   * It is sent sanitised events: no keys or clients, long strings cut, the
+   * supervisor's bookkeeping as counts.
+   */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** How inspection events are sanitised (extra secrets to redact, string and array caps). */
+  inspection?: InspectionSanitizeOptions;
   /** Called once when each run starts. */
   onSubagentStart?: (event: SubagentStartEvent) => void;
   /** Called exactly once when each run ends, however it ends. */
@@ -241,7 +249,10 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
 
   const actor = createActor(
     supervisorMachine.provide({ actors: { handle: handleMachine.provide({ actors: { agentRun } }) } }),
-    { input: { limits }, ...(options.inspect ? { inspect: options.inspect } : {}) },
+    {
+      input: { limits },
+      ...(options.inspect ? { inspect: sanitizeInspectionObserver(options.inspect, options.inspection) } : {}),
+    },
   );
   actor.start();
 

@@ -152,7 +152,8 @@ export function createFileTools(options: FileToolsOptions): FileTools {
     description:
       `Search the text files under a directory of the project for lines matching a regular expression (JavaScript syntax). ` +
       `Returns \`path:line: text\` per match, at most ${limits.maxMatches} matches; skips binary files, files over ` +
-      `${limits.maxFileBytes} bytes and ${[...ignored].join(', ') || 'no'} directories.`,
+      `${limits.maxFileBytes} bytes and ${[...ignored].join(', ') || 'no'} directories. A pattern that repeats a repeated ` +
+      'group (like `(a+)+`) is refused.',
     parameters: z.object({
       pattern: z.string().min(1).max(500).describe('Regular expression, for example `TODO|FIXME` or `^export `'),
       path: z.string().default('.').describe('Directory or file to search, relative to the project root'),
@@ -160,6 +161,11 @@ export function createFileTools(options: FileToolsOptions): FileTools {
       include: z.string().max(100).optional().describe('Only files whose name matches this glob, for example `*.ts`'),
     }),
     execute: async ({ pattern, path: requested, ignore_case: ignoreCase, include }, { signal }) => {
+      if (hasNestedQuantifier(pattern)) {
+        throw new Error(
+          `\`pattern\` has a repeated group that itself repeats (like \`(a+)+\`), which can take exponential time; simplify it`,
+        );
+      }
       let expression: RegExp;
       try {
         expression = new RegExp(pattern, ignoreCase ? 'i' : '');
@@ -354,6 +360,39 @@ function truncateBytes(line: string, maxBytes: number): string {
   const buffer = Buffer.from(line);
   // Cutting inside a multi-byte character leaves a replacement character; harmless for a preview.
   return `${buffer.subarray(0, Math.max(0, maxBytes - 20)).toString('utf8')}… [line cut]`;
+}
+
+/**
+ * Whether a pattern repeats a group that contains a repetition, the shape of
+ * catastrophic backtracking. The search runs in-process, so such a pattern
+ * could block the whole runtime: it is refused instead.
+ */
+function hasNestedQuantifier(pattern: string): boolean {
+  const groups: boolean[] = [];
+  let inClass = false;
+  for (let index = 0; index < pattern.length; index += 1) {
+    const character = pattern[index];
+    if (character === '\\') {
+      index += 1;
+      continue;
+    }
+    if (inClass) {
+      inClass = character !== ']';
+      continue;
+    }
+    if (character === '[') inClass = true;
+    else if (character === '(') groups.push(false);
+    else if (character === ')') {
+      const repeatsInside = groups.pop() ?? false;
+      const next = pattern[index + 1];
+      const repeated = next === '*' || next === '+' || next === '{';
+      if (repeatsInside && repeated) return true;
+      if ((repeatsInside || repeated) && groups.length > 0) groups[groups.length - 1] = true;
+    } else if ((character === '*' || character === '+' || character === '{') && groups.length > 0) {
+      groups[groups.length - 1] = true;
+    }
+  }
+  return false;
 }
 
 /** A file-name glob (`*`, `?`) as a regular expression over the whole name. */

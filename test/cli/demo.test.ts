@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createWebSocketReceiver } from '@statelyai/inspect';
 import type { StatelyInspectionEvent } from '@statelyai/inspect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScriptedModel } from '../../src/cli/scripted-model.js';
 import { createProjectFixture } from './fixture.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,11 +33,16 @@ interface Finished {
   exitedAt: number;
 }
 
-/** Starts the CLI in CI mode, with no OPENAI_* variable so that it runs on the scripted model. */
-function startCli(args: string[], nodeOptions: string[] = []): { child: ChildProcess; output: () => string; finished: Promise<Finished> } {
+/** Starts the CLI in CI mode, with no OPENAI_* variable (so on the scripted model) unless `extraEnv` sets them. */
+function startCli(
+  args: string[],
+  nodeOptions: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; output: () => string; finished: Promise<Finished> } {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
   delete env.OPENAI_API_KEY;
   delete env.OPENAI_BASE_URL;
+  Object.assign(env, extraEnv);
   const child = spawn(process.execPath, [...nodeOptions, CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -94,7 +100,7 @@ describe('subagents demo, the built executable', () => {
     );
     expect(out).toContain('TODO/FIXME markers: 2 in 2 files, the first at src/index.ts:5 ("// TODO: three").');
     expect(out).toContain('package.json: fixture-project@1.2.3 ("A fixture."), 1 dependency and 2 dev dependencies; scripts: build and test.');
-    expect(out.match(/^\d\. .+ — completed · \d+ tool calls · [\d,]+ tokens · [\d.]+s$/gm)).toHaveLength(3);
+    expect(out.match(/^\d\. .+ — completed · \d+ tool calls? · [\d,]+ tokens · [\d.]+s$/gm)).toHaveLength(3);
     expect(out).toContain("Parent agent's answer\n  Survey done: 3 of 3 subagents completed. What they found:");
     const total = /total: +([\d,]+) \(input [\d,]+, output [\d,]+\)/.exec(out);
     expect(Number(total?.[1]?.replace(/,/g, ''))).toBeGreaterThan(0);
@@ -115,6 +121,26 @@ describe('subagents demo, the built executable', () => {
     expect(result.stdout.match(/^[├└]─ ■ .+ interrupted/gm)).toHaveLength(3);
     expect(result.stdout).toMatch(/Interrupted: 3 subagents were stopped \(sa_\S+, sa_\S+, sa_\S+\)\./);
     expect(() => process.kill(run.child.pid!, 0)).toThrow();
+  });
+
+  it('runs on a real OpenAI-compatible endpoint from OPENAI_BASE_URL and OPENAI_API_KEY, never printing the key', async () => {
+    const key = 'sk-test-SECRET-123';
+    const endpoint = await startScriptedModel({ projectName: 'fixture-project', delayMs: 0 });
+    try {
+      const result = await startCli(['demo', '--dir', fixture.dir, '--model', 'my-model'], [], {
+        OPENAI_BASE_URL: endpoint.url,
+        OPENAI_API_KEY: key,
+      }).finished;
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`Model: my-model at ${endpoint.url} (OpenAI-compatible endpoint, API key from OPENAI_API_KEY)`);
+      expect(result.stdout).not.toContain('scripted model');
+      expect(result.stdout).toContain('Survey done: 3 of 3 subagents completed.');
+      expect(result.stdout + result.stderr).not.toContain('SECRET');
+      expect(endpoint.requests.length).toBeGreaterThanOrEqual(10);
+      expect(endpoint.requests.every((request) => request.body.model === 'my-model' && request.headers.authorization === `Bearer ${key}`)).toBe(true);
+    } finally {
+      await endpoint.close();
+    }
   });
 
   it('with --inspect, streams the run to a receiver through the relay and frees the port', async () => {

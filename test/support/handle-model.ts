@@ -106,7 +106,7 @@ export function eventsFor(snapshot: ModelSnapshot, bounds: ModelBounds): ModelEv
   // Events that may (re)enter `running` are offered only inside the bound, or when they cannot (no queue).
   const mayDrainQueue = mayRequestSlot || context.queue.length === 0;
   const events: ModelEvent[] = [];
-  if (mayRequestSlot && context.queue.length < bounds.maxQueue) {
+  if (mayRequestSlot && context.runsStarted < bounds.maxSlotRequests && context.queue.length < bounds.maxQueue) {
     events.push({ type: 'INPUT.SEND', input: { seq: 10 + context.queue.length, message: `queued-${context.queue.length}` }, interrupt: false });
     events.push({ type: 'INPUT.SEND', input: { seq: 1, message: 'urgent' }, interrupt: true });
   }
@@ -143,6 +143,7 @@ export function serializeModelState(snapshot: ModelSnapshot): string {
     context.current?.message ?? null,
     context.slotSeq,
     context.usage,
+    context.runsStarted,
   ]);
 }
 

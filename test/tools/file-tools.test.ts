@@ -147,6 +147,13 @@ describe('search_files', () => {
 
   it('reports an invalid pattern and a path out of the root as errors', async () => {
     await expect(call(tools.searchFiles, { pattern: '(' })).rejects.toThrow(/not a valid regular expression/);
+    for (const pattern of ['(a+)+$', '(x*y)*', '((ab)+c)+', '(\\w+\\s?)*:']) {
+      await expect(call(tools.searchFiles, { pattern }), pattern).rejects.toThrow(/exponential time/);
+    }
+    // Escaped and bracketed characters are not repetitions; plain groups are fine.
+    for (const pattern of ['(TODO|FIXME)+', '(\\+)+', '([+*])+', '^export (const|function) \\w+']) {
+      await expect(call(tools.searchFiles, { pattern }), pattern).resolves.toMatch(/match/);
+    }
     await expect(call(tools.searchFiles, { pattern: 'x', path: '..' })).rejects.toThrow(/leads outside/);
     await expect(call(tools.searchFiles, { pattern: 'x', path: 'escape-dir' })).rejects.toThrow(/symbolic link that leads outside/);
   });
