@@ -35,6 +35,8 @@ export function fakeAgentRun() {
           },
           reject(error) {
             run.settled = true;
+            // Runs may fail with anything; the timeout case is a plain object with a `code`.
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
             reject(error);
           },
         };

@@ -1,4 +1,5 @@
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import type { AdjacencyMap, AdjacencyValue } from 'xstate/graph';
 import type { SnapshotFrom } from 'xstate';
 import { handleMachine } from '../../src/machines/handle.js';
 import type { HandleContext, HandleEvent, HandleInput, RunResult } from '../../src/machines/handle.js';
@@ -175,7 +176,7 @@ export function buildPlan(bounds: ModelBounds): ModelPlan {
     serializeEvent: (event: HandleEvent) => serializeEvent(event),
   };
   const shortest = getShortestPaths(modelMachine, options);
-  const adjacency = getAdjacencyMap(modelMachine, options);
+  const adjacency: AdjacencyMap<ModelSnapshot, HandleEvent> = getAdjacencyMap(modelMachine, options);
   const pathTo = new Map<string, ModelEvent[]>();
   for (const path of shortest) {
     // Step 0 is the initial state under a pseudo `xstate.init` event.
@@ -192,13 +193,16 @@ export function buildPlan(bounds: ModelBounds): ModelPlan {
     }
   };
   let edges = 0;
-  for (const [key, value] of Object.entries(adjacency)) {
+  // The map is keyed by branded strings, which Object.entries cannot see through.
+  const entries = Object.entries(adjacency) as Array<[string, AdjacencyValue<ModelSnapshot, HandleEvent>]>;
+  for (const [key, value] of entries) {
     const prefix = pathTo.get(key);
     if (!prefix) throw new Error(`no shortest path to ${key}`);
     insert(prefix);
-    for (const transition of Object.values(value.transitions)) {
+    const transitions = Object.values(value.transitions) as Array<{ event: HandleEvent; state: ModelSnapshot }>;
+    for (const transition of transitions) {
       edges += 1;
-      insert([...prefix, transition.event as ModelEvent]);
+      insert([...prefix, transition.event]);
     }
   }
   const paths: ModelEvent[][] = [];

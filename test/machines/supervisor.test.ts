@@ -1,0 +1,210 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
+import type { ActorRefFrom, InspectionEvent } from 'xstate';
+import { DepthLimitError } from '../../src/errors.js';
+import { handleMachine } from '../../src/machines/handle.js';
+import type { HandleMachine } from '../../src/machines/handle.js';
+import { spawnRefusal, supervisorMachine } from '../../src/machines/supervisor.js';
+import type { SpawnSpec, SupervisorLimits } from '../../src/machines/supervisor.js';
+import { fakeAgentRun, flushMicrotasks } from '../support/fake-agent-run.js';
+
+const spec = (id: string, parentId: string | null = null): SpawnSpec => ({
+  id,
+  name: id,
+  parentId,
+  role: 'leaf',
+  agentType: 'general',
+  model: null,
+  goal: null,
+});
+
+let stopActor: (() => void) | undefined;
+afterEach(() => {
+  stopActor?.();
+  stopActor = undefined;
+});
+
+/** A supervisor whose handles run a controllable fake; records which handle received which event, in order. */
+function startSupervisor(limits: Partial<SupervisorLimits> = {}) {
+  const fake = fakeAgentRun();
+  const received: Array<{ sessionId: string; type: string }> = [];
+  const errors: unknown[] = [];
+  const actor = createActor(supervisorMachine.provide({ actors: { handle: handleMachine.provide({ actors: { agentRun: fake.logic } }) } }), {
+    input: { limits },
+    inspect: (event: InspectionEvent) => {
+      if (event.type === '@xstate.event') received.push({ sessionId: event.actorRef.sessionId, type: event.event.type });
+    },
+  });
+  actor.subscribe({ error: (error) => errors.push(error) });
+  actor.start();
+  stopActor = () => actor.stop();
+  const tree = () => actor.getSnapshot().context.tree;
+  const handle = (id: string): ActorRefFrom<HandleMachine> => {
+    const entry = tree()[id];
+    if (!entry) throw new Error(`no handle ${id}`);
+    const ref: ActorRefFrom<HandleMachine> | undefined = actor.getSnapshot().children[entry.key];
+    if (!ref) throw new Error(`no child ${entry.key}`);
+    return ref;
+  };
+  const status = (id: string) => {
+    const value = handle(id).getSnapshot().value;
+    return typeof value === 'string' ? value : `running.${value.running}`;
+  };
+  const send = (id: string, message: string, interrupt = false) =>
+    handle(id).send({ type: 'INPUT.SEND', input: { seq: 0, message }, interrupt });
+  /** Public ids in the order they received events of `type`. */
+  const receivedOrder = (type: string) => {
+    const idOfSession = new Map(Object.keys(tree()).map((id) => [handle(id).sessionId, id]));
+    return received.filter((event) => event.type === type).map((event) => idOfSession.get(event.sessionId));
+  };
+  return { actor, fake, errors, tree, handle, status, send, receivedOrder };
+}
+
+describe('supervisor machine', () => {
+  it('spawns handles into a tree with depths, parents and integer-like child ids', () => {
+    const { actor, tree, handle } = startSupervisor({ maxSpawnDepth: 3 });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1', 'a') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1x', 'a1') });
+    expect(tree()).toEqual({
+      a: { key: '0', parentId: null, depth: 1, children: ['a1'] },
+      b: { key: '1', parentId: null, depth: 1, children: [] },
+      a1: { key: '2', parentId: 'a', depth: 2, children: ['a1x'] },
+      a1x: { key: '3', parentId: 'a1', depth: 3, children: [] },
+    });
+    expect(Object.keys(actor.getSnapshot().children)).toEqual(['0', '1', '2', '3']);
+    expect(handle('a1x').getSnapshot().context).toMatchObject({ id: 'a1x', key: '3', parentId: 'a1', depth: 3 });
+    expect(handle('a').getSnapshot().value).toBe('idle');
+  });
+
+  it('refuses a spawn from a parent at the maximum depth, naming the limit and how to raise it', () => {
+    const { actor, tree } = startSupervisor({ maxSpawnDepth: 1 });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    const refusal = spawnRefusal(actor.getSnapshot().context, spec('a1', 'a'));
+    expect(refusal).toBeInstanceOf(DepthLimitError);
+    expect(refusal).toMatchObject({ depth: 1, maxSpawnDepth: 1 });
+    expect(refusal?.message).toMatch(/maxSpawnDepth \(1\)/);
+    expect(refusal?.message).toMatch(/raise `maxSpawnDepth`/);
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1', 'a') });
+    expect(Object.keys(tree())).toEqual(['a']);
+    expect(Object.keys(actor.getSnapshot().children)).toEqual(['0']);
+    expect(actor.getSnapshot().context.nextKey).toBe(1);
+  });
+
+  it('starts a run only when its slot is granted, and hands the slot on when the run ends', async () => {
+    const { actor, fake, status, send } = startSupervisor({ maxConcurrentChildren: 1 });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') });
+    send('a', 'first');
+    send('b', 'second');
+    expect([status('a'), status('b')]).toEqual(['running.working', 'running.awaitingSlot']);
+    expect(fake.runs.map((run) => run.request.message)).toEqual(['first']);
+    fake.runs[0]!.resolve({ output: 'done' });
+    await flushMicrotasks();
+    expect([status('a'), status('b')]).toEqual(['completed', 'running.working']);
+    expect(actor.getSnapshot().context.slots.holders).toEqual({ '1': 1 });
+  });
+
+  it('admits waiting handles when the limits are raised', () => {
+    const { actor, status, send } = startSupervisor({ maxConcurrentChildren: 1 });
+    for (const id of ['a', 'b', 'c']) {
+      actor.send({ type: 'HANDLE.SPAWN', spec: spec(id) });
+      send(id, `task ${id}`);
+    }
+    expect(['a', 'b', 'c'].map(status)).toEqual(['running.working', 'running.awaitingSlot', 'running.awaitingSlot']);
+    actor.send({ type: 'LIMITS.SET', limits: { maxSpawnDepth: 1, maxConcurrentChildren: 2, maxConcurrentRuns: null } });
+    expect(['a', 'b', 'c'].map(status)).toEqual(['running.working', 'running.working', 'running.awaitingSlot']);
+    expect(actor.getSnapshot().context.limits.maxConcurrentChildren).toBe(2);
+  });
+
+  describe.each([
+    ['RUN.INTERRUPT', 'interrupted'],
+    ['RUN.CANCEL', 'cancelled'],
+    ['HANDLE.CLOSE', 'closed'],
+  ] as const)('cascading %s', (command, stopped) => {
+    it(`stops the handle and every descendant, deepest first (${stopped})`, () => {
+      const { actor, fake, tree, status, send, receivedOrder } = startSupervisor({ maxSpawnDepth: 3 });
+      // a ─┬─ a1 ── a1x
+      //    └─ a2          b (outside the subtree)
+      for (const [id, parent] of [['a', null], ['a1', 'a'], ['a1x', 'a1'], ['a2', 'a'], ['b', null]] as const) {
+        actor.send({ type: 'HANDLE.SPAWN', spec: spec(id, parent) });
+        send(id, `task ${id}`);
+        send(id, `queued ${id}`);
+      }
+      expect(Object.keys(tree()).map(status)).toEqual(Array(5).fill('running.working'));
+      actor.send({ type: 'HANDLE.COMMAND', id: 'a', command, cascade: true });
+      expect(receivedOrder(command)).toEqual(['a1x', 'a1', 'a2', 'a']);
+      expect(['a', 'a1', 'a1x', 'a2'].map(status)).toEqual(Array(4).fill(stopped));
+      expect(status('b')).toBe('running.working');
+      // The runs of the stopped handles were aborted; b's goes on.
+      expect(fake.runs.map((run) => [run.request.handleId, run.aborted])).toEqual([
+        ['a', true],
+        ['a1', true],
+        ['a1x', true],
+        ['a2', true],
+        ['b', false],
+      ]);
+      // Their slots are free: only b holds one.
+      expect(Object.keys(actor.getSnapshot().context.slots.holders)).toEqual([tree().b!.key]);
+      expect(actor.getSnapshot().context.slots.runningTotal).toBe(1);
+    });
+  });
+
+  it('stops only the handle itself when the command does not cascade', () => {
+    const { actor, status, send } = startSupervisor({ maxSpawnDepth: 2 });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1', 'a') });
+    send('a', 'x');
+    send('a1', 'y');
+    actor.send({ type: 'HANDLE.COMMAND', id: 'a', command: 'RUN.INTERRUPT', cascade: false });
+    expect([status('a'), status('a1')]).toEqual(['interrupted', 'running.working']);
+  });
+
+  it('closes every handle on shutdown, and takes no new spawn afterwards', () => {
+    const { actor, fake, tree, status, send, receivedOrder } = startSupervisor({ maxSpawnDepth: 2, maxConcurrentChildren: 1 });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1', 'a') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('idle') });
+    send('a', 'x');
+    send('a1', 'y');
+    send('b', 'z'); // waits: a holds the root's only slot
+    expect(status('b')).toBe('running.awaitingSlot');
+    actor.send({ type: 'SUPERVISOR.SHUTDOWN' });
+    expect(actor.getSnapshot().value).toBe('shutDown');
+    expect(Object.keys(tree()).map(status)).toEqual(['closed', 'closed', 'closed', 'closed']);
+    expect(receivedOrder('HANDLE.CLOSE').sort()).toEqual(['a', 'a1', 'b', 'idle']);
+    expect(fake.runs.every((run) => run.aborted)).toBe(true);
+    expect(fake.runs.map((run) => run.request.handleId)).toEqual(['a', 'a1']);
+    expect(actor.getSnapshot().context.slots.runningTotal).toBe(0);
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('late') });
+    expect(tree().late).toBeUndefined();
+    expect(actor.getSnapshot().status).toBe('active');
+  });
+
+  it('ignores bad events without throwing and stays running', () => {
+    const { actor, errors, tree, status, send } = startSupervisor();
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    send('a', 'x');
+    expect(() => actor.send({ type: 'HANDLE.COMMAND', id: 'nope', command: 'HANDLE.CLOSE', cascade: true })).not.toThrow();
+    actor.send({ type: 'SPAWNING.PAUSE', paused: true });
+    expect(() => actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') })).not.toThrow();
+    expect(tree().b).toBeUndefined();
+    actor.send({ type: 'SPAWNING.PAUSE', paused: false });
+    // Unknown parent, duplicate id, a release nobody asked for: refused or ignored.
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('c', 'ghost') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    actor.send({ type: 'SLOT.RELEASE', key: '99', parentId: null, slotSeq: 5 });
+    actor.send({ type: 'SLOT.RELEASE', key: '0', parentId: null, slotSeq: 0 });
+    expect(Object.keys(tree())).toEqual(['a']);
+    expect(actor.getSnapshot().status).toBe('active');
+    expect(actor.getSnapshot().value).toBe('active');
+    expect(errors).toEqual([]);
+    expect(status('a')).toBe('running.working');
+    expect(actor.getSnapshot().context.slots.runningTotal).toBe(1);
+    // Spawning works again once unpaused.
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') });
+    expect(tree().b?.key).toBe('1');
+  });
+});
