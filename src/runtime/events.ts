@@ -49,11 +49,17 @@ export type RuntimeEventType = RuntimeEvent['type'];
 export type RuntimeListener = (event: RuntimeEvent) => void;
 
 /**
- * Fans events out to listeners and async iterators. A listener that throws is
- * reported to `onListenerError` and never breaks the runtime.
+ * Fans events out to listeners and async iterators. Delivery is deferred to a
+ * microtask, in order: events are produced while XState is mid-transition, and
+ * a listener that calls back into the runtime must see the transition done.
+ * A listener that throws is reported to `onListenerError` and never breaks
+ * the runtime.
  */
 export class EventHub {
   readonly #listeners = new Set<RuntimeListener>();
+  readonly #closers = new Set<() => void>();
+  #queue: Array<RuntimeEvent | 'close'> = [];
+  #scheduled = false;
 
   constructor(private readonly onListenerError: (error: unknown) => void) {}
 
@@ -62,13 +68,8 @@ export class EventHub {
   }
 
   emit(event: RuntimeEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.onListenerError(error);
-      }
-    }
+    if (this.#listeners.size === 0) return;
+    this.#enqueue(event);
   }
 
   subscribe(listener: RuntimeListener): () => void {
@@ -91,7 +92,8 @@ export class EventHub {
       this.#closers.delete(finish);
       wake?.();
     };
-    this.#closers.add(finish);
+    if (!done) this.#closers.add(finish);
+    else unsubscribe();
     signal?.addEventListener('abort', finish, { once: true });
     const iterator: AsyncIterableIterator<RuntimeEvent> = {
       next: async () => {
@@ -111,10 +113,35 @@ export class EventHub {
     return iterator;
   }
 
-  readonly #closers = new Set<() => void>();
-
-  /** Ends every open iterator (after it drains its buffer). */
+  /** Ends every open iterator once the events emitted before have been delivered. */
   close(): void {
-    for (const finish of [...this.#closers]) finish();
+    this.#enqueue('close');
+  }
+
+  #enqueue(item: RuntimeEvent | 'close'): void {
+    this.#queue.push(item);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    // Events emitted by listeners join the end of this same flush.
+    for (let index = 0; index < this.#queue.length; index += 1) {
+      const item = this.#queue[index]!;
+      if (item === 'close') {
+        for (const finish of [...this.#closers]) finish();
+        continue;
+      }
+      for (const listener of this.#listeners) {
+        try {
+          listener(item);
+        } catch (error) {
+          this.onListenerError(error);
+        }
+      }
+    }
+    this.#queue = [];
+    this.#scheduled = false;
   }
 }

@@ -8,7 +8,7 @@ import {
   UnknownHandleError,
 } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
-import type { HandleEvent, HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
+import type { HandleEvent, HandleInput, HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
 import { DEFAULT_LIMITS, spawnRefusal, supervisorMachine } from '../machines/supervisor.js';
 import type { CascadingCommand, SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
 import type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunStats, Usage } from '../types.js';
@@ -23,16 +23,7 @@ import type { WaitResult } from './waiters.js';
 import { validateLimits, requireMessage, requireTimeout } from './validate.js';
 
 /** The static facts of a handle a run may need. */
-export interface RunHandleInfo {
-  id: string;
-  name: string;
-  parentId: string | null;
-  depth: number;
-  role: Role;
-  agentType: string;
-  model: string | null;
-  goal: string | null;
-}
+export type RunHandleInfo = Omit<HandleInput, 'key'>;
 
 /** Progress a run reports; the runtime adds who it is about. */
 export type RunProgressEvent = Extract<
@@ -205,7 +196,21 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     }
   };
 
+  // Hooks are listeners like any other: called after the transition that caused them.
+  const { onSubagentStart, onSubagentStop } = options;
+  if (onSubagentStart || onSubagentStop) {
+    hub.subscribe((event) => {
+      if (event.type === 'run-start') onSubagentStart?.(event);
+      else if (event.type === 'run-end') onSubagentStop?.(event);
+    });
+  }
+
   const agentRun = fromPromise<RunResult, RunRequest>(async ({ input, signal }) => {
+    // The run actor starts mid-transition (often inside the supervisor's, on a
+    // handed-over slot). User code runs a microtask later, once every actor is
+    // settled, so that calls it makes into the runtime see a consistent state.
+    await Promise.resolve();
+    signal.throwIfAborted();
     const record = records.get(input.handleId);
     if (!record) throw new UnknownHandleError(input.handleId);
     const context = record.ref.getSnapshot().context;
@@ -217,16 +222,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       stats,
       signal,
       runId: input.runId,
-      handle: {
-        id: context.id,
-        name: context.name,
-        parentId: context.parentId,
-        depth: context.depth,
-        role: context.role,
-        agentType: context.agentType,
-        model: context.model,
-        goal: context.goal,
-      },
+      handle: handleInfo(context),
       emit: (event) => {
         if (!signal.aborted) hub.emit({ ...event, ...ref, runId: input.runId });
       },
@@ -295,24 +291,10 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
         durationMs: performance.now() - run.stats.startedAt,
       };
       hub.emit(event);
-      if (options.onSubagentStop) {
-        try {
-          options.onSubagentStop(event);
-        } catch (error) {
-          report(error);
-        }
-      }
     }
     if (started) {
       const event: SubagentStartEvent = { type: 'run-start', ...ref, runId: context.runsStarted, input: context.current?.message ?? '' };
       hub.emit(event);
-      if (options.onSubagentStart) {
-        try {
-          options.onSubagentStart(event);
-        } catch (error) {
-          report(error);
-        }
-      }
     }
     if (hub.hasListeners) {
       hub.emit({ type: 'handle-update', ...ref, handle: toHandleSnapshot(snapshot), previousStatus });
@@ -508,6 +490,10 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     },
   };
   return runtime;
+}
+
+function handleInfo({ id, name, parentId, depth, role, agentType, model, goal }: HandleInput): RunHandleInfo {
+  return { id, name, parentId, depth, role, agentType, model, goal };
 }
 
 function newStats(model: string | null): RunStats {

@@ -268,6 +268,8 @@ beforeAll(async () => {
   runtime.spawn({ name: 'idle1' });
   runtime.spawn({ name: 'grandchild', parentId: 'busy' });
   runtime.delegate({ goal: 'background work', background: true });
+  // Run functions are called a microtask after their run starts.
+  await new Promise((resolve) => setImmediate(resolve));
   control.runs.find((run) => run.input === 'ends')?.resolve('finished');
   await new Promise((resolve) => setImmediate(resolve));
   tools = createAgentTools(runtime);
