@@ -398,7 +398,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       try {
         for (const id of list) requireRecord(id);
         const timeoutMs = requireTimeout(waitOptions.timeoutMs ?? 30_000);
-        return waiters.wait([...new Set(list as string[])], timeoutMs);
+        return waiters.wait([...new Set<string>(list)], timeoutMs);
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }

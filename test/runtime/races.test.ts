@@ -222,7 +222,7 @@ describe('races of the reference implementation', () => {
   // slot handover (SLOT.RELEASE → SLOT.GRANTED → run start), LIMITS.SET, a cascading command — the event is only
   // queued in its mailbox, so the read sees the state from before. Marked `it.fails` until fixed; remove `.fails` then.
   describe('API calls made while the supervisor is mid-transition', () => {
-    it.fails('a run that spawns a child as it starts on a handed-over slot gets its child', async () => {
+    it('a run that spawns a child as it starts on a handed-over slot gets its child', async () => {
       const resolvers: Array<(output: string) => void> = [];
       const errors: unknown[] = [];
       const run: AgentRun = (input, context) => {
@@ -247,7 +247,7 @@ describe('races of the reference implementation', () => {
       expect(runtime.list().map((handle) => handle.id)).toEqual(['busy', 'orchestrator', 'child']);
     });
 
-    it.fails('close() from a start hook during a slot handover closes the handle and hands back its queue', async () => {
+    it('close() from a start hook during a slot handover closes the handle and hands back its queue', async () => {
       const control = trackedRun();
       let result: CloseResult | undefined;
       const created = createCoreRuntime({
