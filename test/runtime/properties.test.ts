@@ -42,7 +42,17 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 }
 
 /** How often the interesting situations came up, over all runs: a vacuous generator would show here. */
-const seen = { waitingForSlot: 0, depthRefused: 0, closedRefused: 0, interruptingSends: 0, returned: 0, completed: 0, failed: 0, aborted: 0 };
+const seen = {
+  waitingForSlot: 0,
+  depthRefused: 0,
+  closedRefused: 0,
+  interruptingSends: 0,
+  returned: 0,
+  completed: 0,
+  failed: 0,
+  aborted: 0,
+  abortedBeforeCalled: 0,
+};
 
 /** Runs one random sequence of operations against a fresh runtime, checking the invariants after every step. */
 async function check(config: Config, operations: Operation[]): Promise<void> {
@@ -160,13 +170,16 @@ async function check(config: Config, operations: Operation[]): Promise<void> {
           break;
         }
       }
-      // Settlements (and aborted runs rejecting) take effect in microtasks: let them all land.
+      // Settlements (and aborted runs rejecting) take effect in microtasks, run functions are called a microtask after
+      // their run starts, and events and hooks are delivered in a microtask: let them all land.
       await nextMacrotask();
       invariants();
       seen.waitingForSlot += runtime.list().filter((handle) => handle.waitingForSlot).length;
     }
 
-    // Close everything; every accepted input was then either run exactly once or handed back exactly once.
+    // Close everything, in one tick: closing a handle can hand its slot to a waiting one, whose run then starts and is
+    // closed before its run function is called. Every accepted input was then either started exactly once (run-start;
+    // its run function called at most once) or handed back exactly once.
     for (const handle of runtime.list({ parentId: null })) {
       const result = runtime.close(handle.id);
       returned.push(...result.unprocessed, ...result.descendants.flatMap((descendant) => descendant.unprocessed));
@@ -178,16 +191,25 @@ async function check(config: Config, operations: Operation[]): Promise<void> {
     expect(starts.length).toBe(ends.length);
     expect(new Set(ends.map((event) => `${event.handleId}#${event.runId}`)).size).toBe(ends.length);
     expect(new Set(starts.map((event) => `${event.handleId}#${event.runId}`)).size).toBe(starts.length);
-    const started = countBy(control.runs, (run) => run.input);
+    const started = countBy(starts, (event) => event.input);
     const handedBack = countBy(returned, (message) => message);
     for (const message of accepted) {
-      expect((started.get(message) ?? 0) + (handedBack.get(message) ?? 0), `${message}: runs + returns`).toBe(1);
+      expect((started.get(message) ?? 0) + (handedBack.get(message) ?? 0), `${message}: starts + returns`).toBe(1);
     }
-    expect(control.runs.length).toBe(starts.length);
     expect([...handedBack.keys()].every((message) => accepted.includes(message))).toBe(true);
+    // Each run function call belongs to a reported start (same handle, run id and input), at most once; a started run
+    // whose function was never called was stopped before the call: it ended interrupted or cancelled, never otherwise.
+    const startOf = new Map(starts.map((event) => [`${event.handleId}#${event.runId}`, event]));
+    expect(new Set(control.runs.map((run) => `${run.handleId}#${run.runId}`)).size).toBe(control.runs.length);
+    for (const run of control.runs) expect(startOf.get(`${run.handleId}#${run.runId}`)?.input, `start of ${run.handleId}#${run.runId}`).toBe(run.input);
+    const called = new Set(control.runs.map((run) => `${run.handleId}#${run.runId}`));
+    const neverCalled = ends.filter((event) => !called.has(`${event.handleId}#${event.runId}`));
+    expect(control.runs.length + neverCalled.length).toBe(starts.length);
+    for (const event of neverCalled) expect(['interrupted', 'cancelled'], `outcome of ${event.handleId}#${event.runId}`).toContain(event.outcome);
     expect(listenerErrors).toEqual([]);
     seen.returned += returned.length;
     seen.aborted += control.runs.filter((run) => run.signal.aborted).length;
+    seen.abortedBeforeCalled += neverCalled.length;
   } finally {
     await runtime.shutdown();
   }

@@ -4,6 +4,7 @@ import type { Runtime } from '../../src/runtime/runtime.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';
 import { DepthLimitError, HandleClosedError, SpawningPausedError, UnknownHandleError, BadArgumentError } from '../../src/errors.js';
 import { controllableRun } from '../support/controllable-run.js';
+import { nextMacrotask } from '../support/tracked-run.js';
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -28,11 +29,11 @@ describe('runtime', () => {
     const handle = runtime.spawn({ message: 'first' });
     runtime.send(handle.id, 'second');
     expect(runtime.get(handle.id).queueSize).toBe(1);
+    // The run function is called a microtask after the run starts.
+    await nextMacrotask();
     expect(control.runs).toHaveLength(1);
     control.runs[0]?.resolve('one');
-    await Promise.resolve();
-    await Promise.resolve();
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextMacrotask();
     expect(control.runs).toHaveLength(2);
     expect(control.runs[1]?.input).toBe('second');
     expect(runtime.get(handle.id).queueSize).toBe(0);
@@ -43,16 +44,21 @@ describe('runtime', () => {
     runtime = createCoreRuntime({ run: control.run });
     const handle = runtime.spawn({ message: 'first' });
     runtime.send(handle.id, 'second');
+    await nextMacrotask();
+    expect(control.runs[0]?.aborted).toBe(false);
     const events: RuntimeEvent[] = [];
     runtime.subscribe((event) => events.push(event));
     const after = runtime.interrupt(handle.id);
     expect(after.status).toBe('interrupted');
     expect(after.queueSize).toBe(1);
     expect(control.runs[0]?.aborted).toBe(true);
+    // Events reach listeners a microtask later.
+    await nextMacrotask();
     expect(events.filter((event) => event.type === 'run-end').map((event) => event.type === 'run-end' && event.outcome)).toEqual(['interrupted']);
     const resumed = runtime.resume(handle.id);
     expect(resumed.status).toBe('running');
-    expect(control.runs[1]?.input).toBe('second');
+    await nextMacrotask();
+    expect(control.runs.map((run) => run.input)).toEqual(['first', 'second']);
   });
 
   it('cancel returns the discarded queue and close returns the previous status', () => {
@@ -74,13 +80,16 @@ describe('runtime', () => {
     expect(runtime.resume(handle.id).status).toBe('idle');
   });
 
-  it('caps running children per parent and hands slots over in FIFO order', () => {
+  it('caps running children per parent and hands slots over in FIFO order', async () => {
     const control = controllableRun();
     runtime = createCoreRuntime({ run: control.run, maxConcurrentChildren: 2 });
     const handles = [0, 1, 2, 3].map((index) => runtime!.spawn({ message: `task ${index}` }));
+    await nextMacrotask();
     expect(control.runs.map((run) => run.input)).toEqual(['task 0', 'task 1']);
     expect(runtime.get(handles[2]!.id).waitingForSlot).toBe(true);
     runtime.close(handles[0]!.id);
+    expect(runtime.get(handles[2]!.id)).toMatchObject({ status: 'running', waitingForSlot: false });
+    await nextMacrotask();
     expect(control.runs.map((run) => run.input)).toEqual(['task 0', 'task 1', 'task 2']);
     expect(runtime.get(handles[3]!.id).waitingForSlot).toBe(true);
   });

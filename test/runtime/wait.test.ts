@@ -13,6 +13,7 @@ afterEach(async () => {
   runtime = undefined;
 });
 
+/** A runtime over a tracked run. Run functions are called a microtask after their run starts: await `nextMacrotask()` before settling one. */
 function setup(options: { maxConcurrentChildren?: number } = {}) {
   const control = trackedRun();
   const created = createCoreRuntime({ run: control.run, ...options });
@@ -35,6 +36,8 @@ describe('wait', () => {
     const { runtime, control } = setup();
     const handle = runtime.spawn({ message: 'task' });
     const waited = track(runtime.wait(handle.id, { timeoutMs: 60_000 }));
+    await nextMacrotask();
+    expect(waited.result).toBeUndefined();
     let settledBeforeImmediate: boolean | undefined;
     control.runs[0]!.resolve('output');
     setImmediate(() => (settledBeforeImmediate = waited.result !== undefined));
@@ -48,6 +51,7 @@ describe('wait', () => {
     const { runtime, control } = setup();
     const first = runtime.spawn({ message: 'one' });
     const second = runtime.spawn({ message: 'two' });
+    await nextMacrotask();
     const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
     const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
     const clearTimeoutSpy = vi.spyOn(globalThis, 'clearTimeout');
@@ -95,6 +99,7 @@ describe('wait', () => {
     const first = runtime.spawn({ message: 'one' });
     const second = runtime.spawn({ message: 'two' });
     const waited = track(runtime.wait([first.id, second.id], { timeoutMs: 60_000 }));
+    await nextMacrotask();
     control.runs[0]!.resolve('a');
     await nextMacrotask();
     expect(runtime.get(first.id).status).toBe('completed');
@@ -110,6 +115,7 @@ describe('wait', () => {
     const handle = runtime.spawn({ message: 'first' });
     runtime.send(handle.id, 'second');
     const waited = track(runtime.wait(handle.id, { timeoutMs: 60_000 }));
+    await nextMacrotask();
     control.runs[0]!.resolve('one');
     await nextMacrotask();
     expect(control.runs.map((run) => run.input)).toEqual(['first', 'second']);

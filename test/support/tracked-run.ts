@@ -45,5 +45,8 @@ export function trackedRun(): { run: AgentRun; runs: TrackedRun[]; active(): Tra
   return { run, runs, active: () => runs.filter((tracked) => !tracked.settled && !tracked.signal.aborted) };
 }
 
-/** Resolves after every pending microtask (promise settlements and what they trigger) has run. */
+/**
+ * Resolves after every pending microtask (promise settlements and what they trigger) has run: runs that started
+ * have had their run function called, and events and hooks have been delivered.
+ */
 export const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
