@@ -44,10 +44,11 @@ export function createSlotState(maxPerParent: number, maxTotal: number | null): 
     maxPerParent,
     maxTotal,
     runningTotal: 0,
-    runningByParent: {},
-    holders: {},
-    waiting: {},
-    queues: {},
+    // No prototypes: handle ids are arbitrary keys (`constructor` included).
+    runningByParent: Object.create(null) as Record<string, number>,
+    holders: Object.create(null) as Record<string, number>,
+    waiting: Object.create(null) as Record<string, number>,
+    queues: Object.create(null) as Record<string, ParentQueue>,
     parentsWaiting: [],
     nextOrder: 0,
   };

@@ -169,7 +169,8 @@ export const supervisorMachine = setup({
       limits,
       paused: false,
       nextKey: 0,
-      tree: {},
+      // No prototype: a handle named `constructor` or `toString` is just a key.
+      tree: Object.create(null) as Record<string, TreeEntry>,
       slots: createSlotState(limits.maxConcurrentChildren, limits.maxConcurrentRuns),
     };
   },

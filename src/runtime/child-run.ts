@@ -45,22 +45,23 @@ export interface ModelRunConfig {
  */
 function budgetSignal(signal: AbortSignal, config: ModelRunConfig) {
   const controller = new AbortController();
-  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  let runTimer: ReturnType<typeof setTimeout> | undefined;
+  let staleTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let lastProgress = performance.now();
   if (config.childTimeoutMs !== undefined) {
     const limit = config.childTimeoutMs;
-    timers.push(setTimeout(() => controller.abort(new RunTimeoutError('child_timeout', limit)), limit));
+    runTimer = setTimeout(() => controller.abort(new RunTimeoutError('child_timeout', limit)), limit);
   }
   if (config.staleTimeoutMs !== undefined) {
     const limit = config.staleTimeoutMs;
     const check = () => {
       const idle = performance.now() - lastProgress;
       if (idle >= limit) controller.abort(new RunTimeoutError('stale', limit));
-      else timers.push(setTimeout(check, limit - idle));
+      else staleTimer = setTimeout(check, limit - idle);
     };
-    timers.push(setTimeout(check, limit));
+    staleTimer = setTimeout(check, limit);
   }
   return {
     signal: controller.signal,
@@ -68,7 +69,8 @@ function budgetSignal(signal: AbortSignal, config: ModelRunConfig) {
       lastProgress = performance.now();
     },
     dispose: () => {
-      for (const timer of timers) clearTimeout(timer);
+      clearTimeout(runTimer);
+      clearTimeout(staleTimer);
       signal.removeEventListener('abort', onAbort);
     },
   };

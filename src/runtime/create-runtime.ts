@@ -27,7 +27,7 @@ import { buildChildSystemPrompt } from './prompts.js';
 import { createCoreRuntime } from './runtime.js';
 import type { AgentRun, CoreRuntime, CoreRuntimeOptions, SpawnOptions } from './runtime.js';
 import { normaliseDelegateRequest } from './validate-delegation.js';
-import { requireMessage, requireTimeout } from './validate.js';
+import { optionalStringArray, requireMessage, requireTimeout } from './validate.js';
 
 export interface RuntimeOptions extends Omit<CoreRuntimeOptions, 'run'> {
   /** An `openai` client (any OpenAI-compatible base URL). Required unless `run` is given. */
@@ -102,6 +102,26 @@ interface ResolvedOptions {
   workspacePath: string | null;
 }
 
+type RunEnd = Extract<RuntimeEvent, { type: 'run-end' }>;
+
+const MAX_REMEMBERED_DELEGATIONS = 1000;
+
+/** The end of a task whose child was stopped before its run started. */
+function neverStarted(event: Extract<RuntimeEvent, { type: 'handle-update' }>): RunEnd {
+  const { type: _type, handle, previousStatus: _previous, ...ref } = event;
+  return {
+    ...ref,
+    type: 'run-end',
+    runId: 0,
+    outcome: handle.status === 'interrupted' ? 'interrupted' : 'cancelled',
+    output: null,
+    error: `The subagent was ${handle.status} before it started its task.`,
+    details: undefined,
+    stats: { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model: handle.model, startedAt: performance.now() },
+    durationMs: 0,
+  };
+}
+
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
@@ -134,6 +154,20 @@ const addUsage = (into: Usage, usage: Usage) => {
  * ```
  */
 export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
+  if (typeof options !== 'object' || options === null) {
+    throw new BadArgumentError('options', 'an object with `client` and `model` (or `run`)', options);
+  }
+  if (options.tools !== undefined && !Array.isArray(options.tools)) throw new BadArgumentError('tools', 'an array of tools from defineTool()', options.tools);
+  (options.tools ?? []).forEach((tool: unknown, index) => {
+    const candidate = tool as Partial<AnyTool> | null;
+    if (typeof candidate !== 'object' || candidate === null || typeof candidate.name !== 'string' || typeof candidate.execute !== 'function' || typeof candidate.jsonSchema !== 'object') {
+      throw new BadArgumentError(`tools[${index}]`, 'a tool made with defineTool()', tool);
+    }
+  });
+  if (options.agentTypes !== undefined && !Array.isArray(options.agentTypes)) {
+    throw new BadArgumentError('agentTypes', 'an array of agent types from defineAgentType()', options.agentTypes);
+  }
+  optionalStringArray(options.blockedTools, 'blockedTools');
   if (!options.run && !options.client) {
     throw new BadArgumentError('client', 'an OpenAI client (or a `run` function)', options.client);
   }
@@ -151,11 +185,16 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     agentTypes: options.agentTypes ?? [],
     workspacePath: options.workspacePath ?? null,
   };
-  const userTools = options.tools ?? [];
+  const userTools: readonly AnyTool[] = options.tools ?? [];
   // The root agent's tools: yours plus the delegation tools (set once the runtime exists).
   let rootTools: readonly AnyTool[] = createToolRegistry(userTools).tools;
   const setups = new Map<string, ChildSetup>();
   const delegations = new Map<string, Promise<DelegationOutcome>>();
+  /** Keeps the most recent delegations for `delegation(id)`: a long-lived runtime must not keep them all. */
+  const remember = (id: string, outcome: Promise<DelegationOutcome>) => {
+    delegations.set(id, outcome);
+    if (delegations.size > MAX_REMEMBERED_DELEGATIONS) delegations.delete(delegations.keys().next().value!);
+  };
   const inboxes = new BackgroundInboxes();
   let activeBackground = 0;
 
@@ -222,11 +261,14 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
 
   function spawnPrepared(prepared: { spawn: ModelSpawnOptions; setup: ChildSetup }, message?: string): HandleSnapshot {
     const id = prepared.spawn.name ?? `sa_${nanoid(10)}`;
+    // A refused spawn (a name in use, say) must leave the existing handle's setup alone.
+    const previous = setups.get(id);
     setups.set(id, prepared.setup);
     try {
       return core.spawn({ ...prepared.spawn, name: id, ...(message !== undefined ? { message } : {}) });
     } catch (error) {
-      setups.delete(id);
+      if (previous) setups.set(id, previous);
+      else setups.delete(id);
       throw error;
     }
   }
@@ -246,7 +288,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     taskIndex: number,
     task: DelegateTask,
     handleId: string,
-    end: Extract<RuntimeEvent, { type: 'run-end' }>,
+    end: RunEnd,
   ): DelegationResult {
     const setup = setups.get(handleId);
     const details = end.details as ChildRunDetails | undefined;
@@ -293,18 +335,26 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     const prepared = tasks.map((task) => prepare(task, parentId));
     const delegationId = `dg_${nanoid(10)}`;
     const ids = prepared.map(() => `sa_${nanoid(10)}`);
-    const pending = new Map<string, (end: Extract<RuntimeEvent, { type: 'run-end' }>) => void>();
-    const ends = ids.map(
-      (id) => new Promise<Extract<RuntimeEvent, { type: 'run-end' }>>((resolve) => pending.set(id, resolve)),
-    );
-    // Each child's first run is its task: its end is the result.
-    const unsubscribe = core.subscribe((event) => {
-      if (event.type !== 'run-end') return;
-      const resolve = pending.get(event.handleId);
+    const pending = new Map<string, (end: RunEnd) => void>();
+    const ends = ids.map((id) => new Promise<RunEnd>((resolve) => pending.set(id, resolve)));
+    const started = new Set<string>();
+    const settle = (id: string, end: RunEnd) => {
+      const resolve = pending.get(id);
       if (!resolve) return;
-      pending.delete(event.handleId);
-      resolve(event);
+      pending.delete(id);
+      resolve(end);
       if (pending.size === 0) unsubscribe();
+    };
+    // Each child's first run is its task: its end is the result. A child
+    // stopped while it still waited for a slot never starts a run; its task
+    // ends there too, so no delegation waits forever.
+    const unsubscribe = core.subscribe((event) => {
+      if (!('handleId' in event) || !pending.has(event.handleId)) return;
+      if (event.type === 'run-start') started.add(event.handleId);
+      else if (event.type === 'run-end') settle(event.handleId, event);
+      else if (event.type === 'handle-update' && event.previousStatus === 'running' && event.handle.status !== 'running' && !started.has(event.handleId)) {
+        settle(event.handleId, neverStarted(event));
+      }
     });
     const spawned: string[] = [];
     try {
@@ -329,19 +379,21 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       };
       return outcome;
     });
-    const agent = parentId ?? ROOT_AGENT;
-    const delivered = result.then((outcome) => {
-      if (background) {
-        activeBackground -= 1;
-        inboxes.delivered(agent, outcome);
-      }
-      core.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
-      return outcome;
-    });
-    delegations.set(delegationId, delivered);
+    // Only delegations an agent started from its tools come back into its conversation.
+    const agent = background && request.deliverToAgent ? (parentId ?? ROOT_AGENT) : null;
+    const delivered = result
+      .finally(() => {
+        if (background) activeBackground -= 1;
+      })
+      .then((outcome) => {
+        if (agent !== null) inboxes.delivered(agent, outcome);
+        core.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
+        return outcome;
+      });
+    remember(delegationId, delivered);
     if (!background) return delivered;
     activeBackground += 1;
-    inboxes.started(agent, delegationId);
+    if (agent !== null) inboxes.started(agent, delegationId);
     return { delegationId, handleIds: ids, result: delivered };
   }
 
@@ -367,7 +419,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     },
     delegate: delegate as SubagentsRuntime['delegate'],
     delegation(delegationId) {
-      const found = delegations.get(delegationId);
+      const found = typeof delegationId === 'string' ? delegations.get(delegationId) : undefined;
       if (!found) return Promise.reject(new BadArgumentError('delegationId', 'the id of a delegation of this runtime', delegationId));
       return found;
     },
@@ -393,7 +445,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       try {
         requireMessage(message);
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
       if (!options.client || !resolved.model) {
         return Promise.reject(new BadArgumentError('client', 'an OpenAI client and model given to createRuntime() to run the root agent', options.client));
@@ -413,6 +465,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       );
     },
   };
-  rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
+  const agentTools: readonly AnyTool[] = createAgentTools(runtime);
+  rootTools = createToolRegistry([...userTools, ...agentTools]).tools;
   return runtime;
 }

@@ -22,6 +22,11 @@ export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {
   background?: boolean;
   /** The delegating handle; `null` for the root agent. @default null */
   parentId?: string | null;
+  /**
+   * With `background`: also put the result into the delegating agent's
+   * conversation as a message (what `delegate_task` does). @default false
+   */
+  deliverToAgent?: boolean;
 };
 
 /** Why a subagent's run ended. */

@@ -60,6 +60,7 @@ export class EventHub {
   readonly #closers = new Set<() => void>();
   #queue: Array<RuntimeEvent | 'close'> = [];
   #scheduled = false;
+  #closed = false;
 
   constructor(private readonly onListenerError: (error: unknown) => void) {}
 
@@ -81,7 +82,7 @@ export class EventHub {
   iterate(signal?: AbortSignal): AsyncIterableIterator<RuntimeEvent> {
     const buffer: RuntimeEvent[] = [];
     let wake: (() => void) | null = null;
-    let done = signal?.aborted ?? false;
+    let done = this.#closed || (signal?.aborted ?? false);
     const unsubscribe = this.subscribe((event) => {
       buffer.push(event);
       wake?.();
@@ -90,11 +91,12 @@ export class EventHub {
       done = true;
       unsubscribe();
       this.#closers.delete(finish);
+      signal?.removeEventListener('abort', finish);
       wake?.();
     };
     if (!done) this.#closers.add(finish);
     else unsubscribe();
-    signal?.addEventListener('abort', finish, { once: true });
+    if (!done) signal?.addEventListener('abort', finish, { once: true });
     const iterator: AsyncIterableIterator<RuntimeEvent> = {
       next: async () => {
         while (buffer.length === 0 && !done) {
@@ -115,6 +117,7 @@ export class EventHub {
 
   /** Ends every open iterator once the events emitted before have been delivered. */
   close(): void {
+    this.#closed = true;
     this.#enqueue('close');
   }
 
@@ -126,22 +129,33 @@ export class EventHub {
   }
 
   #flush(): void {
-    // Events emitted by listeners join the end of this same flush.
-    for (let index = 0; index < this.#queue.length; index += 1) {
-      const item = this.#queue[index]!;
-      if (item === 'close') {
-        for (const finish of [...this.#closers]) finish();
-        continue;
-      }
-      for (const listener of this.#listeners) {
-        try {
-          listener(item);
-        } catch (error) {
-          this.onListenerError(error);
+    try {
+      // Events emitted by listeners join the end of this same flush.
+      for (let index = 0; index < this.#queue.length; index += 1) {
+        const item = this.#queue[index]!;
+        if (item === 'close') {
+          for (const finish of [...this.#closers]) finish();
+          continue;
+        }
+        for (const listener of this.#listeners) {
+          try {
+            listener(item);
+          } catch (error) {
+            this.#report(error);
+          }
         }
       }
+    } finally {
+      this.#queue = [];
+      this.#scheduled = false;
     }
-    this.#queue = [];
-    this.#scheduled = false;
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.onListenerError(error);
+    } catch {
+      // The error reporter itself threw: the hub must keep delivering.
+    }
   }
 }

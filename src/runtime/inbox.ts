@@ -8,7 +8,8 @@ export const ROOT_AGENT = '@root';
 interface Box {
   pending: Set<string>;
   arrived: ChatCompletionMessageParam[];
-  wake: (() => void) | null;
+  /** Loops waiting for this agent's results (two conversations of one agent may wait at once). */
+  wakers: Set<() => void>;
 }
 
 /** How a finished background delegation reads in the delegating agent's conversation. */
@@ -40,7 +41,7 @@ export class BackgroundInboxes {
 
   #box(agent: string): Box {
     let box = this.#boxes.get(agent);
-    if (!box) this.#boxes.set(agent, (box = { pending: new Set(), arrived: [], wake: null }));
+    if (!box) this.#boxes.set(agent, (box = { pending: new Set(), arrived: [], wakers: new Set() }));
     return box;
   }
 
@@ -52,7 +53,7 @@ export class BackgroundInboxes {
     const box = this.#box(agent);
     box.pending.delete(outcome.delegationId);
     box.arrived.push(backgroundResultMessage(outcome));
-    box.wake?.();
+    for (const wake of [...box.wakers]) wake();
   }
 
   /** The inbox an agent's loop reads. */
@@ -70,11 +71,11 @@ export class BackgroundInboxes {
           signal.throwIfAborted();
           await new Promise<void>((resolve) => {
             const done = () => {
-              box.wake = null;
+              box.wakers.delete(done);
               signal.removeEventListener('abort', done);
               resolve();
             };
-            box.wake = done;
+            box.wakers.add(done);
             signal.addEventListener('abort', done, { once: true });
           });
         }

@@ -155,7 +155,9 @@ async function callModel(
       (delta as { reasoning?: unknown }).reasoning;
     if (typeof reasoning === 'string' && reasoning) options.onThinkingDelta?.(reasoning);
     for (const part of delta.tool_calls ?? []) {
-      const call = (calls[part.index] ??= { id: '', name: '', arguments: '' });
+      // Some OpenAI-compatible servers leave out `index`: place the part by its id, else with the last call.
+      const index = typeof part.index === 'number' ? part.index : indexWithoutPosition(calls, part.id);
+      const call = (calls[index] ??= { id: '', name: '', arguments: '' });
       if (part.id) call.id = part.id;
       if (part.function?.name) call.name += part.function.name;
       if (part.function?.arguments) call.arguments += part.function.arguments;
@@ -171,6 +173,14 @@ async function callModel(
       }),
     );
   return { content, toolCalls, usage };
+}
+
+function indexWithoutPosition(calls: Array<{ id: string } | undefined>, id: string | undefined): number {
+  if (id) {
+    const known = calls.findIndex((call) => call?.id === id);
+    return known === -1 ? calls.length : known;
+  }
+  return Math.max(calls.length - 1, 0);
 }
 
 /** Runs one tool call; every failure becomes a readable result for the model. */

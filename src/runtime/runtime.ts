@@ -20,7 +20,7 @@ import { sanitizeInspectionObserver } from './inspection.js';
 import type { InspectionSanitizeOptions } from './inspection.js';
 import { Waiters } from './waiters.js';
 import type { WaitResult } from './waiters.js';
-import { validateLimits, requireMessage, requireTimeout } from './validate.js';
+import { optionalFunction, optionsObject, validateLimits, requireMessage, requireTimeout } from './validate.js';
 
 /** The static facts of a handle a run may need. */
 export type RunHandleInfo = Omit<HandleInput, 'key'>;
@@ -165,6 +165,9 @@ export interface Runtime {
 
 function normaliseResult(result: AgentRunResult): { result: RunResult; details: unknown } {
   if (typeof result === 'string') return { result: { output: result }, details: undefined };
+  if (typeof result !== 'object' || result === null) {
+    throw new BadArgumentError('the run result', 'a string or an object `{ output }`', result);
+  }
   const output = typeof result?.output === 'string' ? result.output : String(result?.output ?? '');
   return { result: result.usage ? { output, usage: result.usage } : { output }, details: result.details };
 }
@@ -181,6 +184,15 @@ function normaliseResult(result: AgentRunResult): { result: RunResult; details: 
  * ```
  */
 export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
+  if (typeof options !== 'object' || options === null) throw new BadArgumentError('options', 'an object with a `run` function', options);
+  if (typeof options.run !== 'function') throw new BadArgumentError('run', 'a function (input, context) => Promise<output>', options.run);
+  optionalFunction(options.onSubagentStart, 'onSubagentStart');
+  optionalFunction(options.onSubagentStop, 'onSubagentStop');
+  optionalFunction(options.onListenerError, 'onListenerError');
+  const inspect: unknown = options.inspect;
+  if (inspect !== undefined && typeof inspect !== 'function' && (typeof inspect !== 'object' || inspect === null)) {
+    throw new BadArgumentError('inspect', 'an inspection observer (a function or an object with `next`)', inspect);
+  }
   const limits = validateLimits({ ...DEFAULT_LIMITS, ...pickLimits(options) });
   const hub = new EventHub(options.onListenerError ?? ((error) => console.error('subagents: a listener threw', error)));
   const records = new Map<string, HandleRecord>();
@@ -335,8 +347,16 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       return { ...actor.getSnapshot().context.limits };
     },
 
-    spawn(spawnOptions = {}) {
+    spawn(given) {
       ensureRunning();
+      const spawnOptions = optionsObject(given, 'options');
+      if (spawnOptions.role !== undefined && spawnOptions.role !== 'leaf' && spawnOptions.role !== 'orchestrator') {
+        throw new BadArgumentError('role', "'leaf' or 'orchestrator'", spawnOptions.role);
+      }
+      for (const field of ['agentType', 'model', 'goal'] as const) {
+        const value = spawnOptions[field];
+        if (value !== undefined && value !== null && typeof value !== 'string') throw new BadArgumentError(field, 'a string', value);
+      }
       const parentId = spawnOptions.parentId ?? null;
       const id = spawnOptions.name ?? `sa_${nanoid(10)}`;
       if (typeof id !== 'string' || !/^[\w.-]{1,64}$/.test(id)) {
@@ -376,8 +396,9 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       return snapshot;
     },
 
-    send(id, message, sendOptions = {}) {
+    send(id, message, given) {
       ensureRunning();
+      const sendOptions = optionsObject(given, 'options');
       const record = requireRecord(id);
       requireMessage(message);
       if (sendOptions.interrupt !== undefined && typeof sendOptions.interrupt !== 'boolean') {
@@ -390,7 +411,13 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       return toHandleSnapshot(record.ref.getSnapshot());
     },
 
-    wait(ids, waitOptions = {}) {
+    wait(ids, given) {
+      let waitOptions: WaitOptions;
+      try {
+        waitOptions = optionsObject(given, 'options');
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
       const list = typeof ids === 'string' ? [ids] : ids;
       if (!Array.isArray(list) || list.length === 0) {
         return Promise.reject(new BadArgumentError('ids', 'a handle id or a non-empty array of handle ids', ids));
@@ -449,7 +476,8 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       return snapshotOf(id);
     },
 
-    list(filter = {}) {
+    list(given) {
+      const filter = optionsObject(given, 'filter');
       const result: HandleSnapshot[] = [];
       for (const record of records.values()) {
         const snapshot = toHandleSnapshot(record.ref.getSnapshot());
@@ -466,7 +494,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     },
 
     setLimits(partial) {
-      const next = validateLimits({ ...actor.getSnapshot().context.limits, ...partial });
+      const next = validateLimits({ ...actor.getSnapshot().context.limits, ...pickLimits(optionsObject(partial, 'limits')) });
       actor.send({ type: 'LIMITS.SET', limits: next });
     },
 

@@ -33,3 +33,25 @@ export function requireTimeout(timeoutMs: unknown, name = 'timeoutMs'): number {
   }
   return timeoutMs;
 }
+
+/** An options argument: `undefined` means none; anything but a plain object is refused. */
+export function optionsObject<T extends object>(value: T | undefined | null, name: string): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadArgumentError(name, 'an object', value);
+  }
+  return value;
+}
+
+/** A function, if given. */
+export function optionalFunction(value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'function') throw new BadArgumentError(name, 'a function', value);
+}
+
+/** An array of non-empty strings, if given. */
+export function optionalStringArray(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.length === 0)) {
+    throw new BadArgumentError(name, 'an array of non-empty strings', value);
+  }
+}

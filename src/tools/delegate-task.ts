@@ -196,7 +196,7 @@ export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<Retur
       else if (args.goal !== undefined) request = toDelegateTask({ ...args, goal: args.goal });
       else throw new BadArgumentError('goal', "a goal (one task) or 'tasks' (a batch)", undefined);
       if (background) {
-        const started = runtime.delegate({ ...request, background: true, parentId: caller });
+        const started = runtime.delegate({ ...request, background: true, parentId: caller, deliverToAgent: true });
         return {
           background: true,
           delegationId: started.delegationId,

@@ -7,6 +7,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { BadArgumentError } from '../errors.js';
 import { defineTool } from './define-tool.js';
@@ -150,10 +151,9 @@ export function createFileTools(options: FileToolsOptions): FileTools {
     name: 'search_files',
     toolset: 'search',
     description:
-      `Search the text files under a directory of the project for lines matching a regular expression (JavaScript syntax). ` +
+      `Search the text files under a directory of the project for lines matching a regular expression (RE2 syntax: no backreferences or lookarounds). ` +
       `Returns \`path:line: text\` per match, at most ${limits.maxMatches} matches; skips binary files, files over ` +
-      `${limits.maxFileBytes} bytes and ${[...ignored].join(', ') || 'no'} directories. A pattern that repeats a repeated ` +
-      'group (like `(a+)+`) is refused.',
+      `${limits.maxFileBytes} bytes and ${[...ignored].join(', ') || 'no'} directories.`,
     parameters: z.object({
       pattern: z.string().min(1).max(500).describe('Regular expression, for example `TODO|FIXME` or `^export `'),
       path: z.string().default('.').describe('Directory or file to search, relative to the project root'),
@@ -161,14 +161,10 @@ export function createFileTools(options: FileToolsOptions): FileTools {
       include: z.string().max(100).optional().describe('Only files whose name matches this glob, for example `*.ts`'),
     }),
     execute: async ({ pattern, path: requested, ignore_case: ignoreCase, include }, { signal }) => {
-      if (hasNestedQuantifier(pattern)) {
-        throw new Error(
-          `\`pattern\` has a repeated group that itself repeats (like \`(a+)+\`), which can take exponential time; simplify it`,
-        );
-      }
-      let expression: RegExp;
+      // RE2 matches in linear time: no pattern from a model can freeze the process.
+      let expression: RE2JS;
       try {
-        expression = new RegExp(pattern, ignoreCase ? 'i' : '');
+        expression = RE2JS.compile(pattern, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
       } catch (error) {
         throw new Error(`\`pattern\` is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -197,7 +193,7 @@ export function createFileTools(options: FileToolsOptions): FileTools {
         if (isBinary(bytes)) continue;
         const lines = splitLines(bytes.toString('utf8'));
         for (const [index, line] of lines.entries()) {
-          if (!expression.test(line.slice(0, SEARCH_LINE_CHARS))) continue;
+          if (!expression.matcher(line.slice(0, SEARCH_LINE_CHARS)).find()) continue;
           if (matches.length >= limits.maxMatches) {
             truncated = true;
             break;
@@ -360,39 +356,6 @@ function truncateBytes(line: string, maxBytes: number): string {
   const buffer = Buffer.from(line);
   // Cutting inside a multi-byte character leaves a replacement character; harmless for a preview.
   return `${buffer.subarray(0, Math.max(0, maxBytes - 20)).toString('utf8')}… [line cut]`;
-}
-
-/**
- * Whether a pattern repeats a group that contains a repetition, the shape of
- * catastrophic backtracking. The search runs in-process, so such a pattern
- * could block the whole runtime: it is refused instead.
- */
-function hasNestedQuantifier(pattern: string): boolean {
-  const groups: boolean[] = [];
-  let inClass = false;
-  for (let index = 0; index < pattern.length; index += 1) {
-    const character = pattern[index];
-    if (character === '\\') {
-      index += 1;
-      continue;
-    }
-    if (inClass) {
-      inClass = character !== ']';
-      continue;
-    }
-    if (character === '[') inClass = true;
-    else if (character === '(') groups.push(false);
-    else if (character === ')') {
-      const repeatsInside = groups.pop() ?? false;
-      const next = pattern[index + 1];
-      const repeated = next === '*' || next === '+' || next === '{';
-      if (repeatsInside && repeated) return true;
-      if ((repeatsInside || repeated) && groups.length > 0) groups[groups.length - 1] = true;
-    } else if ((character === '*' || character === '+' || character === '{') && groups.length > 0) {
-      groups[groups.length - 1] = true;
-    }
-  }
-  return false;
 }
 
 /** A file-name glob (`*`, `?`) as a regular expression over the whole name. */
