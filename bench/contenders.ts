@@ -8,13 +8,28 @@ import { createRuntime } from '../src/runtime/create-runtime.js';
 import { clientFor, goalOf, lookupPlain, lookupTool, MODEL, startTwoCallServer } from './fixtures.js';
 import { runFloor } from './floor.js';
 import type { RequestShape } from './floor.js';
-import { collectGarbage } from './stats.js';
 
 export interface Workload {
   count: number;
   concurrency: number;
   /** Fake server delay before each response. */
   latencyMs: number;
+}
+
+/** Wall time of a run, and the CPU time (user + system) the process spent in it. */
+export interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** Times `work`. No forced GC before it: a forced full GC slows the code that follows (see RESULTS.md). */
+async function timed<T>(work: () => Promise<T>): Promise<{ timing: Timing; value: T }> {
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  const value = await work();
+  const wallMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  return { timing: { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 }, value };
 }
 
 const expectedAnswer = (index: number) => `The answer is: ${lookupPlain(`w${index}`)}`;
@@ -24,8 +39,8 @@ function checkAnswers(who: string, answers: readonly string[]): void {
   if (wrong !== -1) throw new Error(`${who}: child ${wrong} answered ${JSON.stringify(answers[wrong])}, expected ${JSON.stringify(expectedAnswer(wrong))}`);
 }
 
-/** Wall time of one `delegate` batch of `count` tasks; checks every child answered. */
-export async function timeDelegate(workload: Workload): Promise<number> {
+/** Times one `delegate` batch of `count` tasks; checks every child answered. */
+export async function timeDelegate(workload: Workload): Promise<Timing> {
   const server = await startTwoCallServer(workload.latencyMs);
   const runtime = createRuntime({
     client: clientFor(server),
@@ -34,27 +49,21 @@ export async function timeDelegate(workload: Workload): Promise<number> {
     maxConcurrentChildren: workload.concurrency,
   });
   const tasks = Array.from({ length: workload.count }, (_, index) => ({ goal: goalOf(index) }));
-  collectGarbage();
-  const start = performance.now();
-  const outcome = await runtime.delegate({ tasks });
-  const elapsed = performance.now() - start;
+  const { timing, value: outcome } = await timed(() => runtime.delegate({ tasks }));
   await runtime.shutdown();
   await server.close();
   checkAnswers('delegate', outcome.results.map((result) => result.summary));
-  return elapsed;
+  return timing;
 }
 
-/** Wall time of the floor doing the same work; checks every child answered. */
-export async function timeFloor(workload: Workload, shape: RequestShape): Promise<number> {
+/** Times the floor doing the same work; checks every child answered. */
+export async function timeFloor(workload: Workload, shape: RequestShape): Promise<Timing> {
   const server = await startTwoCallServer(workload.latencyMs);
   const client = clientFor(server);
-  collectGarbage();
-  const start = performance.now();
-  const answers = await runFloor(client, shape, workload.count, workload.concurrency);
-  const elapsed = performance.now() - start;
+  const { timing, value: answers } = await timed(() => runFloor(client, shape, workload.count, workload.concurrency));
   await server.close();
   checkAnswers('floor', answers);
-  return elapsed;
+  return timing;
 }
 
 /** The system prompt and tools a real child sends, so that the floor sends the same bytes. */

@@ -9,6 +9,7 @@ import { benchOverhead } from './p1-overhead.js';
 import { benchScheduling } from './p2-scheduling.js';
 import { benchInterrupt } from './p3-interrupt.js';
 import { benchWait } from './p4-wait.js';
+import { benchWaitMany } from './p4-wait-many.js';
 import { benchScale } from './p5-scale.js';
 import { benchEvents } from './p6-events.js';
 import { formatTable } from './report.js';
@@ -19,7 +20,7 @@ const BENCHMARKS: ReadonlyArray<{ id: string; run: () => Promise<Row[]> }> = [
   { id: 'P1', run: () => benchOverhead() },
   { id: 'P2', run: () => benchScheduling() },
   { id: 'P3', run: () => benchInterrupt() },
-  { id: 'P4', run: () => benchWait() },
+  { id: 'P4', run: async () => [...(await benchWait()), ...(await benchWaitMany())] },
   { id: 'P5', run: () => benchScale() },
   { id: 'P6', run: () => benchEvents() },
 ];

@@ -25,8 +25,8 @@ export async function benchScheduling(options: SchedulingOptions = {}): Promise<
   };
   const ideal = Math.ceil(workload.count / workload.concurrency) * 2 * workload.latencyMs;
   const shape = await captureRequestShape();
-  const ours = await timeDelegate(workload);
-  const floor = await timeFloor(workload, shape);
+  const ours = (await timeDelegate(workload)).wallMs;
+  const floor = (await timeFloor(workload, shape)).wallMs;
   const ratio = ours / ideal;
   return [
     {

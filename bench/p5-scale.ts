@@ -1,13 +1,16 @@
 /**
  * P5: scale, at 1k, 10k and 50k handles, each size in its own fresh process
  * (see p5-measure.ts for what one measurement does). 1k is repeated and its
- * median taken: it is short enough for noise to matter.
+ * median taken: it is short enough for noise to matter. Shutdown is timed at
+ * 1k and 10k (not 50k: it grows quadratically), and once more at 10k after
+ * an earlier shutdown in the same process.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RUN_CONCURRENCY } from './p5-measure.js';
 import type { ScaleResult } from './p5-measure.js';
+import type { WorkerMode } from './p5-worker.js';
 import type { Row } from './report.js';
 import { formatBytes, formatMs, formatRatio, median } from './stats.js';
 
@@ -15,8 +18,10 @@ export interface ScaleOptions {
   counts?: readonly number[];
   /** Runs of the smallest count; its median is the baseline. */
   smallestRepeats?: number;
-  /** Counts whose `shutdown()` is timed too (kept off the largest: it is quadratic, see RESULTS.md). */
+  /** Counts whose (first) `shutdown()` is timed too. */
   shutdownCounts?: readonly number[];
+  /** Count whose shutdown is timed after an earlier one in the same process; `null` to skip. */
+  secondShutdownCount?: number | null;
 }
 
 const TOTAL_TARGET = { count: 10_000, ms: 1_000 };
@@ -24,9 +29,8 @@ const HEAP_TARGET_BYTES = 5 * 1024;
 const GROWTH_TARGET = 1.5;
 const WORKER = fileURLToPath(new URL('./p5-worker.js', import.meta.url));
 
-async function inFreshProcess(count: number, timeShutdown: boolean): Promise<ScaleResult> {
-  const args = ['--expose-gc', WORKER, String(count), ...(timeShutdown ? ['shutdown'] : [])];
-  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 1024 * 1024 });
+async function inFreshProcess(count: number, mode: WorkerMode): Promise<ScaleResult> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', WORKER, String(count), mode], { maxBuffer: 1024 * 1024 });
   return JSON.parse(stdout) as ScaleResult;
 }
 
@@ -34,6 +38,8 @@ const perHandleUs = (result: ScaleResult) => (result.totalMs * 1000) / result.co
 const label = (count: number) => (count >= 1000 ? `${count / 1000}k` : String(count));
 const phases = (result: ScaleResult) =>
   `${label(result.count)}: spawn ${formatMs(result.spawnMs)} + send/run ${formatMs(result.runMs)} + close ${formatMs(result.closeMs)}`;
+const shutdownOf = (result: ScaleResult) => `${label(result.count)}: ${formatMs(result.shutdownMs ?? Number.NaN)}`;
+const shutdownPerHandle = (result: ScaleResult) => `${(((result.shutdownMs ?? Number.NaN) * 1000) / result.count).toFixed(0)} µs per handle`;
 
 /** The run of median total time. */
 function medianRun(results: readonly ScaleResult[]): ScaleResult {
@@ -45,11 +51,13 @@ export async function benchScale(options: ScaleOptions = {}): Promise<Row[]> {
   const counts = options.counts ?? [1_000, 10_000, 50_000];
   const smallestRepeats = options.smallestRepeats ?? 5;
   const shutdownCounts = new Set(options.shutdownCounts ?? [1_000, 10_000]);
+  const secondShutdownCount = options.secondShutdownCount === undefined ? 10_000 : options.secondShutdownCount;
   const results: ScaleResult[] = [];
   for (const [position, count] of counts.entries()) {
     const repeats = position === 0 ? smallestRepeats : 1;
+    const mode: WorkerMode = shutdownCounts.has(count) ? 'shutdown' : 'none';
     const runs: ScaleResult[] = [];
-    for (let repeat = 0; repeat < repeats; repeat += 1) runs.push(await inFreshProcess(count, shutdownCounts.has(count)));
+    for (let repeat = 0; repeat < repeats; repeat += 1) runs.push(await inFreshProcess(count, mode));
     results.push(medianRun(runs));
   }
   const smallest = results[0]!;
@@ -85,15 +93,16 @@ export async function benchScale(options: ScaleOptions = {}): Promise<Row[]> {
         `; heap per handle ${formatRatio(largest.heapPerHandle / smallest.heapPerHandle)}; ${label(smallest.count)} is the median of ${smallestRepeats} processes`,
     },
   ];
-  const shutdowns = results.filter((result) => result.shutdownMs !== null);
-  if (shutdowns.length > 0) {
+  const firstShutdowns = results.filter((result) => result.shutdownMs !== null);
+  const second = secondShutdownCount === null ? null : await inFreshProcess(secondShutdownCount, 'second-shutdown');
+  if (firstShutdowns.length > 0 || second) {
     rows.push({
       id: 'P5',
-      measure: 'scale: shutdown() after closing all (first shutdown in the process; no target, shows growth)',
-      value: shutdowns.map((result) => `${label(result.count)}: ${formatMs(result.shutdownMs!)}`).join(', '),
+      measure: 'scale: shutdown() after closing all, first in its process (no target; shows growth)',
+      value: [...firstShutdowns.map(shutdownOf), ...(second ? [`${shutdownOf(second)} when not the first`] : [])].join(', '),
       target: '—',
       met: null,
-      absolute: shutdowns.map((result) => `${label(result.count)}: ${((result.shutdownMs! * 1000) / result.count).toFixed(0)} µs per handle`).join(', '),
+      absolute: [...firstShutdowns, ...(second ? [second] : [])].map((result) => `${label(result.count)}: ${shutdownPerHandle(result)}`).join(', '),
     });
   }
   return rows;

@@ -43,9 +43,10 @@ async function measure(variant: Variant, handles: number, inputsPerHandle: numbe
   if (variant === 'listener') runtime.subscribe(() => void (observed += 1));
   const ids = Array.from({ length: handles }, () => runtime.spawn().id);
   let transitions = 0;
-  for (const child of Object.values(runtime.actor.getSnapshot().children)) {
-    child?.subscribe(() => void (transitions += 1));
-  }
+  const children = Object.values(runtime.actor.getSnapshot().children);
+  // Handles are the supervisor's XState children; if that changes, this count must find them elsewhere.
+  if (children.length !== handles) throw new Error(`P6: expected ${handles} handle actors under the supervisor, found ${children.length}`);
+  for (const child of children) child?.subscribe(() => void (transitions += 1));
   const start = performance.now();
   for (let input = 0; input < inputsPerHandle; input += 1) {
     for (const id of ids) runtime.send(id, `input ${input}`);
@@ -62,7 +63,7 @@ const perSecond = (value: number) => `${Math.round(value).toLocaleString('en-US'
 export async function benchEvents(options: EventsOptions = {}): Promise<Row[]> {
   const handles = options.handles ?? 100;
   const inputsPerHandle = options.inputsPerHandle ?? 50;
-  const rounds = options.rounds ?? 3;
+  const rounds = options.rounds ?? 5;
   const variants: Variant[] = ['plain', 'inspect', 'listener'];
   const results = new Map<Variant, Throughput[]>(variants.map((variant) => [variant, []]));
   await measure('plain', handles, inputsPerHandle); // warm-up
