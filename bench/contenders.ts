@@ -1,12 +1,15 @@
 /**
- * The two contenders of P1 and P2, each timed against a fresh fake server:
- * `delegate` with one batch under `maxConcurrentChildren`, and the floor.
+ * The contenders of P1 and P2, each timed against a fresh fake server:
+ * `delegate` with one batch under `maxConcurrentChildren`, the floor (the raw
+ * client), and between them the model loop alone in a plain promise pool:
+ * what the runtime adds over it is the handles, the supervisor and delegate.
  */
 import { performance } from 'node:perf_hooks';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { createRuntime } from '../src/runtime/create-runtime.js';
+import { runModelLoop } from '../src/runtime/model-loop.js';
 import { clientFor, goalOf, lookupPlain, lookupTool, MODEL, startTwoCallServer } from './fixtures.js';
-import { runFloor } from './floor.js';
+import { runFloor, runPool } from './floor.js';
 import type { RequestShape } from './floor.js';
 
 export interface Workload {
@@ -63,6 +66,30 @@ export async function timeFloor(workload: Workload, shape: RequestShape): Promis
   const { timing, value: answers } = await timed(() => runFloor(client, shape, workload.count, workload.concurrency));
   await server.close();
   checkAnswers('floor', answers);
+  return timing;
+}
+
+/** Times `runModelLoop` alone doing the same work, in a promise pool; checks every child answered. */
+export async function timeModelLoop(workload: Workload, shape: RequestShape): Promise<Timing> {
+  const server = await startTwoCallServer(workload.latencyMs);
+  const client = clientFor(server);
+  const child = async (index: number) => {
+    const result = await runModelLoop({
+      client,
+      model: MODEL,
+      messages: [shape.system, { role: 'user', content: goalOf(index) }],
+      tools: [lookupTool],
+      maxIterations: 50,
+      // One per run, as the runtime gives each run its own.
+      signal: new AbortController().signal,
+      stats: { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model: MODEL, startedAt: performance.now() },
+      toolContext: { handleId: `loop_${index}`, depth: 1 },
+    });
+    return result.text;
+  };
+  const { timing, value: answers } = await timed(() => runPool(workload.count, workload.concurrency, child));
+  await server.close();
+  checkAnswers('model loop', answers);
   return timing;
 }
 

@@ -67,16 +67,21 @@ async function runChild(client: OpenAI, shape: RequestShape, index: number): Pro
   return (await streamTurn(client, messages, shape.tools)).content;
 }
 
-/** Runs `count` children, `concurrency` at a time; resolves with their answers in order. */
-export async function runFloor(client: OpenAI, shape: RequestShape, count: number, concurrency: number): Promise<string[]> {
-  const answers: string[] = new Array<string>(count);
+/** Runs `child(0…count-1)`, `concurrency` at a time; resolves with their results in order. */
+export async function runPool<T>(count: number, concurrency: number, child: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const index = next++;
-      answers[index] = await runChild(client, shape, index);
+      results[index] = await child(index);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return answers;
+  return results;
+}
+
+/** Runs `count` floor children, `concurrency` at a time; resolves with their answers in order. */
+export function runFloor(client: OpenAI, shape: RequestShape, count: number, concurrency: number): Promise<string[]> {
+  return runPool(count, concurrency, (index) => runChild(client, shape, index));
 }

@@ -30,8 +30,13 @@ function scaleRuntime(onRunEnd: () => void): CoreRuntime {
   return createCoreRuntime({ run: async () => 'ok', maxConcurrentChildren: RUN_CONCURRENCY, onSubagentStop: onRunEnd });
 }
 
-/** Times spawn, one send each (until every run ended) and close of `count` handles. */
-export async function timeScale(count: number, timeShutdown: boolean): Promise<ScaleTiming> {
+/**
+ * Times spawn, one send each (until every run ended) and close of `count`
+ * handles. The runtime is pushed to `keep`: holding every runtime until the
+ * heap is measured stops one from being freed between the two readings (the
+ * compiled code can keep a finished runtime reachable for a while).
+ */
+export async function timeScale(count: number, timeShutdown: boolean, keep: CoreRuntime[]): Promise<ScaleTiming> {
   let ended = 0;
   let allEnded: () => void = () => {};
   const runsEnded = new Promise<void>((resolve) => (allEnded = resolve));
@@ -39,6 +44,7 @@ export async function timeScale(count: number, timeShutdown: boolean): Promise<S
     ended += 1;
     if (ended === count) allEnded();
   });
+  keep.push(runtime);
   const spawnStart = performance.now();
   const ids: string[] = [];
   for (let index = 0; index < count; index += 1) ids.push(runtime.spawn().id);
@@ -64,15 +70,26 @@ export async function timeScale(count: number, timeShutdown: boolean): Promise<S
   };
 }
 
-/** Heap per idle handle: GC, heapUsed, spawn `count` handles and hold them, GC, heapUsed. */
-export function heapPerIdleHandle(count: number): number {
+/** Full GCs until the heap stops shrinking (one can leave garbage a later one frees), after pending work settled. */
+async function settledHeapUsed(): Promise<number> {
+  await new Promise((resolve) => setImmediate(resolve));
+  let used = Number.POSITIVE_INFINITY;
+  for (let pass = 0; pass < 5; pass += 1) {
+    collectGarbage();
+    const now = process.memoryUsage().heapUsed;
+    if (now >= used * 0.999) return now;
+    used = now;
+  }
+  return used;
+}
+
+/** Heap per idle handle: settled heapUsed, spawn `count` handles and hold them, settled heapUsed. */
+export async function heapPerIdleHandle(count: number): Promise<number> {
   const runtime = scaleRuntime(() => {});
-  collectGarbage();
-  const before = process.memoryUsage().heapUsed;
+  const before = await settledHeapUsed();
   const ids: string[] = [];
   for (let index = 0; index < count; index += 1) ids.push(runtime.spawn().id);
-  collectGarbage();
-  const after = process.memoryUsage().heapUsed;
+  const after = await settledHeapUsed();
   // Keeps the runtime and the handles alive until after the second reading.
   if (runtime.list().length !== ids.length) throw new Error('P5: handles went missing');
   return (after - before) / count;

@@ -25,7 +25,7 @@ import { runParentAgent } from './parent-agent.js';
 import type { AgentAnswer, AgentOptions } from './parent-agent.js';
 import { buildChildSystemPrompt } from './prompts.js';
 import { createCoreRuntime } from './runtime.js';
-import type { AgentRun, CoreRuntime, CoreRuntimeOptions, SpawnOptions } from './runtime.js';
+import type { AgentRun, CoreRuntime, CoreRuntimeOptions, HandleWatcher, SpawnOptions } from './runtime.js';
 import { normaliseDelegateRequest } from './validate-delegation.js';
 import { optionalStringArray, requireMessage, requireTimeout } from './validate.js';
 
@@ -338,35 +338,39 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     const pending = new Map<string, (end: RunEnd) => void>();
     const ends = ids.map((id) => new Promise<RunEnd>((resolve) => pending.set(id, resolve)));
     const started = new Set<string>();
+    const unwatchers: Array<() => void> = [];
     const settle = (id: string, end: RunEnd) => {
       const resolve = pending.get(id);
       if (!resolve) return;
       pending.delete(id);
       resolve(end);
-      if (pending.size === 0) unsubscribe();
+      if (pending.size === 0) for (const unwatch of unwatchers) unwatch();
     };
     // Each child's first run is its task: its end is the result. A child
     // stopped while it still waited for a slot never starts a run; its task
     // ends there too, so no delegation waits forever.
-    const unsubscribe = core.subscribe((event) => {
-      if (!('handleId' in event) || !pending.has(event.handleId)) return;
-      if (event.type === 'run-start') started.add(event.handleId);
-      else if (event.type === 'run-end') settle(event.handleId, event);
-      else if (event.type === 'handle-update' && event.previousStatus === 'running' && event.handle.status !== 'running' && !started.has(event.handleId)) {
-        settle(event.handleId, neverStarted(event));
+    const watcher = (id: string) => (event: Parameters<HandleWatcher>[0]) => {
+      if (event.type === 'run-start') started.add(id);
+      else if (event.type === 'run-end') settle(id, event);
+      else if (event.previousStatus === 'running' && event.handle.status !== 'running' && !started.has(id)) {
+        settle(id, neverStarted(event));
       }
-    });
+    };
     const spawned: string[] = [];
     try {
       prepared.forEach((child, index) => {
         const task = tasks[index]!;
-        child.spawn.name = ids[index]!;
-        spawnPrepared(child, task.goal);
-        spawned.push(ids[index]!);
+        const id = ids[index]!;
+        child.spawn.name = id;
+        // Watch from the first transition on: spawn, then send, so nothing is missed.
+        spawnPrepared(child);
+        unwatchers.push(core.watch(id, watcher(id)));
+        spawned.push(id);
+        core.send(id, task.goal);
       });
     } catch (error) {
       // Nothing half-done is left behind: children already started are cancelled.
-      unsubscribe();
+      for (const unwatch of unwatchers) unwatch();
       for (const id of spawned) core.cancel(id);
       throw error;
     }

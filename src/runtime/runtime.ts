@@ -134,12 +134,25 @@ interface HandleRecord {
    * next run before the end of the previous one is reported.
    */
   runs: Map<number, { stats: RunStats; details: unknown }>;
+  /** An internal watcher (delegation), called synchronously: it must not call back into the runtime. */
+  watcher: HandleWatcher | null;
 }
+
+/** What an internal watcher of a handle is told: run starts, run ends, status changes. */
+export type HandleWatcher = (event: SubagentStartEvent | SubagentStopEvent | HandleUpdateEvent) => void;
+
+type HandleUpdateEvent = Extract<RuntimeEvent, { type: 'handle-update' }>;
 
 /** The runtime as the layers above it see it: it can also emit events of theirs. */
 export interface CoreRuntime extends Runtime {
   /** Emits an event from a layer built on the runtime (delegation). */
   emit(event: RuntimeEvent): void;
+  /**
+   * Watches one handle (one watcher per handle; delegation uses it). The
+   * watcher is called synchronously, inside the transition: it may resolve
+   * promises but must not call into the runtime. Returns the unwatch function.
+   */
+  watch(id: string, watcher: HandleWatcher): () => void;
 }
 
 /** The public runtime API. */
@@ -285,33 +298,42 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     record.status = status;
     record.runsEnded = context.runsEnded;
     record.runsStarted = context.runsStarted;
-    if (!ended && !started && previousStatus === status && !hub.hasListeners) return;
+    const listening = hub.hasListeners;
+    const watcher = record.watcher;
+    if (!ended && !started && previousStatus === status && !listening) return;
     const ref = refOf(snapshot);
+    // Events are built only for someone: the hub's listeners or the handle's watcher.
     // An interrupting send ends one run and starts the next in one step: end first.
     if (ended) {
       const run = record.runs.get(context.runsEnded) ?? { stats: newStats(context.model), details: undefined };
       record.runs.delete(context.runsEnded);
-      const event: SubagentStopEvent = {
-        type: 'run-end',
-        ...ref,
-        runId: context.runsEnded,
-        outcome: context.lastOutcome ?? 'completed',
-        output: context.lastOutcome === 'completed' ? context.lastOutput : null,
-        error: context.lastOutcome === 'error' || context.lastOutcome === 'timeout' ? context.error : null,
-        details: context.lastOutcome === 'completed' ? run.details : undefined,
-        stats: run.stats,
-        durationMs: performance.now() - run.stats.startedAt,
-      };
-      hub.emit(event);
+      if (listening || watcher) {
+        const event: SubagentStopEvent = {
+          type: 'run-end',
+          ...ref,
+          runId: context.runsEnded,
+          outcome: context.lastOutcome ?? 'completed',
+          output: context.lastOutcome === 'completed' ? context.lastOutput : null,
+          error: context.lastOutcome === 'error' || context.lastOutcome === 'timeout' ? context.error : null,
+          details: context.lastOutcome === 'completed' ? run.details : undefined,
+          stats: run.stats,
+          durationMs: performance.now() - run.stats.startedAt,
+        };
+        hub.emit(event);
+        watcher?.(event);
+      }
     }
-    if (started) {
+    if (started && (listening || watcher)) {
       const event: SubagentStartEvent = { type: 'run-start', ...ref, runId: context.runsStarted, input: context.current?.message ?? '' };
       hub.emit(event);
+      watcher?.(event);
     }
-    if (hub.hasListeners) {
-      hub.emit({ type: 'handle-update', ...ref, handle: toHandleSnapshot(snapshot), previousStatus });
+    if (listening || (watcher && previousStatus !== status)) {
+      const event: HandleUpdateEvent = { type: 'handle-update', ...ref, handle: toHandleSnapshot(snapshot), previousStatus };
+      hub.emit(event);
+      if (previousStatus !== status) watcher?.(event);
     }
-    if (previousStatus !== status) waiters.notify(context.id);
+    if (previousStatus !== status) waiters.notify(context.id, status === 'running');
   }
 
   function ensureRunning(): void {
@@ -343,6 +365,13 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
   const runtime: CoreRuntime = {
     actor,
     emit: (event) => hub.emit(event),
+    watch(id, watcher) {
+      const record = requireRecord(id);
+      record.watcher = watcher;
+      return () => {
+        if (record.watcher === watcher) record.watcher = null;
+      };
+    },
     get limits() {
       return { ...actor.getSnapshot().context.limits };
     },
@@ -387,7 +416,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       const entry = actor.getSnapshot().context.tree[id];
       const ref = entry ? (actor.getSnapshot().children[entry.key]) : undefined;
       if (!ref) throw new Error(`subagents: the supervisor did not spawn \`${id}\`; this is a bug`);
-      const record: HandleRecord = { ref, status: 'idle', runsStarted: 0, runsEnded: 0, runs: new Map() };
+      const record: HandleRecord = { ref, status: 'idle', runsStarted: 0, runsEnded: 0, runs: new Map(), watcher: null };
       records.set(id, record);
       ref.subscribe({ next: (snapshot) => observe(record, snapshot), error: report });
       const snapshot = toHandleSnapshot(ref.getSnapshot());

@@ -12,6 +12,8 @@ export interface WaitResult {
 
 interface Waiter {
   ids: readonly string[];
+  /** Targets running now: the wait ends when this empties. Kept up to date by `notify`, so no wait rescans its targets. */
+  running: Set<string>;
   resolve: (result: WaitResult) => void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -26,11 +28,13 @@ export class Waiters {
   constructor(private readonly snapshotOf: (id: string) => HandleSnapshot) {}
 
   wait(ids: readonly string[], timeoutMs: number): Promise<WaitResult> {
-    const immediate = this.#settled(ids);
-    if (immediate) return Promise.resolve(immediate);
+    const running = new Set<string>();
+    for (const id of ids) if (this.snapshotOf(id).status === 'running') running.add(id);
+    if (running.size === 0) return Promise.resolve({ completed: ids.map((id) => this.snapshotOf(id)), pending: [], timedOut: false });
     return new Promise<WaitResult>((resolve) => {
       const waiter: Waiter = {
         ids,
+        running,
         resolve,
         timer: setTimeout(() => this.#finish(waiter, true), timeoutMs),
       };
@@ -43,11 +47,13 @@ export class Waiters {
   }
 
   /** Called when a handle's status changed. */
-  notify(id: string): void {
+  notify(id: string, running: boolean): void {
     const set = this.#byHandle.get(id);
     if (!set) return;
     for (const waiter of [...set]) {
-      if (this.#settled(waiter.ids)) this.#finish(waiter, false);
+      if (running) waiter.running.add(id);
+      else waiter.running.delete(id);
+      if (waiter.running.size === 0) this.#finish(waiter, false);
     }
   }
 
@@ -56,13 +62,6 @@ export class Waiters {
     const all = new Set<Waiter>();
     for (const set of this.#byHandle.values()) for (const waiter of set) all.add(waiter);
     for (const waiter of all) this.#finish(waiter, false);
-  }
-
-  /** The result if no target is running, else `null`. */
-  #settled(ids: readonly string[]): WaitResult | null {
-    const snapshots = ids.map((id) => this.snapshotOf(id));
-    if (snapshots.some((snapshot) => snapshot.status === 'running')) return null;
-    return { completed: snapshots, pending: [], timedOut: false };
   }
 
   #finish(waiter: Waiter, timedOut: boolean): void {

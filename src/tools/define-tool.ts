@@ -216,6 +216,26 @@ function isStrictNode(node: unknown): boolean {
  * await openai.chat.completions.create({ model, messages, tools: tools.map(toOpenAITool) });
  * ```
  */
+const sharedDefinitions = new WeakMap<AnyTool, OpenAIFunctionTool>();
+
+/**
+ * The definition of a tool, built once and shared (deeply frozen): for the
+ * model loop, which sends it on every call and never changes it.
+ */
+export function sharedOpenAITool(tool: AnyTool): OpenAIFunctionTool {
+  let definition = sharedDefinitions.get(tool);
+  if (!definition) sharedDefinitions.set(tool, (definition = deepFreeze(toOpenAITool(tool))));
+  return definition;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 export function toOpenAITool(tool: AnyTool): OpenAIFunctionTool {
   return {
     type: 'function',

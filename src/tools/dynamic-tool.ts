@@ -5,7 +5,7 @@
  * always reads the limits that are configured now.
  */
 import type { z } from 'zod';
-import { defineTool, toOpenAITool } from './define-tool.js';
+import { defineTool, sharedOpenAITool, toOpenAITool } from './define-tool.js';
 import type { AnyTool, JsonSchema, OpenAIFunctionTool, Tool, ToolContext, ToolParameters } from './define-tool.js';
 
 /** The agent a definition is written for. */
@@ -106,7 +106,8 @@ export function defineDynamicTool<TParser extends ToolParameters, TResult>(
 
 /**
  * The OpenAI definitions of `tools` as `caller` should see them: dynamic tools
- * described for it now, other tools as {@link toOpenAITool} gives them.
+ * described for it now, other tools as {@link toOpenAITool} gives them
+ * (shared and frozen: copy one before changing it).
  *
  * @example
  * ```ts
@@ -114,7 +115,7 @@ export function defineDynamicTool<TParser extends ToolParameters, TResult>(
  * ```
  */
 export function toolDefinitionsFor(tools: readonly AnyTool[], caller: ToolCaller): OpenAIFunctionTool[] {
-  return tools.map((tool) => describers.get(tool)?.(caller) ?? toOpenAITool(tool));
+  return tools.map((tool) => describers.get(tool)?.(caller) ?? sharedOpenAITool(tool));
 }
 
 function setPropertyDescription(schema: JsonSchema, path: readonly string[], description: string): void {
