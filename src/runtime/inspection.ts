@@ -31,7 +31,11 @@ interface Settings {
 /** What replaces a redacted secret. */
 export const REDACTED = '[redacted]';
 
-/** Shapes of credentials commonly found in text: API keys, tokens, authorization values. */
+/**
+ * Shapes of credentials commonly found in text: API keys, tokens, authorization
+ * values. No flags but `g`, so that {@link ANY_SECRET} can join them: `Bearer`
+ * and `Basic` are spelled case-insensitively by hand.
+ */
 const SECRET_PATTERNS: readonly RegExp[] = [
   /\bsk-[A-Za-z0-9_-]{8,}/g,
   /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/g,
@@ -39,12 +43,28 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
   /\bAKIA[0-9A-Z]{16}\b/g,
   /\bAIza[0-9A-Za-z_-]{30,}/g,
-  /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\b(?:[Bb][Ee][Aa][Rr][Ee][Rr]|[Bb][Aa][Ss][Ii][Cc])\s+[A-Za-z0-9._~+/=-]{8,}/g,
   /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/g,
 ];
 
+/**
+ * Matches a text iff one of {@link SECRET_PATTERNS} does, so one scan tells
+ * the common case (no credential at all) apart. It only tests: replacing with
+ * an alternation takes the leftmost match, which can cut a later credential
+ * short where the patterns applied one after the other would not.
+ */
+const ANY_SECRET = new RegExp(SECRET_PATTERNS.map((pattern) => `(?:${pattern.source})`).join('|'));
+
 /** Keys whose values are credentials (or hold them) whatever they look like. */
 const SECRET_KEY = /^(?:api[-_]?key|authorization|password|passwd|secret|client[-_]?secret|(?:access|refresh|auth)?[-_]?token|cookie|set-cookie|private[-_]?key|client)$/i;
+
+/** {@link SECRET_KEY}'s answers per key; keys are few, but the map is bounded all the same. */
+const secretKeys = new Map<string, boolean>();
+const MAX_SECRET_KEYS = 4_096;
+
+/** Sanitized strings kept per observer: how many, and how many characters of source text in all. */
+const MAX_CACHED_STRINGS = 8_192;
+const MAX_CACHED_CHARS = 2_000_000;
 
 const SANITIZED = Symbol.for('subagents.sanitizedInspectionObserver');
 
@@ -61,8 +81,10 @@ export function redactSecrets(text: string, secrets: readonly string[] = []): st
   let result = text;
   for (const secret of secrets) {
     // Very short "secrets" would redact ordinary words; a real key is never that short.
-    if (secret.length >= 6) result = result.split(secret).join(REDACTED);
+    if (secret.length >= 6 && result.includes(secret)) result = result.split(secret).join(REDACTED);
   }
+  // Tested after the exact secrets are out: their removal can put a credential's start on a word boundary.
+  if (!ANY_SECRET.test(result)) return result;
   for (const pattern of SECRET_PATTERNS) result = result.replace(pattern, REDACTED);
   return result;
 }
@@ -76,6 +98,12 @@ export function redactSecrets(text: string, secrets: readonly string[] = []): st
  * snapshot. A value that cannot be sanitized is dropped, never sent raw.
  * Wrapping an observer twice returns the first wrapper.
  *
+ * Sanitized copies are reused while the wrapper lives, on XState's terms:
+ * snapshots, contexts and events are not changed once emitted (a machine that
+ * mutates its context in place may show stale, never unredacted, values; the
+ * supervisor's own context is always read afresh). Observers must not mutate
+ * what they receive.
+ *
  * @example
  * ```ts
  * const inspector = createWebSocketInspector({ url: 'ws://127.0.0.1:8080' });
@@ -87,21 +115,21 @@ export function sanitizeInspectionObserver(
   options: InspectionSanitizeOptions = {},
 ): Observer<InspectionEvent> {
   if (isSanitized(observer)) return observer;
-  const settings = resolveSettings(options);
+  // One sanitizer per wrapper: its caches live as long as the observer, and answer only for these settings.
+  const sanitizer = createSanitizer(resolveSettings(options));
   const target: Observer<InspectionEvent> = typeof observer === 'function' ? { next: observer } : observer;
-  const refs = new WeakMap<object, ActorRefLike>();
   const wrapped: Observer<InspectionEvent> = {
     next: (event) => {
       let sanitized: InspectionEvent;
       try {
-        sanitized = sanitizeEvent(event, settings, refs);
+        sanitized = sanitizeEvent(event, sanitizer);
       } catch {
         // Fail closed: an event that cannot be made safe is not sent at all.
         return;
       }
       target.next?.(sanitized);
     },
-    error: (error: unknown) => target.error?.(sanitizeValue(error, settings)),
+    error: (error: unknown) => target.error?.(sanitizeRoot(error, sanitizer, false)),
     complete: () => target.complete?.(),
   };
   Object.defineProperty(wrapped, SANITIZED, { value: true });
@@ -117,7 +145,7 @@ export function sanitizeInspectionObserver(
  * ```
  */
 export function sanitizeInspectionEvent(event: InspectionEvent, options: InspectionSanitizeOptions = {}): InspectionEvent {
-  return sanitizeEvent(event, resolveSettings(options), new WeakMap());
+  return sanitizeEvent(event, createSanitizer(resolveSettings(options)));
 }
 
 /**
@@ -130,7 +158,7 @@ export function sanitizeInspectionEvent(event: InspectionEvent, options: Inspect
  * ```
  */
 export function sanitizeInspectionValue(value: unknown, options: InspectionSanitizeOptions = {}): unknown {
-  return sanitizeValue(value, resolveSettings(options));
+  return sanitizeRoot(value, createSanitizer(resolveSettings(options)), false);
 }
 
 function resolveSettings(options: InspectionSanitizeOptions): Settings {
@@ -151,8 +179,117 @@ function isSanitized(observer: InspectionObserver): observer is Observer<Inspect
   return typeof observer === 'object' && observer !== null && (observer as unknown as Record<symbol, unknown>)[SANITIZED] === true;
 }
 
-function sanitizeEvent(event: InspectionEvent, settings: Settings, refs: WeakMap<object, ActorRefLike>): InspectionEvent {
-  const actorRef = wrapRef(event.actorRef, settings, refs);
+/**
+ * Settings and what has been sanitized under them. Inspection sees the same
+ * data over and over (an event in several inspection events, a snapshot in two,
+ * a context in several snapshots, the same goal in every context), so results
+ * are kept:
+ *
+ * - strings, in a bounded map;
+ * - the last few events and snapshots, by identity, snapshots checked against
+ *   the fields they were made from;
+ * - plain objects and arrays reached from a snapshot's data or an event, per
+ *   object: XState snapshots, contexts and events are immutable once emitted.
+ *
+ * The supervisor's context is the exception: it is mutated in place (`tree`,
+ * `slots`, and also `paused`, `nextKey`, `limits`), so nothing read from it is
+ * cached and its counts are recounted for every event. Action parameters,
+ * values that are not plain data (dates, errors) and anything that met a
+ * cycle are never cached either.
+ */
+interface Sanitizer {
+  settings: Settings;
+  strings: Map<string, string>;
+  /** Characters of source text held by {@link Sanitizer.strings}' keys. */
+  stringChars: number;
+  values: WeakMap<object, CachedValue>;
+  snapshots: Recent<object, CachedSnapshot>;
+  events: Recent<object, AnyEventObject>;
+  refs: WeakMap<object, ActorRefLike>;
+}
+
+/**
+ * A sanitized object. How deep a value sits decides where it is cut, so a
+ * result is reused only where it comes out the same: at any depth that leaves
+ * room for its `height` (levels of objects, itself included) if nothing in it
+ * was cut, only at its own `depth` otherwise.
+ */
+interface CachedValue {
+  result: unknown;
+  depth: number;
+  height: number;
+  cut: boolean;
+}
+
+interface CachedSnapshot {
+  context: unknown;
+  output: unknown;
+  error: unknown;
+  input: unknown;
+  result: unknown;
+}
+
+/** One walk over a value. */
+interface Walk {
+  /** Whether results may be read from and kept in the sanitizer's per-object cache. */
+  cache: boolean;
+  /** Objects being copied, outermost first: meeting one again is a cycle. */
+  ancestors: object[];
+  /** Cycles met so far. A result that met one depends on where it was reached from, and is not kept. */
+  cycles: number;
+  /** Deepest depth an object was met at, within the object being copied: gives its height. */
+  deepest: number;
+}
+
+/**
+ * The last few values stored, by key identity. An event or snapshot shows up
+ * again within a handful of inspection events, or not at all, so a short list
+ * beats a WeakMap (whose entries also cost the garbage collector).
+ */
+class Recent<K extends object, V> {
+  private readonly keys: (K | undefined)[];
+  private readonly values: (V | undefined)[];
+  private next = 0;
+
+  constructor(size: number) {
+    this.keys = new Array<K | undefined>(size).fill(undefined);
+    this.values = new Array<V | undefined>(size).fill(undefined);
+  }
+
+  get(key: K): V | undefined {
+    const index = this.keys.indexOf(key);
+    return index === -1 ? undefined : this.values[index];
+  }
+
+  set(key: K, value: V): void {
+    const index = this.keys.indexOf(key);
+    const slot = index === -1 ? this.next : index;
+    if (index === -1) this.next = (this.next + 1) % this.keys.length;
+    this.keys[slot] = key;
+    this.values[slot] = value;
+  }
+}
+
+function createSanitizer(settings: Settings): Sanitizer {
+  return {
+    settings,
+    strings: new Map(),
+    stringChars: 0,
+    values: new WeakMap(),
+    snapshots: new Recent(4),
+    events: new Recent(8),
+    refs: new WeakMap(),
+  };
+}
+
+/** A sanitized copy of a value that nothing else contains. */
+function sanitizeRoot(value: unknown, sanitizer: Sanitizer, cache: boolean): unknown {
+  if (typeof value !== 'object' || value === null) return sanitizePrimitive(value, sanitizer);
+  return sanitizeObject(value, sanitizer, 0, { cache, ancestors: [], cycles: 0, deepest: -1 });
+}
+
+function sanitizeEvent(event: InspectionEvent, sanitizer: Sanitizer): InspectionEvent {
+  const actorRef = wrapRef(event.actorRef, sanitizer);
   switch (event.type) {
     case '@xstate.snapshot':
     case '@xstate.transition':
@@ -160,18 +297,19 @@ function sanitizeEvent(event: InspectionEvent, settings: Settings, refs: WeakMap
       return {
         ...event,
         actorRef,
-        event: sanitizeEventObject(event.event, settings),
-        snapshot: sanitizeSnapshot(event.snapshot, settings),
+        event: sanitizeEventObject(event.event, sanitizer),
+        snapshot: sanitizeSnapshot(event.snapshot, sanitizer),
       };
     case '@xstate.event':
       return {
         ...event,
         actorRef,
-        sourceRef: event.sourceRef === undefined ? undefined : wrapRef(event.sourceRef, settings, refs),
-        event: sanitizeEventObject(event.event, settings),
+        sourceRef: event.sourceRef === undefined ? undefined : wrapRef(event.sourceRef, sanitizer),
+        event: sanitizeEventObject(event.event, sanitizer),
       };
     case '@xstate.action':
-      return { ...event, actorRef, action: { type: event.action.type, params: sanitizeValue(event.action.params, settings) } };
+      // Parameters are computed per action, possibly from mutable state: never cached.
+      return { ...event, actorRef, action: { type: event.action.type, params: sanitizeRoot(event.action.params, sanitizer, false) } };
     case '@xstate.actor':
       return { ...event, actorRef };
     default:
@@ -180,10 +318,25 @@ function sanitizeEvent(event: InspectionEvent, settings: Settings, refs: WeakMap
   }
 }
 
-function sanitizeEventObject(event: AnyEventObject, settings: Settings): AnyEventObject {
-  const copy = sanitizeValue(event, settings);
-  const type = typeof event.type === 'string' ? event.type : String(event.type);
-  return { ...(isPlainRecord(copy) ? copy : {}), type };
+function sanitizeEventObject(event: AnyEventObject, sanitizer: Sanitizer): AnyEventObject {
+  const cacheable = typeof event === 'object' && event !== null;
+  if (cacheable) {
+    const known = sanitizer.events.get(event);
+    if (known !== undefined) return known;
+  }
+  let result: AnyEventObject;
+  if (isPlainRecord(event) && !isActorRef(event)) {
+    // The usual case, copied straight into the result: the copy is not shared, so its type can be set.
+    const copy = copyRecord(event, sanitizer, 0, { cache: true, ancestors: [], cycles: 0, deepest: -1 });
+    copy.type = typeof event.type === 'string' ? event.type : String(event.type);
+    result = copy as AnyEventObject;
+  } else {
+    const copy = sanitizeRoot(event, sanitizer, true);
+    const type = typeof event.type === 'string' ? event.type : String(event.type);
+    result = { ...(isPlainRecord(copy) ? copy : {}), type };
+  }
+  if (cacheable) sanitizer.events.set(event, result);
+  return result;
 }
 
 /**
@@ -191,96 +344,196 @@ function sanitizeEventObject(event: AnyEventObject, settings: Settings): AnyEven
  * literals carrying their methods (`matches`, `toJSON`, …), so a shallow copy
  * keeps them working.
  */
-function sanitizeSnapshot<T extends Snapshot<unknown>>(snapshot: T, settings: Settings): T {
+function sanitizeSnapshot<T extends Snapshot<unknown>>(snapshot: T, sanitizer: Sanitizer): T {
   if (typeof snapshot !== 'object' || snapshot === null) return snapshot;
   const source = snapshot as unknown as Record<string, unknown>;
+  const context = source.context;
+  const supervisor = isSupervisorContext(context) ? context : null;
+  if (supervisor === null) {
+    const known = sanitizer.snapshots.get(source);
+    if (
+      known !== undefined &&
+      known.context === context &&
+      known.output === source.output &&
+      known.error === source.error &&
+      known.input === source.input
+    ) {
+      return known.result as T;
+    }
+  }
   const copy: Record<string, unknown> = { ...source };
-  if ('context' in source) copy.context = sanitizeContext(source.context, settings);
-  if ('output' in source) copy.output = sanitizeValue(source.output, settings);
-  if ('error' in source) copy.error = sanitizeValue(source.error, settings);
-  if ('input' in source) copy.input = sanitizeValue(source.input, settings);
+  if (supervisor !== null) copy.context = sanitizeSupervisorContext(supervisor, sanitizer);
+  else if ('context' in source) copy.context = sanitizeRoot(context, sanitizer, true);
+  if ('output' in source) copy.output = sanitizeRoot(source.output, sanitizer, true);
+  if ('error' in source) copy.error = sanitizeRoot(source.error, sanitizer, true);
+  if ('input' in source) copy.input = sanitizeRoot(source.input, sanitizer, true);
+  // A supervisor snapshot is copied anew every time: a copy handed out earlier keeps the counts it had.
+  if (supervisor === null) sanitizer.snapshots.set(source, { context, output: source.output, error: source.error, input: source.input, result: copy });
   return copy as T;
 }
 
-/** The supervisor keeps its whole tree and slot queues in context: an inspector needs the counts. */
-function sanitizeContext(context: unknown, settings: Settings): unknown {
-  if (!isPlainRecord(context) || !isPlainRecord(context.tree) || !isPlainRecord(context.slots)) {
-    return sanitizeValue(context, settings);
+type SupervisorContextShape = Record<string, unknown> & { tree: Record<string, unknown>; slots: Record<string, unknown> };
+
+/** The supervisor keeps its whole tree and slot queues in context. */
+function isSupervisorContext(context: unknown): context is SupervisorContextShape {
+  return isPlainRecord(context) && isPlainRecord(context.tree) && isPlainRecord(context.slots);
+}
+
+/**
+ * The supervisor's context with its tree and slot bookkeeping replaced by the
+ * counts an inspector needs. It is mutated in place, so it is walked afresh
+ * every time and nothing from it is cached.
+ */
+function sanitizeSupervisorContext(context: SupervisorContextShape, sanitizer: Sanitizer): Record<string, unknown> {
+  const walk: Walk = { cache: false, ancestors: [context], cycles: 0, deepest: -1 };
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(context)) {
+    if (key === 'tree' || key === 'slots') continue;
+    copy[key] = sanitizeEntry(key, context[key], sanitizer, 1, walk);
   }
-  const { tree, slots, ...rest } = context;
-  const waiting = isPlainRecord(slots.waiting) ? Object.keys(slots.waiting).length : 0;
-  return {
-    ...(sanitizeValue(rest, settings) as Record<string, unknown>),
-    handleCount: Object.keys(tree).length,
-    runningCount: typeof slots.runningTotal === 'number' ? slots.runningTotal : 0,
-    waitingForSlotCount: waiting,
-  };
+  const { tree, slots } = context;
+  copy.handleCount = Object.keys(tree).length;
+  copy.runningCount = typeof slots.runningTotal === 'number' ? slots.runningTotal : 0;
+  copy.waitingForSlotCount = isPlainRecord(slots.waiting) ? Object.keys(slots.waiting).length : 0;
+  return copy;
 }
 
 /**
  * An actor reference whose `getSnapshot()` (and parent's) answer sanitized
  * snapshots; one wrapper per actor, so observers can compare references.
  */
-function wrapRef<T extends ActorRefLike | undefined>(ref: T, settings: Settings, refs: WeakMap<object, ActorRefLike>): T {
+function wrapRef<T extends ActorRefLike | undefined>(ref: T, sanitizer: Sanitizer): T {
   if (typeof ref !== 'object' || ref === null) return ref;
-  const known = refs.get(ref);
+  const known = sanitizer.refs.get(ref);
   if (known) return known as T;
   const proxy = new Proxy(ref, {
     get(target, property) {
-      if (property === 'getSnapshot') return () => sanitizeSnapshot(target.getSnapshot() as Snapshot<unknown>, settings);
+      if (property === 'getSnapshot') return () => sanitizeSnapshot(target.getSnapshot() as Snapshot<unknown>, sanitizer);
       const value: unknown = Reflect.get(target, property, target);
-      if (property === '_parent') return wrapRef(value as ActorRefLike | undefined, settings, refs);
+      if (property === '_parent') return wrapRef(value as ActorRefLike | undefined, sanitizer);
       // Bound to the real actor: its methods may rely on private state.
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
-  refs.set(ref, proxy);
+  sanitizer.refs.set(ref, proxy);
   return proxy;
 }
 
-function sanitizeValue(value: unknown, settings: Settings, depth = 0, seen = new WeakSet<object>()): unknown {
+function sanitizeValue(value: unknown, sanitizer: Sanitizer, depth: number, walk: Walk): unknown {
+  return typeof value === 'object' && value !== null ? sanitizeObject(value, sanitizer, depth, walk) : sanitizePrimitive(value, sanitizer);
+}
+
+function sanitizePrimitive(value: unknown, sanitizer: Sanitizer): unknown {
   switch (typeof value) {
     case 'string':
-      return cut(redactSecrets(value, settings.secrets), settings.maxStringLength);
-    case 'number':
-    case 'boolean':
-    case 'undefined':
-      return value;
+      return sanitizeString(value, sanitizer);
     case 'bigint':
-      return value.toString();
     case 'symbol':
       return value.toString();
     case 'function':
       return `[function ${value.name || 'anonymous'}]`;
+    default:
+      // number, boolean, undefined, null
+      return value;
   }
-  if (value === null) return null;
-  const object = value as object;
-  if (seen.has(object)) return '[circular]';
+}
+
+function sanitizeObject(object: object, sanitizer: Sanitizer, depth: number, walk: Walk): unknown {
+  if (walk.ancestors.includes(object)) {
+    walk.cycles += 1;
+    return '[circular]';
+  }
+  if (depth > walk.deepest) walk.deepest = depth;
+  const { settings } = sanitizer;
   if (depth >= settings.maxDepth) return Array.isArray(object) ? `[array of ${object.length}]` : '[object]';
+  // Only plain objects and arrays are ever cached: a hit needs none of the checks below.
+  const known = walk.cache ? sanitizer.values.get(object) : undefined;
+  if (known !== undefined && (known.cut ? known.depth === depth : depth + known.height <= settings.maxDepth)) {
+    const deepest = depth + known.height - 1;
+    if (deepest > walk.deepest) walk.deepest = deepest;
+    return known.result;
+  }
   if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString();
   if (object instanceof Error) {
-    return { name: object.name, message: sanitizeValue(object.message, settings, depth + 1, seen) };
+    return { name: object.name, message: sanitizeValue(object.message, sanitizer, depth + 1, walk) };
   }
   if (isActorRef(object)) {
     const id = (object as { id?: unknown }).id;
     return { xstate$$type: 1, id: typeof id === 'string' ? id : '' };
   }
-  seen.add(object);
+  const array = Array.isArray(object);
+  if (!array && !isPlainRecord(object)) return `[${object.constructor?.name ?? 'object'}]`;
+  if (!walk.cache) return array ? copyArray(object as unknown[], sanitizer, depth, walk) : copyRecord(object, sanitizer, depth, walk);
+  const cyclesBefore = walk.cycles;
+  const deepestBefore = walk.deepest;
+  walk.deepest = depth;
+  const result = array ? copyArray(object as unknown[], sanitizer, depth, walk) : copyRecord(object, sanitizer, depth, walk);
+  const deepest = walk.deepest;
+  if (deepestBefore > walk.deepest) walk.deepest = deepestBefore;
+  if (walk.cycles === cyclesBefore) {
+    sanitizer.values.set(object, { result, depth, height: deepest - depth + 1, cut: deepest >= settings.maxDepth });
+  }
+  return result;
+}
+
+/** A fresh sanitized copy of an array: its first items, one level deeper, then how many were left out. */
+function copyArray(items: readonly unknown[], sanitizer: Sanitizer, depth: number, walk: Walk): unknown[] {
+  walk.ancestors.push(items);
   try {
-    if (Array.isArray(object)) {
-      const kept = object.slice(0, settings.maxArrayItems).map((item) => sanitizeValue(item, settings, depth + 1, seen));
-      if (object.length > settings.maxArrayItems) kept.push(`… ${object.length - settings.maxArrayItems} more`);
-      return kept;
-    }
-    if (!isPlainRecord(object)) return `[${object.constructor?.name ?? 'object'}]`;
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(object)) {
-      copy[key] = SECRET_KEY.test(key) && item !== null && item !== undefined ? REDACTED : sanitizeValue(item, settings, depth + 1, seen);
-    }
+    const kept = Math.min(items.length, sanitizer.settings.maxArrayItems);
+    const copy: unknown[] = new Array<unknown>(kept);
+    for (let index = 0; index < kept; index += 1) copy[index] = sanitizeValue(items[index], sanitizer, depth + 1, walk);
+    if (items.length > kept) copy.push(`… ${items.length - kept} more`);
     return copy;
   } finally {
-    seen.delete(object);
+    walk.ancestors.pop();
   }
+}
+
+/** A fresh sanitized copy of a plain object, its values one level deeper. */
+function copyRecord(record: Record<string, unknown>, sanitizer: Sanitizer, depth: number, walk: Walk): Record<string, unknown> {
+  walk.ancestors.push(record);
+  try {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(record)) copy[key] = sanitizeEntry(key, record[key], sanitizer, depth + 1, walk);
+    return copy;
+  } finally {
+    walk.ancestors.pop();
+  }
+}
+
+/** A property's value: redacted whole under a secret-like key, sanitized otherwise. */
+function sanitizeEntry(key: string, value: unknown, sanitizer: Sanitizer, depth: number, walk: Walk): unknown {
+  return value !== null && value !== undefined && isSecretKey(key) ? REDACTED : sanitizeValue(value, sanitizer, depth, walk);
+}
+
+function isSecretKey(key: string): boolean {
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (secretKeys.size < MAX_SECRET_KEYS) secretKeys.set(key, secret);
+  }
+  return secret;
+}
+
+function sanitizeString(text: string, sanitizer: Sanitizer): string {
+  const known = sanitizer.strings.get(text);
+  if (known !== undefined) return known;
+  const { settings } = sanitizer;
+  const result = cut(redactSecrets(text, settings.secrets), settings.maxStringLength);
+  // A text too long to keep is sanitized every time it is met.
+  if (text.length <= MAX_CACHED_CHARS / 4) {
+    const { strings } = sanitizer;
+    strings.set(text, result);
+    sanitizer.stringChars += text.length;
+    // Oldest first out: a Map iterates in insertion order.
+    while (strings.size > MAX_CACHED_STRINGS || sanitizer.stringChars > MAX_CACHED_CHARS) {
+      const oldest = strings.keys().next().value as string;
+      strings.delete(oldest);
+      sanitizer.stringChars -= oldest.length;
+    }
+  }
+  return result;
 }
 
 function cut(text: string, maxLength: number): string {

@@ -9,6 +9,8 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
+import { createCoreRuntime } from '../../src/runtime/runtime.js';
+import type { CoreRuntime } from '../../src/runtime/runtime.js';
 import {
   REDACTED,
   redactSecrets,
@@ -26,7 +28,9 @@ class FakeClient {
   apiKey = API_KEY;
 }
 
-function snapshotEvent(context: unknown): InspectionEvent {
+type SnapshotEvent = Extract<InspectionEvent, { type: '@xstate.snapshot' }>;
+
+function snapshotEvent(context: unknown): SnapshotEvent {
   const machine = createMachine({ id: 'probe', context: context as Record<string, unknown> });
   const actor = createActor(machine);
   return { type: '@xstate.snapshot', rootId: 'x', actorRef: actor, event: { type: 'PING' }, snapshot: actor.getSnapshot() };
@@ -100,6 +104,242 @@ describe('sanitizing inspection events', () => {
     } };
     observer.next?.(snapshotEvent({ hostile }));
     expect(received).toEqual([]);
+  });
+});
+
+/** The context of a sanitized snapshot-carrying event. */
+function contextOf(event: InspectionEvent | undefined): unknown {
+  return event && 'snapshot' in event ? (event.snapshot as { context?: unknown }).context : undefined;
+}
+
+/** Events as an inspector sends them on: JSON, actor references as `{ xstate$$type, id }`. */
+function serialize(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'function' ? `[function ${(item as { name: string }).name}]` : item));
+}
+
+describe('caching what was sanitized', () => {
+  it('sanitizes a snapshot object anew when its context is swapped, and redacts what a new context brings', () => {
+    const received: InspectionEvent[] = [];
+    const observer = sanitizeInspectionObserver((event) => received.push(event));
+    const shared = { notes: ['first'], meta: { kind: 'plain' } };
+    const event = snapshotEvent({ shared, note: 'clean' });
+    observer.next?.(event);
+    observer.next?.(event);
+    // The same snapshot object, its context replaced by one holding the key (XState never does this: the cache must not rely on it).
+    const snapshot = event.snapshot as unknown as Record<string, unknown>;
+    snapshot.context = { shared, note: `now ${API_KEY}` };
+    observer.next?.(event);
+    // A new snapshot sharing the nested object, with the key in a new nested object, an output and an error.
+    const next = { ...snapshot, context: { shared, extra: { deep: { token: 'x', text: API_KEY } } }, output: API_KEY, error: new Error(API_KEY) };
+    observer.next?.({ ...event, snapshot: next as unknown as SnapshotEvent['snapshot'] });
+    // The first snapshot again: its fields are what they are now.
+    snapshot.output = { apiKey: 'plain-looking', note: API_KEY };
+    observer.next?.(event);
+
+    const clean = { notes: ['first'], meta: { kind: 'plain' } };
+    expect(received.map(contextOf)).toEqual([
+      { shared: clean, note: 'clean' },
+      { shared: clean, note: 'clean' },
+      { shared: clean, note: `now ${REDACTED}` },
+      { shared: clean, extra: { deep: { token: REDACTED, text: REDACTED } } },
+      { shared: clean, note: `now ${REDACTED}` },
+    ]);
+    expect((received[3] as { snapshot: { output: unknown; error: unknown } }).snapshot.output).toBe(REDACTED);
+    expect((received[3] as { snapshot: { output: unknown; error: unknown } }).snapshot.error).toEqual({ name: 'Error', message: REDACTED });
+    expect((received[4] as { snapshot: { output: unknown } }).snapshot.output).toEqual({ apiKey: REDACTED, note: REDACTED });
+    expect(serialize(received)).not.toContain('SECRET');
+  });
+
+  it("recounts the supervisor's bookkeeping every time, though its context object stays the same", () => {
+    const received: InspectionEvent[] = [];
+    const observer = sanitizeInspectionObserver((event) => received.push(event));
+    const event = snapshotEvent({
+      limits: { maxSpawnDepth: 1 },
+      paused: false,
+      nextKey: 0,
+      tree: {},
+      slots: { runningTotal: 0, waiting: {}, queues: {} },
+    });
+    const snapshot = event.snapshot as unknown as { context: Record<string, unknown> & { tree: Record<string, unknown>; slots: Record<string, unknown> } };
+    // The supervisor mutates this very object in place.
+    const live = snapshot.context;
+    const summary = (value: unknown) => {
+      const { handleCount, runningCount, waitingForSlotCount, paused, nextKey, limits, note } = value as Record<string, unknown>;
+      return { handleCount, runningCount, waitingForSlotCount, paused, nextKey, limits, note };
+    };
+    observer.next?.(event);
+    live.tree.a = { key: '0', parentId: null, depth: 1, children: [] };
+    live.tree.b = { key: '1', parentId: null, depth: 1, children: [] };
+    live.slots.runningTotal = 1;
+    live.slots.waiting = { '1': 1 };
+    live.paused = true;
+    live.nextKey = 2;
+    (live.limits as { maxSpawnDepth: number }).maxSpawnDepth = 5;
+    observer.next?.(event);
+    (live.tree.a as { children: string[] }).children.push('c');
+    live.tree.c = { key: '2', parentId: 'a', depth: 2, children: [] };
+    live.slots.runningTotal = 2;
+    live.slots.waiting = {};
+    live.limits = { maxSpawnDepth: 2 };
+    live.note = `key ${API_KEY}`;
+    // A new snapshot object around the same context, as the supervisor's next transition makes.
+    observer.next?.({ ...event, snapshot: { ...snapshot } as unknown as SnapshotEvent['snapshot'] });
+    const ref = received[0]!.actorRef as AnyActorRef;
+    live.tree.d = { key: '3', parentId: null, depth: 1, children: [] };
+
+    expect(received.map((item) => summary(contextOf(item)))).toEqual([
+      { handleCount: 0, runningCount: 0, waitingForSlotCount: 0, paused: false, nextKey: 0, limits: { maxSpawnDepth: 1 }, note: undefined },
+      { handleCount: 2, runningCount: 1, waitingForSlotCount: 1, paused: true, nextKey: 2, limits: { maxSpawnDepth: 5 }, note: undefined },
+      { handleCount: 3, runningCount: 2, waitingForSlotCount: 0, paused: true, nextKey: 2, limits: { maxSpawnDepth: 2 }, note: `key ${REDACTED}` },
+    ]);
+    // The actor reference answers with the counts of now.
+    expect(summary((ref.getSnapshot() as { context: unknown }).context).handleCount).toBe(4);
+    expect(received.every((item) => !('tree' in (contextOf(item) as object)) && !('slots' in (contextOf(item) as object)))).toBe(true);
+  });
+
+  it('cuts a shared object by the depth it is met at, whichever depth comes first', () => {
+    const shared = { a: { b: { c: 1 } } };
+    const full = { a: { b: { c: 1 } } };
+    const cutOnce = { a: { b: '[object]' } };
+    for (const order of [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 0, 2],
+    ]) {
+      const received: InspectionEvent[] = [];
+      const observer = sanitizeInspectionObserver((event) => received.push(event), { maxDepth: 3 });
+      const nest = (depth: number): unknown => (depth === 0 ? shared : { wrap: nest(depth - 1) });
+      for (const depth of order) observer.next?.(snapshotEvent(nest(depth)));
+      const expected = { 0: full, 1: { wrap: cutOnce }, 2: { wrap: { wrap: { a: '[object]' } } } };
+      expect(received.map(contextOf)).toEqual(order.map((depth) => expected[depth as 0 | 1 | 2]));
+    }
+  });
+
+  it('keeps cycles and shared objects apart across events', () => {
+    const received: InspectionEvent[] = [];
+    const observer = sanitizeInspectionObserver((event) => received.push(event));
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    const leaf = { name: 'leaf' };
+    const x: Record<string, unknown> = { name: 'x' };
+    const y: Record<string, unknown> = { name: 'y', x };
+    x.y = y;
+    observer.next?.(snapshotEvent({ cyclic }));
+    observer.next?.(snapshotEvent({ cyclic, twice: [leaf, leaf] }));
+    observer.next?.(snapshotEvent({ inner: cyclic.self }));
+    // Where a cycle closes depends on where it was entered: y met inside x first, then on its own.
+    observer.next?.(snapshotEvent({ x }));
+    observer.next?.(snapshotEvent({ y }));
+    observer.next?.(snapshotEvent({ x }));
+    expect(received.map(contextOf)).toEqual([
+      { cyclic: { name: 'loop', self: '[circular]' } },
+      { cyclic: { name: 'loop', self: '[circular]' }, twice: [{ name: 'leaf' }, { name: 'leaf' }] },
+      { inner: { name: 'loop', self: '[circular]' } },
+      { x: { name: 'x', y: { name: 'y', x: '[circular]' } } },
+      { y: { name: 'y', x: { name: 'x', y: '[circular]' } } },
+      { x: { name: 'x', y: { name: 'y', x: '[circular]' } } },
+    ]);
+  });
+
+  it('sanitizes action parameters afresh every time: they may be read from mutable state', () => {
+    const received: InspectionEvent[] = [];
+    const observer = sanitizeInspectionObserver((event) => received.push(event));
+    const actorRef = createActor(createMachine({ id: 'acting' }));
+    const params: Record<string, unknown> = { count: 1, note: 'plain' };
+    const action = (): InspectionEvent => ({ type: '@xstate.action', rootId: 'x', actorRef, action: { type: 'act', params } });
+    observer.next?.(action());
+    params.count = 2;
+    params.note = `now ${API_KEY}`;
+    observer.next?.(action());
+    expect(received.map((event) => (event.type === '@xstate.action' ? event.action.params : undefined))).toEqual([
+      { count: 1, note: 'plain' },
+      { count: 2, note: `now ${REDACTED}` },
+    ]);
+  });
+
+  it('keeps one cache per observer: what another redacts nothing of is still redacted here', () => {
+    const plain: InspectionEvent[] = [];
+    const guarded: InspectionEvent[] = [];
+    const open = sanitizeInspectionObserver((event) => plain.push(event));
+    const strict = sanitizeInspectionObserver((event) => guarded.push(event), { secrets: ['hunter2-local'], maxStringLength: 10 });
+    const event = snapshotEvent({ password: 'x', text: 'token=hunter2-local', list: ['token=hunter2-local'] });
+    open.next?.(event);
+    strict.next?.(event);
+    open.next?.(event);
+    expect(contextOf(plain[0])).toEqual({ password: REDACTED, text: 'token=hunter2-local', list: ['token=hunter2-local'] });
+    expect(contextOf(guarded[0])).toEqual({ password: REDACTED, text: 'token=[red… [16 chars]', list: ['token=[red… [16 chars]'] });
+    expect(contextOf(plain[1])).toEqual(contextOf(plain[0]));
+  });
+
+  it('sanitizes strings right whether they are still kept or were pushed out of the bounded cache', () => {
+    const received: InspectionEvent[] = [];
+    const observer = sanitizeInspectionObserver((event) => received.push(event), { maxStringLength: 30 });
+    const text = (index: number) => (index % 3 === 0 ? `note ${index} ${API_KEY}` : `note ${index} ${'w'.repeat(40)}`);
+    const expected = (index: number) => (index % 3 === 0 ? `note ${index} ${REDACTED}` : `${`note ${index} ${'w'.repeat(40)}`.slice(0, 30)}… [${`note ${index}`.length + 41} chars]`);
+    // More distinct strings than are kept, then the first ones again.
+    const indexes = [...Array.from({ length: 10_000 }, (_, index) => index), 0, 1, 2, 3, 9_999];
+    const base = snapshotEvent({});
+    for (const index of indexes) {
+      observer.next?.({ ...base, snapshot: { ...base.snapshot, context: { text: text(index) } } as unknown as SnapshotEvent['snapshot'] });
+    }
+    expect(received.map(contextOf)).toEqual(indexes.map((index) => ({ text: expected(index) })));
+  });
+
+  it('redacts the same after the one-scan check as every pattern in turn', () => {
+    expect(redactSecrets('BEARER abcdefghijkl and bAsIc abcdefghijkl')).toBe(`${REDACTED} and ${REDACTED}`);
+    expect(redactSecrets('AKIA1234567890ABCDEF ghp_aaaaaaaaaaaaaaaaaaaaaaaaa xoxb-1234567890')).toBe(`${REDACTED} ${REDACTED} ${REDACTED}`);
+    expect(redactSecrets('eyJaaaaaaaaaaaa.bbbbbbbbbbbb.cccccccccccc')).toBe(REDACTED);
+    // A key cut short by an earlier match would leave its tail: the patterns still apply one after the other.
+    expect(redactSecrets('Bearer abcdefgh/sk-abcd_efghijklmnop')).not.toContain('efghijklmnop');
+    // Removing a given secret can put a key-shaped text on a word boundary.
+    expect(redactSecrets('hunter2-localsk-abcdefghijkl', ['hunter2-local'])).toBe(`${REDACTED}${REDACTED}`);
+  });
+
+  describe('on a real runtime', () => {
+    let core: CoreRuntime | undefined;
+    afterEach(async () => {
+      await core?.shutdown();
+      core = undefined;
+    });
+
+    it('hands out, for every event, what sanitizing that event alone gives', async () => {
+      const options = { maxDepth: 4, maxArrayItems: 3, maxStringLength: 40, secrets: ['hunter2-local'] };
+      const cached: string[] = [];
+      const fresh: string[] = [];
+      const observer = sanitizeInspectionObserver((event) => cached.push(serialize(event)), options);
+      // Marked as sanitized so that the runtime hands it the raw events, which it sanitizes both ways at once.
+      const both = {
+        next: (event: InspectionEvent) => {
+          observer.next?.(event);
+          fresh.push(serialize(sanitizeInspectionEvent(event, options)));
+        },
+        [Symbol.for('subagents.sanitizedInspectionObserver')]: true,
+      };
+      const runs = 3 * 4;
+      let ended = 0;
+      let allEnded: () => void = () => {};
+      const done = new Promise<void>((resolve) => (allEnded = resolve));
+      core = createCoreRuntime({
+        run: async (input) => `ran ${input} with ${API_KEY} ${'z'.repeat(100)}`,
+        maxConcurrentChildren: 2,
+        inspect: both,
+        onSubagentStop: () => {
+          ended += 1;
+          if (ended === runs) allEnded();
+        },
+      });
+      const ids = [0, 1, 2].map((index) => core!.spawn({ goal: `goal ${index} hunter2-local` }).id);
+      for (let input = 0; input < 4; input += 1) for (const id of ids) core.send(id, `input ${input} Bearer abcdefghijkl`);
+      await done;
+      expect(cached.length).toBeGreaterThan(100);
+      expect(cached).toEqual(fresh);
+      for (const message of cached) {
+        expect(message).not.toContain(API_KEY);
+        expect(message).not.toContain('hunter2-local');
+        expect(message).not.toContain('abcdefghijkl');
+      }
+      expect(cached.some((message) => message.includes('"handleCount":3'))).toBe(true);
+    });
   });
 });
 
