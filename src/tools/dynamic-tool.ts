@@ -5,7 +5,7 @@
  * always reads the limits that are configured now.
  */
 import type { z } from 'zod';
-import { defineTool, sharedOpenAITool, toOpenAITool } from './define-tool.js';
+import { defineTool, sharedOpenAITool } from './define-tool.js';
 import type { AnyTool, JsonSchema, OpenAIFunctionTool, Tool, ToolContext, ToolParameters } from './define-tool.js';
 
 /** The agent a definition is written for. */
@@ -106,7 +106,7 @@ export function defineDynamicTool<TParser extends ToolParameters, TResult>(
 
 /**
  * The OpenAI definitions of `tools` as `caller` should see them: dynamic tools
- * described for it now, other tools as {@link toOpenAITool} gives them
+ * described for it now, other tools as `toOpenAITool` gives them
  * (shared and frozen: copy one before changing it).
  *
  * @example
