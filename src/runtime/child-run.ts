@@ -50,6 +50,8 @@ function budgetSignal(signal: AbortSignal, config: ModelRunConfig) {
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   let lastProgress = performance.now();
+  /** Waiting for its own background children is not being stale. */
+  let waiting = false;
   if (config.childTimeoutMs !== undefined) {
     const limit = config.childTimeoutMs;
     runTimer = setTimeout(() => controller.abort(new RunTimeoutError('child_timeout', limit)), limit);
@@ -57,6 +59,7 @@ function budgetSignal(signal: AbortSignal, config: ModelRunConfig) {
   if (config.staleTimeoutMs !== undefined) {
     const limit = config.staleTimeoutMs;
     const check = () => {
+      if (waiting) lastProgress = performance.now();
       const idle = performance.now() - lastProgress;
       if (idle >= limit) controller.abort(new RunTimeoutError('stale', limit));
       else staleTimer = setTimeout(check, limit - idle);
@@ -68,12 +71,27 @@ function budgetSignal(signal: AbortSignal, config: ModelRunConfig) {
     progress: () => {
       lastProgress = performance.now();
     },
+    /** Runs `wait` with stale detection paused. */
+    async waitingFor<T>(wait: Promise<T>): Promise<T> {
+      waiting = true;
+      try {
+        return await wait;
+      } finally {
+        waiting = false;
+        lastProgress = performance.now();
+      }
+    },
     dispose: () => {
       clearTimeout(runTimer);
       clearTimeout(staleTimer);
       signal.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/** An inbox whose waits do not count as a stale run. */
+function pausingStale(inbox: LoopInbox, budget: { waitingFor<T>(wait: Promise<T>): Promise<T> }): LoopInbox {
+  return { drain: () => inbox.drain(), next: (signal) => budget.waitingFor(inbox.next(signal)) };
 }
 
 /** The AgentRun that runs a handle's inputs through the model loop. */
@@ -97,7 +115,7 @@ export function createModelRun(config: ModelRunConfig): AgentRun {
         stats: context.stats,
         toolContext: { handleId: context.handle.id, depth: context.handle.depth },
         requestOptions: config.requestOptions,
-        ...(config.inboxFor ? { inbox: config.inboxFor(context.handle.id) } : {}),
+        ...(config.inboxFor ? { inbox: pausingStale(config.inboxFor(context.handle.id), budget) } : {}),
         onProgress: budget.progress,
         onTextDelta: (delta) => context.emit({ type: 'text-delta', delta }),
         onThinkingDelta: (delta) => context.emit({ type: 'thinking-delta', delta }),

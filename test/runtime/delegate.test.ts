@@ -197,3 +197,31 @@ describe('orchestrators', () => {
     expect(toolsOffered(server, 'orchestrate-floor').flat()).not.toContain('delegate_task');
   });
 });
+
+describe('stale detection', () => {
+  it('ends a run that makes no progress with a timeout saying so', async () => {
+    server = await startFakeServer({ script: () => reply.hang() });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', staleTimeoutMs: 80 });
+    const aborted = new Promise((resolve) => server!.onAbort(resolve));
+    const outcome = await runtime.delegate({ goal: 'stuck' });
+    await aborted;
+    expect(outcome.results[0]).toMatchObject({ status: 'timeout', exitReason: 'timeout' });
+    expect(outcome.results[0]?.error).toMatch(/no model or tool progress for 80 ms \(staleTimeoutMs\)/);
+    expect(server.requests[0]?.aborted).toBe(true);
+  });
+
+  it('does not count an orchestrator waiting for its background children as stale', async () => {
+    server = await startFakeServer({
+      script: scriptByConversation((turn) => {
+        // The grandchild streams slowly but steadily: it makes progress, it is not stale.
+        if (turn.systemText.includes('slow-grandchild')) return reply.text('g'.repeat(40), { chunkSize: 4, chunkDelayMs: 30 });
+        if (turn.lastUserText.includes('[background delegation')) return reply.text('orchestrator got the result');
+        if (turn.lastRole === 'user') return reply.toolCall('delegate_task', { goal: 'slow-grandchild work', background: true });
+        return reply.text('waiting for the background work');
+      }),
+    });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', maxSpawnDepth: 2, staleTimeoutMs: 150 });
+    const outcome = await runtime.delegate({ goal: 'orchestrate in background', role: 'orchestrator' });
+    expect(outcome.results[0]).toMatchObject({ status: 'completed', summary: 'orchestrator got the result' });
+  });
+});
