@@ -94,6 +94,17 @@ export class RuntimeShutDownError extends SubagentsError {
   }
 }
 
+/** A run was stopped because it spent more tokens than its budget. */
+export class TokenBudgetError extends SubagentsError {
+  readonly code = 'token_budget';
+  constructor(
+    readonly spent: number,
+    readonly maxRunTokens: number,
+  ) {
+    super(`The run spent ${spent} tokens, over maxRunTokens (${maxRunTokens}), and was stopped`);
+  }
+}
+
 /** A run ended because it exceeded its time budget or stopped making progress. */
 export class RunTimeoutError extends SubagentsError {
   readonly code = 'timeout';

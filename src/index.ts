@@ -76,6 +76,7 @@ export {
   BadArgumentError,
   RuntimeShutDownError,
   RunTimeoutError,
+  TokenBudgetError,
 } from './errors.js';
 export { AgentToolError } from './tools/tool-error.js';
 

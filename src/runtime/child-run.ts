@@ -1,5 +1,5 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { RunTimeoutError } from '../errors.js';
+import { RunTimeoutError, TokenBudgetError } from '../errors.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import type { AgentRun, RunContext } from './runtime.js';
 import { runModelLoop } from './model-loop.js';
@@ -31,6 +31,8 @@ export interface ModelRunConfig {
   childTimeoutMs?: number | undefined;
   /** A run with no model or tool progress for this long ends with exit reason `timeout`. */
   staleTimeoutMs?: number | undefined;
+  /** A run whose tokens (input + output) pass this is stopped with an error. */
+  maxRunTokens?: number | undefined;
   stream?: boolean | undefined;
   requestOptions?: Record<string, unknown> | undefined;
   /** Where the results of a handle's background delegations reach its conversation. */
@@ -71,6 +73,8 @@ function budgetSignal(signal: AbortSignal, config: ModelRunConfig) {
     progress: () => {
       lastProgress = performance.now();
     },
+    /** Stops the run for a budget reason. */
+    stop: (reason: Error) => controller.abort(reason),
     /** Runs `wait` with stale detection paused. */
     async waitingFor<T>(wait: Promise<T>): Promise<T> {
       waiting = true;
@@ -119,7 +123,13 @@ export function createModelRun(config: ModelRunConfig): AgentRun {
         onProgress: budget.progress,
         onTextDelta: (delta) => context.emit({ type: 'text-delta', delta }),
         onThinkingDelta: (delta) => context.emit({ type: 'thinking-delta', delta }),
-        onUsage: (usage) => context.reportUsage(usage),
+        onUsage: (usage) => {
+          context.reportUsage(usage);
+          const spent = context.stats.usage.inputTokens + context.stats.usage.outputTokens;
+          if (config.maxRunTokens !== undefined && spent > config.maxRunTokens) {
+            budget.stop(new TokenBudgetError(spent, config.maxRunTokens));
+          }
+        },
         onModelCallEnd: () =>
           context.emit({ type: 'model-call-end', apiCalls: context.stats.apiCalls, usage: { ...context.stats.usage } }),
         onToolCallStart: (call) => context.emit({ type: 'tool-call-start', ...call }),
@@ -129,9 +139,9 @@ export function createModelRun(config: ModelRunConfig): AgentRun {
       const details: ChildRunDetails = { exitReason: result.exitReason };
       return { output: result.text, details };
     } catch (error) {
-      // A budget ran out (and nobody stopped the run): say which, as a timeout.
+      // A budget ran out (and nobody stopped the run): say which.
       const reason: unknown = budget.signal.reason;
-      if (!context.signal.aborted && reason instanceof RunTimeoutError) throw reason;
+      if (!context.signal.aborted && (reason instanceof RunTimeoutError || reason instanceof TokenBudgetError)) throw reason;
       throw error;
     } finally {
       budget.dispose();

@@ -48,6 +48,8 @@ export interface RuntimeOptions extends Omit<CoreRuntimeOptions, 'run'> {
   childTimeoutMs?: number;
   /** A run with no model or tool progress for this long ends with exit reason `timeout`. @default none */
   staleTimeoutMs?: number;
+  /** Tokens (input + output) one run may spend; past it the run is stopped with an error. @default none */
+  maxRunTokens?: number;
   /** Background delegations in flight at once; more are refused. @default 3 */
   maxBackground?: number;
   /** Most tasks one `delegate_task` call may carry. @default maxConcurrentChildren */
@@ -205,6 +207,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       setupOf: (id) => setups.get(id),
       childTimeoutMs: options.childTimeoutMs,
       staleTimeoutMs: options.staleTimeoutMs,
+      maxRunTokens: options.maxRunTokens === undefined ? undefined : positiveInteger('maxRunTokens', options.maxRunTokens, 1),
       stream: options.stream,
       requestOptions: options.requestOptions,
       inboxFor: (id) => inboxes.inboxFor(id),

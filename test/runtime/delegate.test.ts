@@ -225,3 +225,27 @@ describe('stale detection', () => {
     expect(outcome.results[0]).toMatchObject({ status: 'completed', summary: 'orchestrator got the result' });
   });
 });
+
+describe('token budget', () => {
+  it('stops a run that spends more than maxRunTokens, before it runs more tools, and keeps what it spent', async () => {
+    let toolRuns = 0;
+    const counted = defineTool({
+      name: 'counted',
+      toolset: 'read',
+      description: 'Counts its calls.',
+      parameters: z.object({}),
+      execute: () => String((toolRuns += 1)),
+    });
+    server = await startFakeServer({
+      script: () => reply.toolCall('counted', {}, { usage: { promptTokens: 10, completionTokens: 5 } }),
+    });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', tools: [counted], maxRunTokens: 40 });
+    const outcome = await runtime.delegate({ goal: 'spend forever' });
+    const [result] = outcome.results;
+    expect(result).toMatchObject({ status: 'error', exitReason: 'error', apiCalls: 3 });
+    expect(result?.error).toBe('The run spent 45 tokens, over maxRunTokens (40), and was stopped');
+    expect(result?.tokens.total).toBe(45);
+    expect(toolRuns).toBe(2);
+    expect(runtime.get(result!.handleId).usage).toEqual({ inputTokens: 30, outputTokens: 15 });
+  });
+});
