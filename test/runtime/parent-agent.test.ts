@@ -69,7 +69,7 @@ describe('the parent agent', () => {
         const turn = describeConversation(request);
         if (!isParent(request)) {
           childCalls += 1;
-          return reply.text(`child did: ${turn.lastUserText}`, { latencyMs: 40 });
+          return reply.text(`child did: ${turn.lastUserText}`, { latencyMs: 300 });
         }
         const step = turn.assistantTurns;
         if (step === 0) return reply.toolCall('spawn_agent', { message: 'first job', nickname: 'worker' });
