@@ -18,7 +18,7 @@ describe('the built package', () => {
   });
 
   it('exits by itself after faulty delegations: no leaked sockets, timers or unhandled rejections', async () => {
-    const started = performance.now();
+    // A leaked handle keeps the process alive: the timeout then kills it and the call rejects.
     const { stdout, stderr } = await run(process.execPath, ['test/fixtures/faults-then-exit.mjs'], { cwd: root, timeout: 15_000 });
     expect(stderr).toBe('');
     expect(JSON.parse(stdout)).toEqual([
@@ -29,6 +29,5 @@ describe('the built package', () => {
       ['task hang', 'timeout'],
       ['task ok', 'completed'],
     ]);
-    expect(performance.now() - started).toBeLessThan(15_000);
   });
 });

@@ -114,7 +114,8 @@ describe('subagents demo, the built executable', () => {
     const interruptedAt = performance.now();
     run.child.kill('SIGINT');
     const result = await run.finished;
-    expect(result.exitedAt - interruptedAt).toBeLessThan(1_000);
+    // Typically 20–70 ms; the bound leaves room for a loaded CI machine measuring from another process.
+    expect(result.exitedAt - interruptedAt).toBeLessThan(2_000);
     expect(result.code).toBe(130);
     expect(result.stderr).not.toContain('Exited the environment');
     expect(result.stdout).toContain('Interrupted (Ctrl-C): stopping every subagent…');

@@ -114,11 +114,12 @@ describe('delegate', () => {
         if (text.includes('server')) return reply.status(500);
         if (text.includes('cut')) return reply.cut(2, { content: 'partial answer that is long enough to be cut' });
         if (text.includes('malformed')) return reply.malformed();
-        if (text.includes('slow')) return reply.text('late', { latencyMs: 2000 });
+        if (text.includes('slow')) return reply.hang();
         return reply.text('fine');
       }),
     });
-    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', childTimeoutMs: 300, maxConcurrentChildren: 6 });
+    // Only the hanging child can reach the timeout, however slow the machine is.
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', childTimeoutMs: 1500, maxConcurrentChildren: 6 });
     const outcome = await runtime.delegate({
       tasks: ['rate', 'server', 'cut', 'malformed', 'slow', 'ok'].map((goal) => ({ goal: `task ${goal}` })),
     });
@@ -132,7 +133,7 @@ describe('delegate', () => {
     expect(byGoal.malformed?.status).toBe('error');
     expect(byGoal.slow?.status).toBe('timeout');
     expect(byGoal.slow?.exitReason).toBe('timeout');
-    expect(byGoal.slow?.error).toMatch(/childTimeoutMs \(300 ms\)/);
+    expect(byGoal.slow?.error).toMatch(/childTimeoutMs \(1500 ms\)/);
     expect(byGoal.ok?.status).toBe('completed');
     expect(byGoal.ok?.summary).toBe('fine');
   });
@@ -150,9 +151,11 @@ describe('delegate', () => {
     const [outcome, waitResult] = await Promise.all([background.result, waited]);
     expect(outcome.results[0]?.summary).toBe('bg done');
     expect(waitResult.completed.map((handle) => handle.status)).toEqual(['completed']);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(delivered).toEqual([background.delegationId]);
+    // After shutdown nothing more can be delivered: count what was.
     expect(await runtime.delegation(background.delegationId)).toBe(outcome);
+    await runtime.shutdown();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(delivered).toEqual([background.delegationId]);
     expect(runtime.activeBackground).toBe(0);
   });
 });
@@ -214,13 +217,14 @@ describe('stale detection', () => {
     server = await startFakeServer({
       script: scriptByConversation((turn) => {
         // The grandchild streams slowly but steadily: it makes progress, it is not stale.
-        if (turn.systemText.includes('slow-grandchild')) return reply.text('g'.repeat(40), { chunkSize: 4, chunkDelayMs: 30 });
+        if (turn.systemText.includes('slow-grandchild')) return reply.text('g'.repeat(60), { chunkSize: 4, chunkDelayMs: 150 });
         if (turn.lastUserText.includes('[background delegation')) return reply.text('orchestrator got the result');
         if (turn.lastRole === 'user') return reply.toolCall('delegate_task', { goal: 'slow-grandchild work', background: true });
         return reply.text('waiting for the background work');
       }),
     });
-    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', maxSpawnDepth: 2, staleTimeoutMs: 150 });
+    // The grandchild streams for ~2.3 s, steadily: longer than staleTimeoutMs, which the orchestrator waits through.
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', maxSpawnDepth: 2, staleTimeoutMs: 1000 });
     const outcome = await runtime.delegate({ goal: 'orchestrate in background', role: 'orchestrator' });
     expect(outcome.results[0]).toMatchObject({ status: 'completed', summary: 'orchestrator got the result' });
   });

@@ -64,16 +64,21 @@ describe('the parent agent', () => {
 
   it('spawns an agent, queues input while it runs, waits, and closes it', async () => {
     let childCalls = 0;
+    // The worker's first job answers only once send_input has been handled: the second job must queue.
+    let releaseFirstJob: () => void = () => {};
+    const firstJobReleased = new Promise<void>((resolve) => (releaseFirstJob = resolve));
     server = await startFakeServer({
-      script: (request) => {
+      script: async (request) => {
         const turn = describeConversation(request);
         if (!isParent(request)) {
           childCalls += 1;
-          return reply.text(`child did: ${turn.lastUserText}`, { latencyMs: 300 });
+          if (turn.lastUserText === 'first job') await firstJobReleased;
+          return reply.text(`child did: ${turn.lastUserText}`);
         }
         const step = turn.assistantTurns;
         if (step === 0) return reply.toolCall('spawn_agent', { message: 'first job', nickname: 'worker' });
         if (step === 1) return reply.toolCall('send_input', { target: 'worker', message: 'second job' });
+        if (step === 2) releaseFirstJob();
         if (step === 2) return reply.toolCall('wait_agent', { targets: ['worker'], timeout_ms: 5000 });
         if (step === 3) return reply.toolCall('close_agent', { target: 'worker' });
         return reply.text('all done');

@@ -321,7 +321,8 @@ describe('startFakeServer', () => {
     expect(record).toBe(server.requests[0]);
     expect(record).toMatchObject({ aborted: true, completed: false });
     expect(record.abortedAt).toBeGreaterThanOrEqual(abortCalledAt);
-    expect((record.abortedAt ?? Infinity) - abortCalledAt).toBeLessThan(250);
+    // Generous for a loaded machine; the bug this guards against is never noticing (or a 60 s wait).
+    expect((record.abortedAt ?? Infinity) - abortCalledAt).toBeLessThan(2_000);
   });
 
   it('records a client abort in the middle of a slow stream and stops writing', async () => {
@@ -361,7 +362,7 @@ describe('startFakeServer', () => {
     await server.close();
     const closeMs = performance.now() - started;
 
-    expect(closeMs).toBeLessThan(500);
+    expect(closeMs).toBeLessThan(3_000);
     expect(await hanging).toBeInstanceOf(OpenAI.APIConnectionError);
     expect(await delayed).toBeInstanceOf(OpenAI.APIConnectionError);
     expect(await pendingWait).toEqual(new Error('fake server: expected 3 requests, 2 arrived before the server closed'));
@@ -369,7 +370,8 @@ describe('startFakeServer', () => {
     expect(onAbort).toEqual([]);
     expect(server.requests.map((request) => request.aborted)).toEqual([false, false]);
     const timersAfter = process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
-    expect(timersAfter).toBe(timersBefore);
+    // Other tests' timers may end meanwhile; none of the server's may remain (its 60 s delay among them).
+    expect(timersAfter).toBeLessThanOrEqual(timersBefore);
     await server.close(); // idempotent
   });
 
