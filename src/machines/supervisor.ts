@@ -43,6 +43,8 @@ export type CascadingCommand = 'RUN.INTERRUPT' | 'RUN.CANCEL' | 'HANDLE.CLOSE';
 export type SupervisorEvent =
   | { type: 'HANDLE.SPAWN'; spec: SpawnSpec }
   | { type: 'HANDLE.COMMAND'; id: string; command: CascadingCommand; cascade: boolean }
+  /** Stops and drops a handle and its descendants (the runtime checks they are all closed). */
+  | { type: 'HANDLE.FORGET'; id: string }
   | { type: 'SPAWNING.PAUSE'; paused: boolean }
   | { type: 'LIMITS.SET'; limits: SupervisorLimits }
   | { type: 'SUPERVISOR.SHUTDOWN' }
@@ -132,6 +134,20 @@ export const supervisorMachine = setup({
         if (entry) enqueue.sendTo(entry.key, { type: event.command } satisfies HandleEvent);
       }
     }),
+    forgetSubtree: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'HANDLE.FORGET');
+      const root = context.tree[event.id];
+      if (!root) return;
+      for (const id of subtreeOf(context, event.id)) {
+        const entry = context.tree[id];
+        if (!entry) continue;
+        enqueue.stopChild(entry.key);
+        delete context.tree[id];
+      }
+      const siblings = root.parentId === null ? undefined : context.tree[root.parentId]?.children;
+      const index = siblings?.indexOf(event.id) ?? -1;
+      if (index !== -1) siblings?.splice(index, 1);
+    }),
     closeAll: enqueueActions(({ context, enqueue }) => {
       for (const entry of Object.values(context.tree)) {
         enqueue.sendTo(entry.key, { type: 'HANDLE.CLOSE' } satisfies HandleEvent);
@@ -179,6 +195,7 @@ export const supervisorMachine = setup({
     'SLOT.REQUEST': { actions: 'scheduleSlot' },
     'SLOT.RELEASE': { actions: 'scheduleSlot' },
     'HANDLE.COMMAND': { guard: 'isKnownHandle', actions: 'cascade' },
+    'HANDLE.FORGET': { actions: 'forgetSubtree' },
   },
   states: {
     active: {

@@ -425,6 +425,14 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       return spawnPrepared(prepared, message);
     },
     delegate: delegate as SubagentsRuntime['delegate'],
+    forget(id) {
+      const ids = core.forget(id);
+      for (const forgotten of ids) {
+        setups.delete(forgotten);
+        inboxes.forget(forgotten);
+      }
+      return ids;
+    },
     delegation(delegationId) {
       const found = typeof delegationId === 'string' ? delegations.get(delegationId) : undefined;
       if (!found) return Promise.reject(new BadArgumentError('delegationId', 'the id of a delegation of this runtime', delegationId));

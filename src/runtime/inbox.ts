@@ -56,6 +56,11 @@ export class BackgroundInboxes {
     for (const wake of [...box.wakers]) wake();
   }
 
+  /** Drops an agent's box (its handle was forgotten). */
+  forget(agent: string): void {
+    this.#boxes.delete(agent);
+  }
+
   /** The inbox an agent's loop reads. */
   inboxFor(agent: string): LoopInbox {
     return {

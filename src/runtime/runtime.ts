@@ -167,6 +167,11 @@ export interface Runtime {
   cancel(id: string): CancelResult;
   close(id: string): CloseResult;
   resume(id: string): HandleSnapshot;
+  /**
+   * Frees a closed handle and its descendants (all must be closed): their
+   * actors stop and their ids become unknown. Returns the ids forgotten.
+   */
+  forget(id: string): string[];
   get(id: string): HandleSnapshot;
   list(filter?: { parentId?: string | null; status?: HandleStatus }): HandleSnapshot[];
   pauseSpawning(paused?: boolean): void;
@@ -499,6 +504,20 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       const record = requireRecord(id);
       record.ref.send({ type: 'HANDLE.RESUME' });
       return snapshotOf(id);
+    },
+
+    forget(id) {
+      requireRecord(id);
+      const ids = subtree(id);
+      for (const other of ids) {
+        const status = statusOf(requireRecord(other).ref.getSnapshot());
+        if (status !== 'closed') {
+          throw new BadArgumentError('id', `a closed handle whose descendants are closed (\`${other}\` is ${status}; close(\`${id}\`) first)`, id);
+        }
+      }
+      actor.send({ type: 'HANDLE.FORGET', id });
+      for (const other of ids) records.delete(other);
+      return ids;
     },
 
     get(id) {

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackgroundLimitError, BadArgumentError } from '../../src/errors.js';
+import { BackgroundLimitError, BadArgumentError, UnknownHandleError } from '../../src/errors.js';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
 import { createCoreRuntime } from '../../src/runtime/runtime.js';
@@ -121,5 +121,27 @@ describe('bad input at the public API', () => {
     const { completed } = await core.wait(handle.id);
     expect(completed[0]?.status).toBe('error');
     expect(completed[0]?.error).toMatch(/Expected `the run result` to be a string or an object/);
+  });
+});
+
+describe('forget', () => {
+  it('frees a closed subtree: actors stopped, ids unknown, names reusable', async () => {
+    const core = createCoreRuntime({ run: async (input) => `done ${input}`, maxSpawnDepth: 2 });
+    runtime = core;
+    core.spawn({ name: 'parent', message: 'p' });
+    core.spawn({ name: 'child', parentId: 'parent', message: 'c' });
+    core.spawn({ name: 'other' });
+    await core.wait(['parent', 'child']);
+    expect(() => core.forget('parent')).toThrow(/is completed; close\(`parent`\) first/);
+    expect(core.list().map((handle) => handle.id)).toEqual(['parent', 'child', 'other']);
+    core.close('parent');
+    expect(core.forget('parent').sort()).toEqual(['child', 'parent']);
+    expect(core.list().map((handle) => handle.id)).toEqual(['other']);
+    expect(() => core.get('child')).toThrow(UnknownHandleError);
+    expect(Object.keys(core.actor.getSnapshot().children)).toHaveLength(1);
+    expect(Object.keys(core.actor.getSnapshot().context.tree)).toEqual(['other']);
+    const reused = core.spawn({ name: 'parent', message: 'again' });
+    await core.wait(reused.id);
+    expect(core.get('parent').lastOutput).toBe('done again');
   });
 });
