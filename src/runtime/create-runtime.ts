@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import { BackgroundLimitError, BadArgumentError } from '../errors.js';
-import { spawnRefusal } from '../machines/supervisor.js';
+import { spawnRefusal, subtreeOf } from '../machines/supervisor.js';
 import { createAgentTools } from '../tools/agent-tools.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import { resolveAgentType } from '../tools/agent-types.js';
@@ -276,16 +276,9 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     }
   }
 
-  function subtreeUsage(id: string): Usage {
-    const total: Usage = { inputTokens: 0, outputTokens: 0 };
-    const tree = core.actor.getSnapshot().context.tree;
-    const visit = (current: string) => {
-      addUsage(total, core.get(current).usage);
-      for (const child of tree[current]?.children ?? []) visit(child);
-    };
-    visit(id);
-    return total;
-  }
+  /** The handle and its descendants. */
+  const membersOf = (id: string): string[] => subtreeOf(core.actor.getSnapshot().context, id);
+
 
   function resultOf(
     taskIndex: number,
@@ -303,8 +296,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
           : end.outcome;
     // The child's own run plus whatever its descendants spent.
     const tokens: Usage = { ...end.stats.usage };
-    const tree = core.actor.getSnapshot().context.tree;
-    for (const child of tree[handleId]?.children ?? []) addUsage(tokens, subtreeUsage(child));
+    for (const member of membersOf(handleId)) if (member !== handleId) addUsage(tokens, core.get(member).usage);
     const model = setup?.model ?? end.model ?? 'custom';
     return {
       taskIndex,
@@ -439,20 +431,16 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       return found;
     },
     usage(id) {
-      const ids = id === undefined ? core.list({ parentId: null }).map((handle) => handle.id) : [id];
-      const own: Usage = { inputTokens: 0, outputTokens: 0 };
+      const roots = id === undefined ? core.list({ parentId: null }).map((handle) => handle.id) : [id];
+      const own: Usage = id === undefined ? { inputTokens: 0, outputTokens: 0 } : { ...core.get(id).usage };
       const total: Usage = { inputTokens: 0, outputTokens: 0 };
       let cost: number | null = null;
-      if (id !== undefined) addUsage(own, core.get(id).usage);
-      for (const root of ids) addUsage(total, subtreeUsage(root));
-      const tree = core.actor.getSnapshot().context.tree;
-      const visit = (current: string) => {
-        const handle = core.get(current);
+      for (const member of roots.flatMap(membersOf)) {
+        const handle = core.get(member);
+        addUsage(total, handle.usage);
         const handleCost = costOf(options.prices, handle.model, handle.usage);
         if (handleCost !== null) cost = (cost ?? 0) + handleCost;
-        for (const child of tree[current]?.children ?? []) visit(child);
-      };
-      for (const root of ids) visit(root);
+      }
       return { own, total, cost };
     },
     toolsOf,

@@ -9,7 +9,7 @@ import {
 } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
 import type { HandleEvent, HandleInput, HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
-import { DEFAULT_LIMITS, spawnRefusal, supervisorMachine } from '../machines/supervisor.js';
+import { DEFAULT_LIMITS, spawnRefusal, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
 import type { CascadingCommand, SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
 import type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunStats, Usage } from '../types.js';
 import { EventHub } from './events.js';
@@ -353,16 +353,9 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     return targets.filter((target) => applies.has(target));
   }
 
-  function subtree(id: string): string[] {
-    const tree = actor.getSnapshot().context.tree;
-    const ordered: string[] = [];
-    const visit = (current: string) => {
-      for (const child of tree[current]?.children ?? []) visit(child);
-      ordered.push(current);
-    };
-    visit(id);
-    return ordered;
-  }
+  /** The handle and its descendants, deepest first. */
+  const subtree = (id: string): string[] => subtreeOf(actor.getSnapshot().context, id);
+
 
   const returnedOf = (id: string, applied: boolean): string[] =>
     applied ? requireRecord(id).ref.getSnapshot().context.returned.map((input: QueuedInput) => input.message) : [];

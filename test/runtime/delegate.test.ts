@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
@@ -8,6 +8,7 @@ import type { DelegationResult } from '../../src/runtime/delegation-types.js';
 import { defineTool } from '../../src/tools/define-tool.js';
 import { describeConversation, reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
+import { closeAfterEach } from '../support/cleanup.js';
 
 const lookup = defineTool({
   name: 'lookup',
@@ -33,12 +34,7 @@ const executeCode = defineTool({
 
 let server: FakeServer | undefined;
 let runtime: SubagentsRuntime | undefined;
-afterEach(async () => {
-  await runtime?.shutdown();
-  await server?.close();
-  runtime = undefined;
-  server = undefined;
-});
+closeAfterEach(() => [runtime, server]);
 
 function clientFor(fake: FakeServer) {
   return new OpenAI({ baseURL: fake.url, apiKey: 'test-key', maxRetries: 0 });

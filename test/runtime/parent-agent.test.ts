@@ -1,11 +1,12 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
 import { defineTool } from '../../src/tools/define-tool.js';
 import { describeConversation, reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer, RecordedRequest } from '../../src/testing/index.js';
+import { closeAfterEach } from '../support/cleanup.js';
 
 const lookup = defineTool({
   name: 'lookup',
@@ -17,12 +18,7 @@ const lookup = defineTool({
 
 let server: FakeServer | undefined;
 let runtime: SubagentsRuntime | undefined;
-afterEach(async () => {
-  await runtime?.shutdown();
-  await server?.close();
-  runtime = undefined;
-  server = undefined;
-});
+closeAfterEach(() => [runtime, server]);
 
 const isParent = (request: RecordedRequest) => describeConversation(request).systemText.startsWith('You are the root agent');
 const toolNames = (request: RecordedRequest) => (request.body.tools ?? []).map((tool) => tool.function.name);

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BackgroundLimitError, BadArgumentError, UnknownHandleError } from '../../src/errors.js';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
@@ -9,15 +9,11 @@ import { reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 import { controllableRun } from '../support/controllable-run.js';
 import { nextMacrotask } from '../support/tracked-run.js';
+import { closeAfterEach } from '../support/cleanup.js';
 
 let runtime: Runtime | SubagentsRuntime | undefined;
 let server: FakeServer | undefined;
-afterEach(async () => {
-  await runtime?.shutdown();
-  await server?.close();
-  runtime = undefined;
-  server = undefined;
-});
+closeAfterEach(() => [runtime, server]);
 
 describe('delegations whose children never start', () => {
   it('settle when a child still waiting for a slot is cancelled, and free the background cap', async () => {

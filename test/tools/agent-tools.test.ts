@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { RuntimeOptions, SubagentsRuntime } from '../../src/runtime/create-runtime.js';
@@ -10,15 +10,11 @@ import type { AgentToolsOptions } from '../../src/tools/agent-tools.js';
 import { defineTool, parseToolArguments } from '../../src/tools/define-tool.js';
 import { createToolDispatcher } from '../../src/tools/dispatch.js';
 import { controllableRun } from '../support/controllable-run.js';
+import { closeAfterEach } from '../support/cleanup.js';
 
 let runtime: SubagentsRuntime | undefined;
 let server: FakeServer | undefined;
-afterEach(async () => {
-  await runtime?.shutdown();
-  await server?.close();
-  runtime = undefined;
-  server = undefined;
-});
+closeAfterEach(() => [runtime, server]);
 
 /** What a dispatched call answers, parsed. */
 interface Answer {
