@@ -77,7 +77,8 @@ export async function timeModelLoop(workload: Workload, shape: RequestShape): Pr
     const result = await runModelLoop({
       client,
       model: MODEL,
-      messages: [shape.system, { role: 'user', content: goalOf(index) }],
+      history: [shape.system],
+      input: goalOf(index),
       tools: [lookupTool],
       maxIterations: 50,
       // One per run, as the runtime gives each run its own.

@@ -14,7 +14,7 @@ import { MODEL, goalOf, lookupPlain } from './fixtures.js';
 
 /** The parts of a child's request that do not depend on its task, copied from a real child request. */
 export interface RequestShape {
-  system: ChatCompletionMessageParam;
+  system: { role: 'system'; content: string };
   tools: ChatCompletionTool[];
 }
 

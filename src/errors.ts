@@ -38,6 +38,18 @@ export class HandleClosedError extends SubagentsError {
   }
 }
 
+/** The handle's status does not allow the operation (the chart refused it). */
+export class HandleStateError extends SubagentsError {
+  readonly code = 'invalid_state';
+  constructor(
+    readonly handleId: string,
+    readonly expected: string,
+    readonly status: string,
+  ) {
+    super(`Expected \`${handleId}\` to be ${expected}, got a handle whose status is ${status}`);
+  }
+}
+
 /** A spawn was asked of a parent that already sits at the maximum depth. */
 export class DepthLimitError extends SubagentsError {
   readonly code = 'depth_limit';
@@ -77,12 +89,23 @@ export class BackgroundLimitError extends SubagentsError {
 /** An argument did not have the expected shape or value. */
 export class BadArgumentError extends SubagentsError {
   readonly code = 'bad_argument';
+  /**
+   * What came: the value itself when it is a primitive, else its description
+   * (`an object`, `an array of 3`), so a client or a key never rides on an
+   * error into a log.
+   */
+  readonly received: string | number | boolean | bigint | null | undefined;
   constructor(
     readonly argument: string,
     readonly expected: string,
-    readonly received: unknown,
+    received: unknown,
   ) {
     super(`Expected \`${argument}\` to be ${expected}, got ${describeValue(received)}`);
+    this.received =
+      received === null || ['string', 'number', 'boolean', 'bigint', 'undefined'].includes(typeof received)
+        ? (received as string | number | boolean | bigint | null | undefined)
+        : describeValue(received);
+    if (typeof this.received === 'string' && this.received.length > 200) this.received = `${this.received.slice(0, 200)}…`;
   }
 }
 
@@ -137,4 +160,78 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'function') return 'a function';
   return 'an object';
+}
+
+/** Why a model response was not a finished answer. */
+export type ModelOutputReason = 'stream_cut' | 'output_truncated' | 'content_filter' | 'model_error' | 'malformed_response';
+
+const EXPECTED_OUTPUT: Record<ModelOutputReason, string> = {
+  stream_cut: "the model's response to end with a finish_reason",
+  output_truncated: "the model's response to end with finish_reason `stop` or `tool_calls`",
+  content_filter: "the model's response to end with finish_reason `stop` or `tool_calls`",
+  model_error: "the model's response to end with finish_reason `stop` or `tool_calls`",
+  malformed_response: "the model's response to be OpenAI chat-completion JSON",
+};
+
+/**
+ * A model call got a response that is not a finished answer: cut off, stopped
+ * at the token limit, filtered, failed on the model's side, or unreadable.
+ * What was streamed before the failure is in `partialOutput`, never passed
+ * off as the answer.
+ */
+export class ModelOutputError extends SubagentsError {
+  readonly code = 'model_output';
+  /** The `finish_reason` the response ended with, or `null` when it sent none. */
+  readonly finishReason: string | null;
+  /** The text streamed in this turn before it failed, or `null` when there was none. */
+  readonly partialOutput: string | null;
+  /**
+   * @param received what came instead of a finished answer, for the message
+   *   (for example `a stream that ended after 3 chunks without one (connection cut?)`).
+   */
+  constructor(
+    readonly reason: ModelOutputReason,
+    details: { finishReason: string | null; partialOutput: string | null; received: string },
+    options?: ErrorOptions,
+  ) {
+    super(`Expected ${EXPECTED_OUTPUT[reason]}, got ${details.received}`, options);
+    this.finishReason = details.finishReason;
+    this.partialOutput = details.partialOutput;
+  }
+}
+
+/**
+ * A model request failed: an HTTP error status, or a connection that failed
+ * before the response. `retryable` says whether the failure is of a kind that
+ * passes (429, 5xx, connection errors); `attempts` counts the requests made.
+ */
+export class ModelRequestError extends SubagentsError {
+  readonly code = 'model_request';
+  /** The HTTP status, or `null` when no response came (a connection error). */
+  readonly status: number | null;
+  /** 408, 409, 429, 5xx and connection errors are; other statuses are not. */
+  readonly retryable: boolean;
+  /** Requests made, retries included. */
+  readonly attempts: number;
+  /** The text streamed in this turn before it failed, or `null` when there was none. */
+  readonly partialOutput: string | null;
+  /**
+   * @param detail what the endpoint or the connection said, already free of secrets.
+   */
+  constructor(
+    details: { status: number | null; retryable: boolean; attempts: number; partialOutput: string | null; detail: string },
+    options?: ErrorOptions,
+  ) {
+    const tries = `${details.attempts} ${details.attempts === 1 ? 'attempt' : 'attempts'}`;
+    super(
+      details.status === null
+        ? `Expected a response from the model endpoint, got a connection failure after ${tries}: ${details.detail}`
+        : `Expected a successful response from the model endpoint, got HTTP ${details.status} after ${tries}: ${details.detail}`,
+      options,
+    );
+    this.status = details.status;
+    this.retryable = details.retryable;
+    this.attempts = details.attempts;
+    this.partialOutput = details.partialOutput;
+  }
 }

@@ -1,8 +1,51 @@
 /** The seven statuses a subagent handle can be in. */
 export type HandleStatus = 'idle' | 'running' | 'completed' | 'error' | 'interrupted' | 'cancelled' | 'closed';
 
-/** How a run ended: exactly one per run. */
-export type RunOutcome = 'completed' | 'error' | 'interrupted' | 'cancelled' | 'timeout';
+/**
+ * How a run ended: exactly one per started run. The one list of outcomes for
+ * the whole library; {@link STATUS_AFTER_OUTCOME} says where each leaves the handle.
+ */
+export type RunOutcome = 'completed' | 'error' | 'timeout' | 'interrupted' | 'cancelled';
+
+/**
+ * The handle's status after a run ends with each outcome (when no queued input
+ * follows). `close` of a running handle records its run as `cancelled` and the
+ * handle is then `closed`.
+ */
+export const STATUS_AFTER_OUTCOME = {
+  completed: 'completed',
+  error: 'error',
+  timeout: 'error',
+  interrupted: 'interrupted',
+  cancelled: 'cancelled',
+} as const satisfies Record<RunOutcome, HandleStatus>;
+
+/** Why an accepted input was handed back instead of processed. */
+export type HandBackReason = 'interrupted' | 'cancelled' | 'closed';
+
+/** A tool call as it sits in a conversation. */
+export interface ChatToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** One message of a conversation: plain JSON, the shape OpenAI-compatible servers take. */
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls?: ChatToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+/** Limits on each run of a handle; each is a transition of the handle's chart. `null`: none. */
+export interface RunLimits {
+  /** A run longer than this ends with outcome `timeout`. */
+  childTimeoutMs: number | null;
+  /** A run that reports no progress for this long ends with outcome `timeout`. */
+  staleTimeoutMs: number | null;
+  /** Tokens (input + output) one run may spend; past it the run ends in `error`. */
+  maxRunTokens: number | null;
+}
 
 /** Token usage, summed over model calls. */
 export interface Usage {
@@ -49,6 +92,12 @@ export interface HandleSnapshot {
   runs: number;
   /** Outcome of the last run that ended, if any. */
   lastOutcome: RunOutcome | null;
+  /**
+   * Text the last run produced before it ended without completing (error,
+   * timeout, interrupted, cancelled): a fragment, never an answer. `null`
+   * when the last run completed or produced no text.
+   */
+  partialOutput: string | null;
   /** Status before the last close, if the handle was ever closed. */
   previousStatus: HandleStatus | null;
 }

@@ -141,8 +141,11 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     } catch (error) {
       failure = error;
     }
+    // The root agent reports how its run ended; only a completed run has an answer.
+    if (answer && answer.outcome === 'error') failure = new Error(answer.error ?? 'the parent agent failed');
+    const rootOutcome = answer?.outcome === 'completed' ? 'completed' : interrupted || answer?.outcome === 'interrupted' ? 'interrupted' : 'error';
     phase = 'stopping';
-    tree.finishRoot(answer ? 'completed' : interrupted ? 'interrupted' : 'error', answer ? answer.usage.inputTokens + answer.usage.outputTokens : null);
+    tree.finishRoot(rootOutcome, answer ? answer.usage.inputTokens + answer.usage.outputTokens : null);
     if (answer) tree.root.toolCount = answer.toolTrace.length;
     activeView.stop();
     print('', ...childResults(tree, activeRuntime, style), '', ...answerAndTotals(answer, activeRuntime, style));

@@ -1,7 +1,8 @@
-import { assertEvent, assign, fromPromise, sendParent, setup } from 'xstate';
-import type { HandleStatus, QueuedInput, Role, RunOutcome, Usage } from '../types.js';
+import { and, assertEvent, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
+import type { ChatMessage, HandBackReason, HandleStatus, QueuedInput, Role, RunLimits, RunOutcome, RunStats, Usage } from '../types.js';
+import { settleTurns } from './conversation.js';
 
-/** What the supervisor gives a handle when it spawns it. */
+/** The static facts of a handle, fixed when the supervisor spawns it. */
 export interface HandleInput {
   /** Public id (nanoid or nickname). */
   id: string;
@@ -14,6 +15,27 @@ export interface HandleInput {
   agentType: string;
   model: string | null;
   goal: string | null;
+  /** Limits on each run: transitions of this chart. */
+  limits: RunLimits;
+  /**
+   * A delegation's child: nobody resumes it, so an input interrupted before
+   * it started ends there (handed back) instead of waiting in the queue.
+   */
+  delegated: boolean;
+}
+
+/**
+ * What a run writes as it goes, in the handle's context: the chart folds it
+ * into the handle when the run ends, however it ends, so a run stopped from
+ * outside keeps its spend, its complete turns and its partial text. Only the
+ * run in flight writes it; once the run has ended, it is a copy nobody reads.
+ */
+export interface RunJournal {
+  stats: RunStats;
+  /** Messages the run added to the conversation: complete turns only. */
+  messages: ChatMessage[];
+  /** Text produced so far that is not (yet) a finished answer. */
+  partialOutput: string | null;
 }
 
 /** What the run actor receives for one run. */
@@ -21,15 +43,44 @@ export interface RunRequest {
   handleId: string;
   runId: number;
   message: string;
+  /** The conversation before this run (the run reads it; the chart extends it). */
+  conversation: readonly ChatMessage[];
+  journal: RunJournal;
 }
 
 /** What a run resolves with. */
 export interface RunResult {
   output: string;
   usage?: Usage;
+  /** Anything else the run reports (kept as the last run's details). */
+  details?: unknown;
 }
 
-export interface HandleContext extends HandleInput {
+/** One run's end, as the chart reports it. */
+export interface RunReport {
+  runId: number;
+  input: QueuedInput;
+  outcome: RunOutcome;
+  /** The answer: only when the run completed. */
+  output: string | null;
+  /** Text produced before the run ended without completing; never an answer. */
+  partialOutput: string | null;
+  error: string | null;
+  details: unknown;
+  stats: RunStats;
+  durationMs: number;
+}
+
+/** Events the chart emits (listen with `actor.on`). */
+export type HandleEmitted =
+  | { type: 'run-start'; runId: number; input: QueuedInput }
+  | ({ type: 'run-end' } & RunReport)
+  /** Every accepted input ends exactly once: processed by a run, or handed back. */
+  | { type: 'input-end'; input: QueuedInput; run: RunReport | null; handedBack: HandBackReason | null }
+  | { type: 'status'; status: HandleStatus };
+
+export interface HandleContext {
+  spec: HandleInput;
   createdAt: string;
   updatedAt: string;
   /** Inputs waiting, FIFO. The current input is not in it. */
@@ -45,12 +96,17 @@ export interface HandleContext extends HandleInput {
   runsStarted: number;
   /** Runs ended: each started run ends exactly once. */
   runsEnded: number;
-  lastOutcome: RunOutcome | null;
+  /** The last run that ended. */
+  lastRun: RunReport | null;
   usage: Usage;
   /** Identifies the handle's current slot request; stale grants are ignored. */
   slotSeq: number;
   /** Inputs handed back by the last cancel or close. */
   returned: QueuedInput[];
+  /** The conversation: kept across runs, whatever their outcome. */
+  conversation: ChatMessage[];
+  /** What the run in flight has done so far; `null` when no run is in flight. */
+  run: RunJournal | null;
 }
 
 export type HandleEvent =
@@ -60,151 +116,203 @@ export type HandleEvent =
   | { type: 'HANDLE.CLOSE' }
   | { type: 'HANDLE.RESUME' }
   | { type: 'SLOT.GRANTED'; slotSeq: number }
-  /** Usage reported while a run works, so spend is visible (and kept) even if the run is later stopped. */
-  | { type: 'RUN.USAGE'; usage: Usage };
+  /**
+   * The run made progress (sent at most every 250 ms, and at once when its
+   * spend passes the token limit): re-arms stale detection and checks the
+   * budget. `waiting` while it waits for its own background children, which
+   * is not being stale.
+   */
+  | { type: 'RUN.PROGRESS'; waiting?: boolean };
 
 /** Events a handle sends its parent (the supervisor). */
 export type HandleToSupervisorEvent =
   | { type: 'SLOT.REQUEST'; key: string; parentId: string | null; slotSeq: number }
   | { type: 'SLOT.RELEASE'; key: string; parentId: string | null; slotSeq: number };
 
+/** Longest delay a timer takes; an unset limit waits this long (and is cancelled with the run). */
+const NEVER_MS = 2_147_483_647;
+
 const now = () => new Date().toISOString();
 
-/** A run error as text: the message of an Error, else its string form. */
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+/**
+ * A thrown value as text, whatever it is: circular objects, BigInts and
+ * throwing getters included. Never throws.
+ */
+export function errorText(error: unknown): string {
+  try {
+    if (error instanceof Error) return error.message || error.name;
+    if (typeof error === 'string') return error;
+    if (typeof error === 'object' && error !== null) {
+      const message = (error as { message?: unknown }).message;
+      if (typeof message === 'string' && message) return message;
+    }
+    return JSON.stringify(error, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value)) ?? String(error);
+  } catch {
+    try {
+      return `a thrown ${Object.prototype.toString.call(error).slice(8, -1)} that cannot be shown as text`;
+    } catch {
+      return 'a thrown value that cannot be shown as text';
+    }
+  }
 }
 
-/** Timeouts are errors whose `code` is `timeout` (RunTimeoutError). */
-function isTimeout(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'timeout';
+export function newRunJournal(model: string | null): RunJournal {
+  return {
+    stats: { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model, startedAt: performance.now() },
+    messages: [],
+    partialOutput: null,
+  };
+}
+
+const tokensOf = (usage: Usage) => usage.inputTokens + usage.outputTokens;
+
+/** How a run ends, as the chart decides it: the outcome and what goes with it. */
+export interface RunEnding {
+  outcome: RunOutcome;
+  result?: RunResult;
+  error?: string;
 }
 
 /**
  * One subagent handle. Statuses are the top-level states (`running` has two
  * substates: waiting for a concurrency slot, and working). The run is an
- * invoked actor, so leaving `working` aborts it by construction, and its
- * done/error events can only be taken while `working`: exactly one outcome per
- * started run, whatever races with it.
+ * invoked actor, so leaving `working` aborts it by construction; its
+ * done/error events can only be taken while `working`, and the limits (child
+ * timeout, stale detection, token budget) are transitions out of `working`:
+ * a limit ends the run at the limit whatever the work does, and a late
+ * settlement has nowhere to land. Exactly one outcome per started run.
  */
 export const handleMachine = setup({
   types: {
     context: {} as HandleContext,
     events: {} as HandleEvent,
     input: {} as HandleInput,
+    emitted: {} as HandleEmitted,
   },
   actors: {
     // The runtime provides the real run; this default never settles.
     agentRun: fromPromise<RunResult, RunRequest>(() => new Promise<RunResult>(() => {})),
   },
+  delays: {
+    childTimeout: ({ context }) => context.spec.limits.childTimeoutMs ?? NEVER_MS,
+    staleTimeout: ({ context }) => context.spec.limits.staleTimeoutMs ?? NEVER_MS,
+  },
   actions: {
     requestSlot: sendParent(({ context }): HandleToSupervisorEvent => ({
       type: 'SLOT.REQUEST',
-      key: context.key,
-      parentId: context.parentId,
+      key: context.spec.key,
+      parentId: context.spec.parentId,
       slotSeq: context.slotSeq,
     })),
     releaseSlot: sendParent(({ context }): HandleToSupervisorEvent => ({
       type: 'SLOT.RELEASE',
-      key: context.key,
-      parentId: context.parentId,
+      key: context.spec.key,
+      parentId: context.spec.parentId,
       slotSeq: context.slotSeq,
     })),
-    nextSlotRequest: assign({ slotSeq: ({ context }) => context.slotSeq + 1 }),
-    takeInput: assign(({ event }) => {
-      assertEvent(event, 'INPUT.SEND');
-      return { current: event.input, lastInput: event.input.message, updatedAt: now() };
+    announceStatus: enqueueActions(({ enqueue }, params: { status: HandleStatus }) => {
+      enqueue.emit({ type: 'status', status: params.status });
     }),
-    enqueueInput: assign(({ context, event }) => {
+    nextSlotRequest: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ slotSeq: context.slotSeq + 1 });
+    }),
+    takeInput: enqueueActions(({ event, enqueue }) => {
       assertEvent(event, 'INPUT.SEND');
-      return { queue: [...context.queue, event.input], updatedAt: now() };
+      enqueue.assign({ current: event.input, lastInput: event.input.message, updatedAt: now() });
+    }),
+    enqueueInput: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'INPUT.SEND');
+      enqueue.assign({ queue: [...context.queue, event.input], updatedAt: now() });
     }),
     /** An interrupting input waiting for a slot goes first; the one it displaces goes back to the queue's head. */
-    jumpQueue: assign(({ context, event }) => {
+    jumpQueue: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'INPUT.SEND');
       const queue = context.current ? [context.current, ...context.queue] : context.queue;
-      return { current: event.input, lastInput: event.input.message, queue, updatedAt: now() };
+      enqueue.assign({ current: event.input, lastInput: event.input.message, queue, updatedAt: now() });
     }),
-    takeQueuedInput: assign(({ context }) => {
+    takeQueuedInput: enqueueActions(({ context, enqueue }) => {
       const [next, ...rest] = context.queue;
-      return { current: next ?? null, lastInput: next?.message ?? null, queue: rest, updatedAt: now() };
+      enqueue.assign({ current: next ?? null, lastInput: next?.message ?? null, queue: rest, updatedAt: now() });
     }),
     /** The current input had not started: it is still unprocessed, so it keeps its place. */
-    requeueCurrent: assign(({ context }) => ({
-      queue: context.current ? [context.current, ...context.queue] : context.queue,
-      current: null,
-      updatedAt: now(),
-    })),
-    startRun: assign(({ context }) => ({ runsStarted: context.runsStarted + 1, error: null, updatedAt: now() })),
-    recordCompleted: assign(({ context }, result: RunResult) => {
-      const usage = result.usage;
-      return {
+    requeueCurrent: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ queue: context.current ? [context.current, ...context.queue] : context.queue, current: null, updatedAt: now() });
+    }),
+    /** A delegation's input interrupted before it started: nobody will resume it, so it ends here. */
+    handBackCurrent: enqueueActions(({ context, enqueue }, params: { reason: HandBackReason }) => {
+      if (context.current) enqueue.emit({ type: 'input-end', input: context.current, run: null, handedBack: params.reason });
+      enqueue.assign({ current: null, updatedAt: now() });
+    }),
+    startRun: enqueueActions(({ context, enqueue }) => {
+      const runId = context.runsStarted + 1;
+      enqueue.assign({ runsStarted: runId, error: null, run: newRunJournal(context.spec.model), updatedAt: now() });
+      if (context.current) enqueue.emit({ type: 'run-start', runId, input: context.current });
+    }),
+    /** Folds the run's journal into the handle and reports its one outcome. */
+    endRun: enqueueActions(({ context, enqueue }, ending: RunEnding) => {
+      const journal = context.run ?? newRunJournal(context.spec.model);
+      const input = context.current ?? { seq: 0, message: '' };
+      const completed = ending.outcome === 'completed';
+      // A copy: a run stopped from outside may still write to its journal; what it wrote after is not kept.
+      const stats: RunStats = { ...journal.stats, usage: { ...journal.stats.usage }, toolTrace: [...journal.stats.toolTrace] };
+      if (completed && ending.result?.usage) {
+        stats.usage.inputTokens += ending.result.usage.inputTokens;
+        stats.usage.outputTokens += ending.result.usage.outputTokens;
+      }
+      const report: RunReport = {
+        runId: context.runsStarted,
+        input,
+        outcome: ending.outcome,
+        output: completed ? (ending.result?.output ?? '') : null,
+        partialOutput: completed ? null : journal.partialOutput,
+        error: completed ? null : (ending.error ?? null),
+        details: completed ? ending.result?.details : undefined,
+        stats,
+        durationMs: performance.now() - stats.startedAt,
+      };
+      enqueue.assign({
         runsEnded: context.runsEnded + 1,
-        lastOutcome: 'completed' as const,
-        lastOutput: result.output,
-        error: null,
+        lastRun: report,
+        ...(completed ? { lastOutput: report.output } : {}),
+        error: report.error,
         current: null,
-        usage: usage
-          ? {
-              inputTokens: context.usage.inputTokens + usage.inputTokens,
-              outputTokens: context.usage.outputTokens + usage.outputTokens,
-            }
-          : context.usage,
+        run: null,
+        usage: { inputTokens: context.usage.inputTokens + stats.usage.inputTokens, outputTokens: context.usage.outputTokens + stats.usage.outputTokens },
+        conversation: journal.messages.length > 0 ? [...context.conversation, ...settleTurns(journal.messages, ending.outcome)] : context.conversation,
         updatedAt: now(),
-      };
+      });
+      enqueue.emit({ type: 'run-end', ...report });
+      enqueue.emit({ type: 'input-end', input, run: report, handedBack: null });
     }),
-    recordFailed: assign(({ context }, params: { error: unknown }) => {
-      return {
-        runsEnded: context.runsEnded + 1,
-        lastOutcome: isTimeout(params.error) ? ('timeout' as const) : ('error' as const),
-        error: errorText(params.error),
-        current: null,
-        updatedAt: now(),
-      };
+    /** Hands back the queue (and, for a run not yet started, the current input) to the caller. */
+    handBackInputs: enqueueActions(({ context, enqueue }, params: { reason: HandBackReason; withCurrent: boolean }) => {
+      const returned = params.withCurrent && context.current ? [context.current, ...context.queue] : context.queue;
+      for (const input of returned) enqueue.emit({ type: 'input-end', input, run: null, handedBack: params.reason });
+      enqueue.assign({ returned, queue: [], ...(params.withCurrent ? { current: null } : {}), updatedAt: now() });
     }),
-    recordInterrupted: assign(({ context }) => ({
-      runsEnded: context.runsEnded + 1,
-      lastOutcome: 'interrupted' as const,
-      current: null,
-      updatedAt: now(),
-    })),
-    recordCancelled: assign(({ context }) => ({
-      runsEnded: context.runsEnded + 1,
-      lastOutcome: 'cancelled' as const,
-      current: null,
-      updatedAt: now(),
-    })),
-    returnQueue: assign(({ context }) => ({ returned: context.queue, queue: [], updatedAt: now() })),
-    returnCurrentAndQueue: assign(({ context }) => ({
-      returned: context.current ? [context.current, ...context.queue] : context.queue,
-      queue: [],
-      current: null,
-      updatedAt: now(),
-    })),
-    addUsage: assign(({ context, event }) => {
-      assertEvent(event, 'RUN.USAGE');
-      return {
-        usage: {
-          inputTokens: context.usage.inputTokens + event.usage.inputTokens,
-          outputTokens: context.usage.outputTokens + event.usage.outputTokens,
-        },
-      };
+    rememberStatus: enqueueActions(({ enqueue }, params: { status: HandleStatus }) => {
+      enqueue.assign({ previousStatus: params.status });
     }),
-    rememberStatus: assign((_, params: { status: HandleStatus }) => ({ previousStatus: params.status })),
-    touch: assign({ updatedAt: () => now() }),
+    touch: enqueueActions(({ enqueue }) => {
+      enqueue.assign({ updatedAt: now() });
+    }),
   },
   guards: {
     isInterrupting: ({ event }) => event.type === 'INPUT.SEND' && event.interrupt,
     hasQueuedInput: ({ context }) => context.queue.length > 0,
     isCurrentSlot: ({ context, event }) => event.type === 'SLOT.GRANTED' && event.slotSeq === context.slotSeq,
+    isDelegated: ({ context }) => context.spec.delegated,
+    overTokenBudget: ({ context }) =>
+      context.spec.limits.maxRunTokens !== null && context.run !== null && tokensOf(context.run.stats.usage) > context.spec.limits.maxRunTokens,
+    isWaiting: ({ event }) => event.type === 'RUN.PROGRESS' && event.waiting === true,
+    isNotWaiting: ({ event }) => event.type === 'RUN.PROGRESS' && event.waiting === false,
   },
 }).createMachine({
   id: 'handle',
   context: ({ input }) => {
     const createdAt = now();
     return {
-      ...input,
+      spec: input,
       createdAt,
       updatedAt: createdAt,
       queue: [],
@@ -215,23 +323,29 @@ export const handleMachine = setup({
       previousStatus: null,
       runsStarted: 0,
       runsEnded: 0,
-      lastOutcome: null,
+      lastRun: null,
       usage: { inputTokens: 0, outputTokens: 0 },
       slotSeq: 0,
       returned: [],
+      conversation: [],
+      run: null,
     };
   },
   initial: 'idle',
   // Close works from every open status; each status says what closing it means.
   states: {
     idle: {
+      entry: { type: 'announceStatus', params: { status: 'idle' } },
       on: {
         'INPUT.SEND': { target: 'running', actions: 'takeInput' },
-        'HANDLE.CLOSE': { target: 'closed', actions: [{ type: 'rememberStatus', params: { status: 'idle' } }, 'returnQueue'] },
+        'HANDLE.CLOSE': {
+          target: 'closed',
+          actions: [{ type: 'rememberStatus', params: { status: 'idle' } }, { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } }],
+        },
       },
     },
     running: {
-      entry: 'nextSlotRequest',
+      entry: ['nextSlotRequest', { type: 'announceStatus', params: { status: 'running' } }],
       exit: 'releaseSlot',
       initial: 'awaitingSlot',
       states: {
@@ -240,11 +354,17 @@ export const handleMachine = setup({
           on: {
             'SLOT.GRANTED': { guard: 'isCurrentSlot', target: 'working' },
             'INPUT.SEND': [{ guard: 'isInterrupting', actions: 'jumpQueue' }, { actions: 'enqueueInput' }],
-            'RUN.INTERRUPT': { target: '#handle.interrupted', actions: 'requeueCurrent' },
-            'RUN.CANCEL': { target: '#handle.cancelled', actions: 'returnCurrentAndQueue' },
+            'RUN.INTERRUPT': [
+              { guard: 'isDelegated', target: '#handle.interrupted', actions: { type: 'handBackCurrent', params: { reason: 'interrupted' } } },
+              { target: '#handle.interrupted', actions: 'requeueCurrent' },
+            ],
+            'RUN.CANCEL': { target: '#handle.cancelled', actions: { type: 'handBackInputs', params: { reason: 'cancelled', withCurrent: true } } },
             'HANDLE.CLOSE': {
               target: '#handle.closed',
-              actions: [{ type: 'rememberStatus', params: { status: 'running' } }, 'returnCurrentAndQueue'],
+              actions: [
+                { type: 'rememberStatus', params: { status: 'running' } },
+                { type: 'handBackInputs', params: { reason: 'closed', withCurrent: true } },
+              ],
             },
           },
         },
@@ -254,78 +374,141 @@ export const handleMachine = setup({
             id: 'agentRun',
             src: 'agentRun',
             input: ({ context }): RunRequest => ({
-              handleId: context.id,
+              handleId: context.spec.id,
               runId: context.runsStarted,
               message: context.current?.message ?? '',
+              conversation: context.conversation,
+              journal: context.run ?? newRunJournal(context.spec.model),
             }),
             onDone: [
-              // A finished run frees its slot; the next queued input asks for one anew (FIFO fairness).
               {
                 guard: 'hasQueuedInput',
                 target: '#handle.running',
                 reenter: true,
-                actions: [{ type: 'recordCompleted', params: ({ event }) => event.output }, 'takeQueuedInput'],
+                actions: [{ type: 'endRun', params: ({ event }) => ({ outcome: 'completed', result: event.output }) }, 'takeQueuedInput'],
               },
-              { target: '#handle.completed', actions: { type: 'recordCompleted', params: ({ event }) => event.output } },
+              { target: '#handle.completed', actions: { type: 'endRun', params: ({ event }) => ({ outcome: 'completed', result: event.output }) } },
             ],
             onError: [
               {
                 guard: 'hasQueuedInput',
                 target: '#handle.running',
                 reenter: true,
-                actions: [{ type: 'recordFailed', params: ({ event }) => ({ error: event.error }) }, 'takeQueuedInput'],
+                actions: [{ type: 'endRun', params: ({ event }) => ({ outcome: 'error', error: errorText(event.error) }) }, 'takeQueuedInput'],
               },
-              { target: '#handle.error', actions: { type: 'recordFailed', params: ({ event }) => ({ error: event.error }) } },
+              { target: '#handle.error', actions: { type: 'endRun', params: ({ event }) => ({ outcome: 'error', error: errorText(event.error) }) } },
             ],
+          },
+          after: {
+            childTimeout: ended(({ context }) => ({
+              outcome: 'timeout',
+              error: `The run exceeded childTimeoutMs (${context.spec.limits.childTimeoutMs} ms) and was stopped`,
+            })),
+          },
+          initial: 'active',
+          states: {
+            active: {
+              after: {
+                staleTimeout: ended(({ context }) => ({
+                  outcome: 'timeout',
+                  error: `The run made no model or tool progress for ${context.spec.limits.staleTimeoutMs} ms (staleTimeoutMs) and was stopped`,
+                })),
+              },
+              on: {
+                'RUN.PROGRESS': [
+                  ...ended(overBudget, 'overTokenBudget'),
+                  { guard: 'isWaiting', target: 'waiting' },
+                  // Progress re-arms stale detection.
+                  { target: 'active', reenter: true },
+                ],
+              },
+            },
+            // Waiting for its own background children is not being stale.
+            waiting: {
+              on: {
+                'RUN.PROGRESS': [...ended(overBudget, 'overTokenBudget'), { guard: 'isNotWaiting', target: 'active' }],
+              },
+            },
           },
           on: {
             // Aborts the run in place and starts the new input at once, keeping the slot.
             'INPUT.SEND': [
-              { guard: 'isInterrupting', target: 'working', reenter: true, actions: ['recordInterrupted', 'takeInput'] },
+              {
+                guard: 'isInterrupting',
+                target: 'working',
+                reenter: true,
+                actions: [{ type: 'endRun', params: { outcome: 'interrupted' } }, 'takeInput'],
+              },
               { actions: 'enqueueInput' },
             ],
-            'RUN.USAGE': { actions: 'addUsage' },
-            'RUN.INTERRUPT': { target: '#handle.interrupted', actions: 'recordInterrupted' },
-            'RUN.CANCEL': { target: '#handle.cancelled', actions: ['recordCancelled', 'returnQueue'] },
+            'RUN.INTERRUPT': { target: '#handle.interrupted', actions: { type: 'endRun', params: { outcome: 'interrupted' } } },
+            'RUN.CANCEL': {
+              target: '#handle.cancelled',
+              actions: [
+                { type: 'endRun', params: { outcome: 'cancelled', error: 'The run was cancelled' } },
+                { type: 'handBackInputs', params: { reason: 'cancelled', withCurrent: false } },
+              ],
+            },
             'HANDLE.CLOSE': {
               target: '#handle.closed',
-              actions: ['recordCancelled', { type: 'rememberStatus', params: { status: 'running' } }, 'returnQueue'],
+              actions: [
+                { type: 'endRun', params: { outcome: 'cancelled', error: 'The handle was closed during the run' } },
+                { type: 'rememberStatus', params: { status: 'running' } },
+                { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } },
+              ],
             },
           },
         },
       },
     },
     completed: {
+      entry: { type: 'announceStatus', params: { status: 'completed' } },
       on: {
         'INPUT.SEND': { target: 'running', actions: 'takeInput' },
-        'HANDLE.CLOSE': { target: 'closed', actions: [{ type: 'rememberStatus', params: { status: 'completed' } }, 'returnQueue'] },
+        'HANDLE.CLOSE': {
+          target: 'closed',
+          actions: [{ type: 'rememberStatus', params: { status: 'completed' } }, { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } }],
+        },
       },
     },
     error: {
+      entry: { type: 'announceStatus', params: { status: 'error' } },
       on: {
         'INPUT.SEND': { target: 'running', actions: 'takeInput' },
-        'HANDLE.CLOSE': { target: 'closed', actions: [{ type: 'rememberStatus', params: { status: 'error' } }, 'returnQueue'] },
+        'HANDLE.CLOSE': {
+          target: 'closed',
+          actions: [{ type: 'rememberStatus', params: { status: 'error' } }, { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } }],
+        },
       },
     },
     interrupted: {
+      entry: { type: 'announceStatus', params: { status: 'interrupted' } },
       on: {
         // The new input runs first; inputs kept from before follow it.
         'INPUT.SEND': { target: 'running', actions: 'takeInput' },
         'HANDLE.RESUME': [{ guard: 'hasQueuedInput', target: 'running', actions: 'takeQueuedInput' }, { target: 'idle', actions: 'touch' }],
-        'RUN.CANCEL': { target: 'cancelled', actions: 'returnQueue' },
+        'RUN.CANCEL': { target: 'cancelled', actions: { type: 'handBackInputs', params: { reason: 'cancelled', withCurrent: false } } },
         'HANDLE.CLOSE': {
           target: 'closed',
-          actions: [{ type: 'rememberStatus', params: { status: 'interrupted' } }, 'returnQueue'],
+          actions: [
+            { type: 'rememberStatus', params: { status: 'interrupted' } },
+            { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } },
+          ],
         },
       },
     },
     cancelled: {
+      entry: { type: 'announceStatus', params: { status: 'cancelled' } },
       on: {
         'INPUT.SEND': { target: 'running', actions: 'takeInput' },
-        'HANDLE.CLOSE': { target: 'closed', actions: [{ type: 'rememberStatus', params: { status: 'cancelled' } }, 'returnQueue'] },
+        'HANDLE.CLOSE': {
+          target: 'closed',
+          actions: [{ type: 'rememberStatus', params: { status: 'cancelled' } }, { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } }],
+        },
       },
     },
     closed: {
+      entry: { type: 'announceStatus', params: { status: 'closed' } },
       // Takes no input: the runtime refuses sends to a closed handle with HandleClosedError.
       on: {
         'HANDLE.RESUME': { target: 'idle', actions: 'touch' },
@@ -334,5 +517,28 @@ export const handleMachine = setup({
   },
 });
 
-export type HandleMachine = typeof handleMachine;
+/** The token budget's ending. */
+function overBudget({ context }: { context: HandleContext }): RunEnding {
+  const spent = context.run ? tokensOf(context.run.stats.usage) : 0;
+  return { outcome: 'error', error: `The run spent ${spent} tokens, over maxRunTokens (${context.spec.limits.maxRunTokens}), and was stopped` };
+}
 
+/**
+ * The two ways out of `working` when a limit ends the run: with inputs
+ * queued, the next one asks for a slot anew (FIFO fairness, the status stays
+ * `running`); otherwise the handle is in `error`.
+ */
+function ended(ending: (args: { context: HandleContext }) => RunEnding, guard?: 'overTokenBudget') {
+  const endRun = { type: 'endRun' as const, params: ending };
+  return [
+    {
+      guard: guard ? and([guard, 'hasQueuedInput']) : ('hasQueuedInput' as const),
+      target: '#handle.running',
+      reenter: true,
+      actions: [endRun, 'takeQueuedInput' as const],
+    },
+    { ...(guard ? { guard } : {}), target: '#handle.error', actions: endRun },
+  ];
+}
+
+export type HandleMachine = typeof handleMachine;

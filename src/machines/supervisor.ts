@@ -153,6 +153,20 @@ export const supervisorMachine = setup({
         enqueue.sendTo(entry.key, { type: 'HANDLE.CLOSE' } satisfies HandleEvent);
       }
     }),
+    /**
+     * A handle actor failed (its actions never throw, so this is a bug or a
+     * corrupted snapshot): it loses its slot, so one bad handle cannot hold
+     * capacity or stop the tree. The runtime reports the failure.
+     */
+    dropFailedHandle: enqueueActions(({ context, event, enqueue }) => {
+      const key = event.type.slice('xstate.error.actor.'.length);
+      const slotSeq = context.slots.holders[key] ?? context.slots.waiting[key];
+      const entry = Object.values(context.tree).find((candidate) => candidate.key === key);
+      if (slotSeq === undefined || !entry) return;
+      for (const grant of releaseSlot(context.slots, key, slotSeq, parentKey(entry.parentId))) {
+        enqueue.sendTo(grant.key, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq } satisfies HandleEvent);
+      }
+    }),
     setPaused: enqueueActions(({ context, event }) => {
       assertEvent(event, 'SPAWNING.PAUSE');
       context.paused = event.paused;
@@ -196,6 +210,8 @@ export const supervisorMachine = setup({
     'SLOT.RELEASE': { actions: 'scheduleSlot' },
     'HANDLE.COMMAND': { guard: 'isKnownHandle', actions: 'cascade' },
     'HANDLE.FORGET': { actions: 'forgetSubtree' },
+    // Handled, so a failing handle never puts the supervisor itself in error.
+    'xstate.error.actor.*': { actions: 'dropFailedHandle' },
   },
   states: {
     active: {

@@ -1,33 +1,25 @@
 import { nanoid } from 'nanoid';
-import { BackgroundLimitError, BadArgumentError } from '../errors.js';
-import { spawnRefusal, subtreeOf } from '../machines/supervisor.js';
+import { BadArgumentError } from '../errors.js';
 import { createAgentTools } from '../tools/agent-tools.js';
 import type { AnyTool } from '../tools/define-tool.js';
-import { resolveAgentType } from '../tools/agent-types.js';
+import { defineAgentType, resolveAgentType } from '../tools/agent-types.js';
 import type { AgentType } from '../tools/agent-types.js';
 import { DEFAULT_BLOCKED_TOOLS, createToolRegistry, resolveChildTools } from '../tools/toolsets.js';
 import type { HandleSnapshot, Role, Usage } from '../types.js';
 import { createModelRun } from './child-run.js';
-import type { ChildRunDetails, ChildSetup } from './child-run.js';
-import type {
-  BackgroundDelegation,
-  DelegateRequest,
-  DelegateTask,
-  DelegationOutcome,
-  DelegationResult,
-  ExitReason,
-  ModelPrices,
-} from './delegation-types.js';
-import type { RuntimeEvent } from './events.js';
+import type { ChildSetup } from './child-run.js';
+import { costOf, createDelegator } from './delegation.js';
+import type { PreparedChild } from './delegation.js';
+import type { BackgroundDelegation, DelegateRequest, DelegateTask, DelegationOutcome, ModelPrices } from './delegation-types.js';
 import type { ChatClient } from './model-loop.js';
 import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
 import { runParentAgent } from './parent-agent.js';
 import type { AgentAnswer, AgentOptions } from './parent-agent.js';
 import { buildChildSystemPrompt } from './prompts.js';
-import { createCoreRuntime } from './runtime.js';
-import type { AgentRun, CoreRuntime, CoreRuntimeOptions, HandleWatcher, SpawnOptions } from './runtime.js';
-import { normaliseDelegateRequest } from './validate-delegation.js';
-import { optionalStringArray, requireMessage, requireTimeout } from './validate.js';
+import { createCoreRuntime, validateCoreOptions } from './runtime.js';
+import type { AgentRun, CoreRuntime, CoreRuntimeOptions, SpawnOptions } from './runtime.js';
+import { optionalStringArray, requireMessage } from './validate.js';
+import { subtreeOf } from '../machines/supervisor.js';
 
 export interface RuntimeOptions extends Omit<CoreRuntimeOptions, 'run'> {
   /** An `openai` client (any OpenAI-compatible base URL). Required unless `run` is given. */
@@ -44,12 +36,10 @@ export interface RuntimeOptions extends Omit<CoreRuntimeOptions, 'run'> {
   agentTypes?: readonly AgentType[];
   /** Cap on model calls per run, on top of each agent type's own. @default 50 */
   maxIterations?: number;
-  /** A run longer than this ends with exit reason `timeout`. @default none */
-  childTimeoutMs?: number;
-  /** A run with no model or tool progress for this long ends with exit reason `timeout`. @default none */
-  staleTimeoutMs?: number;
-  /** Tokens (input + output) one run may spend; past it the run is stopped with an error. @default none */
-  maxRunTokens?: number;
+  /** Retries of a model call on 429, 5xx and connection errors, made by the runtime (honouring `Retry-After`). @default 2 */
+  maxRetries?: number;
+  /** Accept model responses without `finish_reason` (for servers that never send one). @default false */
+  allowMissingFinishReason?: boolean;
   /** Background delegations in flight at once; more are refused. @default 3 */
   maxBackground?: number;
   /** Most tasks one `delegate_task` call may carry. @default maxConcurrentChildren */
@@ -104,44 +94,55 @@ interface ResolvedOptions {
   workspacePath: string | null;
 }
 
-type RunEnd = Extract<RuntimeEvent, { type: 'run-end' }>;
-
-const MAX_REMEMBERED_DELEGATIONS = 1000;
-
-/** The end of a task whose child was stopped before its run started. */
-function neverStarted(event: Extract<RuntimeEvent, { type: 'handle-update' }>): RunEnd {
-  const { type: _type, handle, previousStatus: _previous, ...ref } = event;
-  return {
-    ...ref,
-    type: 'run-end',
-    runId: 0,
-    outcome: handle.status === 'interrupted' ? 'interrupted' : 'cancelled',
-    output: null,
-    error: `The subagent was ${handle.status} before it started its task.`,
-    details: undefined,
-    stats: { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model: handle.model, startedAt: performance.now() },
-    durationMs: 0,
-  };
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
+function positiveInteger(name: string, value: unknown, fallback: number, minimum = 1): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new BadArgumentError(name, 'an integer >= 1', value);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
+    throw new BadArgumentError(name, `an integer >= ${minimum}`, value);
   }
   return value;
 }
 
-function costOf(prices: ModelPrices | undefined, model: string | null, usage: Usage): number | null {
-  const price = model ? prices?.[model] : undefined;
-  if (!price) return null;
-  return (usage.inputTokens * price.inputPerMillion + usage.outputTokens * price.outputPerMillion) / 1_000_000;
+function optionalType(value: unknown, name: string, type: 'string' | 'boolean' | 'object'): void {
+  if (value === undefined) return;
+  const ok = type === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value) : typeof value === type;
+  if (!ok) throw new BadArgumentError(name, type === 'object' ? 'a plain object' : `a ${type}`, value);
 }
 
-const addUsage = (into: Usage, usage: Usage) => {
-  into.inputTokens += usage.inputTokens;
-  into.outputTokens += usage.outputTokens;
-};
+/** Checks every option of createRuntime; throws a typed error naming the first bad one. */
+function validateOptions(options: RuntimeOptions): void {
+  if (options.tools !== undefined && !Array.isArray(options.tools)) throw new BadArgumentError('tools', 'an array of tools from defineTool()', options.tools);
+  (options.tools ?? []).forEach((tool: unknown, index) => {
+    const candidate = tool as Partial<AnyTool> | null;
+    if (typeof candidate !== 'object' || candidate === null || typeof candidate.name !== 'string' || typeof candidate.execute !== 'function' || typeof candidate.jsonSchema !== 'object') {
+      throw new BadArgumentError(`tools[${index}]`, 'a tool made with defineTool()', tool);
+    }
+  });
+  if (options.agentTypes !== undefined && !Array.isArray(options.agentTypes)) {
+    throw new BadArgumentError('agentTypes', 'an array of agent types from defineAgentType()', options.agentTypes);
+  }
+  (options.agentTypes ?? []).forEach((agentType: unknown, index) => {
+    if (typeof agentType !== 'object' || agentType === null) throw new BadArgumentError(`agentTypes[${index}]`, 'an agent type from defineAgentType()', agentType);
+    defineAgentType(agentType as AgentType);
+  });
+  optionalStringArray(options.blockedTools, 'blockedTools');
+  if (options.run !== undefined && typeof options.run !== 'function') throw new BadArgumentError('run', 'a function (input, context) => Promise<output>', options.run);
+  if (!options.run && (typeof options.client !== 'object' || options.client === null)) {
+    throw new BadArgumentError('client', 'an OpenAI client (or a `run` function)', options.client);
+  }
+  if (!options.run && (typeof options.model !== 'string' || options.model.trim() === '')) {
+    throw new BadArgumentError('model', 'a model name string', options.model);
+  }
+  if (options.model !== undefined && typeof options.model !== 'string') throw new BadArgumentError('model', 'a model name string', options.model);
+  optionalType(options.workspacePath, 'workspacePath', 'string');
+  optionalType(options.stream, 'stream', 'boolean');
+  optionalType(options.allowMissingFinishReason, 'allowMissingFinishReason', 'boolean');
+  optionalType(options.requestOptions, 'requestOptions', 'object');
+  optionalType(options.prices, 'prices', 'object');
+  for (const [model, price] of Object.entries(options.prices ?? {})) {
+    const valid = typeof price === 'object' && price !== null && Number.isFinite(price.inputPerMillion) && Number.isFinite(price.outputPerMillion);
+    if (!valid) throw new BadArgumentError(`prices.${model}`, 'an object { inputPerMillion, outputPerMillion } of finite numbers', price);
+  }
+}
 
 /**
  * Creates a runtime whose subagents run on an OpenAI-compatible model with
@@ -159,25 +160,8 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
   if (typeof options !== 'object' || options === null) {
     throw new BadArgumentError('options', 'an object with `client` and `model` (or `run`)', options);
   }
-  if (options.tools !== undefined && !Array.isArray(options.tools)) throw new BadArgumentError('tools', 'an array of tools from defineTool()', options.tools);
-  (options.tools ?? []).forEach((tool: unknown, index) => {
-    const candidate = tool as Partial<AnyTool> | null;
-    if (typeof candidate !== 'object' || candidate === null || typeof candidate.name !== 'string' || typeof candidate.execute !== 'function' || typeof candidate.jsonSchema !== 'object') {
-      throw new BadArgumentError(`tools[${index}]`, 'a tool made with defineTool()', tool);
-    }
-  });
-  if (options.agentTypes !== undefined && !Array.isArray(options.agentTypes)) {
-    throw new BadArgumentError('agentTypes', 'an array of agent types from defineAgentType()', options.agentTypes);
-  }
-  optionalStringArray(options.blockedTools, 'blockedTools');
-  if (!options.run && !options.client) {
-    throw new BadArgumentError('client', 'an OpenAI client (or a `run` function)', options.client);
-  }
-  if (!options.run && (typeof options.model !== 'string' || options.model.trim() === '')) {
-    throw new BadArgumentError('model', 'a model name string', options.model);
-  }
-  if (options.childTimeoutMs !== undefined) requireTimeout(options.childTimeoutMs, 'childTimeoutMs');
-  if (options.staleTimeoutMs !== undefined) requireTimeout(options.staleTimeoutMs, 'staleTimeoutMs');
+  validateOptions(options);
+  validateCoreOptions(options);
   const resolved: ResolvedOptions = {
     model: options.model ?? null,
     maxIterations: positiveInteger('maxIterations', options.maxIterations, 50),
@@ -187,40 +171,36 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     agentTypes: options.agentTypes ?? [],
     workspacePath: options.workspacePath ?? null,
   };
+  const maxRetries = positiveInteger('maxRetries', options.maxRetries, 2, 0);
   const userTools: readonly AnyTool[] = options.tools ?? [];
   // The root agent's tools: yours plus the delegation tools (set once the runtime exists).
   let rootTools: readonly AnyTool[] = createToolRegistry(userTools).tools;
   const setups = new Map<string, ChildSetup>();
-  const delegations = new Map<string, Promise<DelegationOutcome>>();
-  /** Keeps the most recent delegations for `delegation(id)`: a long-lived runtime must not keep them all. */
-  const remember = (id: string, outcome: Promise<DelegationOutcome>) => {
-    delegations.set(id, outcome);
-    if (delegations.size > MAX_REMEMBERED_DELEGATIONS) delegations.delete(delegations.keys().next().value!);
-  };
   const inboxes = new BackgroundInboxes();
-  let activeBackground = 0;
+  /** The root agent's own spend (its subagents' is in their handles). */
+  const rootUsage: Usage = { inputTokens: 0, outputTokens: 0 };
 
+  // Every key the runtime is given is redacted wherever text leaves it, even where it is not shaped like a key.
+  const apiKey = (options.client as { apiKey?: unknown } | undefined)?.apiKey;
+  const secrets = [...(options.secrets ?? []), ...(typeof apiKey === 'string' && apiKey.length >= 4 ? [apiKey] : [])];
   const run =
     options.run ??
     createModelRun({
       client: options.client!,
       setupOf: (id) => setups.get(id),
-      childTimeoutMs: options.childTimeoutMs,
-      staleTimeoutMs: options.staleTimeoutMs,
-      maxRunTokens: options.maxRunTokens === undefined ? undefined : positiveInteger('maxRunTokens', options.maxRunTokens, 1),
       stream: options.stream,
       requestOptions: options.requestOptions,
+      maxRetries,
+      allowMissingFinishReason: options.allowMissingFinishReason,
+      secrets,
       inboxFor: (id) => inboxes.inboxFor(id),
     });
-  // The client's key is redacted from inspection output even where it is not shaped like a key.
-  const apiKey = (options.client as { apiKey?: unknown } | undefined)?.apiKey;
-  const secrets = [...(options.inspection?.secrets ?? []), ...(typeof apiKey === 'string' && apiKey.length >= 4 ? [apiKey] : [])];
-  const core = createCoreRuntime({ ...options, run, inspection: { ...options.inspection, secrets } });
+  const core = createCoreRuntime({ ...options, run, secrets });
 
   const toolsOf = (id: string | null): readonly AnyTool[] => (id === null ? rootTools : (setups.get(id)?.tools ?? []));
 
   /** Works out a child's tools, prompt and model from its task; throws before anything is spawned. */
-  function prepare(task: DelegateTask, parentId: string | null): { spawn: ModelSpawnOptions; setup: ChildSetup } {
+  function prepare(task: DelegateTask, parentId: string | null): PreparedChild {
     const agentType = resolveAgentType(task.agentType ?? 'general', resolved.agentTypes);
     const parentDepth = parentId === null ? 0 : core.get(parentId).depth;
     const depth = parentDepth + 1;
@@ -257,18 +237,17 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
         maxIterations: Math.min(agentType.maxIterations, resolved.maxIterations),
         deniedToolsets: child.deniedToolsets,
         degradedToLeaf,
-        history: [],
       },
     };
   }
 
-  function spawnPrepared(prepared: { spawn: ModelSpawnOptions; setup: ChildSetup }, message?: string): HandleSnapshot {
+  function spawnPrepared(prepared: PreparedChild, delegated: boolean, message?: string): HandleSnapshot {
     const id = prepared.spawn.name ?? `sa_${nanoid(10)}`;
     // A refused spawn (a name in use, say) must leave the existing handle's setup alone.
     const previous = setups.get(id);
     setups.set(id, prepared.setup);
     try {
-      return core.spawn({ ...prepared.spawn, name: id, ...(message !== undefined ? { message } : {}) });
+      return core.spawnWith({ ...prepared.spawn, name: id, ...(message !== undefined ? { message } : {}) }, { delegated });
     } catch (error) {
       if (previous) setups.set(id, previous);
       else setups.delete(id);
@@ -276,125 +255,18 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     }
   }
 
+  const delegator = createDelegator({
+    core,
+    prepare,
+    spawnPrepared: (prepared, delegated) => void spawnPrepared(prepared, delegated),
+    setupOf: (id) => setups.get(id),
+    maxBackground: () => resolved.maxBackground,
+    prices: options.prices,
+    inboxes,
+  });
+
   /** The handle and its descendants. */
   const membersOf = (id: string): string[] => subtreeOf(core.actor.getSnapshot().context, id);
-
-
-  function resultOf(
-    taskIndex: number,
-    task: DelegateTask,
-    handleId: string,
-    end: RunEnd,
-  ): DelegationResult {
-    const setup = setups.get(handleId);
-    const details = end.details as ChildRunDetails | undefined;
-    const exitReason: ExitReason =
-      end.outcome === 'completed'
-        ? (details?.exitReason ?? 'completed')
-        : end.outcome === 'cancelled'
-          ? 'interrupted'
-          : end.outcome;
-    // The child's own run plus whatever its descendants spent.
-    const tokens: Usage = { ...end.stats.usage };
-    for (const member of membersOf(handleId)) if (member !== handleId) addUsage(tokens, core.get(member).usage);
-    const model = setup?.model ?? end.model ?? 'custom';
-    return {
-      taskIndex,
-      handleId,
-      goal: task.goal,
-      status: end.outcome,
-      summary:
-        end.outcome === 'completed'
-          ? (end.output ?? '')
-          : (end.error ?? (end.outcome === 'interrupted' ? 'The subagent was interrupted before it finished.' : 'The subagent was cancelled before it finished.')),
-      exitReason,
-      apiCalls: end.stats.apiCalls,
-      durationMs: Math.round(end.durationMs),
-      tokens: { input: tokens.inputTokens, output: tokens.outputTokens, total: tokens.inputTokens + tokens.outputTokens },
-      cost: costOf(options.prices, model, tokens),
-      toolTrace: end.stats.toolTrace,
-      model,
-      deniedToolsets: setup?.deniedToolsets ?? [],
-      degradedToLeaf: setup?.degradedToLeaf ?? false,
-      error: end.outcome === 'completed' ? null : end.error,
-    };
-  }
-
-  function delegate(request: DelegateRequest): Promise<DelegationOutcome> | BackgroundDelegation {
-    const { tasks, background, parentId } = normaliseDelegateRequest(request);
-    const refusal = spawnRefusal(core.actor.getSnapshot().context, { id: '\u0000probe', parentId });
-    if (refusal) throw refusal;
-    if (background && activeBackground >= resolved.maxBackground) {
-      throw new BackgroundLimitError(activeBackground, resolved.maxBackground);
-    }
-    const prepared = tasks.map((task) => prepare(task, parentId));
-    const delegationId = `dg_${nanoid(10)}`;
-    const ids = prepared.map(() => `sa_${nanoid(10)}`);
-    const pending = new Map<string, (end: RunEnd) => void>();
-    const ends = ids.map((id) => new Promise<RunEnd>((resolve) => pending.set(id, resolve)));
-    const started = new Set<string>();
-    const unwatchers: Array<() => void> = [];
-    const settle = (id: string, end: RunEnd) => {
-      const resolve = pending.get(id);
-      if (!resolve) return;
-      pending.delete(id);
-      resolve(end);
-      if (pending.size === 0) for (const unwatch of unwatchers) unwatch();
-    };
-    // Each child's first run is its task: its end is the result. A child
-    // stopped while it still waited for a slot never starts a run; its task
-    // ends there too, so no delegation waits forever.
-    const watcher = (id: string) => (event: Parameters<HandleWatcher>[0]) => {
-      if (event.type === 'run-start') started.add(id);
-      else if (event.type === 'run-end') settle(id, event);
-      else if (event.previousStatus === 'running' && event.handle.status !== 'running' && !started.has(id)) {
-        settle(id, neverStarted(event));
-      }
-    };
-    const spawned: string[] = [];
-    try {
-      prepared.forEach((child, index) => {
-        const task = tasks[index]!;
-        const id = ids[index]!;
-        child.spawn.name = id;
-        // Watch from the first transition on: spawn, then send, so nothing is missed.
-        spawnPrepared(child);
-        unwatchers.push(core.watch(id, watcher(id)));
-        spawned.push(id);
-        core.send(id, task.goal);
-      });
-    } catch (error) {
-      // Nothing half-done is left behind: children already started are cancelled.
-      for (const unwatch of unwatchers) unwatch();
-      for (const id of spawned) core.cancel(id);
-      throw error;
-    }
-    const result = Promise.all(ends).then((events): DelegationOutcome => {
-      const outcome: DelegationOutcome = {
-        delegationId,
-        parentId,
-        background,
-        results: events.map((end, index) => resultOf(index, tasks[index]!, ids[index]!, end)),
-      };
-      return outcome;
-    });
-    // Only delegations an agent started from its tools come back into its conversation.
-    const agent = background && request.deliverToAgent ? (parentId ?? ROOT_AGENT) : null;
-    const delivered = result
-      .finally(() => {
-        if (background) activeBackground -= 1;
-      })
-      .then((outcome) => {
-        if (agent !== null) inboxes.delivered(agent, outcome);
-        core.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
-        return outcome;
-      });
-    remember(delegationId, delivered);
-    if (!background) return delivered;
-    activeBackground += 1;
-    if (agent !== null) inboxes.started(agent, delegationId);
-    return { delegationId, handleIds: ids, result: delivered };
-  }
 
   const runtime: SubagentsRuntime = {
     ...core,
@@ -403,7 +275,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     },
     options: resolved,
     get activeBackground() {
-      return activeBackground;
+      return delegator.activeBackground;
     },
     spawn(spawnOptions = {}) {
       if (options.run) return core.spawn(spawnOptions);
@@ -414,9 +286,9 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
         rest.parentId ?? null,
       );
       if (rest.name !== undefined) prepared.spawn.name = rest.name;
-      return spawnPrepared(prepared, message);
+      return spawnPrepared(prepared, false, message);
     },
-    delegate: delegate as SubagentsRuntime['delegate'],
+    delegate: delegator.delegate as SubagentsRuntime['delegate'],
     forget(id) {
       const ids = core.forget(id);
       for (const forgotten of ids) {
@@ -426,18 +298,22 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       return ids;
     },
     delegation(delegationId) {
-      const found = typeof delegationId === 'string' ? delegations.get(delegationId) : undefined;
+      const found = typeof delegationId === 'string' ? delegator.delegation(delegationId) : undefined;
       if (!found) return Promise.reject(new BadArgumentError('delegationId', 'the id of a delegation of this runtime', delegationId));
       return found;
     },
     usage(id) {
       const roots = id === undefined ? core.list({ parentId: null }).map((handle) => handle.id) : [id];
-      const own: Usage = id === undefined ? { inputTokens: 0, outputTokens: 0 } : { ...core.get(id).usage };
-      const total: Usage = { inputTokens: 0, outputTokens: 0 };
-      let cost: number | null = null;
+      // Without an id: everything, the root agent's own spend included.
+      const own: Usage = id === undefined ? { ...rootUsage } : { ...core.get(id).usage };
+      const total: Usage = { ...own };
+      let cost: number | null = id === undefined ? costOf(options.prices, resolved.model, rootUsage) : null;
       for (const member of roots.flatMap(membersOf)) {
         const handle = core.get(member);
-        addUsage(total, handle.usage);
+        if (member !== id) {
+          total.inputTokens += handle.usage.inputTokens;
+          total.outputTokens += handle.usage.outputTokens;
+        }
         const handleCost = costOf(options.prices, handle.model, handle.usage);
         if (handleCost !== null) cost = (cost ?? 0) + handleCost;
       }
@@ -450,8 +326,11 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
-      if (!options.client || !resolved.model) {
-        return Promise.reject(new BadArgumentError('client', 'an OpenAI client and model given to createRuntime() to run the root agent', options.client));
+      if (!options.client) {
+        return Promise.reject(new BadArgumentError('client', 'an OpenAI client given to createRuntime() to run the root agent', options.client));
+      }
+      if (!resolved.model) {
+        return Promise.reject(new BadArgumentError('model', 'a model name given to createRuntime() to run the root agent', options.model));
       }
       return runParentAgent(
         {
@@ -462,6 +341,13 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
           maxIterations: resolved.maxIterations,
           stream: options.stream ?? true,
           requestOptions: options.requestOptions,
+          maxRetries,
+          allowMissingFinishReason: options.allowMissingFinishReason,
+          secrets,
+          onUsage: (usage) => {
+            rootUsage.inputTokens += usage.inputTokens;
+            rootUsage.outputTokens += usage.outputTokens;
+          },
         },
         message,
         agentOptions,

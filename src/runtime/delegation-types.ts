@@ -41,6 +41,8 @@ export interface DelegationResult {
   status: RunOutcome;
   /** The subagent's final answer, or what went wrong. */
   summary: string;
+  /** Text the child produced before a run that did not complete ended: a fragment, never an answer. `null` when it completed. */
+  partialOutput: string | null;
   exitReason: ExitReason;
   apiCalls: number;
   durationMs: number;

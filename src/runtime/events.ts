@@ -1,4 +1,5 @@
-import type { HandleSnapshot, HandleStatus, RunOutcome, RunStats, Usage } from '../types.js';
+import { BadArgumentError } from '../errors.js';
+import type { HandBackReason, HandleSnapshot, RunOutcome, RunStats, Usage } from '../types.js';
 import type { DelegationResult } from './delegation-types.js';
 
 /** Who an event is about: present on every event about a subagent. */
@@ -14,13 +15,17 @@ export interface SubagentRef {
 export type RuntimeEvent =
   | ({ type: 'spawn-request'; name: string | null } & Omit<SubagentRef, 'handleId' | 'depth'> & { depth: number })
   | ({ type: 'handle-spawn'; handle: HandleSnapshot } & SubagentRef)
-  | ({ type: 'handle-update'; handle: HandleSnapshot; previousStatus: HandleStatus } & SubagentRef)
+  /** The handle entered a status (also `running` again when it goes on with its next queued input). */
+  | ({ type: 'handle-update'; handle: HandleSnapshot } & SubagentRef)
   | ({ type: 'run-start'; runId: number; input: string } & SubagentRef)
   | ({
       type: 'run-end';
       runId: number;
       outcome: RunOutcome;
+      /** The answer: only when the run completed. */
       output: string | null;
+      /** Text produced before a run that did not complete ended: a fragment, never an answer. */
+      partialOutput: string | null;
       error: string | null;
       /** Whatever the run returned beside its output, when it completed. */
       details: unknown;
@@ -41,9 +46,29 @@ export type RuntimeEvent =
       resultBytes: number;
       durationMs: number;
     } & SubagentRef)
+  /** An accepted input ended: processed by a run (`outcome`), or handed back unprocessed (`handedBack`). */
+  | ({
+      type: 'input-end';
+      input: string;
+      handedBack: HandBackReason | null;
+      outcome: RunOutcome | null;
+      runId: number | null;
+    } & SubagentRef)
+  /** Events an `events()` reader did not read in time were dropped (its buffer was full). */
+  | { type: 'events-dropped'; count: number }
   | { type: 'delegation-end'; delegationId: string; background: boolean; parentId: string | null; results: DelegationResult[] };
 
 export type RuntimeEventType = RuntimeEvent['type'];
+
+/** Options of `runtime.events()`. */
+export interface EventsOptions {
+  /** Ends the iteration. */
+  signal?: AbortSignal;
+  /** Unread events kept at most; older ones are dropped. @default 10000 */
+  bufferSize?: number;
+}
+
+const DEFAULT_EVENTS_BUFFER = 10_000;
 
 /** A listener of runtime events. */
 export type RuntimeListener = (event: RuntimeEvent) => void;
@@ -78,13 +103,30 @@ export class EventHub {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Events as an async iterable, buffered; ends when `signal` aborts or `close()` is called. */
-  iterate(signal?: AbortSignal): AsyncIterableIterator<RuntimeEvent> {
+  /**
+   * Events as an async iterable; ends when `signal` aborts or `close()` is
+   * called. A reader that falls `bufferSize` events behind loses the oldest,
+   * and is told how many with one `events-dropped` before the next event.
+   */
+  iterate(options: EventsOptions = {}): AsyncIterableIterator<RuntimeEvent> {
+    const { signal } = options;
+    const bufferSize = options.bufferSize ?? DEFAULT_EVENTS_BUFFER;
+    if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new BadArgumentError('bufferSize', 'an integer >= 1', bufferSize);
     const buffer: RuntimeEvent[] = [];
+    let head = 0;
+    let dropped = 0;
     let wake: (() => void) | null = null;
     let done = this.#closed || (signal?.aborted ?? false);
     const unsubscribe = this.subscribe((event) => {
+      if (buffer.length - head >= bufferSize) {
+        head += 1;
+        dropped += 1;
+      }
       buffer.push(event);
+      if (head > 1024 && head * 2 > buffer.length) {
+        buffer.splice(0, head);
+        head = 0;
+      }
       wake?.();
     });
     const finish = () => {
@@ -99,12 +141,19 @@ export class EventHub {
     if (!done) signal?.addEventListener('abort', finish, { once: true });
     const iterator: AsyncIterableIterator<RuntimeEvent> = {
       next: async () => {
-        while (buffer.length === 0 && !done) {
+        while (buffer.length === head && !done) {
           await new Promise<void>((resolve) => (wake = resolve));
           wake = null;
         }
-        const value = buffer.shift();
-        return value ? { value, done: false } : { value: undefined, done: true };
+        if (dropped > 0) {
+          const count = dropped;
+          dropped = 0;
+          return { value: { type: 'events-dropped', count }, done: false };
+        }
+        if (buffer.length === head) return { value: undefined, done: true };
+        const value = buffer[head]!;
+        head += 1;
+        return { value, done: false };
       },
       return: async () => {
         finish();

@@ -1,4 +1,4 @@
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatMessage } from '../types.js';
 import type { DelegationOutcome } from './delegation-types.js';
 import type { LoopInbox } from './model-loop.js';
 
@@ -7,13 +7,13 @@ export const ROOT_AGENT = '@root';
 
 interface Box {
   pending: Set<string>;
-  arrived: ChatCompletionMessageParam[];
+  arrived: ChatMessage[];
   /** Loops waiting for this agent's results (two conversations of one agent may wait at once). */
   wakers: Set<() => void>;
 }
 
 /** How a finished background delegation reads in the delegating agent's conversation. */
-export function backgroundResultMessage(outcome: DelegationOutcome): ChatCompletionMessageParam {
+export function backgroundResultMessage(outcome: DelegationOutcome): ChatMessage {
   const results = outcome.results.map((result) => ({
     taskIndex: result.taskIndex,
     handleId: result.handleId,
@@ -71,9 +71,9 @@ export class BackgroundInboxes {
       },
       next: async (signal) => {
         const box = this.#box(agent);
+        signal.throwIfAborted();
         while (box.arrived.length === 0) {
           if (box.pending.size === 0) return null;
-          signal.throwIfAborted();
           await new Promise<void>((resolve) => {
             const done = () => {
               box.wakers.delete(done);
@@ -83,6 +83,8 @@ export class BackgroundInboxes {
             box.wakers.add(done);
             signal.addEventListener('abort', done, { once: true });
           });
+          // A stopped run takes nothing: what arrived stays for the agent's next run.
+          signal.throwIfAborted();
         }
         return box.arrived.splice(0);
       },

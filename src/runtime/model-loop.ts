@@ -1,28 +1,27 @@
 /**
  * The agent loop over OpenAI chat completions: ask the model, run the tools
  * it calls, feed results back, until it answers or the iteration budget runs
- * out. The only module that imports `openai`.
+ * out. Every complete message is recorded as it happens, so a run stopped at
+ * any point keeps a valid conversation.
  */
-import type OpenAI from 'openai';
-import type {
-  ChatCompletionChunk,
-  ChatCompletionMessageFunctionToolCall,
-  ChatCompletionMessageParam,
-} from 'openai/resources/chat/completions';
 import { parseToolArguments, toolResultToString } from '../tools/define-tool.js';
-import type { AnyTool, OpenAIFunctionTool, ToolContext } from '../tools/define-tool.js';
+import type { AnyTool, ToolContext } from '../tools/define-tool.js';
 import { toolDefinitionsFor } from '../tools/dynamic-tool.js';
-import type { RunStats, Usage } from '../types.js';
+import type { ChatMessage, RunStats, Usage } from '../types.js';
+import { callModel, partialOutputOf } from './model-call.js';
+import type { ChatClient, ModelTurn } from './model-call.js';
 
-/** Any client with the `chat.completions.create` of the `openai` package. */
-export type ChatClient = Pick<OpenAI, 'chat'>;
+export type { ChatClient } from './model-call.js';
 
 export type LoopExitReason = 'completed' | 'max_iterations';
 
 export interface ModelLoopOptions {
   client: ChatClient;
   model: string;
-  messages: ChatCompletionMessageParam[];
+  /** The conversation before this input (system prompt first). */
+  history: readonly ChatMessage[];
+  /** The user's input for this run. */
+  input: string;
   tools: readonly AnyTool[];
   /** Model calls allowed. @default 50 */
   maxIterations: number;
@@ -33,7 +32,17 @@ export interface ModelLoopOptions {
   stats: RunStats;
   toolContext: Omit<ToolContext, 'signal'>;
   /** Extra request fields (temperature, …), merged into every request. */
-  requestOptions?: Record<string, unknown>;
+  requestOptions?: Record<string, unknown> | undefined;
+  /** Retries of 429, 5xx and connection errors per model call. @default 2 */
+  maxRetries?: number | undefined;
+  /** Accept responses without `finish_reason`. @default false */
+  allowMissingFinishReason?: boolean | undefined;
+  /** Redacted from error text. */
+  secrets?: readonly string[] | undefined;
+  /** Every complete message, as it is added: the user input, each assistant turn, each tool result, each injected message. */
+  record?: (message: ChatMessage) => void;
+  /** The text produced so far that is not yet an answer. */
+  setPartialOutput?: (text: string | null) => void;
   onTextDelta?: (delta: string) => void;
   onThinkingDelta?: (delta: string) => void;
   onUsage?: (usage: Usage) => void;
@@ -53,141 +62,98 @@ export interface ModelLoopOptions {
  */
 export interface LoopInbox {
   /** Messages that arrived since the last call, removed from the inbox. */
-  drain(): ChatCompletionMessageParam[];
-  /** Waits for the next messages; `null` when nothing more is expected. */
-  next(signal: AbortSignal): Promise<ChatCompletionMessageParam[] | null>;
+  drain(): ChatMessage[];
+  /** Waits for the next messages; `null` when nothing more is expected. Takes nothing once `signal` has fired. */
+  next(signal: AbortSignal): Promise<ChatMessage[] | null>;
 }
 
 export interface ModelLoopResult {
   text: string;
   exitReason: LoopExitReason;
-  messages: ChatCompletionMessageParam[];
-}
-
-interface Turn {
-  content: string;
-  toolCalls: ChatCompletionMessageFunctionToolCall[];
-  usage: Usage | null;
+  /** The whole conversation: history, input and every message of this run. */
+  messages: ChatMessage[];
 }
 
 const encoder = new TextEncoder();
 const byteLength = (text: string) => encoder.encode(text).length;
 
-/** Runs the loop; throws if the signal aborts or a model call fails. */
+/** Runs the loop; throws if the signal aborts or a model call fails (the error carries `partialOutput`). */
 export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoopResult> {
   const { stats, signal } = options;
-  const messages = [...options.messages];
+  const messages: ChatMessage[] = [...options.history];
+  const add = (message: ChatMessage) => {
+    messages.push(message);
+    options.record?.(message);
+  };
   const byName = new Map(options.tools.map((tool) => [tool.name, tool]));
   let lastText = '';
+  add({ role: 'user', content: options.input });
 
   for (let iteration = 0; iteration < options.maxIterations; iteration += 1) {
     signal.throwIfAborted();
-    if (options.inbox) messages.push(...options.inbox.drain());
+    if (options.inbox) for (const message of options.inbox.drain()) add(message);
     // Definitions are built per call: the delegation tools describe the limits in force now.
     const definitions = toolDefinitionsFor(options.tools, options.toolContext);
-    const turn = await callModel(options, messages, definitions);
+    let turnText = '';
+    let turn: ModelTurn;
+    try {
+      turn = await callModel({
+        client: options.client,
+        model: options.model,
+        messages,
+        tools: definitions,
+        signal,
+        stream: options.stream ?? true,
+        requestOptions: options.requestOptions,
+        ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+        ...(options.allowMissingFinishReason !== undefined ? { allowMissingFinishReason: options.allowMissingFinishReason } : {}),
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+        onTextDelta: (delta) => {
+          turnText += delta;
+          options.setPartialOutput?.(turnText);
+          options.onTextDelta?.(delta);
+        },
+        ...(options.onThinkingDelta ? { onThinkingDelta: options.onThinkingDelta } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+    } catch (error) {
+      // The turn did not finish: what it streamed is partial, never an answer.
+      const partial = partialOutputOf(error) ?? (turnText || null);
+      options.setPartialOutput?.(partial ?? (lastText || null));
+      throw error;
+    }
     stats.apiCalls += 1;
     if (turn.usage) options.onUsage?.(turn.usage);
     options.onModelCallEnd?.();
     lastText = turn.content || lastText;
-    messages.push({
+    options.setPartialOutput?.(lastText || null);
+    add({
       role: 'assistant',
       content: turn.content || null,
       ...(turn.toolCalls.length > 0 ? { tool_calls: turn.toolCalls } : {}),
     });
     if (turn.toolCalls.length === 0) {
-      const arrived = await options.inbox?.next(signal);
+      const arrived = options.inbox ? await options.inbox.next(signal) : null;
       if (!arrived) return { text: turn.content, exitReason: 'completed', messages };
-      messages.push(...arrived);
+      for (const message of arrived) add(message);
       continue;
     }
     for (const call of turn.toolCalls) {
       signal.throwIfAborted();
       const content = await runToolCall(options, byName, call);
-      messages.push({ role: 'tool', tool_call_id: call.id, content });
+      signal.throwIfAborted();
+      add({ role: 'tool', tool_call_id: call.id, content });
       options.onProgress?.();
     }
   }
   return { text: lastText, exitReason: 'max_iterations', messages };
 }
 
-async function callModel(
-  options: ModelLoopOptions,
-  messages: ChatCompletionMessageParam[],
-  tools: OpenAIFunctionTool[],
-): Promise<Turn> {
-  const base = {
-    ...options.requestOptions,
-    model: options.model,
-    messages,
-    ...(tools.length > 0 ? { tools } : {}),
-  };
-  if (options.stream === false) {
-    const completion = await options.client.chat.completions.create({ ...base, stream: false }, { signal: options.signal });
-    options.onProgress?.();
-    const message = completion.choices[0]?.message;
-    const toolCalls = (message?.tool_calls ?? []).filter(
-      (call): call is ChatCompletionMessageFunctionToolCall => call.type === 'function',
-    );
-    return {
-      content: message?.content ?? '',
-      toolCalls,
-      usage: completion.usage ? { inputTokens: completion.usage.prompt_tokens, outputTokens: completion.usage.completion_tokens } : null,
-    };
-  }
-  const stream = await options.client.chat.completions.create(
-    { ...base, stream: true, stream_options: { include_usage: true } },
-    { signal: options.signal },
-  );
-  let content = '';
-  let usage: Usage | null = null;
-  const calls: Array<{ id: string; name: string; arguments: string }> = [];
-  for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
-    options.onProgress?.();
-    if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
-    const delta = chunk.choices[0]?.delta;
-    if (!delta) continue;
-    if (delta.content) {
-      content += delta.content;
-      options.onTextDelta?.(delta.content);
-    }
-    const reasoning = (delta as { reasoning_content?: unknown; reasoning?: unknown }).reasoning_content ??
-      (delta as { reasoning?: unknown }).reasoning;
-    if (typeof reasoning === 'string' && reasoning) options.onThinkingDelta?.(reasoning);
-    for (const part of delta.tool_calls ?? []) {
-      // Some OpenAI-compatible servers leave out `index`: place the part by its id, else with the last call.
-      const index = typeof part.index === 'number' ? part.index : indexWithoutPosition(calls, part.id);
-      const call = (calls[index] ??= { id: '', name: '', arguments: '' });
-      if (part.id) call.id = part.id;
-      if (part.function?.name) call.name += part.function.name;
-      if (part.function?.arguments) call.arguments += part.function.arguments;
-    }
-  }
-  const toolCalls = calls
-    .filter((call) => call !== undefined)
-    .map(
-      (call, index): ChatCompletionMessageFunctionToolCall => ({
-        id: call.id || `call_${index}`,
-        type: 'function',
-        function: { name: call.name, arguments: call.arguments },
-      }),
-    );
-  return { content, toolCalls, usage };
-}
-
-function indexWithoutPosition(calls: Array<{ id: string } | undefined>, id: string | undefined): number {
-  if (id) {
-    const known = calls.findIndex((call) => call?.id === id);
-    return known === -1 ? calls.length : known;
-  }
-  return Math.max(calls.length - 1, 0);
-}
-
 /** Runs one tool call; every failure becomes a readable result for the model. */
 async function runToolCall(
   options: ModelLoopOptions,
   byName: Map<string, AnyTool>,
-  call: ChatCompletionMessageFunctionToolCall,
+  call: ModelTurn['toolCalls'][number],
 ): Promise<string> {
   const name = call.function.name;
   const argumentsJson = call.function.arguments;

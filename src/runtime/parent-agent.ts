@@ -1,6 +1,8 @@
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { AnyTool } from '../tools/define-tool.js';
-import type { RunStats, Usage } from '../types.js';
+import { errorText } from '../machines/handle.js';
+import { settleTurns } from '../machines/conversation.js';
+import type { ChatMessage, RunOutcome, RunStats, Usage } from '../types.js';
+import { redactSecrets } from './inspection.js';
 import { runModelLoop } from './model-loop.js';
 import type { ChatClient, LoopExitReason, LoopInbox } from './model-loop.js';
 
@@ -13,20 +15,27 @@ export interface AgentOptions {
   /** @default the runtime's maxIterations */
   maxIterations?: number;
   /** Earlier messages of the conversation, to go on from. */
-  history?: ChatCompletionMessageParam[];
+  history?: ChatMessage[];
   /** Called with each text delta of the root agent's answers. */
   onTextDelta?: (delta: string) => void;
 }
 
-/** What the root agent answered, and what it cost. */
+/** What the root agent answered, and what it cost. Resolved whatever the outcome; only bad arguments reject. */
 export interface AgentAnswer {
+  /** `completed`, or `error` (a failed model call, a cut stream), or `interrupted` (your signal fired). */
+  outcome: RunOutcome;
+  /** The answer: only when the outcome is `completed`, else empty. */
   text: string;
-  exitReason: LoopExitReason;
+  /** Text produced before a conversation that did not complete ended: a fragment, never an answer. */
+  partialOutput: string | null;
+  error: string | null;
+  exitReason: LoopExitReason | 'interrupted' | 'error';
   apiCalls: number;
   /** The root agent's own tokens (its subagents' are in `runtime.usage()`). */
   usage: Usage;
   toolTrace: RunStats['toolTrace'];
-  messages: ChatCompletionMessageParam[];
+  /** The conversation, valid to go on from (`history`) whatever the outcome. */
+  messages: ChatMessage[];
 }
 
 export const DEFAULT_ROOT_PROMPT = [
@@ -44,6 +53,10 @@ export interface ParentAgentDeps {
   maxIterations: number;
   stream: boolean;
   requestOptions?: Record<string, unknown> | undefined;
+  maxRetries?: number | undefined;
+  allowMissingFinishReason?: boolean | undefined;
+  secrets?: readonly string[] | undefined;
+  onUsage?: (usage: Usage) => void;
 }
 
 /** Runs the root agent (depth 0) on one user message. */
@@ -55,31 +68,50 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
     model: deps.model,
     startedAt: performance.now(),
   };
-  const history = options.history ?? [{ role: 'system', content: options.systemPrompt ?? DEFAULT_ROOT_PROMPT }];
-  const result = await runModelLoop({
-    client: deps.client,
-    model: deps.model,
-    messages: [...history, { role: 'user', content: message }],
-    tools: deps.tools,
-    maxIterations: options.maxIterations ?? deps.maxIterations,
-    signal: options.signal ?? new AbortController().signal,
-    stream: deps.stream,
-    stats,
-    toolContext: { handleId: null, depth: 0 },
-    requestOptions: deps.requestOptions,
-    inbox: deps.inbox,
-    onUsage: (usage) => {
-      stats.usage.inputTokens += usage.inputTokens;
-      stats.usage.outputTokens += usage.outputTokens;
-    },
-    ...(options.onTextDelta ? { onTextDelta: options.onTextDelta } : {}),
-  });
-  return {
-    text: result.text,
-    exitReason: result.exitReason,
+  const history: ChatMessage[] = options.history ? [...options.history] : [{ role: 'system', content: options.systemPrompt ?? DEFAULT_ROOT_PROMPT }];
+  const signal = options.signal ?? new AbortController().signal;
+  const added: ChatMessage[] = [];
+  let partialOutput: string | null = null;
+  const answer = (outcome: RunOutcome, fields: Pick<AgentAnswer, 'text' | 'error' | 'exitReason'>): AgentAnswer => ({
+    outcome,
+    ...fields,
+    partialOutput: outcome === 'completed' ? null : partialOutput,
     apiCalls: stats.apiCalls,
     usage: stats.usage,
     toolTrace: stats.toolTrace,
-    messages: result.messages,
-  };
+    messages: [...history, ...settleTurns(added, outcome)],
+  });
+  try {
+    const result = await runModelLoop({
+      client: deps.client,
+      model: deps.model,
+      history,
+      input: message,
+      tools: deps.tools,
+      maxIterations: options.maxIterations ?? deps.maxIterations,
+      signal,
+      stream: deps.stream,
+      stats,
+      toolContext: { handleId: null, depth: 0 },
+      requestOptions: deps.requestOptions,
+      maxRetries: deps.maxRetries,
+      allowMissingFinishReason: deps.allowMissingFinishReason,
+      secrets: deps.secrets,
+      inbox: deps.inbox,
+      record: (recorded) => added.push(recorded),
+      setPartialOutput: (text) => {
+        partialOutput = text;
+      },
+      onUsage: (usage) => {
+        stats.usage.inputTokens += usage.inputTokens;
+        stats.usage.outputTokens += usage.outputTokens;
+        deps.onUsage?.(usage);
+      },
+      ...(options.onTextDelta ? { onTextDelta: options.onTextDelta } : {}),
+    });
+    return answer('completed', { text: result.text, error: null, exitReason: result.exitReason });
+  } catch (error) {
+    if (signal.aborted) return answer('interrupted', { text: '', error: 'The root agent was interrupted', exitReason: 'interrupted' });
+    return answer('error', { text: '', error: redactSecrets(errorText(error), deps.secrets ?? []), exitReason: 'error' });
+  }
 }

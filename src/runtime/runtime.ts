@@ -1,61 +1,24 @@
 import { nanoid } from 'nanoid';
-import { createActor, fromPromise } from 'xstate';
+import { createActor } from 'xstate';
 import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
-import {
-  BadArgumentError,
-  HandleClosedError,
-  RuntimeShutDownError,
-  UnknownHandleError,
-} from '../errors.js';
+import { BadArgumentError, HandleClosedError, HandleStateError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
-import type { HandleEvent, HandleInput, HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
+import type { HandleEmitted, HandleEvent, HandleMachine } from '../machines/handle.js';
 import { DEFAULT_LIMITS, spawnRefusal, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
 import type { CascadingCommand, SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
-import type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunStats, Usage } from '../types.js';
+import type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunLimits } from '../types.js';
 import { EventHub } from './events.js';
-import type { RuntimeEvent, RuntimeListener, SubagentRef } from './events.js';
+import type { EventsOptions, RuntimeEvent, RuntimeListener } from './events.js';
 import { refOf, statusOf, toHandleSnapshot } from './snapshot.js';
-import type { HandleActorSnapshot } from './snapshot.js';
 import { sanitizeInspectionObserver } from './inspection.js';
 import type { InspectionSanitizeOptions } from './inspection.js';
+import { createRunActor } from './run-actor.js';
+import type { AgentRun } from './run-actor.js';
 import { Waiters } from './waiters.js';
 import type { WaitResult } from './waiters.js';
 import { optionalFunction, optionsObject, validateLimits, requireMessage, requireTimeout } from './validate.js';
 
-/** The static facts of a handle a run may need. */
-export type RunHandleInfo = Omit<HandleInput, 'key'>;
-
-/** Progress a run reports; the runtime adds who it is about. */
-export type RunProgressEvent = Extract<
-  RuntimeEvent,
-  { type: 'text-delta' | 'thinking-delta' | 'tool-call-start' | 'tool-call-end' | 'model-call-end' }
-> extends infer E
-  ? E extends RuntimeEvent
-    ? Omit<E, keyof SubagentRef | 'runId'>
-    : never
-  : never;
-
-/** What a run gets beside its input. */
-export interface RunContext {
-  /** Fires when the run is interrupted, cancelled, closed or shut down: pass it to every request. */
-  signal: AbortSignal;
-  handle: RunHandleInfo;
-  runId: number;
-  /** Reports progress as a runtime event. */
-  emit(event: RunProgressEvent): void;
-  /** Adds spend to the handle and to `stats` as it happens, so it is kept even if the run is stopped. */
-  reportUsage(usage: Usage): void;
-  /** What the run did so far; the runtime reports it in `run-end` whatever the outcome. Update it in place. */
-  stats: RunStats;
-  /** The runtime itself, so an orchestrator's run can delegate further. */
-  runtime: Runtime;
-}
-
-/** What a run may return: its output text, or the text with usage and details. */
-export type AgentRunResult = string | { output: string; usage?: Usage; details?: unknown };
-
-/** The work a handle does for one input. Must honour `context.signal`. */
-export type AgentRun = (input: string, context: RunContext) => Promise<AgentRunResult>;
+export type { AgentRun, AgentRunResult, RunContext, RunHandleInfo, RunProgressEvent } from './run-actor.js';
 
 /** The event passed to `onSubagentStart` / `onSubagentStop`. */
 export type SubagentStartEvent = Extract<RuntimeEvent, { type: 'run-start' }>;
@@ -78,6 +41,14 @@ export interface CoreRuntimeOptions extends Partial<SupervisorLimits> {
   onSubagentStop?: (event: SubagentStopEvent) => void;
   /** Where errors thrown by listeners and hooks go. @default console.error */
   onListenerError?: (error: unknown) => void;
+  /** A run longer than this ends with outcome `timeout` (the handle goes to `error`). @default none */
+  childTimeoutMs?: number;
+  /** A run that reports no progress (events, usage) for this long ends with outcome `timeout`. @default none */
+  staleTimeoutMs?: number;
+  /** Tokens (input + output) one run may spend; past it the run ends in `error`. @default none */
+  maxRunTokens?: number;
+  /** Secrets to redact from errors, events and inspection output (the clients' keys are added by createRuntime). */
+  secrets?: readonly string[];
 }
 
 export interface SpawnOptions {
@@ -123,36 +94,31 @@ export interface CloseResult {
   descendants: Array<{ id: string; previousStatus: HandleStatus; unprocessed: string[] }>;
 }
 
-interface HandleRecord {
-  ref: ActorRefFrom<HandleMachine>;
-  status: HandleStatus;
-  runsStarted: number;
-  runsEnded: number;
-  /**
-   * Per run id, what the run did and returned beside its output, until its
-   * run-end is emitted. Keyed by run because an interrupting send starts the
-   * next run before the end of the previous one is reported.
-   */
-  runs: Map<number, { stats: RunStats; details: unknown }>;
-  /** An internal watcher (delegation), called synchronously: it must not call back into the runtime. */
-  watcher: HandleWatcher | null;
+/** What spawning a handle sets beside the public options (delegation uses it). */
+export interface SpawnInternals {
+  /** A delegation's child: an input interrupted before it started ends there. */
+  delegated?: boolean;
 }
 
-/** What an internal watcher of a handle is told: run starts, run ends, status changes. */
-export type HandleWatcher = (event: SubagentStartEvent | SubagentStopEvent | HandleUpdateEvent) => void;
+/** What `shutdown()` resolves with: every input accepted but not processed, per handle. */
+export interface ShutdownResult {
+  unprocessed: Array<{ handleId: string; inputs: string[] }>;
+}
 
-type HandleUpdateEvent = Extract<RuntimeEvent, { type: 'handle-update' }>;
-
-/** The runtime as the layers above it see it: it can also emit events of theirs. */
+/** The runtime as the layers above it see it. */
 export interface CoreRuntime extends Runtime {
   /** Emits an event from a layer built on the runtime (delegation). */
   emit(event: RuntimeEvent): void;
+  spawnWith(options: SpawnOptions, internals: SpawnInternals): HandleSnapshot;
+  /** Sends an input and returns it (with its sequence number, to match its `input-end`). */
+  enqueue(id: string, message: string, options?: SendOptions): QueuedInput;
   /**
-   * Watches one handle (one watcher per handle; delegation uses it). The
-   * watcher is called synchronously, inside the transition: it may resolve
-   * promises but must not call into the runtime. Returns the unwatch function.
+   * Listens to what a handle's chart emits (any number of listeners). Called
+   * synchronously after the transition: it may resolve promises but must not
+   * call into the runtime. Returns the unsubscribe function.
    */
-  watch(id: string, watcher: HandleWatcher): () => void;
+  listen(id: string, listener: (event: HandleEmitted) => void): () => void;
+  readonly secrets: readonly string[];
 }
 
 /** The public runtime API. */
@@ -177,22 +143,52 @@ export interface Runtime {
   pauseSpawning(paused?: boolean): void;
   setLimits(limits: Partial<SupervisorLimits>): void;
   subscribe(listener: RuntimeListener): () => void;
-  events(signal?: AbortSignal): AsyncIterableIterator<RuntimeEvent>;
-  shutdown(): Promise<void>;
+  /**
+   * Events as an async iterable. At most `bufferSize` unread events are kept
+   * (default 10,000): past that the oldest are dropped and one
+   * `events-dropped` event says how many, before the next event delivered.
+   */
+  events(options?: EventsOptions | AbortSignal): AsyncIterableIterator<RuntimeEvent>;
+  /**
+   * Closes every handle (each run in flight ends `cancelled`), stops the
+   * actors and resolves with every input that was accepted but not processed.
+   */
+  shutdown(): Promise<ShutdownResult>;
 }
 
-function normaliseResult(result: AgentRunResult): { result: RunResult; details: unknown } {
-  if (typeof result === 'string') return { result: { output: result }, details: undefined };
-  if (typeof result !== 'object' || result === null) {
-    throw new BadArgumentError('the run result', 'a string or an object `{ output }`', result);
+/** Checks an optional limit in milliseconds or tokens; `null` when not given. */
+function optionalLimit(value: unknown, name: string, tokens = false): number | null {
+  if (value === undefined || value === null) return null;
+  if (tokens) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new BadArgumentError(name, 'an integer >= 1', value);
+    return value;
   }
-  const output = typeof result?.output === 'string' ? result.output : String(result?.output ?? '');
-  return { result: result.usage ? { output, usage: result.usage } : { output }, details: result.details };
+  return requireTimeout(value, name);
+}
+
+/** Validates the options every runtime takes; throws a typed error naming the first bad one. */
+export function validateCoreOptions(options: Omit<CoreRuntimeOptions, 'run'>): RunLimits {
+  optionalFunction(options.onSubagentStart, 'onSubagentStart');
+  optionalFunction(options.onSubagentStop, 'onSubagentStop');
+  optionalFunction(options.onListenerError, 'onListenerError');
+  const inspect: unknown = options.inspect;
+  if (inspect !== undefined && typeof inspect !== 'function' && (typeof inspect !== 'object' || inspect === null)) {
+    throw new BadArgumentError('inspect', 'an inspection observer (a function or an object with `next`)', inspect);
+  }
+  if (options.inspection !== undefined && (typeof options.inspection !== 'object' || options.inspection === null)) {
+    throw new BadArgumentError('inspection', 'an object of inspection options', options.inspection);
+  }
+  return {
+    childTimeoutMs: optionalLimit(options.childTimeoutMs, 'childTimeoutMs'),
+    staleTimeoutMs: optionalLimit(options.staleTimeoutMs, 'staleTimeoutMs'),
+    maxRunTokens: optionalLimit(options.maxRunTokens, 'maxRunTokens', true),
+  };
 }
 
 /**
  * Creates a runtime: a supervisor actor that spawns subagent handles and runs
- * `options.run` for each input they get.
+ * `options.run` for each input they get. The handle charts own the
+ * lifecycle; the runtime turns what they emit into events and answers.
  *
  * @example
  * ```ts
@@ -204,27 +200,23 @@ function normaliseResult(result: AgentRunResult): { result: RunResult; details: 
 export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
   if (typeof options !== 'object' || options === null) throw new BadArgumentError('options', 'an object with a `run` function', options);
   if (typeof options.run !== 'function') throw new BadArgumentError('run', 'a function (input, context) => Promise<output>', options.run);
-  optionalFunction(options.onSubagentStart, 'onSubagentStart');
-  optionalFunction(options.onSubagentStop, 'onSubagentStop');
-  optionalFunction(options.onListenerError, 'onListenerError');
-  const inspect: unknown = options.inspect;
-  if (inspect !== undefined && typeof inspect !== 'function' && (typeof inspect !== 'object' || inspect === null)) {
-    throw new BadArgumentError('inspect', 'an inspection observer (a function or an object with `next`)', inspect);
-  }
+  const runLimits = validateCoreOptions(options);
   const limits = validateLimits({ ...DEFAULT_LIMITS, ...pickLimits(options) });
-  const hub = new EventHub(options.onListenerError ?? ((error) => console.error('subagents: a listener threw', error)));
-  const records = new Map<string, HandleRecord>();
-  const waiters = new Waiters((id) => snapshotOf(id));
-  let inputSeq = 0;
-  let running = true;
-
+  const secrets = (options.secrets ?? []).filter((secret) => typeof secret === 'string' && secret.length >= 4);
   const report = (error: unknown) => {
     try {
-      (options.onListenerError ?? ((e: unknown) => console.error('subagents: a hook threw', e)))(error);
+      (options.onListenerError ?? ((e: unknown) => console.error('subagents: a listener threw', e)))(error);
     } catch {
       // The error reporter itself failed; nothing sensible is left to do.
     }
   };
+  const hub = new EventHub(report);
+  const refs = new Map<string, ActorRefFrom<HandleMachine>>();
+  const waiters = new Waiters((id) => snapshotOf(id));
+  let inputSeq = 0;
+  let running = true;
+  /** While shutting down: the inputs each handle hands back. */
+  let handedBack: Map<string, string[]> | null = null;
 
   // Hooks are listeners like any other: called after the transition that caused them.
   const { onSubagentStart, onSubagentStop } = options;
@@ -235,171 +227,121 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     });
   }
 
-  const agentRun = fromPromise<RunResult, RunRequest>(async ({ input, signal }) => {
-    // The run actor starts mid-transition (often inside the supervisor's, on a
-    // handed-over slot). User code runs a microtask later, once every actor is
-    // settled, so that calls it makes into the runtime see a consistent state.
-    await Promise.resolve();
-    signal.throwIfAborted();
-    const record = records.get(input.handleId);
-    if (!record) throw new UnknownHandleError(input.handleId);
-    const context = record.ref.getSnapshot().context;
-    const ref = refOf(record.ref.getSnapshot());
-    const stats = newStats(context.model);
-    const entry = { stats, details: undefined as unknown };
-    record.runs.set(input.runId, entry);
-    const runContext: RunContext = {
-      stats,
-      signal,
-      runId: input.runId,
-      handle: handleInfo(context),
-      emit: (event) => {
-        if (!signal.aborted) hub.emit({ ...event, ...ref, runId: input.runId });
-      },
-      reportUsage: (usage) => {
-        if (signal.aborted) return;
-        stats.usage.inputTokens += usage.inputTokens;
-        stats.usage.outputTokens += usage.outputTokens;
-        record.ref.send({ type: 'RUN.USAGE', usage });
-      },
-      runtime,
-    };
-    const { result, details } = normaliseResult(await options.run(input.message, runContext));
-    entry.details = details;
-    if (result.usage) {
-      stats.usage.inputTokens += result.usage.inputTokens;
-      stats.usage.outputTokens += result.usage.outputTokens;
-    }
-    return result;
+  const agentRun = createRunActor({
+    run: options.run,
+    refOf: (id) => refs.get(id),
+    emit: (event) => hub.emit(event),
+    runtime: () => runtime,
+    secrets: () => secrets,
   });
 
   const actor = createActor(
     supervisorMachine.provide({ actors: { handle: handleMachine.provide({ actors: { agentRun } }) } }),
     {
       input: { limits },
-      ...(options.inspect ? { inspect: sanitizeInspectionObserver(options.inspect, options.inspection) } : {}),
+      ...(options.inspect ? { inspect: sanitizeInspectionObserver(options.inspect, { ...options.inspection, secrets: [...(options.inspection?.secrets ?? []), ...secrets] }) } : {}),
     },
   );
   actor.start();
 
-  function requireRecord(id: unknown): HandleRecord {
+  function requireRef(id: unknown): ActorRefFrom<HandleMachine> {
     if (typeof id !== 'string') throw new BadArgumentError('id', 'a handle id string', id);
-    const record = records.get(id);
-    if (!record) throw new UnknownHandleError(id, [...records.keys()]);
-    return record;
+    const ref = refs.get(id);
+    if (!ref) throw new UnknownHandleError(id, [...refs.keys()]);
+    return ref;
   }
 
   function snapshotOf(id: string): HandleSnapshot {
-    return toHandleSnapshot(requireRecord(id).ref.getSnapshot());
+    return toHandleSnapshot(requireRef(id).getSnapshot());
   }
 
-  /** Turns each handle transition into runtime events and wakes waiters. */
-  function observe(record: HandleRecord, snapshot: HandleActorSnapshot): void {
-    const status = statusOf(snapshot);
-    const context = snapshot.context;
-    const previousStatus = record.status;
-    const ended = context.runsEnded !== record.runsEnded;
-    const started = context.runsStarted !== record.runsStarted;
-    record.status = status;
-    record.runsEnded = context.runsEnded;
-    record.runsStarted = context.runsStarted;
-    const listening = hub.hasListeners;
-    const watcher = record.watcher;
-    if (!ended && !started && previousStatus === status && !listening) return;
-    const ref = refOf(snapshot);
-    // Events are built only for someone: the hub's listeners or the handle's watcher.
-    // An interrupting send ends one run and starts the next in one step: end first.
-    if (ended) {
-      const run = record.runs.get(context.runsEnded) ?? { stats: newStats(context.model), details: undefined };
-      record.runs.delete(context.runsEnded);
-      if (listening || watcher) {
-        const event: SubagentStopEvent = {
-          type: 'run-end',
-          ...ref,
-          runId: context.runsEnded,
-          outcome: context.lastOutcome ?? 'completed',
-          output: context.lastOutcome === 'completed' ? context.lastOutput : null,
-          error: context.lastOutcome === 'error' || context.lastOutcome === 'timeout' ? context.error : null,
-          details: context.lastOutcome === 'completed' ? run.details : undefined,
-          stats: run.stats,
-          durationMs: performance.now() - run.stats.startedAt,
-        };
-        hub.emit(event);
-        watcher?.(event);
+  /** What a handle's chart emits, as runtime events: nothing is derived beside the chart. */
+  function relay(ref: ActorRefFrom<HandleMachine>, event: HandleEmitted): void {
+    switch (event.type) {
+      case 'status':
+        waiters.notify(ref.getSnapshot().context.spec.id, event.status === 'running');
+        if (hub.hasListeners) {
+          const snapshot = ref.getSnapshot();
+          hub.emit({ type: 'handle-update', ...refOf(snapshot), handle: toHandleSnapshot(snapshot) });
+        }
+        return;
+      case 'run-start':
+        if (hub.hasListeners) hub.emit({ type: 'run-start', ...refOf(ref.getSnapshot()), runId: event.runId, input: event.input.message });
+        return;
+      case 'run-end': {
+        if (!hub.hasListeners) return;
+        const { type: _type, input: _input, ...report } = event;
+        hub.emit({ type: 'run-end', ...refOf(ref.getSnapshot()), ...report });
+        return;
       }
+      case 'input-end':
+        if (event.handedBack && handedBack) {
+          const id = ref.getSnapshot().context.spec.id;
+          const list = handedBack.get(id) ?? [];
+          list.push(event.input.message);
+          handedBack.set(id, list);
+        }
+        if (hub.hasListeners) {
+          hub.emit({
+            type: 'input-end',
+            ...refOf(ref.getSnapshot()),
+            input: event.input.message,
+            handedBack: event.handedBack,
+            outcome: event.run?.outcome ?? null,
+            runId: event.run?.runId ?? null,
+          });
+        }
+        return;
     }
-    if (started && (listening || watcher)) {
-      const event: SubagentStartEvent = { type: 'run-start', ...ref, runId: context.runsStarted, input: context.current?.message ?? '' };
-      hub.emit(event);
-      watcher?.(event);
-    }
-    if (listening || (watcher && previousStatus !== status)) {
-      const event: HandleUpdateEvent = { type: 'handle-update', ...ref, handle: toHandleSnapshot(snapshot), previousStatus };
-      hub.emit(event);
-      if (previousStatus !== status) watcher?.(event);
-    }
-    if (previousStatus !== status) waiters.notify(context.id, status === 'running');
   }
 
   function ensureRunning(): void {
     if (!running) throw new RuntimeShutDownError();
   }
 
-  function command(id: string, command: CascadingCommand): string[] {
-    const targets = subtree(id);
-    // Only handles for which the command does something report what they hand back.
-    const applies = new Set(targets.filter((target) => requireRecord(target).ref.getSnapshot().can({ type: command })));
-    actor.send({ type: 'HANDLE.COMMAND', id, command, cascade: true });
-    return targets.filter((target) => applies.has(target));
-  }
-
   /** The handle and its descendants, deepest first. */
   const subtree = (id: string): string[] => subtreeOf(actor.getSnapshot().context, id);
 
+  function command(id: string, command: CascadingCommand): Set<string> {
+    const targets = subtree(id);
+    // Only handles whose chart takes the command report what they hand back.
+    const applies = new Set(targets.filter((target) => requireRef(target).getSnapshot().can({ type: command })));
+    actor.send({ type: 'HANDLE.COMMAND', id, command, cascade: true });
+    return applies;
+  }
 
-  const returnedOf = (id: string, applied: boolean): string[] =>
-    applied ? requireRecord(id).ref.getSnapshot().context.returned.map((input: QueuedInput) => input.message) : [];
+  const returnedOf = (id: string, applied: Set<string>): string[] =>
+    applied.has(id) ? requireRef(id).getSnapshot().context.returned.map((input: QueuedInput) => input.message) : [];
 
-  const runtime: CoreRuntime = {
-    actor,
-    emit: (event) => hub.emit(event),
-    watch(id, watcher) {
-      const record = requireRecord(id);
-      record.watcher = watcher;
-      return () => {
-        if (record.watcher === watcher) record.watcher = null;
-      };
-    },
-    get limits() {
-      return { ...actor.getSnapshot().context.limits };
-    },
-
-    spawn(given) {
-      ensureRunning();
-      const spawnOptions = optionsObject(given, 'options');
-      if (spawnOptions.role !== undefined && spawnOptions.role !== 'leaf' && spawnOptions.role !== 'orchestrator') {
-        throw new BadArgumentError('role', "'leaf' or 'orchestrator'", spawnOptions.role);
-      }
-      for (const field of ['agentType', 'model', 'goal'] as const) {
-        const value = spawnOptions[field];
-        if (value !== undefined && value !== null && typeof value !== 'string') throw new BadArgumentError(field, 'a string', value);
-      }
-      const parentId = spawnOptions.parentId ?? null;
-      const id = spawnOptions.name ?? `sa_${nanoid(10)}`;
-      if (typeof id !== 'string' || !/^[\w.-]{1,64}$/.test(id)) {
-        throw new BadArgumentError('name', 'a nickname of 1-64 letters, digits, `_`, `-` or `.`', spawnOptions.name);
-      }
-      if (spawnOptions.message !== undefined) requireMessage(spawnOptions.message);
-      const supervisor = actor.getSnapshot();
-      const spec = {
-        id,
-        name: spawnOptions.name ?? id,
-        parentId,
-        role: spawnOptions.role ?? 'leaf',
-        agentType: spawnOptions.agentType ?? 'general',
-        model: spawnOptions.model ?? null,
-        goal: spawnOptions.goal ?? null,
-      };
+  function spawnWith(given: SpawnOptions | undefined, internals: SpawnInternals): HandleSnapshot {
+    ensureRunning();
+    const spawnOptions = optionsObject(given, 'options');
+    if (spawnOptions.role !== undefined && spawnOptions.role !== 'leaf' && spawnOptions.role !== 'orchestrator') {
+      throw new BadArgumentError('role', "'leaf' or 'orchestrator'", spawnOptions.role);
+    }
+    for (const field of ['agentType', 'model', 'goal'] as const) {
+      const value = spawnOptions[field];
+      if (value !== undefined && value !== null && typeof value !== 'string') throw new BadArgumentError(field, 'a string', value);
+    }
+    const parentId = spawnOptions.parentId ?? null;
+    const id = spawnOptions.name ?? `sa_${nanoid(10)}`;
+    if (typeof id !== 'string' || !/^[\w.-]{1,64}$/.test(id)) {
+      throw new BadArgumentError('name', 'a nickname of 1-64 letters, digits, `_`, `-` or `.`', spawnOptions.name);
+    }
+    if (spawnOptions.message !== undefined) requireMessage(spawnOptions.message);
+    const supervisor = actor.getSnapshot();
+    const spec = {
+      id,
+      name: spawnOptions.name ?? id,
+      parentId,
+      role: spawnOptions.role ?? 'leaf',
+      agentType: spawnOptions.agentType ?? 'general',
+      model: spawnOptions.model ?? null,
+      goal: spawnOptions.goal ?? null,
+      limits: runLimits,
+      delegated: internals.delegated ?? false,
+    };
+    if (hub.hasListeners) {
       hub.emit({
         type: 'spawn-request',
         name: spawnOptions.name ?? null,
@@ -408,49 +350,67 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
         goal: spec.goal,
         model: spec.model,
       });
-      const refusal = spawnRefusal(supervisor.context, spec, running);
-      if (refusal) throw refusal;
-      actor.send({ type: 'HANDLE.SPAWN', spec });
-      const entry = actor.getSnapshot().context.tree[id];
-      const ref = entry ? (actor.getSnapshot().children[entry.key]) : undefined;
-      if (!ref) throw new Error(`subagents: the supervisor did not spawn \`${id}\`; this is a bug`);
-      const record: HandleRecord = { ref, status: 'idle', runsStarted: 0, runsEnded: 0, runs: new Map(), watcher: null };
-      records.set(id, record);
-      ref.subscribe({ next: (snapshot) => observe(record, snapshot), error: report });
-      const snapshot = toHandleSnapshot(ref.getSnapshot());
-      hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: snapshot });
-      if (spawnOptions.message !== undefined) return runtime.send(id, spawnOptions.message);
-      return snapshot;
+    }
+    const refusal = spawnRefusal(supervisor.context, spec, running);
+    if (refusal) throw refusal;
+    actor.send({ type: 'HANDLE.SPAWN', spec });
+    const entry = actor.getSnapshot().context.tree[id];
+    const ref = entry ? actor.getSnapshot().children[entry.key] : undefined;
+    if (!ref) throw new Error(`subagents: the supervisor did not spawn \`${id}\`; this is a bug`);
+    refs.set(id, ref);
+    ref.on('*', (event) => relay(ref, event));
+    ref.subscribe({ error: report });
+    const snapshot = toHandleSnapshot(ref.getSnapshot());
+    if (hub.hasListeners) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: snapshot });
+    if (spawnOptions.message !== undefined) return runtime.send(id, spawnOptions.message);
+    return snapshot;
+  }
+
+  function enqueue(id: string, message: string, given?: SendOptions): QueuedInput {
+    ensureRunning();
+    const sendOptions = optionsObject(given, 'options');
+    const ref = requireRef(id);
+    requireMessage(message);
+    if (sendOptions.interrupt !== undefined && typeof sendOptions.interrupt !== 'boolean') {
+      throw new BadArgumentError('interrupt', 'a boolean', sendOptions.interrupt);
+    }
+    const input: QueuedInput = { seq: inputSeq + 1, message };
+    const event: HandleEvent = { type: 'INPUT.SEND', input, interrupt: sendOptions.interrupt ?? false };
+    // The chart decides what is allowed; a refusal becomes a typed error and nothing is taken.
+    if (!ref.getSnapshot().can(event)) throw new HandleClosedError(id);
+    inputSeq += 1;
+    ref.send(event);
+    return input;
+  }
+
+  const runtime: CoreRuntime = {
+    actor,
+    secrets,
+    emit: (event) => hub.emit(event),
+    listen(id, listener) {
+      const subscription = requireRef(id).on('*', listener);
+      return () => subscription.unsubscribe();
     },
+    get limits() {
+      return { ...actor.getSnapshot().context.limits };
+    },
+    spawn: (given) => spawnWith(given, {}),
+    spawnWith,
+    enqueue,
 
     send(id, message, given) {
-      ensureRunning();
-      const sendOptions = optionsObject(given, 'options');
-      const record = requireRecord(id);
-      requireMessage(message);
-      if (sendOptions.interrupt !== undefined && typeof sendOptions.interrupt !== 'boolean') {
-        throw new BadArgumentError('interrupt', 'a boolean', sendOptions.interrupt);
-      }
-      if (statusOf(record.ref.getSnapshot()) === 'closed') throw new HandleClosedError(id);
-      inputSeq += 1;
-      const event: HandleEvent = { type: 'INPUT.SEND', input: { seq: inputSeq, message }, interrupt: sendOptions.interrupt ?? false };
-      record.ref.send(event);
-      return toHandleSnapshot(record.ref.getSnapshot());
+      enqueue(id, message, given);
+      return snapshotOf(id);
     },
 
     wait(ids, given) {
-      let waitOptions: WaitOptions;
       try {
-        waitOptions = optionsObject(given, 'options');
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      }
-      const list = typeof ids === 'string' ? [ids] : ids;
-      if (!Array.isArray(list) || list.length === 0) {
-        return Promise.reject(new BadArgumentError('ids', 'a handle id or a non-empty array of handle ids', ids));
-      }
-      try {
-        for (const id of list) requireRecord(id);
+        const waitOptions = optionsObject(given, 'options');
+        const list = typeof ids === 'string' ? [ids] : ids;
+        if (!Array.isArray(list) || list.length === 0) {
+          throw new BadArgumentError('ids', 'a handle id or a non-empty array of handle ids', ids);
+        }
+        for (const id of list) requireRef(id);
         const timeoutMs = requireTimeout(waitOptions.timeoutMs ?? 30_000);
         return waiters.wait([...new Set<string>(list)], timeoutMs);
       } catch (error) {
@@ -459,57 +419,59 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     },
 
     interrupt(id) {
-      requireRecord(id);
+      requireRef(id);
       command(id, 'RUN.INTERRUPT');
       return snapshotOf(id);
     },
 
     cancel(id) {
-      requireRecord(id);
-      const applied = new Set(command(id, 'RUN.CANCEL'));
+      requireRef(id);
+      const applied = command(id, 'RUN.CANCEL');
       const descendants = subtree(id).filter((other) => other !== id);
       return {
         handle: snapshotOf(id),
-        discarded: returnedOf(id, applied.has(id)),
-        descendants: descendants.map((other) => ({ id: other, discarded: returnedOf(other, applied.has(other)) })),
+        discarded: returnedOf(id, applied),
+        descendants: descendants.map((other) => ({ id: other, discarded: returnedOf(other, applied) })),
       };
     },
 
     close(id) {
-      requireRecord(id);
-      const before = new Map(subtree(id).map((other) => [other, statusOf(requireRecord(other).ref.getSnapshot())]));
-      const applied = new Set(command(id, 'HANDLE.CLOSE'));
+      requireRef(id);
+      const before = new Map(subtree(id).map((other) => [other, statusOf(requireRef(other).getSnapshot())]));
+      const applied = command(id, 'HANDLE.CLOSE');
       const descendants = [...before.keys()].filter((other) => other !== id);
       return {
         handle: snapshotOf(id),
         previousStatus: before.get(id) ?? 'closed',
-        unprocessed: returnedOf(id, applied.has(id)),
+        unprocessed: returnedOf(id, applied),
         descendants: descendants.map((other) => ({
           id: other,
           previousStatus: before.get(other) ?? 'closed',
-          unprocessed: returnedOf(other, applied.has(other)),
+          unprocessed: returnedOf(other, applied),
         })),
       };
     },
 
     resume(id) {
       ensureRunning();
-      const record = requireRecord(id);
-      record.ref.send({ type: 'HANDLE.RESUME' });
+      const ref = requireRef(id);
+      const status = statusOf(ref.getSnapshot());
+      if (!ref.getSnapshot().can({ type: 'HANDLE.RESUME' })) throw new HandleStateError(id, 'a closed or interrupted handle', status);
+      ref.send({ type: 'HANDLE.RESUME' });
       return snapshotOf(id);
     },
 
     forget(id) {
-      requireRecord(id);
+      requireRef(id);
       const ids = subtree(id);
       for (const other of ids) {
-        const status = statusOf(requireRecord(other).ref.getSnapshot());
+        const status = statusOf(requireRef(other).getSnapshot());
         if (status !== 'closed') {
           throw new BadArgumentError('id', `a closed handle whose descendants are closed (\`${other}\` is ${status}; close(\`${id}\`) first)`, id);
         }
       }
       actor.send({ type: 'HANDLE.FORGET', id });
-      for (const other of ids) records.delete(other);
+      for (const other of ids) refs.delete(other);
       return ids;
     },
 
@@ -520,8 +482,8 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     list(given) {
       const filter = optionsObject(given, 'filter');
       const result: HandleSnapshot[] = [];
-      for (const record of records.values()) {
-        const snapshot = toHandleSnapshot(record.ref.getSnapshot());
+      for (const ref of refs.values()) {
+        const snapshot = toHandleSnapshot(ref.getSnapshot());
         if (filter.parentId !== undefined && snapshot.parentId !== filter.parentId) continue;
         if (filter.status !== undefined && snapshot.status !== filter.status) continue;
         result.push(snapshot);
@@ -544,29 +506,25 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       return hub.subscribe(listener);
     },
 
-    events(signal) {
-      return hub.iterate(signal);
+    events(given) {
+      return hub.iterate(given instanceof AbortSignal ? { signal: given } : optionsObject(given, 'options'));
     },
 
-    async shutdown() {
-      if (!running) return;
+    shutdown() {
+      if (!running) return Promise.resolve({ unprocessed: [] });
       running = false;
-      // Closing records an outcome for every run still going and aborts it; then nothing is left to stop.
+      // Closing ends every run in flight (outcome `cancelled`, its work aborted) and hands back every queued input.
+      handedBack = new Map();
       actor.send({ type: 'SUPERVISOR.SHUTDOWN' });
+      const unprocessed = [...handedBack].map(([handleId, inputs]) => ({ handleId, inputs }));
+      handedBack = null;
       waiters.settleAll();
       actor.stop();
       hub.close();
+      return Promise.resolve({ unprocessed });
     },
   };
   return runtime;
-}
-
-function handleInfo({ id, name, parentId, depth, role, agentType, model, goal }: HandleInput): RunHandleInfo {
-  return { id, name, parentId, depth, role, agentType, model, goal };
-}
-
-function newStats(model: string | null): RunStats {
-  return { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model, startedAt: performance.now() };
 }
 
 function pickLimits(options: Partial<SupervisorLimits>): Partial<SupervisorLimits> {

@@ -14,18 +14,19 @@ export function statusOf(snapshot: HandleActorSnapshot): HandleStatus {
 /** The public, plain-JSON view of a handle actor's snapshot. */
 export function toHandleSnapshot(snapshot: HandleActorSnapshot): HandleSnapshot {
   const context = snapshot.context;
+  const spec = context.spec;
   const status = statusOf(snapshot);
   const preview = context.queue[0]?.message ?? null;
   return {
-    id: context.id,
-    name: context.name,
+    id: spec.id,
+    name: spec.name,
     status,
-    parentId: context.parentId,
-    depth: context.depth,
-    role: context.role,
-    agentType: context.agentType,
-    model: context.model,
-    goal: context.goal,
+    parentId: spec.parentId,
+    depth: spec.depth,
+    role: spec.role,
+    agentType: spec.agentType,
+    model: spec.model,
+    goal: spec.goal,
     createdAt: context.createdAt,
     updatedAt: context.updatedAt,
     lastInput: context.lastInput,
@@ -37,13 +38,14 @@ export function toHandleSnapshot(snapshot: HandleActorSnapshot): HandleSnapshot 
     waitingForSlot: snapshot.matches({ running: 'awaitingSlot' }),
     usage: { ...context.usage },
     runs: context.runsEnded,
-    lastOutcome: context.lastOutcome,
+    lastOutcome: context.lastRun?.outcome ?? null,
+    partialOutput: context.lastRun?.partialOutput ?? null,
     previousStatus: context.previousStatus,
   };
 }
 
 /** Who a handle is, for events. */
 export function refOf(snapshot: HandleActorSnapshot): SubagentRef {
-  const { id, parentId, depth, goal, model } = snapshot.context;
+  const { id, parentId, depth, goal, model } = snapshot.context.spec;
   return { handleId: id, parentId, depth, goal, model };
 }

@@ -72,6 +72,15 @@ export class Exchange {
     this.response.destroy();
   }
 
+  /** Resets the connection on purpose (a TCP RST rather than a close): not an abort. */
+  reset(): void {
+    this.#closedByServer = true;
+    this.#end();
+    const socket = this.response.socket;
+    if (socket) socket.resetAndDestroy();
+    else this.response.destroy();
+  }
+
   #noticeClientGone(): void {
     if (this.record.aborted || this.#closedByServer || this.response.writableFinished) return;
     this.record.aborted = true;

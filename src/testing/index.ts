@@ -6,7 +6,7 @@ export { startFakeServer } from './fake-server.js';
 export { reply } from './replies.js';
 export { describeConversation, scriptByConversation } from './conversation.js';
 export { messageText } from './messages.js';
-export type { MessageReplyOptions, ToolCallReplyOptions } from './replies.js';
+export type { MessageReplyOptions, StatusReplyOptions, ToolCallReplyOptions } from './replies.js';
 export type { ConversationTurn, ToolResult } from './conversation.js';
 export type {
   ChatContentPart,
@@ -15,6 +15,7 @@ export type {
   ChatRequestMessage,
   ChatRequestTool,
   CutFault,
+  CutMidChunkFault,
   FakeServer,
   FakeServerOptions,
   HangFault,
@@ -22,9 +23,11 @@ export type {
   MessageReply,
   RecordedRequest,
   Reply,
+  ResetFault,
   Script,
   ScriptedToolCall,
   ScriptedUsage,
   ScriptFunction,
+  SlowLorisFault,
   StatusFault,
 } from './types.js';

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Exchange } from './exchange.js';
 import { resolveReply } from './script.js';
-import type { CutFault, MessageReply, Script, StatusFault } from './types.js';
+import type { CutFault, CutMidChunkFault, MessageReply, ResetFault, Script, SlowLorisFault, StatusFault } from './types.js';
 import {
   completionIdentity,
   completionJson,
@@ -21,6 +21,10 @@ import {
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } as const;
 const DEFAULT_CUT_CONTENT = 'This reply is cut off before it ends.';
+const DEFAULT_TRICKLE_INTERVAL_MS = 100;
+
+/** The faults that stop a response part-way. */
+type InterruptFault = CutFault | ResetFault | CutMidChunkFault;
 
 /** Sends a complete JSON response. */
 export function sendJson(
@@ -53,7 +57,11 @@ export async function respond(exchange: Exchange, script: Script, defaultLatency
     case 'status':
       return sendStatus(exchange, reply);
     case 'cut':
-      return streaming ? cutStream(exchange, reply) : cutJson(exchange, reply);
+    case 'reset':
+    case 'cutMidChunk':
+      return streaming ? interruptStream(exchange, reply) : interruptJson(exchange, reply);
+    case 'slowLoris':
+      return trickle(exchange, reply, streaming);
     case 'malformed':
       return streaming ? sendMalformedStream(exchange) : sendMalformedJson(exchange);
   }
@@ -95,40 +103,78 @@ function sendStatus({ record, response }: Exchange, fault: StatusFault): void {
   sendJson(response, fault.status, json, { ...requestId(record.index), ...fault.headers });
 }
 
-async function cutStream(exchange: Exchange, fault: CutFault): Promise<void> {
+async function interruptStream(exchange: Exchange, fault: InterruptFault): Promise<void> {
   const { record, response } = exchange;
+  // No finish_reason and never the final [DONE]: the client must see a stream that stops early.
   const events = streamEvents(
     completionIdentity(record.body, record.index),
-    toWireMessage({ content: fault.content ?? DEFAULT_CUT_CONTENT }, record.body, record.index),
+    toWireMessage({ content: fault.content ?? DEFAULT_CUT_CONTENT, finishReason: null }, record.body, record.index),
     { includeUsage: false },
   );
-  // Never the final [DONE]: the client must see a stream that stops early.
   const count = Math.min(Math.max(0, Math.floor(fault.afterChunks)), events.length - 1);
-  if (count === 0) {
-    exchange.destroy();
+  const pieces: Array<string | Buffer> = events.slice(0, count);
+  if (fault.fault === 'cutMidChunk') {
+    const next = Buffer.from(events[count] ?? SSE_DONE);
+    pieces.push(next.subarray(0, Math.floor(next.length / 2)));
+  }
+  if (pieces.length === 0) {
+    stop(exchange, fault);
     return;
   }
   response.writeHead(200, { ...SSE_HEADERS, ...requestId(record.index) });
   const chunkDelayMs = fault.chunkDelayMs ?? 0;
-  let written = '';
-  for (const [position, event] of events.slice(0, count).entries()) {
+  let written: Array<string | Buffer> = [];
+  for (const [position, piece] of pieces.entries()) {
     if (chunkDelayMs > 0 && position > 0) {
-      response.write(written);
-      written = '';
+      response.write(Buffer.concat(written.map((part) => Buffer.from(part))));
+      written = [];
       if (!(await exchange.wait(chunkDelayMs))) return;
     }
-    written += event;
+    written.push(piece);
   }
-  // Destroy only once the bytes are handed to the OS, or the client might not see them.
-  response.write(written, () => exchange.destroy());
+  // Stop only once the bytes are handed to the OS, or the client might not see them.
+  response.write(Buffer.concat(written.map((part) => Buffer.from(part))), () => stop(exchange, fault));
 }
 
-function cutJson(exchange: Exchange, fault: CutFault): void {
+function interruptJson(exchange: Exchange, fault: InterruptFault): void {
   const { record, response } = exchange;
+  if (fault.fault === 'reset' && !(fault.afterChunks > 0)) {
+    stop(exchange, fault);
+    return;
+  }
   const message = toWireMessage({ content: fault.content ?? DEFAULT_CUT_CONTENT }, record.body, record.index);
   const json = completionJson(completionIdentity(record.body, record.index), message);
-  response.writeHead(200, { ...JSON_HEADERS, ...requestId(record.index), 'content-length': Buffer.byteLength(json) });
-  response.write(json.slice(0, Math.floor(json.length / 2)), () => exchange.destroy());
+  const endsCleanly = fault.fault === 'cutMidChunk' && fault.close === 'end';
+  // A clean end must not promise a length it does not send.
+  const length = endsCleanly ? {} : { 'content-length': Buffer.byteLength(json) };
+  response.writeHead(200, { ...JSON_HEADERS, ...requestId(record.index), ...length });
+  response.write(json.slice(0, Math.floor(json.length / 2)), () => stop(exchange, fault));
+}
+
+/** Ends an interrupted response the way its fault says: a close, a reset, or a clean end. */
+function stop(exchange: Exchange, fault: InterruptFault): void {
+  if (fault.fault === 'reset') exchange.reset();
+  else if (fault.fault === 'cutMidChunk' && fault.close === 'end' && exchange.response.headersSent) exchange.response.end();
+  else exchange.destroy();
+}
+
+async function trickle(exchange: Exchange, fault: SlowLorisFault, streaming: boolean): Promise<void> {
+  const { record, response } = exchange;
+  const intervalMs = Math.max(1, fault.intervalMs ?? DEFAULT_TRICKLE_INTERVAL_MS);
+  response.writeHead(200, { ...(streaming ? SSE_HEADERS : JSON_HEADERS), ...requestId(record.index) });
+  if (streaming && fault.content !== undefined) {
+    const events = streamEvents(
+      completionIdentity(record.body, record.index),
+      toWireMessage({ content: fault.content, finishReason: null }, record.body, record.index),
+      { includeUsage: false },
+    );
+    response.write(events.slice(0, -1).join(''));
+  } else {
+    response.flushHeaders();
+  }
+  // An SSE comment, or whitespace before the JSON: bytes the client reads and a parser skips.
+  const filler = streaming ? ': still working\n\n' : ' ';
+  while (await exchange.wait(intervalMs)) response.write(filler);
 }
 
 function sendMalformedJson({ record, response }: Exchange): void {

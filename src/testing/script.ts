@@ -6,7 +6,7 @@ import type { RecordedRequest, Reply, Script } from './types.js';
 
 export type ScriptOutcome = { reply: Reply } | { error: string };
 
-const FAULTS: ReadonlySet<string> = new Set(['status', 'cut', 'malformed', 'hang']);
+const FAULTS: ReadonlySet<string> = new Set(['status', 'cut', 'reset', 'cutMidChunk', 'slowLoris', 'malformed', 'hang']);
 
 export async function resolveReply(script: Script, request: RecordedRequest): Promise<ScriptOutcome> {
   if (typeof script !== 'function') {
@@ -39,7 +39,7 @@ function checkReply(reply: Reply, request: RecordedRequest): ScriptOutcome {
   }
   if (reply.fault !== undefined && !FAULTS.has(reply.fault)) {
     return {
-      error: `fake server script gave request #${request.index} an unknown fault ${describe(reply.fault)}, expected one of status, cut, malformed, hang`,
+      error: `fake server script gave request #${request.index} an unknown fault ${describe(reply.fault)}, expected one of ${[...FAULTS].join(', ')}`,
     };
   }
   return { reply };

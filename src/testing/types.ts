@@ -114,6 +114,13 @@ export interface MessageReply {
   chunkDelayMs?: number;
   /** Streaming: characters per content or arguments delta. @default 16 */
   chunkSize?: number;
+  /**
+   * The `finish_reason` sent: `'length'`, `'content_filter'`, … `null` sends
+   * none at all (no final chunk when streaming, no field otherwise), as some
+   * servers do and as a cut stream looks.
+   * @default `tool_calls` beside tool calls, `stop` otherwise
+   */
+  finishReason?: string | null;
 }
 
 /** An HTTP error status, with the body an OpenAI-compatible API would send. */
@@ -145,6 +152,63 @@ export interface CutFault {
   latencyMs?: number;
 }
 
+/**
+ * A response whose connection is reset (a TCP RST, as a crashed proxy or a
+ * load balancer sends) part-way. Streaming: after `afterChunks` SSE events
+ * (never the final `[DONE]`; 0 resets before any byte). Not streaming: after
+ * half of the JSON body, or before any byte when `afterChunks` is 0.
+ */
+export interface ResetFault {
+  fault: 'reset';
+  afterChunks: number;
+  /** The text being streamed when the reset happens. @default a short sentence */
+  content?: string;
+  /** @default 0 */
+  chunkDelayMs?: number;
+  /** @default the server's `latencyMs` */
+  latencyMs?: number;
+}
+
+/**
+ * A stream that stops inside an SSE event: `afterChunks` whole events (never
+ * the final `[DONE]`), then the first half of the next event's bytes, then the
+ * connection closes. Not streaming: half of the JSON body, then the close.
+ */
+export interface CutMidChunkFault {
+  fault: 'cutMidChunk';
+  afterChunks: number;
+  /**
+   * How the connection closes: `'destroy'` drops it (the client sees an
+   * error), `'end'` finishes the response cleanly (the client sees a body
+   * that simply stops, the half event dropped).
+   * @default 'destroy'
+   */
+  close?: 'destroy' | 'end';
+  /** The text being streamed when the cut happens. @default a short sentence */
+  content?: string;
+  /** @default 0 */
+  chunkDelayMs?: number;
+  /** @default the server's `latencyMs` */
+  latencyMs?: number;
+}
+
+/**
+ * A response that starts and never finishes, yet keeps the connection busy:
+ * streaming, it sends `content` (if any) and then an SSE comment line every
+ * `intervalMs`; not streaming, the JSON headers and then one space of
+ * whitespace every `intervalMs`. It goes on until the client aborts or the
+ * server closes.
+ */
+export interface SlowLorisFault {
+  fault: 'slowLoris';
+  /** Time between two writes. @default 100 */
+  intervalMs?: number;
+  /** Streaming: text sent in chunks before the trickle starts, with no finish_reason. @default none */
+  content?: string;
+  /** @default the server's `latencyMs` */
+  latencyMs?: number;
+}
+
 /** Status 200 with a body that is not valid JSON (a broken SSE data line when streaming). */
 export interface MalformedFault {
   fault: 'malformed';
@@ -163,13 +227,22 @@ export interface HangFault {
  * @example
  * ```ts
  * const replies: Reply[] = [
- *   { toolCalls: [{ name: 'delegate_task', arguments: { task: 'Draft' } }] },
- *   { fault: 'status', status: 429 },
+ *   { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'Draft' } }] },
+ *   { fault: 'status', status: 429, headers: { 'retry-after': '1' } },
+ *   { fault: 'reset', afterChunks: 3 },
  *   { content: 'Done.', chunkDelayMs: 10 },
  * ];
  * ```
  */
-export type Reply = MessageReply | StatusFault | CutFault | MalformedFault | HangFault;
+export type Reply =
+  | MessageReply
+  | StatusFault
+  | CutFault
+  | ResetFault
+  | CutMidChunkFault
+  | SlowLorisFault
+  | MalformedFault
+  | HangFault;
 
 /** Chooses the reply to a request; may be async. */
 export type ScriptFunction = (request: RecordedRequest) => Reply | Promise<Reply>;

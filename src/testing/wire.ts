@@ -25,6 +25,8 @@ export interface WireMessage {
   content: string | null;
   toolCalls: WireToolCall[];
   usage: ScriptedUsage;
+  /** `null`: no finish_reason is sent. */
+  finishReason: string | null;
 }
 
 const DEFAULT_CHUNK_SIZE = 16;
@@ -46,7 +48,8 @@ export function toWireMessage(reply: MessageReply, body: ChatRequestBody, index:
     arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
   }));
   const content = reply.content ?? (toolCalls.length > 0 ? null : '');
-  return { content, toolCalls, usage: reply.usage ?? estimateUsage(body, content, toolCalls) };
+  const finishReason = reply.finishReason === undefined ? (toolCalls.length > 0 ? 'tool_calls' : 'stop') : reply.finishReason;
+  return { content, toolCalls, usage: reply.usage ?? estimateUsage(body, content, toolCalls), finishReason };
 }
 
 /** A deterministic token estimate: about 4 characters per token, plus 4 per prompt message. */
@@ -68,10 +71,6 @@ function wireUsage(usage: ScriptedUsage) {
   };
 }
 
-function finishReason(message: WireMessage): 'stop' | 'tool_calls' {
-  return message.toolCalls.length > 0 ? 'tool_calls' : 'stop';
-}
-
 /** The JSON text of a non-streaming `chat.completion`. */
 export function completionJson(identity: CompletionIdentity, message: WireMessage): string {
   const assistant: Record<string, unknown> = { role: 'assistant', content: message.content, refusal: null };
@@ -85,7 +84,14 @@ export function completionJson(identity: CompletionIdentity, message: WireMessag
   return JSON.stringify({
     ...identity,
     object: 'chat.completion',
-    choices: [{ index: 0, message: assistant, finish_reason: finishReason(message), logprobs: null }],
+    choices: [
+      {
+        index: 0,
+        message: assistant,
+        ...(message.finishReason === null ? {} : { finish_reason: message.finishReason }),
+        logprobs: null,
+      },
+    ],
     usage: wireUsage(message.usage),
   });
 }
@@ -115,8 +121,8 @@ export const SSE_DONE = 'data: [DONE]\n\n';
 
 /**
  * Every SSE event of a streamed completion: the role, content deltas, per tool
- * call its id and name then argument fragments, the finish reason, the usage
- * chunk when `includeUsage`, and `[DONE]`.
+ * call its id and name then argument fragments, the finish reason (unless it
+ * is `null`), the usage chunk when `includeUsage`, and `[DONE]`.
  */
 export function streamEvents(
   identity: CompletionIdentity,
@@ -141,7 +147,7 @@ export function streamEvents(
       events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
     }
   });
-  events.push(chunk({}, finishReason(message)));
+  if (message.finishReason !== null) events.push(chunk({}, message.finishReason));
   if (options.includeUsage) events.push(sseEvent(`${prefix},"choices":[],"usage":${JSON.stringify(wireUsage(message.usage))}}`));
   events.push(SSE_DONE);
   return events;

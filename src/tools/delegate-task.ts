@@ -30,7 +30,7 @@ const taskShape = () => ({
   model: modelSchema().optional().describe("Model for this subagent. Default: the runtime's model."),
 });
 
-const taskSchema = () => z.object(taskShape());
+const taskSchema = () => z.object(taskShape()).strict();
 const tasksSchema = () => z.array(taskSchema()).min(1, 'expected a non-empty array of tasks');
 
 /** The fields a task carries, which only the single form may also give at the top level. */

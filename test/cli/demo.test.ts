@@ -161,8 +161,8 @@ describe('subagents demo, the built executable', () => {
     expect(received.some((event) => event.type === '@xstate.snapshot')).toBe(true);
     const handleIds = new Set(
       received.flatMap((event) => {
-        const context = event.type === '@xstate.event' ? undefined : (event.snapshot as { context?: { id?: unknown } }).context;
-        return typeof context?.id === 'string' ? [context.id] : [];
+        const context = event.type === '@xstate.event' ? undefined : (event.snapshot as { context?: { spec?: { id?: unknown } } }).context;
+        return typeof context?.spec?.id === 'string' ? [context.spec.id] : [];
       }),
     );
     expect(handleIds.size).toBe(3);

@@ -31,6 +31,7 @@ function handle(id: string, status: HandleSnapshot['status'], tokens = 0): Handl
     runs: 0,
     lastOutcome: null,
     previousStatus: null,
+  partialOutput: null,
   };
 }
 
@@ -63,11 +64,11 @@ describe('the agent tree', () => {
       { type: 'handle-spawn', ...ref('a'), handle: handle('a', 'idle') },
       { type: 'handle-spawn', ...ref('b'), handle: handle('b', 'idle') },
       { type: 'run-start', ...ref('a'), runId: 1, input: 'go' },
-      { type: 'handle-update', ...ref('a'), handle: handle('a', 'running'), previousStatus: 'idle' },
+      { type: 'handle-update', ...ref('a'), handle: handle('a', 'running') },
       { type: 'run-start', ...ref('b'), runId: 1, input: 'go' },
       { type: 'tool-call-start', ...ref('a'), runId: 1, callId: 'c', tool: 'list_files', argumentBytes: 2 },
       { type: 'model-call-end', ...ref('b'), runId: 1, apiCalls: 1, usage: { inputTokens: 40, outputTokens: 2 } },
-      { type: 'handle-update', ...ref('b'), handle: handle('b', 'running', 42), previousStatus: 'idle' },
+      { type: 'handle-update', ...ref('b'), handle: handle('b', 'running', 42) },
     ]);
     const a = tree.get('a')!;
     expect([a.tool, a.toolCount, tree.root.tool, tree.root.toolCount]).toEqual(['list_files', 1, 'delegation', 1]);
@@ -78,10 +79,10 @@ describe('the agent tree', () => {
     ]);
     feed(tree, time, [
       { type: 'tool-call-end', ...ref('a'), runId: 1, callId: 'c', tool: 'list_files', ok: true, resultBytes: 10, durationMs: 1 },
-      { type: 'run-end', ...ref('a'), runId: 1, outcome: 'completed', output: 'ok', error: null, details: undefined, stats: stats(120), durationMs: 700 },
-      { type: 'handle-update', ...ref('a'), handle: handle('a', 'completed', 120), previousStatus: 'running' },
-      { type: 'run-end', ...ref('b'), runId: 1, outcome: 'interrupted', output: null, error: null, details: undefined, stats: stats(42), durationMs: 600 },
-      { type: 'handle-update', ...ref('b'), handle: handle('b', 'interrupted', 42), previousStatus: 'running' },
+      { type: 'run-end', ...ref('a'), runId: 1, outcome: 'completed', output: 'ok', partialOutput: null, error: null, details: undefined, stats: stats(120), durationMs: 700 },
+      { type: 'handle-update', ...ref('a'), handle: handle('a', 'completed', 120) },
+      { type: 'run-end', ...ref('b'), runId: 1, outcome: 'interrupted', output: null, partialOutput: null, error: null, details: undefined, stats: stats(42), durationMs: 600 },
+      { type: 'handle-update', ...ref('b'), handle: handle('b', 'interrupted', 42) },
     ]);
     tree.finishRoot('interrupted', null);
     const lines = renderTree(tree, time.now() + 5_000, { style: PLAIN_STYLE, width: 200, showIds: false });
@@ -112,7 +113,7 @@ describe('the agent tree', () => {
     expect(describeEvent(spawn, tree, 1_234)).toBe('[  1.23s]   + a spawned by the parent agent: Goal a');
     expect(describeEvent({ type: 'text-delta', ...ref('a'), runId: 1, delta: 'x' }, tree, 0)).toBeNull();
     expect(
-      describeEvent({ type: 'run-end', ...ref('a'), runId: 1, outcome: 'completed', output: 'ok', error: null, details: undefined, stats: stats(1_500), durationMs: 2_000 }, tree, 0),
+      describeEvent({ type: 'run-end', ...ref('a'), runId: 1, outcome: 'completed', output: 'ok', partialOutput: null, error: null, details: undefined, stats: stats(1_500), durationMs: 2_000 }, tree, 0),
     ).toBe('[  0.00s]   a completed: 0 tools, 1,500 tokens, 2.0s');
   });
 });

@@ -16,6 +16,8 @@ const spec = (id: string, parentId: string | null = null): SpawnSpec => ({
   agentType: 'general',
   model: null,
   goal: null,
+  limits: { childTimeoutMs: null, staleTimeoutMs: null, maxRunTokens: null },
+  delegated: false,
 });
 
 let stopActor: (() => void) | undefined;
@@ -48,7 +50,9 @@ function startSupervisor(limits: Partial<SupervisorLimits> = {}) {
   };
   const status = (id: string) => {
     const value = handle(id).getSnapshot().value;
-    return typeof value === 'string' ? value : `running.${value.running}`;
+    if (typeof value === 'string') return value;
+    const running = value.running;
+    return `running.${typeof running === 'string' ? running : Object.keys(running)[0]}`;
   };
   const send = (id: string, message: string, interrupt = false) =>
     handle(id).send({ type: 'INPUT.SEND', input: { seq: 0, message }, interrupt });
@@ -74,7 +78,7 @@ describe('supervisor machine', () => {
       a1x: { key: '3', parentId: 'a1', depth: 3, children: [] },
     });
     expect(Object.keys(actor.getSnapshot().children)).toEqual(['0', '1', '2', '3']);
-    expect(handle('a1x').getSnapshot().context).toMatchObject({ id: 'a1x', key: '3', parentId: 'a1', depth: 3 });
+    expect(handle('a1x').getSnapshot().context.spec).toMatchObject({ id: 'a1x', key: '3', parentId: 'a1', depth: 3 });
     expect(handle('a').getSnapshot().value).toBe('idle');
   });
 

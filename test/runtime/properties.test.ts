@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DepthLimitError, HandleClosedError } from '../../src/errors.js';
+import { DepthLimitError, HandleClosedError, HandleStateError } from '../../src/errors.js';
 import { createCoreRuntime } from '../../src/runtime/runtime.js';
 import type { Runtime, SubagentStartEvent, SubagentStopEvent } from '../../src/runtime/runtime.js';
 import type { HandleSnapshot } from '../../src/types.js';
@@ -59,6 +59,7 @@ async function check(config: Config, operations: Operation[]): Promise<void> {
   const control = trackedRun();
   const starts: SubagentStartEvent[] = [];
   const ends: SubagentStopEvent[] = [];
+  const inputEnds: string[] = [];
   const startHooks: string[] = [];
   const stopHooks: string[] = [];
   const listenerErrors: unknown[] = [];
@@ -72,6 +73,7 @@ async function check(config: Config, operations: Operation[]): Promise<void> {
   runtime.subscribe((event) => {
     if (event.type === 'run-start') starts.push(event);
     if (event.type === 'run-end') ends.push(event);
+    if (event.type === 'input-end') inputEnds.push(event.input);
   });
   const ids: string[] = [];
   const accepted: string[] = [];
@@ -143,9 +145,15 @@ async function check(config: Config, operations: Operation[]): Promise<void> {
         case 'interrupt':
           if (ids.length > 0) runtime.interrupt(pick(operation.target));
           break;
-        case 'resume':
-          if (ids.length > 0) runtime.resume(pick(operation.target));
+        case 'resume': {
+          if (ids.length === 0) break;
+          const id = pick(operation.target);
+          const status = runtime.get(id).status;
+          // The chart decides: only a closed or interrupted handle resumes; anything else is refused with a typed error.
+          if (status === 'closed' || status === 'interrupted') runtime.resume(id);
+          else expect(() => runtime.resume(id)).toThrow(HandleStateError);
           break;
+        }
         case 'cancel': {
           if (ids.length === 0) break;
           const result = runtime.cancel(pick(operation.target));
@@ -196,6 +204,10 @@ async function check(config: Config, operations: Operation[]): Promise<void> {
     for (const message of accepted) {
       expect((started.get(message) ?? 0) + (handedBack.get(message) ?? 0), `${message}: starts + returns`).toBe(1);
     }
+    // The chart's own account agrees: every accepted input ended exactly once (processed or handed back).
+    const inputEndCounts = countBy(inputEnds, (message) => message);
+    for (const message of accepted) expect(inputEndCounts.get(message) ?? 0, `${message}: input-end events`).toBe(1);
+    expect(inputEnds.length).toBe(accepted.length);
     expect([...handedBack.keys()].every((message) => accepted.includes(message))).toBe(true);
     // Each run function call belongs to a reported start (same handle, run id and input), at most once; a started run
     // whose function was never called was stopped before the call: it ended interrupted or cancelled, never otherwise.
@@ -227,5 +239,6 @@ describe('runtime invariants under random operation sequences (fast-check)', () 
     );
     console.log(`runtime properties: 1000 runs, ${steps} operations`, seen);
     for (const [situation, count] of Object.entries(seen)) expect(count, situation).toBeGreaterThan(0);
-  });
+    // About 30k operations with a macrotask each: an explicit budget for a loaded 2-core machine.
+  }, 240_000);
 });

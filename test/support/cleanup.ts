@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 
-type Closable = { shutdown(): Promise<void> } | { close(): Promise<void> } | undefined;
+type Closable = { shutdown(): Promise<unknown> } | { close(): Promise<void> } | undefined;
 
 /**
  * After each test, shuts down the runtimes and closes the servers the test

@@ -1,0 +1,199 @@
+import { nanoid } from 'nanoid';
+import { BackgroundLimitError } from '../errors.js';
+import type { RunReport } from '../machines/handle.js';
+import { spawnRefusal, subtreeOf } from '../machines/supervisor.js';
+import type { HandBackReason, Usage } from '../types.js';
+import type { ChildRunDetails, ChildSetup } from './child-run.js';
+import type {
+  BackgroundDelegation,
+  DelegateRequest,
+  DelegateTask,
+  DelegationOutcome,
+  DelegationResult,
+  ExitReason,
+  ModelPrices,
+} from './delegation-types.js';
+import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
+import type { CoreRuntime, SpawnOptions } from './runtime.js';
+import { normaliseDelegateRequest } from './validate-delegation.js';
+
+/** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */
+export const SPAWN_SLICE = 200;
+
+const MAX_REMEMBERED_DELEGATIONS = 1000;
+
+/** How a task ended: its goal was processed by a run, or handed back before one started it. */
+type TaskEnd = { run: RunReport; handedBack: null } | { run: null; handedBack: HandBackReason; reason?: string };
+
+export interface PreparedChild {
+  spawn: SpawnOptions;
+  setup: ChildSetup;
+}
+
+export interface DelegatorDeps {
+  core: CoreRuntime;
+  prepare(task: DelegateTask, parentId: string | null): PreparedChild;
+  spawnPrepared(prepared: PreparedChild, delegated: boolean): void;
+  setupOf(id: string): ChildSetup | undefined;
+  maxBackground(): number;
+  prices: ModelPrices | undefined;
+  inboxes: BackgroundInboxes;
+}
+
+export function costOf(prices: ModelPrices | undefined, model: string | null, usage: Usage): number | null {
+  const price = model ? prices?.[model] : undefined;
+  if (!price) return null;
+  return (usage.inputTokens * price.inputPerMillion + usage.outputTokens * price.outputPerMillion) / 1_000_000;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Delegation: spawns one child per task, gives it its goal, and reports what
+ * the chart did with that goal (its `input-end`): nothing is made up beside it.
+ */
+export function createDelegator(deps: DelegatorDeps) {
+  const { core } = deps;
+  const delegations = new Map<string, Promise<DelegationOutcome>>();
+  let activeBackground = 0;
+
+  /** Keeps the most recent delegations for `delegation(id)`: a long-lived runtime must not keep them all. */
+  const remember = (id: string, outcome: Promise<DelegationOutcome>) => {
+    delegations.set(id, outcome);
+    if (delegations.size > MAX_REMEMBERED_DELEGATIONS) delegations.delete(delegations.keys().next().value!);
+  };
+
+  function resultOf(taskIndex: number, task: DelegateTask, handleId: string, end: TaskEnd): DelegationResult {
+    const setup = deps.setupOf(handleId);
+    const model = setup?.model ?? 'custom';
+    // The child's own run plus whatever its descendants spent.
+    const tokens: Usage = end.run ? { ...end.run.stats.usage } : { inputTokens: 0, outputTokens: 0 };
+    for (const member of subtreeOf(core.actor.getSnapshot().context, handleId)) {
+      if (member === handleId) continue;
+      const usage = core.get(member).usage;
+      tokens.inputTokens += usage.inputTokens;
+      tokens.outputTokens += usage.outputTokens;
+    }
+    const common = {
+      taskIndex,
+      handleId,
+      goal: task.goal,
+      tokens: { input: tokens.inputTokens, output: tokens.outputTokens, total: tokens.inputTokens + tokens.outputTokens },
+      cost: costOf(deps.prices, model, tokens),
+      model,
+      deniedToolsets: setup?.deniedToolsets ?? [],
+      degradedToLeaf: setup?.degradedToLeaf ?? false,
+    };
+    if (!end.run) {
+      const status = end.handedBack === 'interrupted' ? 'interrupted' : 'cancelled';
+      const error = end.reason ?? `The subagent was ${end.handedBack} before it started its task.`;
+      return { ...common, status, summary: error, partialOutput: null, exitReason: 'interrupted', apiCalls: 0, durationMs: 0, toolTrace: [], error };
+    }
+    const run = end.run;
+    const exitReason: ExitReason =
+      run.outcome === 'completed'
+        ? ((run.details as ChildRunDetails | undefined)?.exitReason ?? 'completed')
+        : run.outcome === 'cancelled'
+          ? 'interrupted'
+          : run.outcome;
+    const fallback = run.outcome === 'interrupted' ? 'The subagent was interrupted before it finished.' : 'The subagent was cancelled before it finished.';
+    return {
+      ...common,
+      status: run.outcome,
+      summary: run.outcome === 'completed' ? (run.output ?? '') : (run.error ?? fallback),
+      partialOutput: run.partialOutput,
+      exitReason,
+      apiCalls: run.stats.apiCalls,
+      durationMs: Math.round(run.durationMs),
+      toolTrace: run.stats.toolTrace,
+      error: run.outcome === 'completed' ? null : (run.error ?? fallback),
+    };
+  }
+
+  function delegate(request: DelegateRequest): Promise<DelegationOutcome> | BackgroundDelegation {
+    const { tasks, background, parentId } = normaliseDelegateRequest(request);
+    const refusal = spawnRefusal(core.actor.getSnapshot().context, { id: '\u0000probe', parentId });
+    if (refusal) throw refusal;
+    if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());
+    const prepared = tasks.map((task) => deps.prepare(task, parentId));
+    const delegationId = `dg_${nanoid(10)}`;
+    const ids = prepared.map(() => `sa_${nanoid(10)}`);
+    const settlers = new Map<string, (end: TaskEnd) => void>();
+    const ends = ids.map((id) => new Promise<TaskEnd>((resolve) => settlers.set(id, resolve)));
+
+    /** Spawns one child, listens for the end of its goal, then gives it the goal. */
+    const start = (index: number) => {
+      const id = ids[index]!;
+      const child = prepared[index]!;
+      child.spawn.name = id;
+      deps.spawnPrepared(child, true);
+      let goalSeq = -1;
+      const stop = core.listen(id, (event) => {
+        if (event.type !== 'input-end' || event.input.seq !== goalSeq) return;
+        stop();
+        settlers.get(id)?.(event.run ? { run: event.run, handedBack: null } : { run: null, handedBack: event.handedBack ?? 'cancelled' });
+      });
+      goalSeq = core.enqueue(id, tasks[index]!.goal).seq;
+    };
+
+    const firstSlice = Math.min(SPAWN_SLICE, prepared.length);
+    const started: string[] = [];
+    try {
+      for (let index = 0; index < firstSlice; index += 1) {
+        start(index);
+        started.push(ids[index]!);
+      }
+    } catch (error) {
+      // Nothing half-done is left behind: children already started are cancelled.
+      for (const id of started) core.cancel(id);
+      throw error;
+    }
+    if (prepared.length > firstSlice) void startRest(firstSlice);
+
+    /** The rest of a big batch, a slice per turn of the event loop; a task that cannot start says why. */
+    async function startRest(from: number): Promise<void> {
+      for (let index = from; index < prepared.length; index += 1) {
+        if ((index - from) % SPAWN_SLICE === 0) await yieldToEventLoop();
+        try {
+          start(index);
+        } catch (error) {
+          const reason = `The subagent was not started: ${error instanceof Error ? error.message : String(error)}`;
+          settlers.get(ids[index]!)?.({ run: null, handedBack: 'cancelled', reason });
+        }
+      }
+    }
+
+    const result = Promise.all(ends).then(
+      (events): DelegationOutcome => ({
+        delegationId,
+        parentId,
+        background,
+        results: events.map((end, index) => resultOf(index, tasks[index]!, ids[index]!, end)),
+      }),
+    );
+    // Only delegations an agent started from its tools come back into its conversation.
+    const agent = background && request.deliverToAgent ? (parentId ?? ROOT_AGENT) : null;
+    const delivered = result
+      .finally(() => {
+        if (background) activeBackground -= 1;
+      })
+      .then((outcome) => {
+        if (agent !== null) deps.inboxes.delivered(agent, outcome);
+        core.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
+        return outcome;
+      });
+    remember(delegationId, delivered);
+    if (!background) return delivered;
+    activeBackground += 1;
+    if (agent !== null) deps.inboxes.started(agent, delegationId);
+    return { delegationId, handleIds: ids, result: delivered };
+  }
+
+  return {
+    delegate,
+    delegation: (id: string) => delegations.get(id),
+    get activeBackground() {
+      return activeBackground;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { fromPromise } from 'xstate';
+import type { ActorRefFrom } from 'xstate';
+import { BadArgumentError } from '../errors.js';
+import { errorText } from '../machines/handle.js';
+import type { HandleInput, HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
+import type { ChatMessage, RunStats, Usage } from '../types.js';
+import type { RuntimeEvent, SubagentRef } from './events.js';
+import { redactSecrets } from './inspection.js';
+import type { Runtime } from './runtime.js';
+
+/** The static facts of a handle a run may need. */
+export type RunHandleInfo = Omit<HandleInput, 'key' | 'limits' | 'delegated'>;
+
+/** Progress a run reports; the runtime adds who it is about. */
+export type RunProgressEvent = Extract<
+  RuntimeEvent,
+  { type: 'text-delta' | 'thinking-delta' | 'tool-call-start' | 'tool-call-end' | 'model-call-end' }
+> extends infer E
+  ? E extends RuntimeEvent
+    ? Omit<E, keyof SubagentRef | 'runId'>
+    : never
+  : never;
+
+/** What a run gets beside its input. */
+export interface RunContext {
+  /** Fires when the run is interrupted, cancelled, closed, timed out or shut down: pass it to every request. */
+  signal: AbortSignal;
+  handle: RunHandleInfo;
+  runId: number;
+  /** The handle's conversation before this run (earlier runs, whatever their outcome). */
+  conversation: readonly ChatMessage[];
+  /** Reports progress as a runtime event; progress also re-arms stale detection. */
+  emit: (event: RunProgressEvent) => void;
+  /** Adds spend as it happens, so it is kept (and budgeted) even if the run is stopped. */
+  reportUsage: (usage: Usage) => void;
+  /** Adds a complete message to the handle's conversation: kept whatever the run's outcome. */
+  record: (message: ChatMessage) => void;
+  /** The text produced so far that is not yet an answer (reported as `partialOutput` if the run does not complete). */
+  setPartialOutput: (text: string | null) => void;
+  /** Tells the handle the run is alive; `waiting: true` while it waits for its own background children (not stale). */
+  progress: (state?: { waiting?: boolean }) => void;
+  /** What the run did so far; folded into the handle when the run ends, whatever the outcome. Update it in place. */
+  stats: RunStats;
+  /** The runtime itself, so an orchestrator's run can delegate further. */
+  runtime: Runtime;
+}
+
+/** What a run may return: its output text, or the text with usage and details. */
+export type AgentRunResult = string | { output: string; usage?: Usage; details?: unknown };
+
+/** The work a handle does for one input. Should honour `context.signal`; a limit ends the run regardless. */
+export type AgentRun = (input: string, context: RunContext) => Promise<AgentRunResult>;
+
+/** Progress reaches the chart at most this often (it re-arms stale detection). */
+const PROGRESS_INTERVAL_MS = 250;
+
+function normaliseResult(result: AgentRunResult): RunResult {
+  if (typeof result === 'string') return { output: result };
+  if (typeof result !== 'object' || result === null) {
+    throw new BadArgumentError('the run result', 'a string or an object `{ output }`', result);
+  }
+  const output = typeof result.output === 'string' ? result.output : String(result.output ?? '');
+  return { output, ...(result.usage ? { usage: result.usage } : {}), ...(result.details !== undefined ? { details: result.details } : {}) };
+}
+
+export interface RunActorDeps {
+  run: AgentRun;
+  refOf(handleId: string): ActorRefFrom<HandleMachine> | undefined;
+  emit(event: RuntimeEvent): void;
+  runtime(): Runtime;
+  /** Secrets to redact from the run's error text. */
+  secrets(): readonly string[];
+}
+
+/**
+ * The run actor the handle chart invokes: it calls the user's run a
+ * microtask later (user code never runs inside a transition) with a context
+ * that writes to the handle's run journal. Whatever the run throws becomes
+ * a plain, redacted error.
+ */
+export function createRunActor(deps: RunActorDeps) {
+  return fromPromise<RunResult, RunRequest>(async ({ input, signal }) => {
+    await Promise.resolve();
+    signal.throwIfAborted();
+    const ref = deps.refOf(input.handleId);
+    if (!ref) throw new Error(`Handle \`${input.handleId}\` is unknown to the runtime`);
+    const spec = ref.getSnapshot().context.spec;
+    const { journal } = input;
+    const who: SubagentRef = { handleId: spec.id, parentId: spec.parentId, depth: spec.depth, goal: spec.goal, model: spec.model };
+    const { maxRunTokens, staleTimeoutMs } = spec.limits;
+    const interval = staleTimeoutMs === null ? null : Math.min(PROGRESS_INTERVAL_MS, staleTimeoutMs / 4);
+    let lastProgress = performance.now();
+    const progress = (waiting?: boolean) => {
+      if (signal.aborted) return;
+      if (waiting !== undefined) {
+        ref.send({ type: 'RUN.PROGRESS', waiting });
+        return;
+      }
+      if (interval === null) return;
+      const now = performance.now();
+      if (now - lastProgress < interval) return;
+      lastProgress = now;
+      ref.send({ type: 'RUN.PROGRESS' });
+    };
+    const context: RunContext = {
+      signal,
+      runId: input.runId,
+      conversation: input.conversation,
+      stats: journal.stats,
+      handle: { id: spec.id, name: spec.name, parentId: spec.parentId, depth: spec.depth, role: spec.role, agentType: spec.agentType, model: spec.model, goal: spec.goal },
+      emit: (event) => {
+        if (signal.aborted) return;
+        deps.emit({ ...event, ...who, runId: input.runId });
+        progress();
+      },
+      reportUsage: (usage) => {
+        if (signal.aborted) return;
+        journal.stats.usage.inputTokens += usage.inputTokens;
+        journal.stats.usage.outputTokens += usage.outputTokens;
+        const spent = journal.stats.usage.inputTokens + journal.stats.usage.outputTokens;
+        // Past the budget the chart is told at once; otherwise spend rides on the next progress.
+        if (maxRunTokens !== null && spent > maxRunTokens) ref.send({ type: 'RUN.PROGRESS' });
+        else progress();
+      },
+      record: (message) => {
+        if (!signal.aborted) journal.messages.push(message);
+      },
+      setPartialOutput: (text) => {
+        if (!signal.aborted) journal.partialOutput = text;
+      },
+      progress: (state) => progress(state?.waiting),
+      runtime: deps.runtime(),
+    };
+    try {
+      const result = normaliseResult(await deps.run(input.message, context));
+      return result;
+    } catch (error) {
+      throw new Error(redactSecrets(errorText(error), deps.secrets()));
+    }
+  });
+}
+
