@@ -117,32 +117,6 @@ export class RuntimeShutDownError extends SubagentsError {
   }
 }
 
-/** A run was stopped because it spent more tokens than its budget. */
-export class TokenBudgetError extends SubagentsError {
-  readonly code = 'token_budget';
-  constructor(
-    readonly spent: number,
-    readonly maxRunTokens: number,
-  ) {
-    super(`The run spent ${spent} tokens, over maxRunTokens (${maxRunTokens}), and was stopped`);
-  }
-}
-
-/** A run ended because it exceeded its time budget or stopped making progress. */
-export class RunTimeoutError extends SubagentsError {
-  readonly code = 'timeout';
-  constructor(
-    readonly kind: 'child_timeout' | 'stale',
-    readonly limitMs: number,
-  ) {
-    super(
-      kind === 'child_timeout'
-        ? `The run exceeded childTimeoutMs (${limitMs} ms) and was stopped`
-        : `The run made no model or tool progress for ${limitMs} ms (staleTimeoutMs) and was stopped`,
-    );
-  }
-}
-
 /**
  * Renders a received value for an error message: short, with its type, never
  * the whole of a huge string.

@@ -16,6 +16,7 @@ export type {
   SendOptions,
   SpawnOptions,
   SubagentStartEvent,
+  ShutdownResult,
   SubagentStopEvent,
   WaitOptions,
 } from './runtime/runtime.js';
@@ -30,13 +31,13 @@ export type {
   ExitReason,
   ModelPrices,
 } from './runtime/delegation-types.js';
-export type { RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
+export type { EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
 export type { ChatClient } from './runtime/model-loop.js';
 export { buildChildSystemPrompt } from './runtime/prompts.js';
 
 // Machines
 export { handleMachine } from './machines/handle.js';
-export type { HandleContext, HandleEvent, HandleInput, HandleMachine, RunRequest, RunResult } from './machines/handle.js';
+export type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleMachine, RunJournal, RunReport, RunRequest, RunResult } from './machines/handle.js';
 export { supervisorMachine, DEFAULT_LIMITS } from './machines/supervisor.js';
 export type { SupervisorContext, SupervisorEvent, SupervisorLimits, SupervisorMachine } from './machines/supervisor.js';
 
@@ -75,9 +76,25 @@ export {
   BackgroundLimitError,
   BadArgumentError,
   RuntimeShutDownError,
-  RunTimeoutError,
-  TokenBudgetError,
+  HandleStateError,
+  ModelOutputError,
+  ModelRequestError,
 } from './errors.js';
+export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './tools/tool-error.js';
 
-export type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunOutcome, RunStats, ToolTraceEntry, Usage } from './types.js';
+export { STATUS_AFTER_OUTCOME } from './types.js';
+export type {
+  ChatMessage,
+  ChatToolCall,
+  HandBackReason,
+  HandleSnapshot,
+  HandleStatus,
+  QueuedInput,
+  Role,
+  RunLimits,
+  RunOutcome,
+  RunStats,
+  ToolTraceEntry,
+  Usage,
+} from './types.js';

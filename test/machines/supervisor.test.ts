@@ -211,4 +211,34 @@ describe('supervisor machine', () => {
     actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') });
     expect(tree().b?.key).toBe('1');
   });
+
+  it('survives a handle actor that fails: the supervisor stays active and the failed handle frees its slot', async () => {
+    const fake = fakeAgentRun();
+    const failing = handleMachine.provide({
+      actors: { agentRun: fake.logic },
+      actions: {
+        endRun: ({ context }) => {
+          if (context.spec.id === 'bad') throw new Error('a broken action');
+        },
+      },
+    });
+    const actor = createActor(supervisorMachine.provide({ actors: { handle: failing } }), { input: { limits: { maxConcurrentChildren: 1 } } });
+    const errors: unknown[] = [];
+    actor.subscribe({ error: (error) => errors.push(error) });
+    actor.start();
+    stopActor = () => actor.stop();
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('bad') });
+    actor.send({ type: 'HANDLE.SPAWN', spec: spec('next') });
+    const child = (id: string) => actor.getSnapshot().children[actor.getSnapshot().context.tree[id]!.key]!;
+    child('bad').send({ type: 'INPUT.SEND', input: { seq: 1, message: 'x' }, interrupt: false });
+    child('next').send({ type: 'INPUT.SEND', input: { seq: 2, message: 'y' }, interrupt: false });
+    await flushMicrotasks();
+    expect(child('next').getSnapshot().matches({ running: 'awaitingSlot' })).toBe(true);
+    fake.runs[0]!.resolve({ output: 'done' });
+    await flushMicrotasks();
+    expect(child('bad').getSnapshot().status).toBe('error');
+    expect(actor.getSnapshot().status).toBe('active');
+    expect(errors).toEqual([]);
+    expect(child('next').getSnapshot().matches({ running: 'working' })).toBe(true);
+  });
 });
