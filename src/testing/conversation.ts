@@ -40,7 +40,7 @@ export interface ConversationTurn {
  * const script = scriptByConversation((turn) =>
  *   turn.lastRole === 'tool'
  *     ? reply.text(`Done: ${turn.toolResults[0]?.content ?? ''}`)
- *     : reply.toolCall('delegate_task', { task: turn.lastUserText }),
+ *     : reply.toolCall('delegate_task', { goal: turn.lastUserText }),
  * );
  * const server = await startFakeServer({ script });
  * ```

@@ -26,7 +26,7 @@ export interface ToolCallReplyOptions extends MessageReplyOptions {
  * ```ts
  * const server = await startFakeServer({
  *   script: [
- *     reply.toolCall('delegate_task', { task: 'Summarise the report' }),
+ *     reply.toolCall('delegate_task', { goal: 'Summarise the report' }),
  *     reply.status(429),
  *     reply.text('The summary is ready.', { chunkDelayMs: 5 }),
  *   ],

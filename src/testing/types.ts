@@ -163,7 +163,7 @@ export interface HangFault {
  * @example
  * ```ts
  * const replies: Reply[] = [
- *   { toolCalls: [{ name: 'delegate_task', arguments: { task: 'Draft' } }] },
+ *   { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'Draft' } }] },
  *   { fault: 'status', status: 429 },
  *   { content: 'Done.', chunkDelayMs: 10 },
  * ];
