@@ -35,14 +35,14 @@ function newestSourceTime() {
   return newest;
 }
 
-function isStale() {
-  if (!existsSync(stamp)) return true;
-  return newestSourceTime() > statSync(stamp).mtimeMs;
-}
-
 if (process.argv.includes('--if-stale')) {
-  if (!isStale()) process.exit(0);
-  process.stderr.write('subagents: sources changed since the last build; building dist/ …\n');
+  if (!existsSync(stamp)) {
+    process.stderr.write('subagents: no build yet; building dist/ …\n');
+  } else if (newestSourceTime() > statSync(stamp).mtimeMs) {
+    process.stderr.write('subagents: sources changed since the last build; building dist/ …\n');
+  } else {
+    process.exit(0);
+  }
 }
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 try {
