@@ -152,7 +152,7 @@ function validateOptions(options: RuntimeOptions): void {
  * ```ts
  * const runtime = createRuntime({ client: new OpenAI(), model: 'gpt-4.1-mini', tools: [readFile] });
  * const { results } = await runtime.delegate({ goal: 'Summarise README.md', toolsets: ['read'] });
- * console.log(results[0].summary);
+ * console.log(results[0]?.summary);
  * await runtime.shutdown();
  * ```
  */

@@ -173,7 +173,7 @@ const STRICT_FORMATS = new Set(['date-time', 'time', 'date', 'duration', 'email'
  *
  * @example
  * ```ts
- * allowsOpenAIStrictMode(defineTool({ …, parameters: z.object({ a: z.string() }) }).jsonSchema); // true
+ * allowsOpenAIStrictMode(z.toJSONSchema(z.object({ a: z.string() }))); // true
  * ```
  */
 export function allowsOpenAIStrictMode(schema: JsonSchema): boolean {
