@@ -209,3 +209,11 @@ export class ModelRequestError extends SubagentsError {
     this.partialOutput = details.partialOutput;
   }
 }
+
+/** A run used all its model calls (`maxIterations`) without the model giving a final answer. */
+export class MaxIterationsError extends SubagentsError {
+  readonly code = 'max_iterations';
+  constructor(readonly maxIterations: number) {
+    super(`Expected a final answer within maxIterations (${maxIterations} model calls), got a model still calling tools; the run was stopped`);
+  }
+}

@@ -79,6 +79,8 @@ export interface HandleSnapshot {
   createdAt: string;
   /** ISO 8601. */
   updatedAt: string;
+  /** Grows with every change of any handle in this process: compare it, not `updatedAt`, to know which changed last. */
+  revision: number;
   lastInput: string | null;
   lastOutput: string | null;
   error: string | null;

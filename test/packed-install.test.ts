@@ -120,7 +120,7 @@ describe('the packed package, installed offline into a fresh project', () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(new RegExp(`^completed package\\.json is ${characters} characters long\\. \\{ input: \\d+`));
     expect(lines[1]).toMatch(new RegExp(`^completed package\\.json is ${characters} characters long\\. \\{ input: \\d+`));
-    expect(lines[2]).toMatch(/^My subagent has read package\.json\. \{ inputTokens: \d+, outputTokens: \d+ \}$/);
+    expect(lines[2]).toMatch(/^completed My subagent has read package\.json\. \{ inputTokens: \d+, outputTokens: \d+ \}$/);
   });
 
   it('loads with import and with require (Node ≥ 20.19), types included', async () => {

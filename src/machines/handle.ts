@@ -1,4 +1,4 @@
-import { and, assertEvent, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
+import { and, assertEvent, assign, cancel, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
 import type { ChatMessage, HandBackReason, HandleStatus, QueuedInput, Role, RunLimits, RunOutcome, RunStats, Usage } from '../types.js';
 import { settleTurns } from './conversation.js';
 
@@ -66,7 +66,11 @@ export interface RunReport {
   /** Text produced before the run ended without completing; never an answer. */
   partialOutput: string | null;
   error: string | null;
+  /** The `code` of what the run threw, when it had one (`max_iterations`, `model_output`, …). */
+  errorCode: string | null;
+  /** Whatever the run returned beside its output, when it completed. */
   details: unknown;
+  /** What the run did, whatever its outcome. */
   stats: RunStats;
   durationMs: number;
 }
@@ -81,8 +85,12 @@ export type HandleEmitted =
 
 export interface HandleContext {
   spec: HandleInput;
-  createdAt: string;
-  updatedAt: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Epoch milliseconds of the last change. */
+  updatedAt: number;
+  /** Grows with every change of any handle in this process: orders handles by recency. */
+  revision: number;
   /** Inputs waiting, FIFO. The current input is not in it. */
   queue: QueuedInput[];
   /** The input being worked on, or waiting for a slot, while `running`. */
@@ -122,17 +130,29 @@ export type HandleEvent =
    * budget. `waiting` while it waits for its own background children, which
    * is not being stale.
    */
-  | { type: 'RUN.PROGRESS'; waiting?: boolean };
+  | { type: 'RUN.PROGRESS'; waiting?: boolean }
+  /** Raised by the chart itself, after `childTimeoutMs` in `working` (when set). */
+  | { type: 'LIMIT.CHILD_TIMEOUT' }
+  /** Raised by the chart itself, after `staleTimeoutMs` without progress in `working.active` (when set). */
+  | { type: 'LIMIT.STALE' };
 
 /** Events a handle sends its parent (the supervisor). */
 export type HandleToSupervisorEvent =
   | { type: 'SLOT.REQUEST'; key: string; parentId: string | null; slotSeq: number }
   | { type: 'SLOT.RELEASE'; key: string; parentId: string | null; slotSeq: number };
 
-/** Longest delay a timer takes; an unset limit waits this long (and is cancelled with the run). */
-const NEVER_MS = 2_147_483_647;
+/** Ids of the limit timers, so leaving the state cancels them. */
+const CHILD_TIMEOUT_ID = 'limit.childTimeout';
+const STALE_TIMEOUT_ID = 'limit.staleTimeout';
 
-const now = () => new Date().toISOString();
+/**
+ * Orders every change of every handle in this process: recency ("the handle
+ * updated last") is read from it, never from the clock, whose milliseconds tie.
+ */
+let lastRevision = 0;
+
+/** The fields every change of a handle sets: when (for people) and in which order (for code). */
+const touched = () => ({ updatedAt: Date.now(), revision: (lastRevision += 1) });
 
 /**
  * A thrown value as text, whatever it is: circular objects, BigInts and
@@ -156,6 +176,16 @@ export function errorText(error: unknown): string {
   }
 }
 
+/** The string `code` of a thrown value, if it has one. Never throws. */
+export function errorCodeOf(error: unknown): string | null {
+  try {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    return typeof code === 'string' ? code : null;
+  } catch {
+    return null;
+  }
+}
+
 export function newRunJournal(model: string | null): RunJournal {
   return {
     stats: { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model, startedAt: performance.now() },
@@ -171,6 +201,7 @@ export interface RunEnding {
   outcome: RunOutcome;
   result?: RunResult;
   error?: string;
+  errorCode?: string | null;
 }
 
 /**
@@ -193,10 +224,6 @@ export const handleMachine = setup({
     // The runtime provides the real run; this default never settles.
     agentRun: fromPromise<RunResult, RunRequest>(() => new Promise<RunResult>(() => {})),
   },
-  delays: {
-    childTimeout: ({ context }) => context.spec.limits.childTimeoutMs ?? NEVER_MS,
-    staleTimeout: ({ context }) => context.spec.limits.staleTimeoutMs ?? NEVER_MS,
-  },
   actions: {
     requestSlot: sendParent(({ context }): HandleToSupervisorEvent => ({
       type: 'SLOT.REQUEST',
@@ -210,42 +237,50 @@ export const handleMachine = setup({
       parentId: context.spec.parentId,
       slotSeq: context.slotSeq,
     })),
-    announceStatus: enqueueActions(({ enqueue }, params: { status: HandleStatus }) => {
-      enqueue.emit({ type: 'status', status: params.status });
-    }),
-    nextSlotRequest: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ slotSeq: context.slotSeq + 1 });
-    }),
-    takeInput: enqueueActions(({ event, enqueue }) => {
+    announceStatus: emit((_, params: { status: HandleStatus }) => ({ type: 'status' as const, status: params.status })),
+    nextSlotRequest: assign({ slotSeq: ({ context }) => context.slotSeq + 1 }),
+    takeInput: assign(({ event }) => {
       assertEvent(event, 'INPUT.SEND');
-      enqueue.assign({ current: event.input, lastInput: event.input.message, updatedAt: now() });
+      return { current: event.input, lastInput: event.input.message, ...touched() };
     }),
-    enqueueInput: enqueueActions(({ context, event, enqueue }) => {
+    enqueueInput: assign(({ context, event }) => {
       assertEvent(event, 'INPUT.SEND');
-      enqueue.assign({ queue: [...context.queue, event.input], updatedAt: now() });
+      return { queue: [...context.queue, event.input], ...touched() };
     }),
     /** An interrupting input waiting for a slot goes first; the one it displaces goes back to the queue's head. */
-    jumpQueue: enqueueActions(({ context, event, enqueue }) => {
+    jumpQueue: assign(({ context, event }) => {
       assertEvent(event, 'INPUT.SEND');
       const queue = context.current ? [context.current, ...context.queue] : context.queue;
-      enqueue.assign({ current: event.input, lastInput: event.input.message, queue, updatedAt: now() });
+      return { current: event.input, lastInput: event.input.message, queue, ...touched() };
     }),
-    takeQueuedInput: enqueueActions(({ context, enqueue }) => {
+    takeQueuedInput: assign(({ context }) => {
       const [next, ...rest] = context.queue;
-      enqueue.assign({ current: next ?? null, lastInput: next?.message ?? null, queue: rest, updatedAt: now() });
+      return { current: next ?? null, lastInput: next?.message ?? null, queue: rest, ...touched() };
     }),
     /** The current input had not started: it is still unprocessed, so it keeps its place. */
-    requeueCurrent: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ queue: context.current ? [context.current, ...context.queue] : context.queue, current: null, updatedAt: now() });
+    requeueCurrent: assign(({ context }) => ({
+      queue: context.current ? [context.current, ...context.queue] : context.queue,
+      current: null,
+      ...touched(),
+    })),
+    /**
+     * The limits are delayed events the chart raises to itself, scheduled only
+     * when the limit is set and cancelled when the state is left: a run ends
+     * at its limit by a transition, and an unset limit costs no timer.
+     */
+    armChildTimeout: enqueueActions(({ context, enqueue }) => {
+      const limit = context.spec.limits.childTimeoutMs;
+      if (limit !== null) enqueue.raise({ type: 'LIMIT.CHILD_TIMEOUT' }, { delay: limit, id: CHILD_TIMEOUT_ID });
     }),
-    /** A delegation's input interrupted before it started: nobody will resume it, so it ends here. */
-    handBackCurrent: enqueueActions(({ context, enqueue }, params: { reason: HandBackReason }) => {
-      if (context.current) enqueue.emit({ type: 'input-end', input: context.current, run: null, handedBack: params.reason });
-      enqueue.assign({ current: null, updatedAt: now() });
+    disarmChildTimeout: cancel(CHILD_TIMEOUT_ID),
+    armStaleTimeout: enqueueActions(({ context, enqueue }) => {
+      const limit = context.spec.limits.staleTimeoutMs;
+      if (limit !== null) enqueue.raise({ type: 'LIMIT.STALE' }, { delay: limit, id: STALE_TIMEOUT_ID });
     }),
+    disarmStaleTimeout: cancel(STALE_TIMEOUT_ID),
     startRun: enqueueActions(({ context, enqueue }) => {
       const runId = context.runsStarted + 1;
-      enqueue.assign({ runsStarted: runId, error: null, run: newRunJournal(context.spec.model), updatedAt: now() });
+      enqueue.assign({ runsStarted: runId, error: null, run: newRunJournal(context.spec.model), ...touched() });
       if (context.current) enqueue.emit({ type: 'run-start', runId, input: context.current });
     }),
     /** Folds the run's journal into the handle and reports its one outcome. */
@@ -266,6 +301,7 @@ export const handleMachine = setup({
         output: completed ? (ending.result?.output ?? '') : null,
         partialOutput: completed ? null : journal.partialOutput,
         error: completed ? null : (ending.error ?? null),
+        errorCode: completed ? null : (ending.errorCode ?? null),
         details: completed ? ending.result?.details : undefined,
         stats,
         durationMs: performance.now() - stats.startedAt,
@@ -279,7 +315,7 @@ export const handleMachine = setup({
         run: null,
         usage: { inputTokens: context.usage.inputTokens + stats.usage.inputTokens, outputTokens: context.usage.outputTokens + stats.usage.outputTokens },
         conversation: journal.messages.length > 0 ? [...context.conversation, ...settleTurns(journal.messages, ending.outcome)] : context.conversation,
-        updatedAt: now(),
+        ...touched(),
       });
       enqueue.emit({ type: 'run-end', ...report });
       enqueue.emit({ type: 'input-end', input, run: report, handedBack: null });
@@ -288,14 +324,10 @@ export const handleMachine = setup({
     handBackInputs: enqueueActions(({ context, enqueue }, params: { reason: HandBackReason; withCurrent: boolean }) => {
       const returned = params.withCurrent && context.current ? [context.current, ...context.queue] : context.queue;
       for (const input of returned) enqueue.emit({ type: 'input-end', input, run: null, handedBack: params.reason });
-      enqueue.assign({ returned, queue: [], ...(params.withCurrent ? { current: null } : {}), updatedAt: now() });
+      enqueue.assign({ returned, queue: [], ...(params.withCurrent ? { current: null } : {}), ...touched() });
     }),
-    rememberStatus: enqueueActions(({ enqueue }, params: { status: HandleStatus }) => {
-      enqueue.assign({ previousStatus: params.status });
-    }),
-    touch: enqueueActions(({ enqueue }) => {
-      enqueue.assign({ updatedAt: now() });
-    }),
+    rememberStatus: assign((_, params: { status: HandleStatus }) => ({ previousStatus: params.status })),
+    touch: assign(() => touched()),
   },
   guards: {
     isInterrupting: ({ event }) => event.type === 'INPUT.SEND' && event.interrupt,
@@ -310,11 +342,12 @@ export const handleMachine = setup({
 }).createMachine({
   id: 'handle',
   context: ({ input }) => {
-    const createdAt = now();
+    const { updatedAt, revision } = touched();
     return {
       spec: input,
-      createdAt,
-      updatedAt: createdAt,
+      createdAt: updatedAt,
+      updatedAt,
+      revision,
       queue: [],
       current: null,
       lastInput: null,
@@ -355,7 +388,12 @@ export const handleMachine = setup({
             'SLOT.GRANTED': { guard: 'isCurrentSlot', target: 'working' },
             'INPUT.SEND': [{ guard: 'isInterrupting', actions: 'jumpQueue' }, { actions: 'enqueueInput' }],
             'RUN.INTERRUPT': [
-              { guard: 'isDelegated', target: '#handle.interrupted', actions: { type: 'handBackCurrent', params: { reason: 'interrupted' } } },
+              // A delegation's child has nobody to resume it: what it holds ends here, handed back.
+              {
+                guard: 'isDelegated',
+                target: '#handle.interrupted',
+                actions: { type: 'handBackInputs', params: { reason: 'interrupted', withCurrent: true } },
+              },
               { target: '#handle.interrupted', actions: 'requeueCurrent' },
             ],
             'RUN.CANCEL': { target: '#handle.cancelled', actions: { type: 'handBackInputs', params: { reason: 'cancelled', withCurrent: true } } },
@@ -369,7 +407,8 @@ export const handleMachine = setup({
           },
         },
         working: {
-          entry: 'startRun',
+          entry: ['startRun', 'armChildTimeout'],
+          exit: 'disarmChildTimeout',
           invoke: {
             id: 'agentRun',
             src: 'agentRun',
@@ -394,27 +433,21 @@ export const handleMachine = setup({
                 guard: 'hasQueuedInput',
                 target: '#handle.running',
                 reenter: true,
-                actions: [{ type: 'endRun', params: ({ event }) => ({ outcome: 'error', error: errorText(event.error) }) }, 'takeQueuedInput'],
+                actions: [{ type: 'endRun', params: ({ event }) => ({ outcome: 'error', error: errorText(event.error), errorCode: errorCodeOf(event.error) }) }, 'takeQueuedInput'],
               },
-              { target: '#handle.error', actions: { type: 'endRun', params: ({ event }) => ({ outcome: 'error', error: errorText(event.error) }) } },
+              { target: '#handle.error', actions: { type: 'endRun', params: ({ event }) => ({ outcome: 'error', error: errorText(event.error), errorCode: errorCodeOf(event.error) }) } },
             ],
-          },
-          after: {
-            childTimeout: ended(({ context }) => ({
-              outcome: 'timeout',
-              error: `The run exceeded childTimeoutMs (${context.spec.limits.childTimeoutMs} ms) and was stopped`,
-            })),
           },
           initial: 'active',
           states: {
             active: {
-              after: {
-                staleTimeout: ended(({ context }) => ({
+              entry: 'armStaleTimeout',
+              exit: 'disarmStaleTimeout',
+              on: {
+                'LIMIT.STALE': ended(({ context }) => ({
                   outcome: 'timeout',
                   error: `The run made no model or tool progress for ${context.spec.limits.staleTimeoutMs} ms (staleTimeoutMs) and was stopped`,
                 })),
-              },
-              on: {
                 'RUN.PROGRESS': [
                   ...ended(overBudget, 'overTokenBudget'),
                   { guard: 'isWaiting', target: 'waiting' },
@@ -431,6 +464,10 @@ export const handleMachine = setup({
             },
           },
           on: {
+            'LIMIT.CHILD_TIMEOUT': ended(({ context }) => ({
+              outcome: 'timeout',
+              error: `The run exceeded childTimeoutMs (${context.spec.limits.childTimeoutMs} ms) and was stopped`,
+            })),
             // Aborts the run in place and starts the new input at once, keeping the slot.
             'INPUT.SEND': [
               {
@@ -441,7 +478,17 @@ export const handleMachine = setup({
               },
               { actions: 'enqueueInput' },
             ],
-            'RUN.INTERRUPT': { target: '#handle.interrupted', actions: { type: 'endRun', params: { outcome: 'interrupted' } } },
+            'RUN.INTERRUPT': [
+              {
+                guard: 'isDelegated',
+                target: '#handle.interrupted',
+                actions: [
+                  { type: 'endRun', params: { outcome: 'interrupted' } },
+                  { type: 'handBackInputs', params: { reason: 'interrupted', withCurrent: false } },
+                ],
+              },
+              { target: '#handle.interrupted', actions: { type: 'endRun', params: { outcome: 'interrupted' } } },
+            ],
             'RUN.CANCEL': {
               target: '#handle.cancelled',
               actions: [

@@ -35,18 +35,19 @@ export interface ModelRunConfig {
   inboxFor?: ((handleId: string) => LoopInbox) | undefined;
 }
 
-/** An inbox whose waits tell the handle that it is waiting (not stale). */
-function announcingWaits(inbox: LoopInbox, progress: (state: { waiting: boolean }) => void): LoopInbox {
-  return {
-    drain: () => inbox.drain(),
-    next: async (signal) => {
-      progress({ waiting: true });
-      try {
-        return await inbox.next(signal);
-      } finally {
-        progress({ waiting: false });
-      }
-    },
+/**
+ * Tells the handle while its run waits for its own subagents (a foreground
+ * delegation, `wait_agent`, background results): waiting is not being stale.
+ */
+function waitAnnouncer(progress: (state: { waiting: boolean }) => void) {
+  let waits = 0;
+  return async <T>(work: Promise<T>): Promise<T> => {
+    if ((waits += 1) === 1) progress({ waiting: true });
+    try {
+      return await work;
+    } finally {
+      if ((waits -= 1) === 0) progress({ waiting: false });
+    }
   };
 }
 
@@ -64,6 +65,8 @@ export function createModelRun(config: ModelRunConfig): AgentRun {
       context.conversation.length > 0 ? [...context.conversation] : [{ role: 'system', content: setup.systemPrompt }];
     // A new conversation starts with its system prompt: record it so the handle's conversation is whole.
     if (context.conversation.length === 0) context.record(history[0]!);
+    const waitingFor = waitAnnouncer(context.progress);
+    const inbox = config.inboxFor?.(context.handle.id);
     const result = await runModelLoop({
       client: config.client,
       model: setup.model,
@@ -74,14 +77,14 @@ export function createModelRun(config: ModelRunConfig): AgentRun {
       signal: context.signal,
       stream: config.stream ?? true,
       stats: context.stats,
-      toolContext: { handleId: context.handle.id, depth: context.handle.depth },
+      toolContext: { handleId: context.handle.id, depth: context.handle.depth, waitingFor },
       requestOptions: config.requestOptions,
       maxRetries: config.maxRetries,
       allowMissingFinishReason: config.allowMissingFinishReason,
       secrets: config.secrets,
       record: context.record,
       setPartialOutput: context.setPartialOutput,
-      ...(config.inboxFor ? { inbox: announcingWaits(config.inboxFor(context.handle.id), context.progress) } : {}),
+      ...(inbox ? { inbox: { drain: () => inbox.drain(), next: (signal) => waitingFor(inbox.next(signal)) } } : {}),
       onProgress: () => context.progress(),
       onTextDelta: (delta) => context.emit({ type: 'text-delta', delta }),
       onThinkingDelta: (delta) => context.emit({ type: 'thinking-delta', delta }),

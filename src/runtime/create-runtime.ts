@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { BadArgumentError } from '../errors.js';
+import { BadArgumentError, RuntimeShutDownError } from '../errors.js';
 import { createAgentTools } from '../tools/agent-tools.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import { defineAgentType, resolveAgentType } from '../tools/agent-types.js';
@@ -177,6 +177,8 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
   let rootTools: readonly AnyTool[] = createToolRegistry(userTools).tools;
   const setups = new Map<string, ChildSetup>();
   const inboxes = new BackgroundInboxes();
+  /** Fires at shutdown: ends every root-agent conversation still going. */
+  const shutdownController = new AbortController();
   /** The root agent's own spend (its subagents' is in their handles). */
   const rootUsage: Usage = { inputTokens: 0, outputTokens: 0 };
 
@@ -320,9 +322,14 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       return { own, total, cost };
     },
     toolsOf,
+    async shutdown() {
+      shutdownController.abort(new RuntimeShutDownError());
+      return core.shutdown();
+    },
     runAgent(message, agentOptions) {
       try {
         requireMessage(message);
+        if (shutdownController.signal.aborted) throw new RuntimeShutDownError();
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
@@ -344,6 +351,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
           maxRetries,
           allowMissingFinishReason: options.allowMissingFinishReason,
           secrets,
+          shutdownSignal: shutdownController.signal,
           onUsage: (usage) => {
             rootUsage.inputTokens += usage.inputTokens;
             rootUsage.outputTokens += usage.outputTokens;

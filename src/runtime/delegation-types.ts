@@ -27,6 +27,8 @@ export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {
    * conversation as a message (what `delegate_task` does). @default false
    */
   deliverToAgent?: boolean;
+  /** Stops the delegation: tasks not started yet are not started, children still working are cancelled. */
+  signal?: AbortSignal;
 };
 
 /** Why a subagent's run ended. */

@@ -95,7 +95,9 @@ export function createDelegator(deps: DelegatorDeps) {
         ? ((run.details as ChildRunDetails | undefined)?.exitReason ?? 'completed')
         : run.outcome === 'cancelled'
           ? 'interrupted'
-          : run.outcome;
+          : run.errorCode === 'max_iterations'
+            ? 'max_iterations'
+            : run.outcome;
     const fallback = run.outcome === 'interrupted' ? 'The subagent was interrupted before it finished.' : 'The subagent was cancelled before it finished.';
     return {
       ...common,
@@ -136,6 +138,13 @@ export function createDelegator(deps: DelegatorDeps) {
       goalSeq = core.enqueue(id, tasks[index]!.goal).seq;
     };
 
+    /** Why tasks not yet started must not start: the caller gave up, or the parent was stopped. */
+    const stopReason = (): string | null => {
+      if (request.signal?.aborted) return 'the delegation was stopped by its caller';
+      if (parentId === null) return null;
+      const status = core.get(parentId).status;
+      return status === 'closed' || status === 'cancelled' || status === 'interrupted' ? `its parent \`${parentId}\` is ${status}` : null;
+    };
     const firstSlice = Math.min(SPAWN_SLICE, prepared.length);
     const started: string[] = [];
     try {
@@ -155,7 +164,10 @@ export function createDelegator(deps: DelegatorDeps) {
       for (let index = from; index < prepared.length; index += 1) {
         if ((index - from) % SPAWN_SLICE === 0) await yieldToEventLoop();
         try {
+          const stopped = stopReason();
+          if (stopped) throw new Error(stopped);
           start(index);
+          started.push(ids[index]!);
         } catch (error) {
           const reason = `The subagent was not started: ${error instanceof Error ? error.message : String(error)}`;
           settlers.get(ids[index]!)?.({ run: null, handedBack: 'cancelled', reason });
@@ -163,7 +175,16 @@ export function createDelegator(deps: DelegatorDeps) {
       }
     }
 
-    const result = Promise.all(ends).then(
+    // A caller that gives up stops what it started: nobody would read the results.
+    const onAbort = () => {
+      for (const id of started) {
+        if (core.get(id).status === 'running') core.cancel(id);
+      }
+    };
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    if (request.signal?.aborted) onAbort();
+
+    const result = Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort)).then(
       (events): DelegationOutcome => ({
         delegationId,
         parentId,

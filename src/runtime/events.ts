@@ -1,5 +1,6 @@
 import { BadArgumentError } from '../errors.js';
-import type { HandBackReason, HandleSnapshot, RunOutcome, RunStats, Usage } from '../types.js';
+import type { RunReport } from '../machines/handle.js';
+import type { HandBackReason, HandleSnapshot, RunOutcome, Usage } from '../types.js';
 import type { DelegationResult } from './delegation-types.js';
 
 /** Who an event is about: present on every event about a subagent. */
@@ -18,21 +19,8 @@ export type RuntimeEvent =
   /** The handle entered a status (also `running` again when it goes on with its next queued input). */
   | ({ type: 'handle-update'; handle: HandleSnapshot } & SubagentRef)
   | ({ type: 'run-start'; runId: number; input: string } & SubagentRef)
-  | ({
-      type: 'run-end';
-      runId: number;
-      outcome: RunOutcome;
-      /** The answer: only when the run completed. */
-      output: string | null;
-      /** Text produced before a run that did not complete ended: a fragment, never an answer. */
-      partialOutput: string | null;
-      error: string | null;
-      /** Whatever the run returned beside its output, when it completed. */
-      details: unknown;
-      /** What the run did, whatever its outcome. */
-      stats: RunStats;
-      durationMs: number;
-    } & SubagentRef)
+  /** A run ended, with its one outcome and what it did (see RunReport); `input` is the input's text. */
+  | ({ type: 'run-end' } & Omit<RunReport, 'input'> & SubagentRef)
   | ({ type: 'text-delta'; runId: number; delta: string } & SubagentRef)
   | ({ type: 'thinking-delta'; runId: number; delta: string } & SubagentRef)
   | ({ type: 'model-call-end'; runId: number; apiCalls: number; usage: Usage } & SubagentRef)

@@ -93,6 +93,7 @@ interface Failure {
  *
  * @example
  * ```ts
+ * const controller = new AbortController();
  * const turn = await callModel({
  *   client: new OpenAI({ apiKey }),
  *   model: 'gpt-4.1-mini',
@@ -138,7 +139,7 @@ export async function callModel(options: ModelCallOptions): Promise<ModelTurn> {
  * @example
  * ```ts
  * try {
- *   await callModel(options);
+ *   await callModel({ client, model, messages, tools: [], signal: new AbortController().signal, stream: true });
  * } catch (error) {
  *   partialOutputOf(error); // 'The report says' (cut off)
  * }

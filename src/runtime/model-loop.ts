@@ -4,16 +4,19 @@
  * out. Every complete message is recorded as it happens, so a run stopped at
  * any point keeps a valid conversation.
  */
+import { MaxIterationsError } from '../errors.js';
 import { parseToolArguments, toolResultToString } from '../tools/define-tool.js';
 import type { AnyTool, ToolContext } from '../tools/define-tool.js';
 import { toolDefinitionsFor } from '../tools/dynamic-tool.js';
 import type { ChatMessage, RunStats, Usage } from '../types.js';
+import { redactSecrets } from './inspection.js';
 import { callModel, partialOutputOf } from './model-call.js';
 import type { ChatClient, ModelTurn } from './model-call.js';
 
 export type { ChatClient } from './model-call.js';
 
-export type LoopExitReason = 'completed' | 'max_iterations';
+/** How the loop ended when it returned: the model answered. Running out of model calls throws `MaxIterationsError`. */
+export type LoopExitReason = 'completed';
 
 export interface ModelLoopOptions {
   client: ChatClient;
@@ -146,7 +149,8 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
       options.onProgress?.();
     }
   }
-  return { text: lastText, exitReason: 'max_iterations', messages };
+  // Out of model calls while the model was still working: not a completion (the last text is the partial output).
+  throw new MaxIterationsError(options.maxIterations);
 }
 
 /** Runs one tool call; every failure becomes a readable result for the model. */
@@ -181,6 +185,8 @@ async function runToolCall(
       }
     }
   }
+  // A failure's text reaches events, results and the endpoint: no key rides on it.
+  if (!ok) content = redactSecrets(content, options.secrets ?? []);
   const resultBytes = byteLength(content);
   options.stats.toolTrace.push({ tool: name, argumentBytes, resultBytes, ok, ...(ok ? {} : { error: content }) });
   options.onToolCallEnd?.({ callId: call.id, tool: name, ok, resultBytes, durationMs: performance.now() - started });

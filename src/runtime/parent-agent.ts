@@ -1,5 +1,5 @@
 import type { AnyTool } from '../tools/define-tool.js';
-import { errorText } from '../machines/handle.js';
+import { errorCodeOf, errorText } from '../machines/handle.js';
 import { settleTurns } from '../machines/conversation.js';
 import type { ChatMessage, RunOutcome, RunStats, Usage } from '../types.js';
 import { redactSecrets } from './inspection.js';
@@ -22,14 +22,14 @@ export interface AgentOptions {
 
 /** What the root agent answered, and what it cost. Resolved whatever the outcome; only bad arguments reject. */
 export interface AgentAnswer {
-  /** `completed`, or `error` (a failed model call, a cut stream), or `interrupted` (your signal fired). */
+  /** `completed`; `error` (a failed model call, a cut stream, out of iterations); `interrupted` (your signal fired); `cancelled` (the runtime shut down). */
   outcome: RunOutcome;
   /** The answer: only when the outcome is `completed`, else empty. */
   text: string;
   /** Text produced before a conversation that did not complete ended: a fragment, never an answer. */
   partialOutput: string | null;
   error: string | null;
-  exitReason: LoopExitReason | 'interrupted' | 'error';
+  exitReason: LoopExitReason | 'max_iterations' | 'interrupted' | 'cancelled' | 'error';
   apiCalls: number;
   /** The root agent's own tokens (its subagents' are in `runtime.usage()`). */
   usage: Usage;
@@ -57,6 +57,8 @@ export interface ParentAgentDeps {
   allowMissingFinishReason?: boolean | undefined;
   secrets?: readonly string[] | undefined;
   onUsage?: (usage: Usage) => void;
+  /** Fires when the runtime shuts down: the conversation ends `cancelled`. */
+  shutdownSignal?: AbortSignal;
 }
 
 /** Runs the root agent (depth 0) on one user message. */
@@ -69,7 +71,8 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
     startedAt: performance.now(),
   };
   const history: ChatMessage[] = options.history ? [...options.history] : [{ role: 'system', content: options.systemPrompt ?? DEFAULT_ROOT_PROMPT }];
-  const signal = options.signal ?? new AbortController().signal;
+  const stops = [options.signal, deps.shutdownSignal].filter((stop): stop is AbortSignal => stop !== undefined);
+  const signal = stops.length === 0 ? new AbortController().signal : stops.length === 1 ? stops[0]! : AbortSignal.any(stops);
   const added: ChatMessage[] = [];
   let partialOutput: string | null = null;
   const answer = (outcome: RunOutcome, fields: Pick<AgentAnswer, 'text' | 'error' | 'exitReason'>): AgentAnswer => ({
@@ -111,7 +114,9 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
     });
     return answer('completed', { text: result.text, error: null, exitReason: result.exitReason });
   } catch (error) {
+    if (deps.shutdownSignal?.aborted) return answer('cancelled', { text: '', error: 'The runtime was shut down during the conversation', exitReason: 'cancelled' });
     if (signal.aborted) return answer('interrupted', { text: '', error: 'The root agent was interrupted', exitReason: 'interrupted' });
-    return answer('error', { text: '', error: redactSecrets(errorText(error), deps.secrets ?? []), exitReason: 'error' });
+    const exitReason = errorCodeOf(error) === 'max_iterations' ? 'max_iterations' : 'error';
+    return answer('error', { text: '', error: redactSecrets(errorText(error), deps.secrets ?? []), exitReason });
   }
 }

@@ -1,7 +1,7 @@
 import { fromPromise } from 'xstate';
 import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError } from '../errors.js';
-import { errorText } from '../machines/handle.js';
+import { errorCodeOf, errorText } from '../machines/handle.js';
 import type { HandleInput, HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
 import type { ChatMessage, RunStats, Usage } from '../types.js';
 import type { RuntimeEvent, SubagentRef } from './events.js';
@@ -51,6 +51,17 @@ export type AgentRunResult = string | { output: string; usage?: Usage; details?:
 /** The work a handle does for one input. Should honour `context.signal`; a limit ends the run regardless. */
 export type AgentRun = (input: string, context: RunContext) => Promise<AgentRunResult>;
 
+/** What a failed run hands the chart: its error as redacted text, and its code. Never the thrown value itself. */
+class RunFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: string | null,
+  ) {
+    super(message);
+    this.name = 'RunFailure';
+  }
+}
+
 /** Progress reaches the chart at most this often (it re-arms stale detection). */
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -89,7 +100,18 @@ export function createRunActor(deps: RunActorDeps) {
     const who: SubagentRef = { handleId: spec.id, parentId: spec.parentId, depth: spec.depth, goal: spec.goal, model: spec.model };
     const { maxRunTokens, staleTimeoutMs } = spec.limits;
     const interval = staleTimeoutMs === null ? null : Math.min(PROGRESS_INTERVAL_MS, staleTimeoutMs / 4);
+    // Progress reaches the chart at most once per interval; one trailing send
+    // carries the last progress of a window, so stale detection is re-armed
+    // from the last real activity (never early, late by at most the interval).
     let lastProgress = performance.now();
+    let trailing: ReturnType<typeof setTimeout> | null = null;
+    const sendProgress = () => {
+      trailing = null;
+      if (signal.aborted) return;
+      lastProgress = performance.now();
+      ref.send({ type: 'RUN.PROGRESS' });
+    };
+    signal.addEventListener('abort', () => trailing !== null && clearTimeout(trailing), { once: true });
     const progress = (waiting?: boolean) => {
       if (signal.aborted) return;
       if (waiting !== undefined) {
@@ -97,10 +119,9 @@ export function createRunActor(deps: RunActorDeps) {
         return;
       }
       if (interval === null) return;
-      const now = performance.now();
-      if (now - lastProgress < interval) return;
-      lastProgress = now;
-      ref.send({ type: 'RUN.PROGRESS' });
+      const since = performance.now() - lastProgress;
+      if (since >= interval) sendProgress();
+      else trailing ??= setTimeout(sendProgress, interval - since);
     };
     const context: RunContext = {
       signal,
@@ -132,10 +153,11 @@ export function createRunActor(deps: RunActorDeps) {
       runtime: deps.runtime(),
     };
     try {
-      const result = normaliseResult(await deps.run(input.message, context));
-      return result;
+      return normaliseResult(await deps.run(input.message, context));
     } catch (error) {
-      throw new Error(redactSecrets(errorText(error), deps.secrets()));
+      throw new RunFailure(redactSecrets(errorText(error), deps.secrets()), errorCodeOf(error));
+    } finally {
+      if (trailing !== null) clearTimeout(trailing);
     }
   });
 }

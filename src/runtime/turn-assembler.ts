@@ -29,7 +29,7 @@ export interface TurnListeners {
  * @example
  * ```ts
  * const assembler = new TurnAssembler({ onTextDelta: (delta) => process.stdout.write(delta) });
- * for await (const chunk of stream) assembler.add(chunk);
+ * for await (const chunk of await client.chat.completions.create({ model, messages, stream: true })) assembler.add(chunk);
  * assembler.turn(); // { content, toolCalls, usage, finishReason }
  * ```
  */

@@ -46,7 +46,8 @@ export function normaliseDelegateRequest(request: DelegateRequest): {
   if (typeof request !== 'object' || request === null) {
     throw new BadArgumentError('request', 'an object with `goal` or `tasks`', request);
   }
-  const { background = false, parentId = null, deliverToAgent = false, ...rest } = request as DelegateRequest & Record<string, unknown>;
+  const { background = false, parentId = null, deliverToAgent = false, signal, ...rest } = request as DelegateRequest & Record<string, unknown>;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new BadArgumentError('signal', 'an AbortSignal', signal);
   if (typeof deliverToAgent !== 'boolean') throw new BadArgumentError('deliverToAgent', 'a boolean', deliverToAgent);
   if (typeof background !== 'boolean') throw new BadArgumentError('background', 'a boolean', background);
   if (parentId !== null && typeof parentId !== 'string') throw new BadArgumentError('parentId', 'a handle id or null', parentId);

@@ -18,6 +18,12 @@ export interface ToolContext {
   handleId: string | null;
   /** Depth of the calling agent: 0 for the root agent, 1 for its children, … */
   depth: number;
+  /**
+   * Runs `work` as a wait for the caller's own subagents: while it lasts, the
+   * caller's stale detection is paused (waiting for children is not being
+   * stale). Absent where nothing needs telling (the root agent, your own loop).
+   */
+  waitingFor?: <T>(work: Promise<T>) => Promise<T>;
 }
 
 /** The zod schemas accepted as a tool's `parameters`: any zod object. */

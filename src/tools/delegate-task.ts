@@ -12,7 +12,6 @@ import type { AgentToolsSettings } from './agent-tool-settings.js';
 import type { Tool } from './define-tool.js';
 import { batchWaysOut, delegationFacts, describeDelegateTask, nestingClause } from './delegate-task-description.js';
 import { defineDynamicTool } from './dynamic-tool.js';
-import { ownHandles } from './targets.js';
 import { AgentToolError } from './tool-error.js';
 import { TEXT_LIMIT, agentTypeSchema, modelSchema, roleSchema, textSchema, toolsetsSchema } from './tool-schemas.js';
 import { DELEGATION_TOOLSET } from './toolsets.js';
@@ -207,16 +206,11 @@ export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<Retur
             'interrupt_agent and close_agent take these handle ids.',
         };
       }
-      const before = new Set(ownHandles(runtime, caller).map((handle) => handle.id));
-      const pending = runtime.delegate({ ...request, background: false, parentId: caller });
-      // Spawning is synchronous: the new handles are there as soon as delegate returns.
-      const spawned = ownHandles(runtime, caller).filter((handle) => !before.has(handle.id)).map((handle) => handle.id);
-      const outcome = await abortable(pending, context.signal, () => {
-        // Nobody will read these results: stop what still runs (a stopped parent has stopped them already).
-        for (const id of spawned) {
-          if (runtime.get(id).status === 'running') runtime.cancel(id);
-        }
-      });
+      // The tool's signal stops the delegation too: its children are cancelled, later slices never start.
+      const pending = runtime.delegate({ ...request, background: false, parentId: caller, signal: context.signal });
+      const waiting = abortable(pending, context.signal);
+      // Waiting for its own children is not being stale.
+      const outcome = await (context.waitingFor ? context.waitingFor(waiting) : waiting);
       return outcomeView(outcome);
     },
   });

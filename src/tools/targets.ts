@@ -62,15 +62,12 @@ export function resolveTarget(
   );
 }
 
-/** The open handle updated last; on equal times the one created last. */
+/** The open handle updated last (by revision: every change of every handle has its own). */
 export function mostRecentlyUpdatedOpen(handles: readonly HandleSnapshot[]): HandleSnapshot | undefined {
   let latest: HandleSnapshot | undefined;
   for (const handle of handles) {
     if (handle.closed) continue;
-    // ISO 8601 strings of one clock compare in time order; `>=` lets the later-created win a tie.
-    if (!latest || handle.updatedAt > latest.updatedAt || (handle.updatedAt === latest.updatedAt && handle.createdAt >= latest.createdAt)) {
-      latest = handle;
-    }
+    if (!latest || handle.revision > latest.revision) latest = handle;
   }
   return latest;
 }

@@ -20,6 +20,7 @@ function handle(id: string, status: HandleSnapshot['status'], tokens = 0): Handl
     goal: `Goal ${id}: details`,
     createdAt: '',
     updatedAt: '',
+  revision: 1,
     lastInput: null,
     lastOutput: null,
     error: null,
@@ -79,9 +80,9 @@ describe('the agent tree', () => {
     ]);
     feed(tree, time, [
       { type: 'tool-call-end', ...ref('a'), runId: 1, callId: 'c', tool: 'list_files', ok: true, resultBytes: 10, durationMs: 1 },
-      { type: 'run-end', ...ref('a'), runId: 1, outcome: 'completed', output: 'ok', partialOutput: null, error: null, details: undefined, stats: stats(120), durationMs: 700 },
+      { type: 'run-end', ...ref('a'), runId: 1, outcome: 'completed', output: 'ok', partialOutput: null, error: null, errorCode: null, details: undefined, stats: stats(120), durationMs: 700 },
       { type: 'handle-update', ...ref('a'), handle: handle('a', 'completed', 120) },
-      { type: 'run-end', ...ref('b'), runId: 1, outcome: 'interrupted', output: null, partialOutput: null, error: null, details: undefined, stats: stats(42), durationMs: 600 },
+      { type: 'run-end', ...ref('b'), runId: 1, outcome: 'interrupted', output: null, partialOutput: null, error: null, errorCode: null, details: undefined, stats: stats(42), durationMs: 600 },
       { type: 'handle-update', ...ref('b'), handle: handle('b', 'interrupted', 42) },
     ]);
     tree.finishRoot('interrupted', null);
@@ -113,7 +114,7 @@ describe('the agent tree', () => {
     expect(describeEvent(spawn, tree, 1_234)).toBe('[  1.23s]   + a spawned by the parent agent: Goal a');
     expect(describeEvent({ type: 'text-delta', ...ref('a'), runId: 1, delta: 'x' }, tree, 0)).toBeNull();
     expect(
-      describeEvent({ type: 'run-end', ...ref('a'), runId: 1, outcome: 'completed', output: 'ok', partialOutput: null, error: null, details: undefined, stats: stats(1_500), durationMs: 2_000 }, tree, 0),
+      describeEvent({ type: 'run-end', ...ref('a'), runId: 1, outcome: 'completed', output: 'ok', partialOutput: null, error: null, errorCode: null, details: undefined, stats: stats(1_500), durationMs: 2_000 }, tree, 0),
     ).toBe('[  0.00s]   a completed: 0 tools, 1,500 tokens, 2.0s');
   });
 });

@@ -5,12 +5,12 @@
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { BadArgumentError, HandleStateError } from '../../src/errors.js';
+import { BadArgumentError, HandleStateError, RuntimeShutDownError } from '../../src/errors.js';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
 import { defineTool } from '../../src/tools/define-tool.js';
 import { createToolDispatcher } from '../../src/tools/dispatch.js';
-import { reply, startFakeServer } from '../../src/testing/index.js';
+import { reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';
 import { z } from 'zod';
@@ -305,5 +305,88 @@ describe('big batches and slow readers', () => {
     for (let index = 0; index < 5; index += 1) rest.push((await events.next()).value as RuntimeEvent);
     expect(rest.every((event) => event.type !== 'events-dropped')).toBe(true);
     await events.return?.();
+  });
+});
+
+describe('found in review', () => {
+  it('a delegated child interrupted after an interrupting send jumped its goal still ends its goal', async () => {
+    server = await startFakeServer({
+      script: scriptByConversation((turn) => (turn.lastUserText === 'A' ? reply.text('a '.repeat(40), { chunkDelayMs: 10, chunkSize: 2 }) : reply.text('ok'))),
+    });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake', maxConcurrentChildren: 1 });
+    const started = runtime.delegate({ tasks: [{ goal: 'A' }, { goal: 'B' }], background: true });
+    const second = started.handleIds[1]!;
+    expect(runtime.get(second).waitingForSlot).toBe(true);
+    runtime.send(second, 'extra', { interrupt: true });
+    runtime.interrupt(second);
+    const outcome = await started.result;
+    expect(outcome.results[1]).toMatchObject({ status: 'interrupted' });
+    expect(runtime.get(second)).toMatchObject({ status: 'interrupted', queueSize: 0 });
+  });
+
+  it('tasks of a big batch not started when their parent is closed are never started', async () => {
+    server = await startFakeServer({ script: () => reply.text('done') });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake', maxSpawnDepth: 2, maxConcurrentChildren: 300 });
+    runtime.spawn({ name: 'P', role: 'orchestrator' });
+    const started = runtime.delegate({ tasks: Array.from({ length: 250 }, (_, index) => ({ goal: `t${index}` })), parentId: 'P', background: true });
+    runtime.close('P');
+    const { results } = await started.result;
+    expect(results.filter((result) => result.status === 'completed')).toEqual([]);
+    expect(results.slice(200).every((result) => /not started: its parent `P` is closed/.test(result.error ?? ''))).toBe(true);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('an orchestrator waiting on its foreground delegation is not stale while its child works', async () => {
+    server = await startFakeServer({
+      script: scriptByConversation((turn) => {
+        if (turn.systemText.includes('child-goal')) return reply.text('x '.repeat(40), { chunkDelayMs: 30, chunkSize: 2 });
+        return turn.lastRole === 'tool' ? reply.text('orchestrator done') : reply.toolCall('delegate_task', { goal: 'child-goal' });
+      }),
+    });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake', maxSpawnDepth: 2, staleTimeoutMs: 300 });
+    const { results } = await runtime.delegate({ goal: 'orch-goal', role: 'orchestrator' });
+    expect(results[0]).toMatchObject({ status: 'completed', summary: 'orchestrator done' });
+  });
+
+  it('a tool error naming the key is redacted before it reaches events, results or the endpoint', async () => {
+    const key = 'sk-review-secret-0123456789';
+    const leaky = defineTool({
+      name: 'leaky',
+      toolset: 'test',
+      description: 'Fails.',
+      parameters: z.object({}),
+      execute: () => {
+        throw new Error(`upstream refused key ${key}`);
+      },
+    });
+    server = await startFakeServer({ script: [reply.toolCall('leaky', {}), reply.text('fine')] });
+    runtime = createRuntime({ client: clientFor(server, key), model: 'fake', tools: [leaky] });
+    const events: RuntimeEvent[] = [];
+    runtime.subscribe((event) => events.push(event));
+    const { results } = await runtime.delegate({ goal: 'use leaky', toolsets: ['test'] });
+    await nextMacrotask();
+    const text = JSON.stringify({ events, results, requests: server.requests.map((request) => request.body.messages) });
+    expect(text).toContain('[redacted]');
+    expect(text).not.toContain(key);
+  });
+
+  it('shutdown() ends a root-agent conversation in flight as cancelled, and refuses new ones', async () => {
+    server = await startFakeServer({ script: () => reply.text('w '.repeat(60), { chunkDelayMs: 10, chunkSize: 2 }) });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake' });
+    const answer = runtime.runAgent('talk');
+    await server.waitForRequests(1);
+    await runtime.shutdown();
+    await expect(answer).resolves.toMatchObject({ outcome: 'cancelled', text: '' });
+    await expect(runtime.runAgent('after shutdown')).rejects.toBeInstanceOf(RuntimeShutDownError);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('running out of iterations while the model still calls tools is an error, its text partial', async () => {
+    const noop = defineTool({ name: 'noop', toolset: 'test', description: 'Does nothing.', parameters: z.object({}), execute: () => 'ok' });
+    server = await startFakeServer({ script: () => reply.toolCall('noop', {}, { content: 'Let me check first' }) });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake', tools: [noop], maxIterations: 2 });
+    const { results } = await runtime.delegate({ goal: 'loop', toolsets: ['test'] });
+    expect(results[0]).toMatchObject({ status: 'error', exitReason: 'max_iterations', partialOutput: 'Let me check first' });
+    expect(results[0]!.summary).toMatch(/maxIterations \(2 model calls\)/);
   });
 });

@@ -283,11 +283,10 @@ describe('scope', () => {
 
   it('a missing target is the most recently updated open handle of the caller', async () => {
     const { call, control } = setUp();
+    // Recency is the order of changes, not the clock: no wait is needed for the two to differ.
     await call('spawn_agent', { nickname: 'a', message: 'x' });
-    await new Promise((resolve) => setTimeout(resolve, 5));
     await call('spawn_agent', { nickname: 'b' });
     expect(await call('agent_status', {})).toMatchObject({ handle: { id: 'b' } });
-    await new Promise((resolve) => setTimeout(resolve, 5));
     control.runs[0]?.resolve('done');
     await flush();
     // `a` was updated last (its run ended).
