@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { handleMachine } from '../../src/machines/handle.js';
-import { EVENT_KINDS, checkHandleChart, describeMismatch } from '../support/handle-model.js';
+import { CHILD_TIMEOUT_MS, EVENT_KINDS, STALE_TIMEOUT_MS, checkHandleChart, describeMismatch, probeLimitTimers } from '../support/handle-model.js';
 import type { CheckReport } from '../support/handle-model.js';
 
 const NODES = [
@@ -37,4 +37,29 @@ describe('handle statechart (model-based: xstate/graph paths replayed on a real 
       expect(report.coverage.clockTimers).toBeGreaterThan(0);
     }, 120_000);
   }
+});
+
+describe('handle limit timers (simulated clock)', () => {
+  it('an unset limit costs no timer: a run with no limits sets none and runs on however long it takes', async () => {
+    const probe = await probeLimitTimers(handleMachine, { childTimeoutMs: null, staleTimeoutMs: null, maxRunTokens: null });
+    expect(probe).toEqual({
+      armedAtStart: [],
+      armedByProgress: [],
+      pendingBeforeWait: 0,
+      nodeAfterWait: 'running.working.active',
+      runsEndedAfterWait: 0,
+      runStillActive: true,
+    });
+  });
+
+  it('a set limit arms exactly its own timer, and it ends the run', async () => {
+    const staleOnly = await probeLimitTimers(handleMachine, { childTimeoutMs: null, staleTimeoutMs: STALE_TIMEOUT_MS, maxRunTokens: null });
+    // Back to active and plain progress each arm stale detection anew (the one before is cancelled).
+    expect(staleOnly).toMatchObject({ armedAtStart: [STALE_TIMEOUT_MS], armedByProgress: [STALE_TIMEOUT_MS, STALE_TIMEOUT_MS], pendingBeforeWait: 1 });
+    expect(staleOnly).toMatchObject({ nodeAfterWait: 'error', runsEndedAfterWait: 1, runStillActive: false });
+
+    const childOnly = await probeLimitTimers(handleMachine, { childTimeoutMs: CHILD_TIMEOUT_MS, staleTimeoutMs: null, maxRunTokens: null });
+    expect(childOnly).toMatchObject({ armedAtStart: [CHILD_TIMEOUT_MS], armedByProgress: [], pendingBeforeWait: 1 });
+    expect(childOnly).toMatchObject({ nodeAfterWait: 'error', runsEndedAfterWait: 1, runStillActive: false });
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assign, createMachine, enqueueActions } from 'xstate';
 import { handleMachine } from '../../src/machines/handle.js';
 import type { HandleMachine } from '../../src/machines/handle.js';
-import { checkHandleChart, describeMismatch } from '../support/handle-model.js';
+import { checkHandleChart, describeMismatch, probeLimitTimers } from '../support/handle-model.js';
 import type { EventKind, Mismatch } from '../support/handle-model.js';
 
 /**
@@ -37,11 +37,31 @@ const progressDoesNotRearm = () =>
     return { ...active, on: { ...active.on, 'RUN.PROGRESS': [...branches.slice(0, -1), { actions: 'touch' }] } } as StateConfig;
   });
 
-/** Stale detection also runs while the run waits for its children. */
+/** Stale detection also runs while the run waits for its children: `waiting` arms the stale timer and ends the run when it fires, as `active` does. */
 const staleWhileWaiting = () => {
   const active = handleMachine.config.states!.running!.states!.working!.states!.active!;
-  return editState(['running', 'working', 'waiting'], (waiting) => ({ ...waiting, after: active.after }));
+  return editState(['running', 'working', 'waiting'], (waiting) => ({
+    ...waiting,
+    entry: 'armStaleTimeout',
+    exit: 'disarmStaleTimeout',
+    on: { ...waiting.on, 'LIMIT.STALE': active.on!['LIMIT.STALE'] },
+  }));
 };
+
+/** Each limit timer is armed with the other limit's delay (same events, same ids). */
+const swappedLimits = () =>
+  handleMachine.provide({
+    actions: {
+      armChildTimeout: enqueueActions(({ context, enqueue }) => {
+        const limit = context.spec.limits.staleTimeoutMs;
+        if (limit !== null) enqueue.raise({ type: 'LIMIT.CHILD_TIMEOUT' }, { delay: limit, id: 'limit.childTimeout' });
+      }),
+      armStaleTimeout: enqueueActions(({ context, enqueue }) => {
+        const limit = context.spec.limits.childTimeoutMs;
+        if (limit !== null) enqueue.raise({ type: 'LIMIT.STALE' }, { delay: limit, id: 'limit.staleTimeout' });
+      }),
+    },
+  });
 
 interface Mutant {
   name: string;
@@ -134,13 +154,7 @@ const MUTANTS: Mutant[] = [
   {
     name: 'the limit timers wait for each other\'s limit',
     delegated: false,
-    build: () =>
-      handleMachine.provide({
-        delays: {
-          childTimeout: ({ context }) => context.spec.limits.staleTimeoutMs ?? 0,
-          staleTimeout: ({ context }) => context.spec.limits.childTimeoutMs ?? 0,
-        },
-      }),
+    build: swappedLimits,
     kinds: ['RUN.PROGRESS', 'RUN.PROGRESS not waiting', 'RUN.PROGRESS waiting', 'spend at limit', 'staleTimeout', 'childTimeout'],
     node: /^running\.working\./,
   },
@@ -171,4 +185,18 @@ describe('the handle model check catches a wrong chart', () => {
       expect(first!.node, message).toMatch(mutant.node);
     }, 120_000);
   }
+
+  it('fails when an unset limit still sets a timer (one that waits as long as a timer can)', async () => {
+    const NEVER_MS = 2_147_483_647;
+    const mutant = handleMachine.provide({
+      actions: {
+        armChildTimeout: enqueueActions(({ context, enqueue }) => {
+          enqueue.raise({ type: 'LIMIT.CHILD_TIMEOUT' }, { delay: context.spec.limits.childTimeoutMs ?? NEVER_MS, id: 'limit.childTimeout' });
+        }),
+      },
+    });
+    const probe = await probeLimitTimers(mutant, { childTimeoutMs: null, staleTimeoutMs: null, maxRunTokens: null });
+    expect(probe.armedAtStart).not.toEqual([]);
+    expect(probe.pendingBeforeWait).not.toBe(0);
+  });
 });

@@ -3,7 +3,7 @@ import type { ActorLogic, SnapshotFrom } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import type { AdjacencyMap, AdjacencyValue } from 'xstate/graph';
 import type { HandleEmitted, HandleEvent, HandleInput, HandleMachine } from '../../src/machines/handle.js';
-import type { QueuedInput } from '../../src/types.js';
+import type { QueuedInput, RunLimits } from '../../src/types.js';
 import { fakeAgentRun, flushMicrotasks } from './fake-agent-run.js';
 import type { FakeAgentRun } from './fake-agent-run.js';
 import {
@@ -45,7 +45,7 @@ export function modelInput(delegated: boolean): HandleInput {
     agentType: 'general',
     model: null,
     goal: null,
-    // Replay runs on a simulated clock: time passes only when a step fires a timer.
+    // Replay runs on a simulated clock: time passes only when a step fires a timer (or a progress report comes later).
     limits: { childTimeoutMs: CHILD_TIMEOUT_MS, staleTimeoutMs: STALE_TIMEOUT_MS, maxRunTokens: MAX_RUN_TOKENS },
     delegated,
   };
@@ -239,7 +239,7 @@ export function buildPlan(machine: HandleMachine, delegated: boolean, bounds: Mo
       edges += 1;
       const path = [...prefix, transition.event as unknown as ModelEvent];
       insert(path);
-      // The timers are state the traversal cannot see: after every step into `working`, each limit is probed.
+      // The limit timers (delayed events the chart raises to itself) are state the traversal cannot see: after every step into `working`, each limit is probed.
       if (transition.state.matches({ running: 'working' })) {
         for (const timer of TIMER_PROBES) insert([...path, timer]);
       }
@@ -482,7 +482,8 @@ async function replay(machine: HandleMachine, events: ModelEvent[], path: number
         }
         actor.send({ type: 'RUN.PROGRESS', ...(isSpend(event) ? {} : { waiting: event.waiting }) });
       } else if ((event.type === STALE_TIMEOUT || event.type === CHILD_TIMEOUT) && dueFirst(event.type) !== null) {
-        // The timer is the first due by the rules: time passes on the simulated clock up to a millisecond before it, then to it.
+        // The timer is the first due by the rules: time passes on the simulated clock up to a millisecond before it, then to it,
+        // and the chart's own delayed event (scheduled on that clock) must be what ends the run.
         const due = dueFirst(event.type)!;
         clock.set(due - 1);
         const early = differ('nothing fires before the limit', observeOracle(before), observeChart(actor.getSnapshot()));
@@ -537,6 +538,84 @@ async function replay(machine: HandleMachine, events: ModelEvent[], path: number
       }
     }
     return null;
+  } finally {
+    actor.stop();
+  }
+}
+
+/** A simulated clock that records every timer set on it and knows which are still pending. */
+class RecordingClock extends SimulatedClock {
+  readonly delays: number[] = [];
+  readonly pending = new Set<number>();
+
+  override setTimeout(fn: (...args: unknown[]) => void, timeout: number): number {
+    this.delays.push(timeout);
+    const id: number = super.setTimeout((...args: unknown[]) => {
+      this.pending.delete(id);
+      fn(...args);
+    }, timeout);
+    this.pending.add(id);
+    return id;
+  }
+
+  override clearTimeout(id: number): void {
+    this.pending.delete(id);
+    super.clearTimeout(id);
+  }
+}
+
+/** What a handle's clock saw during one run in flight, and where the handle is after a very long wait. */
+export interface LimitTimerProbe {
+  /** Delays of the timers set when the run started. */
+  armedAtStart: number[];
+  /** Delays of the timers set by progress reports (waiting, back to active, plain progress). */
+  armedByProgress: number[];
+  /** Timers still pending just before the long wait. */
+  pendingBeforeWait: number;
+  /** The state node and runs ended after the clock moved on by `LONG_WAIT_MS`. */
+  nodeAfterWait: string;
+  runsEndedAfterWait: number;
+  /** The run was neither settled nor aborted by the wait. */
+  runStillActive: boolean;
+}
+
+/** Longer than any timer can wait (the largest delay a timer takes is 2^31 - 1 ms). */
+export const LONG_WAIT_MS = 2 ** 31;
+
+/**
+ * Starts one run of `machine` with `limits` on a recording simulated clock,
+ * reports progress (waiting, back to active, plain), then lets a very long
+ * time pass: which timers did the chart set, and did anything fire?
+ */
+export async function probeLimitTimers(machine: HandleMachine, limits: RunLimits): Promise<LimitTimerProbe> {
+  const clock = new RecordingClock();
+  const fake = fakeAgentRun();
+  const actor = createActor(
+    machine.provide({ actors: { agentRun: fake.logic }, actions: { requestSlot: () => {}, releaseSlot: () => {} } }),
+    { input: { ...modelInput(false), limits }, clock },
+  );
+  try {
+    actor.start();
+    actor.send({ type: 'INPUT.SEND', input: { seq: 0, message: 'input-0' }, interrupt: false });
+    actor.send({ type: 'SLOT.GRANTED', slotSeq: actor.getSnapshot().context.slotSeq });
+    await flushMicrotasks();
+    const armedAtStart = clock.delays.splice(0);
+    actor.send({ type: 'RUN.PROGRESS', waiting: true });
+    actor.send({ type: 'RUN.PROGRESS', waiting: false });
+    actor.send({ type: 'RUN.PROGRESS' });
+    const armedByProgress = clock.delays.splice(0);
+    const pendingBeforeWait = clock.pending.size;
+    clock.increment(LONG_WAIT_MS);
+    await flushMicrotasks();
+    const snapshot = actor.getSnapshot();
+    return {
+      armedAtStart,
+      armedByProgress,
+      pendingBeforeWait,
+      nodeAfterWait: nodeOfValue(snapshot.value),
+      runsEndedAfterWait: snapshot.context.runsEnded,
+      runStillActive: fake.active().length === 1,
+    };
   } finally {
     actor.stop();
   }

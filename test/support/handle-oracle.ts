@@ -12,9 +12,9 @@ import type { HandBackReason, HandleStatus, RunOutcome } from '../../src/types.j
 export type RunDoneEvent = { type: 'xstate.done.actor.agentRun'; output: RunResult };
 export type RunErrorEvent = { type: 'xstate.error.actor.agentRun'; error: unknown };
 
-/** The limit timers, named as XState names delayed events: `xstate.after.${delay}.${stateNodeId}`. */
-export const CHILD_TIMEOUT = 'xstate.after.childTimeout.handle.running.working';
-export const STALE_TIMEOUT = 'xstate.after.staleTimeout.handle.running.working.active';
+/** The limit timers: delayed events the handle raises to itself while a run is in flight (only for a limit that is set). */
+export const CHILD_TIMEOUT = 'LIMIT.CHILD_TIMEOUT';
+export const STALE_TIMEOUT = 'LIMIT.STALE';
 export type TimerEvent = { type: typeof CHILD_TIMEOUT } | { type: typeof STALE_TIMEOUT };
 
 /** The run writes its spend so far (input + output tokens) into its journal, then reports progress. */
@@ -31,7 +31,10 @@ export const isRunSettlement = (event: ModelEvent): event is RunDoneEvent | RunE
 export type RunningPhase = 'awaitingSlot' | 'active' | 'waiting';
 
 export interface OracleSpec {
-  /** A delegation's child: an input interrupted before its run started is handed back, not requeued. */
+  /**
+   * A delegation's child: nobody resumes it, so an interrupt hands back what it
+   * holds (its queue, and an input whose run had not started) instead of keeping it.
+   */
   delegated: boolean;
   /** Tokens one run may spend; a run past it ends in `error`. */
   maxRunTokens: number | null;
@@ -209,12 +212,10 @@ export function oracleStep(before: OracleState, event: ModelEvent, spec: OracleS
         }
         return;
       case 'RUN.INTERRUPT':
-        // No run started, so no outcome: the input waits again at the queue's head, or (delegated) is handed back.
+        // No run started, so no outcome: the input waits again at the queue's head, or (delegated) it and the queue are handed back.
+        if (spec.delegated) handBack(s.current === null ? s.queue : [s.current, ...s.queue], 'interrupted');
+        else if (s.current !== null) s.queue.unshift(s.current);
         leaveRunning();
-        if (s.current !== null) {
-          if (spec.delegated) emitted.push(describeEvent.handedBack(s.current, 'interrupted'));
-          else s.queue.unshift(s.current);
-        }
         s.current = null;
         enterStatus('interrupted');
         return;
@@ -272,6 +273,8 @@ export function oracleStep(before: OracleState, event: ModelEvent, spec: OracleS
         return startRun();
       case 'RUN.INTERRUPT':
         endRun('interrupted');
+        // A delegation's child is not resumed: its queue is handed back; any other handle keeps it.
+        if (spec.delegated) handBack(s.queue, 'interrupted');
         leaveRunning();
         return enterStatus('interrupted');
       case 'RUN.CANCEL':
