@@ -163,12 +163,15 @@ async function attemptOnce(options: ModelCallOptions, attempt: number): Promise<
   const { signal } = options;
   const forwardAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', forwardAbort, { once: true });
+  let outcome: ModelTurn | Failure | undefined;
   try {
-    return options.stream ? await streamTurn(options, controller, attempt) : await completeTurn(options, controller, attempt);
+    outcome = options.stream ? await streamTurn(options, controller, attempt) : await completeTurn(options, controller, attempt);
+    return outcome;
   } finally {
     signal.removeEventListener('abort', forwardAbort);
-    // The request ends with the attempt, whatever happened to its body.
-    controller.abort();
+    // A failed attempt may leave its body open: it ends with the attempt. A
+    // finished one has nothing left to stop (and an abort costs an exception).
+    if (outcome === undefined || 'failed' in outcome) controller.abort();
   }
 }
 
