@@ -109,4 +109,26 @@ describe('the parent agent', () => {
     expect(deliveries).toHaveLength(1);
     expect(JSON.stringify(deliveries[0])).toContain('background result');
   });
+
+  it('keeps a background result delivered into the conversation when the run that took it fails', async () => {
+    server = await startFakeServer({
+      script: (request) => {
+        const turn = describeConversation(request);
+        if (!isParent(request)) return reply.text('background result', { latencyMs: 30 });
+        if (turn.assistantTurns === 0) return reply.toolCall('delegate_task', { goal: 'slow work', background: true });
+        // The call that would read the delivered result fails.
+        return turn.lastUserText.includes('background delegation') ? reply.status(500) : reply.text('waiting');
+      },
+    });
+    runtime = createRuntime({ client: new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 }), model: 'fake', maxRetries: 0 });
+    const answer = await runtime.runAgent('Start something in the background.');
+    expect(answer).toMatchObject({ outcome: 'error', text: '' });
+    const delivered = answer.messages.filter((message) => JSON.stringify(message).includes('[background delegation'));
+    expect(delivered).toHaveLength(1);
+    expect(JSON.stringify(delivered[0])).toContain('background result');
+    // The conversation is valid to go on from, and the root agent's own spend is counted with its subagents'.
+    expect(answer.messages.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'user']);
+    expect(runtime.usage().total.inputTokens).toBeGreaterThan(runtime.usage(runtime.list()[0]!.id).total.inputTokens);
+    expect(runtime.usage().own).toEqual(answer.usage);
+  });
 });
