@@ -16,7 +16,9 @@ export interface ScaleTiming {
   runMs: number;
   closeMs: number;
   totalMs: number;
-  /** `shutdown()` after closing them all, when asked for. */
+  /** `forget()` of the first half of the closed handles, one by one. */
+  forgetMs: number;
+  /** `shutdown()` after that (the other half still there), when asked for. */
   shutdownMs: number | null;
 }
 
@@ -55,10 +57,15 @@ export async function timeScale(count: number, timeShutdown: boolean, keep: Core
   for (const id of ids) runtime.close(id);
   const closeEnd = performance.now();
   if (runtime.list({ status: 'closed' }).length !== count) throw new Error(`P5: not all ${count} handles closed`);
+  const forgetStart = performance.now();
+  for (const id of ids.slice(0, count / 2)) runtime.forget(id);
+  const forgetEnd = performance.now();
+  if (runtime.list().length !== count - count / 2) throw new Error(`P5: forget left ${runtime.list().length} of ${count} handles`);
   let shutdownMs: number | null = null;
   if (timeShutdown) {
+    const shutdownStart = performance.now();
     await runtime.shutdown();
-    shutdownMs = performance.now() - closeEnd;
+    shutdownMs = performance.now() - shutdownStart;
   }
   return {
     count,
@@ -66,6 +73,7 @@ export async function timeScale(count: number, timeShutdown: boolean, keep: Core
     runMs: closeStart - runStart,
     closeMs: closeEnd - closeStart,
     totalMs: closeEnd - spawnStart,
+    forgetMs: forgetEnd - forgetStart,
     shutdownMs,
   };
 }

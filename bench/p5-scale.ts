@@ -1,8 +1,9 @@
 /**
  * P5: scale, at 1k, 10k and 50k handles, each size in its own fresh process
  * (see p5-measure.ts for what one measurement does). 1k is repeated and its
- * median taken: it is short enough for noise to matter. Shutdown is timed at
- * 1k and 10k (not 50k: it grows quadratically), and once more at 10k after
+ * median taken: it is short enough for noise to matter. Half of the closed
+ * handles are then forgotten one by one and the runtime is shut down with the
+ * other half, both timed at every size, and shutdown once more at 10k after
  * an earlier shutdown in the same process.
  */
 import { execFile } from 'node:child_process';
@@ -39,7 +40,7 @@ const label = (count: number) => (count >= 1000 ? `${count / 1000}k` : String(co
 const phases = (result: ScaleResult) =>
   `${label(result.count)}: spawn ${formatMs(result.spawnMs)} + send/run ${formatMs(result.runMs)} + close ${formatMs(result.closeMs)}`;
 const shutdownOf = (result: ScaleResult) => `${label(result.count)}: ${formatMs(result.shutdownMs ?? Number.NaN)}`;
-const shutdownPerHandle = (result: ScaleResult) => `${(((result.shutdownMs ?? Number.NaN) * 1000) / result.count).toFixed(0)} µs per handle`;
+const shutdownPerHandle = (result: ScaleResult) => `${(((result.shutdownMs ?? Number.NaN) * 1000) / (result.count / 2)).toFixed(0)} µs per handle`;
 
 /** The run of median total time. */
 function medianRun(results: readonly ScaleResult[]): ScaleResult {
@@ -50,7 +51,7 @@ function medianRun(results: readonly ScaleResult[]): ScaleResult {
 export async function benchScale(options: ScaleOptions = {}): Promise<Row[]> {
   const counts = options.counts ?? [1_000, 10_000, 50_000];
   const smallestRepeats = options.smallestRepeats ?? 5;
-  const shutdownCounts = new Set(options.shutdownCounts ?? [1_000, 10_000]);
+  const shutdownCounts = new Set(options.shutdownCounts ?? counts);
   const secondShutdownCount = options.secondShutdownCount === undefined ? 10_000 : options.secondShutdownCount;
   const results: ScaleResult[] = [];
   for (const [position, count] of counts.entries()) {
@@ -65,6 +66,14 @@ export async function benchScale(options: ScaleOptions = {}): Promise<Row[]> {
   const atTarget = results.find((result) => result.count === TOTAL_TARGET.count);
   const heaviest = Math.max(...results.map((result) => result.heapPerHandle));
   const growth = perHandleUs(largest) / perHandleUs(smallest);
+  // forget() takes half of the handles and shutdown() the other half: each per handle it handled.
+  const perHandle = (result: ScaleResult, phase: 'spawn' | 'forget' | 'shutdown') =>
+    phase === 'spawn' ? (result.spawnMs * 1000) / result.count : (((phase === 'forget' ? result.forgetMs : result.shutdownMs) ?? Number.NaN) * 1000) / (result.count / 2);
+  const phaseGrowth = (['spawn', 'forget', 'shutdown'] as const).map((phase) => {
+    const small = perHandle(smallest, phase);
+    const large = perHandle(largest, phase);
+    return { phase, small, large, growth: large / small };
+  });
   const rows: Row[] = [
     {
       id: 'P5',
@@ -91,6 +100,14 @@ export async function benchScale(options: ScaleOptions = {}): Promise<Row[]> {
       absolute:
         results.map((result) => `${label(result.count)}: ${perHandleUs(result).toFixed(0)} µs`).join(', ') +
         `; heap per handle ${formatRatio(largest.heapPerHandle / smallest.heapPerHandle)}; ${label(smallest.count)} is the median of ${smallestRepeats} processes`,
+    },
+    {
+      id: 'P5',
+      measure: `scale: growth per handle, ${label(largest.count)} ÷ ${label(smallest.count)}: spawn / forget / shutdown`,
+      value: phaseGrowth.map((entry) => formatRatio(entry.growth)).join(' / '),
+      target: `each ≤ ${formatRatio(GROWTH_TARGET)}`,
+      met: phaseGrowth.every((entry) => Number.isFinite(entry.growth) && entry.growth <= GROWTH_TARGET),
+      absolute: phaseGrowth.map((entry) => `${entry.phase} ${entry.small.toFixed(1)} → ${entry.large.toFixed(1)} µs`).join(', '),
     },
   ];
   const firstShutdowns = results.filter((result) => result.shutdownMs !== null);

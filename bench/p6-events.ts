@@ -6,7 +6,8 @@
  * inspection observer, or a runtime event listener.
  */
 import { performance } from 'node:perf_hooks';
-import type { InspectionEvent } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { handleSystemId } from '../src/machines/supervisor.js';
 import { createCoreRuntime } from '../src/runtime/runtime.js';
 import type { Row } from './report.js';
 import { formatMs, formatRatio, median } from './stats.js';
@@ -43,9 +44,9 @@ async function measure(variant: Variant, handles: number, inputsPerHandle: numbe
   if (variant === 'listener') runtime.subscribe(() => void (observed += 1));
   const ids = Array.from({ length: handles }, () => runtime.spawn().id);
   let transitions = 0;
-  const children = Object.values(runtime.actor.getSnapshot().children);
-  // Handles are the supervisor's XState children; if that changes, this count must find them elsewhere.
-  if (children.length !== handles) throw new Error(`P6: expected ${handles} handle actors under the supervisor, found ${children.length}`);
+  // Handle actors are registered in the supervisor's actor system by key (0, 1, …).
+  const children = Array.from({ length: handles }, (_, key) => runtime.actor.system.get(handleSystemId(String(key))) as AnyActorRef | undefined);
+  if (children.some((child) => child === undefined)) throw new Error(`P6: expected ${handles} handle actors in the supervisor's system`);
   for (const child of children) child?.subscribe(() => void (transitions += 1));
   const start = performance.now();
   for (let input = 0; input < inputsPerHandle; input += 1) {

@@ -1,7 +1,8 @@
-import { assertEvent, enqueueActions, setup } from 'xstate';
+import { assertEvent, createActor, enqueueActions, setup } from 'xstate';
+import type { ActorRefFrom, ActorSystem, ActorSystemInfo } from 'xstate';
 import { DepthLimitError, SpawningPausedError, BadArgumentError, RuntimeShutDownError } from '../errors.js';
 import type { SubagentsError } from '../errors.js';
-import type { HandleEvent, HandleInput, HandleToSupervisorEvent } from './handle.js';
+import type { HandleEvent, HandleInput, HandleMachine, HandleToSupervisorEvent } from './handle.js';
 import { handleMachine } from './handle.js';
 import { ROOT_PARENT, createSlotState, releaseSlot, requestSlot, setSlotLimits } from './slots.js';
 import type { Grant, SlotState } from './slots.js';
@@ -48,6 +49,8 @@ export type SupervisorEvent =
   | { type: 'SPAWNING.PAUSE'; paused: boolean }
   | { type: 'LIMITS.SET'; limits: SupervisorLimits }
   | { type: 'SUPERVISOR.SHUTDOWN' }
+  /** Stops the actors of these handles (after shutdown; sent in batches so each step stays small). */
+  | { type: 'HANDLES.STOP'; ids: string[] }
   | HandleToSupervisorEvent;
 
 export const DEFAULT_LIMITS: SupervisorLimits = {
@@ -101,6 +104,23 @@ export function subtreeOf(context: SupervisorContext, id: string): string[] {
 
 const parentKey = (parentId: string | null) => parentId ?? ROOT_PARENT;
 
+/** The id a handle actor is registered under in the actor system. */
+export const handleSystemId = (key: string) => `handle.${key}`;
+
+type HandleRef = ActorRefFrom<HandleMachine>;
+
+/** A handle actor by its key, through the actor system's registry (a map: O(1)). */
+const handleRef = (system: Pick<ActorSystem<ActorSystemInfo>, 'get'>, key: string): HandleRef | undefined => system.get(handleSystemId(key)) as HandleRef | undefined;
+
+/**
+ * The handle logic the supervisor runs: its own `handle` actor, or the one a
+ * `provide({ actors: { handle } })` put in its place.
+ */
+function handleLogicOf(self: unknown): HandleMachine {
+  const provided = (self as { logic?: { implementations?: { actors?: Record<string, unknown> } } }).logic?.implementations?.actors?.handle;
+  return (provided ?? handleMachine) as HandleMachine;
+}
+
 /**
  * The supervisor: spawns handle actors, keeps the parent → children tree,
  * enforces spawn depth and run concurrency, and cascades stops. Its actions
@@ -116,7 +136,15 @@ export const supervisorMachine = setup({
   },
   actors: { handle: handleMachine },
   actions: {
-    spawnHandle: enqueueActions(({ context, event, enqueue }) => {
+    /**
+     * Handles are actors of the supervisor's system with the supervisor as
+     * their parent (they report to it, fail to it and show in the inspector),
+     * but not XState children of its snapshot: XState copies a machine's
+     * children on every spawn and stop, which made spawning, forgetting and
+     * shutting down n handles cost O(n²). Registered by key in the system,
+     * each is found, spawned and stopped in O(1); the tree here is the record.
+     */
+    spawnHandle: enqueueActions(({ context, event, enqueue, self }) => {
       assertEvent(event, 'HANDLE.SPAWN');
       const { spec } = event;
       const key = String(context.nextKey);
@@ -124,33 +152,50 @@ export const supervisorMachine = setup({
       const depth = (depthOf(context, spec.parentId) ?? 0) + 1;
       context.tree[spec.id] = { key, parentId: spec.parentId, depth, children: [] };
       if (spec.parentId !== null) context.tree[spec.parentId]?.children.push(spec.id);
-      enqueue.spawnChild('handle', { id: key, input: { ...spec, key, depth } });
+      const input: HandleInput = { ...spec, key, depth };
+      enqueue(() => {
+        createActor(handleLogicOf(self), { parent: self, id: key, systemId: handleSystemId(key), input }).start();
+      });
     }),
-    cascade: enqueueActions(({ context, event, enqueue }) => {
+    cascade: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'HANDLE.COMMAND');
       const targets = event.cascade ? subtreeOf(context, event.id) : [event.id];
       for (const id of targets) {
-        const entry = context.tree[id];
-        if (entry) enqueue.sendTo(entry.key, { type: event.command } satisfies HandleEvent);
+        const ref = context.tree[id] && handleRef(system, context.tree[id].key);
+        if (ref) enqueue.sendTo(ref, { type: event.command } satisfies HandleEvent);
       }
     }),
-    forgetSubtree: enqueueActions(({ context, event, enqueue }) => {
+    forgetSubtree: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'HANDLE.FORGET');
       const root = context.tree[event.id];
       if (!root) return;
       for (const id of subtreeOf(context, event.id)) {
         const entry = context.tree[id];
         if (!entry) continue;
-        enqueue.stopChild(entry.key);
+        const ref = handleRef(system, entry.key);
+        if (ref) enqueue.stopChild(ref);
         delete context.tree[id];
       }
       const siblings = root.parentId === null ? undefined : context.tree[root.parentId]?.children;
       const index = siblings?.indexOf(event.id) ?? -1;
       if (index !== -1) siblings?.splice(index, 1);
     }),
-    closeAll: enqueueActions(({ context, enqueue }) => {
-      for (const entry of Object.values(context.tree)) {
-        enqueue.sendTo(entry.key, { type: 'HANDLE.CLOSE' } satisfies HandleEvent);
+    /**
+     * Closes every handle: each hands back what it holds. Sent directly, one
+     * by one: XState defers built-in sends to the end of the transition in
+     * one queue it empties with `shift()`, which is quadratic for tens of
+     * thousands of handles. What the handles send back queues behind this step.
+     */
+    closeAll: ({ context, system }) => {
+      for (const entry of Object.values(context.tree)) handleRef(system, entry.key)?.send({ type: 'HANDLE.CLOSE' } satisfies HandleEvent);
+    },
+    /** Stops handle actors (after shutdown), a batch at a time. */
+    stopHandles: enqueueActions(({ context, event, enqueue, system }) => {
+      assertEvent(event, 'HANDLES.STOP');
+      for (const id of event.ids) {
+        const entry = context.tree[id];
+        const ref = entry && handleRef(system, entry.key);
+        if (ref) enqueue.stopChild(ref);
       }
     }),
     /**
@@ -158,20 +203,21 @@ export const supervisorMachine = setup({
      * corrupted snapshot): it loses its slot, so one bad handle cannot hold
      * capacity or stop the tree. The runtime reports the failure.
      */
-    dropFailedHandle: enqueueActions(({ context, event, enqueue }) => {
+    dropFailedHandle: enqueueActions(({ context, event, enqueue, system }) => {
       const key = event.type.slice('xstate.error.actor.'.length);
       const slotSeq = context.slots.holders[key] ?? context.slots.waiting[key];
       const entry = Object.values(context.tree).find((candidate) => candidate.key === key);
       if (slotSeq === undefined || !entry) return;
       for (const grant of releaseSlot(context.slots, key, slotSeq, parentKey(entry.parentId))) {
-        enqueue.sendTo(grant.key, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq } satisfies HandleEvent);
+        const ref = handleRef(system, grant.key);
+        if (ref) enqueue.sendTo(ref, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq } satisfies HandleEvent);
       }
     }),
     setPaused: enqueueActions(({ context, event }) => {
       assertEvent(event, 'SPAWNING.PAUSE');
       context.paused = event.paused;
     }),
-    scheduleSlot: enqueueActions(({ context, event, enqueue }) => {
+    scheduleSlot: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, ['SLOT.REQUEST', 'SLOT.RELEASE', 'LIMITS.SET']);
       let grants: Grant[];
       if (event.type === 'SLOT.REQUEST') {
@@ -183,7 +229,8 @@ export const supervisorMachine = setup({
         grants = setSlotLimits(context.slots, event.limits.maxConcurrentChildren, event.limits.maxConcurrentRuns);
       }
       for (const grant of grants) {
-        enqueue.sendTo(grant.key, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq } satisfies HandleEvent);
+        const ref = handleRef(system, grant.key);
+        if (ref) enqueue.sendTo(ref, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq } satisfies HandleEvent);
       }
     }),
   },
@@ -222,8 +269,10 @@ export const supervisorMachine = setup({
         'SUPERVISOR.SHUTDOWN': { target: 'shutDown', actions: 'closeAll' },
       },
     },
-    // Handles stay (their snapshots are readable) but no new work is taken.
-    shutDown: {},
+    // Handles stay (their snapshots are readable) but no new work is taken; the runtime then stops their actors.
+    shutDown: {
+      on: { 'HANDLES.STOP': { actions: 'stopHandles' } },
+    },
   },
 });
 

@@ -4,7 +4,7 @@ import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
 import { BadArgumentError, HandleClosedError, HandleStateError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
 import type { HandleEmitted, HandleEvent, HandleMachine } from '../machines/handle.js';
-import { DEFAULT_LIMITS, spawnRefusal, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
+import { DEFAULT_LIMITS, handleSystemId, spawnRefusal, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
 import type { CascadingCommand, SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
 import type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunLimits } from '../types.js';
 import { EventHub } from './events.js';
@@ -155,6 +155,9 @@ export interface Runtime {
    */
   shutdown(): Promise<ShutdownResult>;
 }
+
+/** Handles stopped per supervisor step at shutdown. */
+const STOP_BATCH = 256;
 
 /** Checks an optional limit in milliseconds or tokens; `null` when not given. */
 function optionalLimit(value: unknown, name: string, tokens = false): number | null {
@@ -355,7 +358,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     if (refusal) throw refusal;
     actor.send({ type: 'HANDLE.SPAWN', spec });
     const entry = actor.getSnapshot().context.tree[id];
-    const ref = entry ? actor.getSnapshot().children[entry.key] : undefined;
+    const ref = entry ? (actor.system.get(handleSystemId(entry.key)) as ActorRefFrom<HandleMachine> | undefined) : undefined;
     if (!ref) throw new Error(`subagents: the supervisor did not spawn \`${id}\`; this is a bug`);
     refs.set(id, ref);
     ref.on('*', (event) => relay(ref, event));
@@ -519,6 +522,9 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       const unprocessed = [...handedBack].map(([handleId, inputs]) => ({ handleId, inputs }));
       handedBack = null;
       waiters.settleAll();
+      // Closed, the handles' actors are stopped in batches: one step per batch keeps each step small.
+      const ids = [...refs.keys()];
+      for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.STOP', ids: ids.slice(start, start + STOP_BATCH) });
       actor.stop();
       hub.close();
       return Promise.resolve({ unprocessed });

@@ -4,7 +4,7 @@ import type { ActorRefFrom, InspectionEvent } from 'xstate';
 import { DepthLimitError } from '../../src/errors.js';
 import { handleMachine } from '../../src/machines/handle.js';
 import type { HandleMachine } from '../../src/machines/handle.js';
-import { spawnRefusal, supervisorMachine } from '../../src/machines/supervisor.js';
+import { handleSystemId, spawnRefusal, supervisorMachine } from '../../src/machines/supervisor.js';
 import type { SpawnSpec, SupervisorLimits } from '../../src/machines/supervisor.js';
 import { fakeAgentRun, flushMicrotasks } from '../support/fake-agent-run.js';
 
@@ -41,11 +41,16 @@ function startSupervisor(limits: Partial<SupervisorLimits> = {}) {
   actor.start();
   stopActor = () => actor.stop();
   const tree = () => actor.getSnapshot().context.tree;
+  // A stopped handle leaves the system's registry; its reference (and snapshot) stays readable here.
+  const known = new Map<string, ActorRefFrom<HandleMachine>>();
   const handle = (id: string): ActorRefFrom<HandleMachine> => {
+    const seen = known.get(id);
+    if (seen) return seen;
     const entry = tree()[id];
     if (!entry) throw new Error(`no handle ${id}`);
-    const ref: ActorRefFrom<HandleMachine> | undefined = actor.getSnapshot().children[entry.key];
+    const ref = actor.system.get(handleSystemId(entry.key)) as ActorRefFrom<HandleMachine> | undefined;
     if (!ref) throw new Error(`no child ${entry.key}`);
+    known.set(id, ref);
     return ref;
   };
   const status = (id: string) => {
@@ -77,7 +82,10 @@ describe('supervisor machine', () => {
       a1: { key: '2', parentId: 'a', depth: 2, children: ['a1x'] },
       a1x: { key: '3', parentId: 'a1', depth: 3, children: [] },
     });
-    expect(Object.keys(actor.getSnapshot().children)).toEqual(['0', '1', '2', '3']);
+    expect(['0', '1', '2', '3', '4'].map((key) => actor.system.get(handleSystemId(key)) !== undefined)).toEqual([true, true, true, true, false]);
+    // Handles are actors of the supervisor's system with it as their parent, not children copied into its snapshot.
+    expect(handle('a')._parent).toBe(actor);
+    expect(actor.getSnapshot().children).toEqual({});
     expect(handle('a1x').getSnapshot().context.spec).toMatchObject({ id: 'a1x', key: '3', parentId: 'a1', depth: 3 });
     expect(handle('a').getSnapshot().value).toBe('idle');
   });
@@ -92,7 +100,7 @@ describe('supervisor machine', () => {
     expect(refusal?.message).toMatch(/raise `maxSpawnDepth`/);
     actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1', 'a') });
     expect(Object.keys(tree())).toEqual(['a']);
-    expect(Object.keys(actor.getSnapshot().children)).toEqual(['0']);
+    expect(['0', '1'].map((key) => actor.system.get(handleSystemId(key)) !== undefined)).toEqual([true, false]);
     expect(actor.getSnapshot().context.nextKey).toBe(1);
   });
 
@@ -175,6 +183,7 @@ describe('supervisor machine', () => {
     send('a1', 'y');
     send('b', 'z'); // waits: a holds the root's only slot
     expect(status('b')).toBe('running.awaitingSlot');
+    expect(status('idle')).toBe('idle');
     actor.send({ type: 'SUPERVISOR.SHUTDOWN' });
     expect(actor.getSnapshot().value).toBe('shutDown');
     expect(Object.keys(tree()).map(status)).toEqual(['closed', 'closed', 'closed', 'closed']);
@@ -182,6 +191,11 @@ describe('supervisor machine', () => {
     expect(fake.runs.every((run) => run.aborted)).toBe(true);
     expect(fake.runs.map((run) => run.request.handleId)).toEqual(['a', 'a1']);
     expect(actor.getSnapshot().context.slots.runningTotal).toBe(0);
+    // Closed, then stopped on request, a batch at a time: no handle actor is left in the system.
+    expect(['0', '1', '2', '3'].map((key) => actor.system.get(handleSystemId(key)) !== undefined)).toEqual([true, true, true, true]);
+    actor.send({ type: 'HANDLES.STOP', ids: ['a', 'a1'] });
+    actor.send({ type: 'HANDLES.STOP', ids: ['b', 'idle'] });
+    expect(['0', '1', '2', '3'].map((key) => actor.system.get(handleSystemId(key)) !== undefined)).toEqual([false, false, false, false]);
     actor.send({ type: 'HANDLE.SPAWN', spec: spec('late') });
     expect(tree().late).toBeUndefined();
     expect(actor.getSnapshot().status).toBe('active');
@@ -229,7 +243,12 @@ describe('supervisor machine', () => {
     stopActor = () => actor.stop();
     actor.send({ type: 'HANDLE.SPAWN', spec: spec('bad') });
     actor.send({ type: 'HANDLE.SPAWN', spec: spec('next') });
-    const child = (id: string) => actor.getSnapshot().children[actor.getSnapshot().context.tree[id]!.key]!;
+    const refs = new Map<string, ActorRefFrom<HandleMachine>>();
+    const child = (id: string) => {
+      if (!refs.has(id)) refs.set(id, actor.system.get(handleSystemId(actor.getSnapshot().context.tree[id]!.key)) as ActorRefFrom<HandleMachine>);
+      return refs.get(id)!;
+    };
+    child('next');
     child('bad').send({ type: 'INPUT.SEND', input: { seq: 1, message: 'x' }, interrupt: false });
     child('next').send({ type: 'INPUT.SEND', input: { seq: 2, message: 'y' }, interrupt: false });
     await flushMicrotasks();
