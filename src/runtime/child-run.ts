@@ -1,6 +1,6 @@
 import type { AnyTool } from '../tools/define-tool.js';
 import type { ChatMessage } from '../types.js';
-import type { AgentRun } from './run-actor.js';
+import type { AgentRun } from './runtime-types.js';
 import { runModelLoop } from './model-loop.js';
 import type { ChatClient, LoopExitReason, LoopInbox } from './model-loop.js';
 

@@ -10,89 +10,16 @@ import { createModelRun } from './child-run.js';
 import type { ChildSetup } from './child-run.js';
 import { costOf, createDelegator } from './delegation.js';
 import type { PreparedChild } from './delegation.js';
-import type { BackgroundDelegation, DelegateRequest, DelegateTask, DelegationOutcome, ModelPrices } from './delegation-types.js';
-import type { ChatClient } from './model-loop.js';
+import type { DelegateTask } from './delegation-types.js';
 import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
 import { runParentAgent } from './parent-agent.js';
-import type { AgentAnswer, AgentOptions } from './parent-agent.js';
 import { buildChildSystemPrompt } from './prompts.js';
 import { createCoreRuntime, validateCoreOptions } from './runtime.js';
-import type { AgentRun, CoreRuntime, CoreRuntimeOptions, SpawnOptions } from './runtime.js';
+import type { ResolvedOptions, RuntimeOptions, SubagentsRuntime } from './runtime-types.js';
 import { optionalStringArray, requireMessage } from './validate.js';
 import { subtreeOf } from '../machines/supervisor.js';
 
-export interface RuntimeOptions extends Omit<CoreRuntimeOptions, 'run'> {
-  /** An `openai` client (any OpenAI-compatible base URL). Required unless `run` is given. */
-  client?: ChatClient;
-  /** The default model. Required with `client`. */
-  model?: string;
-  /** The root agent's tools; children get subsets of them. @default [] */
-  tools?: readonly AnyTool[];
-  /** Replaces the model loop with your own run (tests, non-LLM work). */
-  run?: AgentRun;
-  /** Tools no child ever gets. @default ['delegate_task', 'clarify', 'memory', 'send_message', 'execute_code'] */
-  blockedTools?: readonly string[];
-  /** Agent types beside `general`, `explore`, `plan` and `verify`. */
-  agentTypes?: readonly AgentType[];
-  /** Cap on model calls per run, on top of each agent type's own. @default 50 */
-  maxIterations?: number;
-  /** Retries of a model call on 429, 5xx and connection errors, made by the runtime (honouring `Retry-After`). @default 2 */
-  maxRetries?: number;
-  /** Accept model responses without `finish_reason` (for servers that never send one). @default false */
-  allowMissingFinishReason?: boolean;
-  /** Background delegations in flight at once; more are refused. @default 3 */
-  maxBackground?: number;
-  /** Most tasks one `delegate_task` call may carry. @default maxConcurrentChildren */
-  maxBatchSize?: number;
-  /** Prices per model, for cost in results. */
-  prices?: ModelPrices;
-  /** A directory children work in; told to them in their prompt. */
-  workspacePath?: string;
-  /** Stream model responses. @default true */
-  stream?: boolean;
-  /** Extra fields for every chat completion request (temperature, …). */
-  requestOptions?: Record<string, unknown>;
-}
-
-/** Spawn options for a model-backed handle. */
-export interface ModelSpawnOptions extends SpawnOptions {
-  context?: string;
-  toolsets?: string[];
-}
-
-/** The runtime with delegation on top of the handle API. */
-export interface SubagentsRuntime extends Omit<CoreRuntime, 'spawn'> {
-  spawn(options?: ModelSpawnOptions): HandleSnapshot;
-  delegate(request: DelegateRequest & { background: true }): BackgroundDelegation;
-  delegate(request: DelegateRequest & { background?: false }): Promise<DelegationOutcome>;
-  delegate(request: DelegateRequest): Promise<DelegationOutcome> | BackgroundDelegation;
-  /** The result of a delegation by id (background or not), once it is complete. */
-  delegation(delegationId: string): Promise<DelegationOutcome>;
-  /** Background delegations still in flight. */
-  readonly activeBackground: number;
-  /** Tokens and cost of a handle and its descendants, or of everything when no id is given. */
-  usage(id?: string): { own: Usage; total: Usage; cost: number | null };
-  /** The tools of a handle (or of the root agent). */
-  toolsOf(id: string | null): readonly AnyTool[];
-  /**
-   * Runs the root agent (depth 0) on a user message: it has your tools and the
-   * delegation tools, delegates, gets its subagents' results back, and answers.
-   * Results of its background delegations re-enter its conversation when they arrive.
-   */
-  runAgent(message: string, options?: AgentOptions): Promise<AgentAnswer>;
-  readonly options: Readonly<ResolvedOptions>;
-}
-
-interface ResolvedOptions {
-  model: string | null;
-  maxIterations: number;
-  maxBackground: number;
-  /** `undefined`: follows maxConcurrentChildren. */
-  maxBatchSize: number | undefined;
-  blockedTools: readonly string[];
-  agentTypes: readonly AgentType[];
-  workspacePath: string | null;
-}
+export type { ModelSpawnOptions, RuntimeOptions, SubagentsRuntime } from './runtime-types.js';
 
 function positiveInteger(name: string, value: unknown, fallback: number, minimum = 1): number {
   if (value === undefined) return fallback;

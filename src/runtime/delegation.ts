@@ -14,7 +14,7 @@ import type {
   ModelPrices,
 } from './delegation-types.js';
 import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
-import type { CoreRuntime, SpawnOptions } from './runtime.js';
+import type { CoreRuntime, SpawnOptions } from './runtime-types.js';
 import { normaliseDelegateRequest } from './validate-delegation.js';
 
 /** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */

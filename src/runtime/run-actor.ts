@@ -2,54 +2,10 @@ import { fromPromise } from 'xstate';
 import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError } from '../errors.js';
 import { errorCodeOf, errorText } from '../machines/handle.js';
-import type { HandleInput, HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
-import type { ChatMessage, RunStats, Usage } from '../types.js';
+import type { HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
 import type { RuntimeEvent, SubagentRef } from './events.js';
 import { redactSecrets } from './inspection.js';
-import type { Runtime } from './runtime.js';
-
-/** The static facts of a handle a run may need. */
-export type RunHandleInfo = Omit<HandleInput, 'key' | 'limits' | 'delegated'>;
-
-/** Progress a run reports; the runtime adds who it is about. */
-export type RunProgressEvent = Extract<
-  RuntimeEvent,
-  { type: 'text-delta' | 'thinking-delta' | 'tool-call-start' | 'tool-call-end' | 'model-call-end' }
-> extends infer E
-  ? E extends RuntimeEvent
-    ? Omit<E, keyof SubagentRef | 'runId'>
-    : never
-  : never;
-
-/** What a run gets beside its input. */
-export interface RunContext {
-  /** Fires when the run is interrupted, cancelled, closed, timed out or shut down: pass it to every request. */
-  signal: AbortSignal;
-  handle: RunHandleInfo;
-  runId: number;
-  /** The handle's conversation before this run (earlier runs, whatever their outcome). */
-  conversation: readonly ChatMessage[];
-  /** Reports progress as a runtime event; progress also re-arms stale detection. */
-  emit: (event: RunProgressEvent) => void;
-  /** Adds spend as it happens, so it is kept (and budgeted) even if the run is stopped. */
-  reportUsage: (usage: Usage) => void;
-  /** Adds a complete message to the handle's conversation: kept whatever the run's outcome. */
-  record: (message: ChatMessage) => void;
-  /** The text produced so far that is not yet an answer (reported as `partialOutput` if the run does not complete). */
-  setPartialOutput: (text: string | null) => void;
-  /** Tells the handle the run is alive; `waiting: true` while it waits for its own background children (not stale). */
-  progress: (state?: { waiting?: boolean }) => void;
-  /** What the run did so far; folded into the handle when the run ends, whatever the outcome. Update it in place. */
-  stats: RunStats;
-  /** The runtime itself, so an orchestrator's run can delegate further. */
-  runtime: Runtime;
-}
-
-/** What a run may return: its output text, or the text with usage and details. */
-export type AgentRunResult = string | { output: string; usage?: Usage; details?: unknown };
-
-/** The work a handle does for one input. Should honour `context.signal`; a limit ends the run regardless. */
-export type AgentRun = (input: string, context: RunContext) => Promise<AgentRunResult>;
+import type { AgentRun, AgentRunResult, RunContext, Runtime } from './runtime-types.js';
 
 /** What a failed run hands the chart: its error as redacted text, and its code. Never the thrown value itself. */
 class RunFailure extends Error {

@@ -1,192 +1,26 @@
 import { nanoid } from 'nanoid';
 import { createActor } from 'xstate';
-import type { ActorRefFrom, InspectionEvent, Observer } from 'xstate';
+import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError, HandleClosedError, HandleStateError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
 import type { HandleEmitted, HandleEvent, HandleMachine } from '../machines/handle.js';
 import { DEFAULT_LIMITS, handleSystemId, spawnRefusal, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
-import type { CascadingCommand, SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
-import type { HandleSnapshot, HandleStatus, QueuedInput, Role, RunLimits } from '../types.js';
+import type { CascadingCommand, SupervisorLimits } from '../machines/supervisor.js';
+import type { HandleSnapshot, QueuedInput } from '../types.js';
 import { EventHub } from './events.js';
-import type { EventsOptions, RuntimeEvent, RuntimeListener } from './events.js';
 import { refOf, statusOf, toHandleSnapshot } from './snapshot.js';
 import { sanitizeInspectionObserver } from './inspection.js';
-import type { InspectionSanitizeOptions } from './inspection.js';
 import { createRunActor } from './run-actor.js';
-import type { AgentRun } from './run-actor.js';
+import type { CoreRuntime, CoreRuntimeOptions, SendOptions, SpawnInternals, SpawnOptions } from './runtime-types.js';
 import { Waiters } from './waiters.js';
-import type { WaitResult } from './waiters.js';
-import { optionalFunction, optionsObject, validateLimits, requireMessage, requireTimeout } from './validate.js';
+import { optionsObject, requireMessage, requireTimeout, validateCoreOptions, validateLimits } from './validate.js';
 
-export type { AgentRun, AgentRunResult, RunContext, RunHandleInfo, RunProgressEvent } from './run-actor.js';
+export { validateCoreOptions } from './validate.js';
 
-/** The event passed to `onSubagentStart` / `onSubagentStop`. */
-export type SubagentStartEvent = Extract<RuntimeEvent, { type: 'run-start' }>;
-export type SubagentStopEvent = Extract<RuntimeEvent, { type: 'run-end' }>;
-
-export interface CoreRuntimeOptions extends Partial<SupervisorLimits> {
-  /** The work each run does. */
-  run: AgentRun;
-  /**
-   * Any XState inspection observer (for instance from `@statelyai/inspect`).
-   * It is sent sanitised events: no keys or clients, long strings cut, the
-   * supervisor's bookkeeping as counts.
-   */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /** How inspection events are sanitised (extra secrets to redact, string and array caps). */
-  inspection?: InspectionSanitizeOptions;
-  /** Called once when each run starts. */
-  onSubagentStart?: (event: SubagentStartEvent) => void;
-  /** Called exactly once when each run ends, however it ends. */
-  onSubagentStop?: (event: SubagentStopEvent) => void;
-  /** Where errors thrown by listeners and hooks go. @default console.error */
-  onListenerError?: (error: unknown) => void;
-  /** A run longer than this ends with outcome `timeout` (the handle goes to `error`). @default none */
-  childTimeoutMs?: number;
-  /** A run that reports no progress (events, usage) for this long ends with outcome `timeout`. @default none */
-  staleTimeoutMs?: number;
-  /** Tokens (input + output) one run may spend; past it the run ends in `error`. @default none */
-  maxRunTokens?: number;
-  /** Secrets to redact from errors, events and inspection output (the clients' keys are added by createRuntime). */
-  secrets?: readonly string[];
-}
-
-export interface SpawnOptions {
-  /** First input; the handle starts working on it at once. */
-  message?: string;
-  /** A nickname: becomes the handle's id (must be unique). @default a generated id */
-  name?: string;
-  /** The parent handle; `null` for the root agent. @default null */
-  parentId?: string | null;
-  /** @default 'leaf' */
-  role?: Role;
-  /** @default 'general' */
-  agentType?: string;
-  /** Model override for this handle. */
-  model?: string | null;
-  /** What the handle is for, shown in events and snapshots. */
-  goal?: string | null;
-}
-
-export interface SendOptions {
-  /** Abort the current run and run this input next, ahead of the queue. @default false */
-  interrupt?: boolean;
-}
-
-export interface WaitOptions {
-  /** @default 30000 */
-  timeoutMs?: number;
-}
-
-export interface CancelResult {
-  handle: HandleSnapshot;
-  /** Inputs that were queued and will not run, handed back. */
-  discarded: string[];
-  /** Descendants stopped with it, each with the inputs it handed back. */
-  descendants: Array<{ id: string; discarded: string[] }>;
-}
-
-export interface CloseResult {
-  handle: HandleSnapshot;
-  previousStatus: HandleStatus;
-  /** Inputs accepted but not processed, handed back. */
-  unprocessed: string[];
-  descendants: Array<{ id: string; previousStatus: HandleStatus; unprocessed: string[] }>;
-}
-
-/** What spawning a handle sets beside the public options (delegation uses it). */
-export interface SpawnInternals {
-  /** A delegation's child: an input interrupted before it started ends there. */
-  delegated?: boolean;
-}
-
-/** What `shutdown()` resolves with: every input accepted but not processed, per handle. */
-export interface ShutdownResult {
-  unprocessed: Array<{ handleId: string; inputs: string[] }>;
-}
-
-/** The runtime as the layers above it see it. */
-export interface CoreRuntime extends Runtime {
-  /** Emits an event from a layer built on the runtime (delegation). */
-  emit(event: RuntimeEvent): void;
-  spawnWith(options: SpawnOptions, internals: SpawnInternals): HandleSnapshot;
-  /** Sends an input and returns it (with its sequence number, to match its `input-end`). */
-  enqueue(id: string, message: string, options?: SendOptions): QueuedInput;
-  /**
-   * Listens to what a handle's chart emits (any number of listeners). Called
-   * synchronously after the transition: it may resolve promises but must not
-   * call into the runtime. Returns the unsubscribe function.
-   */
-  listen(id: string, listener: (event: HandleEmitted) => void): () => void;
-  readonly secrets: readonly string[];
-}
-
-/** The public runtime API. */
-export interface Runtime {
-  /** The root XState actor (the supervisor), for inspection. */
-  readonly actor: ReturnType<typeof createActor<SupervisorMachine>>;
-  readonly limits: Readonly<SupervisorLimits>;
-  spawn(options?: SpawnOptions): HandleSnapshot;
-  send(id: string, message: string, options?: SendOptions): HandleSnapshot;
-  wait(ids: string | readonly string[], options?: WaitOptions): Promise<WaitResult>;
-  interrupt(id: string): HandleSnapshot;
-  cancel(id: string): CancelResult;
-  close(id: string): CloseResult;
-  resume(id: string): HandleSnapshot;
-  /**
-   * Frees a closed handle and its descendants (all must be closed): their
-   * actors stop and their ids become unknown. Returns the ids forgotten.
-   */
-  forget(id: string): string[];
-  get(id: string): HandleSnapshot;
-  list(filter?: { parentId?: string | null; status?: HandleStatus }): HandleSnapshot[];
-  pauseSpawning(paused?: boolean): void;
-  setLimits(limits: Partial<SupervisorLimits>): void;
-  subscribe(listener: RuntimeListener): () => void;
-  /**
-   * Events as an async iterable. At most `bufferSize` unread events are kept
-   * (default 10,000): past that the oldest are dropped and one
-   * `events-dropped` event says how many, before the next event delivered.
-   */
-  events(options?: EventsOptions | AbortSignal): AsyncIterableIterator<RuntimeEvent>;
-  /**
-   * Closes every handle (each run in flight ends `cancelled`), stops the
-   * actors and resolves with every input that was accepted but not processed.
-   */
-  shutdown(): Promise<ShutdownResult>;
-}
+export type * from './runtime-types.js';
 
 /** Handles stopped per supervisor step at shutdown. */
 const STOP_BATCH = 256;
-
-/** Checks an optional limit in milliseconds or tokens; `null` when not given. */
-function optionalLimit(value: unknown, name: string, tokens = false): number | null {
-  if (value === undefined || value === null) return null;
-  if (tokens) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new BadArgumentError(name, 'an integer >= 1', value);
-    return value;
-  }
-  return requireTimeout(value, name);
-}
-
-/** Validates the options every runtime takes; throws a typed error naming the first bad one. */
-export function validateCoreOptions(options: Omit<CoreRuntimeOptions, 'run'>): RunLimits {
-  optionalFunction(options.onSubagentStart, 'onSubagentStart');
-  optionalFunction(options.onSubagentStop, 'onSubagentStop');
-  optionalFunction(options.onListenerError, 'onListenerError');
-  const inspect: unknown = options.inspect;
-  if (inspect !== undefined && typeof inspect !== 'function' && (typeof inspect !== 'object' || inspect === null)) {
-    throw new BadArgumentError('inspect', 'an inspection observer (a function or an object with `next`)', inspect);
-  }
-  if (options.inspection !== undefined && (typeof options.inspection !== 'object' || options.inspection === null)) {
-    throw new BadArgumentError('inspection', 'an object of inspection options', options.inspection);
-  }
-  return {
-    childTimeoutMs: optionalLimit(options.childTimeoutMs, 'childTimeoutMs'),
-    staleTimeoutMs: optionalLimit(options.staleTimeoutMs, 'staleTimeoutMs'),
-    maxRunTokens: optionalLimit(options.maxRunTokens, 'maxRunTokens', true),
-  };
-}
 
 /**
  * Creates a runtime: a supervisor actor that spawns subagent handles and runs

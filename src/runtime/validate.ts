@@ -1,5 +1,7 @@
 import { BadArgumentError } from '../errors.js';
 import type { SupervisorLimits } from '../machines/supervisor.js';
+import type { RunLimits } from '../types.js';
+import type { CoreRuntimeOptions } from './runtime-types.js';
 
 const isPositiveInteger = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1;
@@ -54,4 +56,33 @@ export function optionalStringArray(value: unknown, name: string): void {
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.length === 0)) {
     throw new BadArgumentError(name, 'an array of non-empty strings', value);
   }
+}
+
+/** Checks an optional limit in milliseconds or tokens; `null` when not given. */
+function optionalLimit(value: unknown, name: string, tokens = false): number | null {
+  if (value === undefined || value === null) return null;
+  if (tokens) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new BadArgumentError(name, 'an integer >= 1', value);
+    return value;
+  }
+  return requireTimeout(value, name);
+}
+
+/** Validates the options every runtime takes; throws a typed error naming the first bad one. */
+export function validateCoreOptions(options: Omit<CoreRuntimeOptions, 'run'>): RunLimits {
+  optionalFunction(options.onSubagentStart, 'onSubagentStart');
+  optionalFunction(options.onSubagentStop, 'onSubagentStop');
+  optionalFunction(options.onListenerError, 'onListenerError');
+  const inspect: unknown = options.inspect;
+  if (inspect !== undefined && typeof inspect !== 'function' && (typeof inspect !== 'object' || inspect === null)) {
+    throw new BadArgumentError('inspect', 'an inspection observer (a function or an object with `next`)', inspect);
+  }
+  if (options.inspection !== undefined && (typeof options.inspection !== 'object' || options.inspection === null)) {
+    throw new BadArgumentError('inspection', 'an object of inspection options', options.inspection);
+  }
+  return {
+    childTimeoutMs: optionalLimit(options.childTimeoutMs, 'childTimeoutMs'),
+    staleTimeoutMs: optionalLimit(options.staleTimeoutMs, 'staleTimeoutMs'),
+    maxRunTokens: optionalLimit(options.maxRunTokens, 'maxRunTokens', true),
+  };
 }

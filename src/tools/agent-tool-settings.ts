@@ -4,7 +4,7 @@
  * runtime at the moment they are needed.
  */
 import { BadArgumentError } from '../errors.js';
-import type { SubagentsRuntime } from '../runtime/create-runtime.js';
+import type { SubagentsRuntime } from '../runtime/runtime-types.js';
 import { BUILT_IN_AGENT_TYPES } from './agent-types.js';
 import type { AgentType } from './agent-types.js';
 
