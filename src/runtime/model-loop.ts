@@ -5,9 +5,13 @@
  * any point keeps a valid conversation.
  */
 import { MaxIterationsError } from '../errors.js';
-import { parseToolArguments, toolResultToString } from '../tools/define-tool.js';
+import { toolResultToString } from '../tools/define-tool.js';
 import type { AnyTool, ToolContext } from '../tools/define-tool.js';
 import { toolDefinitionsFor } from '../tools/dynamic-tool.js';
+import { executeToolCall } from '../tools/execute.js';
+import { failureJson } from '../tools/tool-result.js';
+import { createToolRegistry } from '../tools/toolsets.js';
+import type { ToolRegistry } from '../tools/toolsets.js';
 import type { ChatMessage, RunStats, Usage } from '../types.js';
 import { redactSecrets } from './inspection.js';
 import { callModel, partialOutputOf } from './model-call.js';
@@ -88,7 +92,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
     messages.push(message);
     options.record?.(message);
   };
-  const byName = new Map(options.tools.map((tool) => [tool.name, tool]));
+  const registry = createToolRegistry(options.tools);
   let lastText = '';
   add({ role: 'user', content: options.input });
 
@@ -143,7 +147,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
     }
     for (const call of turn.toolCalls) {
       signal.throwIfAborted();
-      const content = await runToolCall(options, byName, call);
+      const content = await runToolCall(options, registry, call);
       signal.throwIfAborted();
       add({ role: 'tool', tool_call_id: call.id, content });
       options.onProgress?.();
@@ -153,42 +157,23 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
   throw new MaxIterationsError(options.maxIterations);
 }
 
-/** Runs one tool call; every failure becomes a readable result for the model. */
-async function runToolCall(
-  options: ModelLoopOptions,
-  byName: Map<string, AnyTool>,
-  call: ModelTurn['toolCalls'][number],
-): Promise<string> {
+/**
+ * Runs one tool call through the executor every caller uses (the public
+ * dispatcher too): a failure reaches the model as the one error format,
+ * `{"ok":false,"error":{"code","message","field"?}}`, redacted of every key
+ * the runtime knows; a result reaches it as the tool's own text.
+ */
+async function runToolCall(options: ModelLoopOptions, registry: ToolRegistry, call: ModelTurn['toolCalls'][number]): Promise<string> {
   const name = call.function.name;
-  const argumentsJson = call.function.arguments;
-  const argumentBytes = byteLength(argumentsJson);
+  const argumentBytes = byteLength(call.function.arguments);
   const started = performance.now();
   options.onToolCallStart?.({ callId: call.id, tool: name, argumentBytes });
-  let ok = false;
-  let content: string;
-  const tool = byName.get(name);
-  if (!tool) {
-    const available = [...byName.keys()];
-    content = `Error: there is no tool named \`${name}\`. Available tools: ${available.length > 0 ? available.join(', ') : 'none'}.`;
-  } else {
-    const parsed = parseToolArguments(tool, argumentsJson);
-    if (!parsed.ok) content = `Error: ${parsed.error}`;
-    else {
-      try {
-        const result = await tool.execute(parsed.args, { ...options.toolContext, signal: options.signal });
-        content = toolResultToString(result);
-        ok = true;
-      } catch (error) {
-        // An abort is not the tool's failure: let it end the run.
-        options.signal.throwIfAborted();
-        content = `Error: tool \`${name}\` failed: ${error instanceof Error ? error.message : String(error)}`;
-      }
-    }
-  }
-  // A failure's text reaches events, results and the endpoint: no key rides on it.
-  if (!ok) content = redactSecrets(content, options.secrets ?? []);
+  const outcome = await executeToolCall(registry, name, call.function.arguments, { ...options.toolContext, signal: options.signal });
+  const content = outcome.ok
+    ? toolResultToString(outcome.result)
+    : failureJson({ ...outcome.error, message: redactSecrets(outcome.error.message, options.secrets ?? []) });
   const resultBytes = byteLength(content);
-  options.stats.toolTrace.push({ tool: name, argumentBytes, resultBytes, ok, ...(ok ? {} : { error: content }) });
-  options.onToolCallEnd?.({ callId: call.id, tool: name, ok, resultBytes, durationMs: performance.now() - started });
+  options.stats.toolTrace.push({ tool: name, argumentBytes, resultBytes, ok: outcome.ok, ...(outcome.ok ? {} : { error: content }) });
+  options.onToolCallEnd?.({ callId: call.id, tool: name, ok: outcome.ok, resultBytes, durationMs: performance.now() - started });
   return content;
 }

@@ -4,17 +4,16 @@
  * sends makes it throw, and a call that fails has changed nothing: arguments
  * are checked in full before any tool touches the runtime.
  */
-import { BadArgumentError, describeValue } from '../errors.js';
+import { BadArgumentError } from '../errors.js';
 import { callerDepth } from './agent-tool-settings.js';
 import type { AgentToolsRuntime } from './agent-tool-settings.js';
-import { parseToolArguments } from './define-tool.js';
 import type { AnyTool, OpenAIFunctionTool, ToolContext } from './define-tool.js';
 import { toolDefinitionsFor } from './dynamic-tool.js';
-import { errorPayloadOf, failureJson, successJson } from './tool-result.js';
+import { executeToolCall } from './execute.js';
+import { failureJson, successJson } from './tool-result.js';
 import { createToolRegistry } from './toolsets.js';
 
-/** Longest arguments string parsed, in characters; longer ones are refused unread. */
-export const MAX_ARGUMENTS_LENGTH = 4_000_000;
+export { MAX_ARGUMENTS_LENGTH } from './execute.js';
 
 /** Who calls, and the run they call from. */
 export interface ToolDispatcherOptions {
@@ -60,66 +59,8 @@ export function createToolDispatcher(
   const context: ToolContext = { signal, handleId, depth };
 
   const dispatch = async (name: string, argumentsJson: string): Promise<string> => {
-    try {
-      const tool = typeof name === 'string' ? registry.get(name) : undefined;
-      if (!tool) {
-        const available = registry.tools.map((each) => each.name);
-        return failureJson({
-          code: 'unknown_tool',
-          field: 'name',
-          message:
-            `Expected \`name\` to be one of your tools (${available.join(', ') || 'none'}), ` +
-            `got ${typeof name === 'string' ? `\`${name.slice(0, 100)}\`` : describeValue(name)}.`,
-        });
-      }
-      if (typeof argumentsJson !== 'string') {
-        return failureJson({
-          code: 'bad_argument',
-          field: ARGUMENTS,
-          message: `Expected \`${ARGUMENTS}\` to be a string holding one JSON object, got ${describeValue(argumentsJson)}.`,
-        });
-      }
-      if (argumentsJson.length > MAX_ARGUMENTS_LENGTH) {
-        return failureJson({
-          code: 'bad_argument',
-          field: ARGUMENTS,
-          message: `Expected \`${ARGUMENTS}\` of at most ${MAX_ARGUMENTS_LENGTH} characters, got ${argumentsJson.length}: send less text.`,
-        });
-      }
-      const notJson = jsonProblem(argumentsJson);
-      if (notJson !== null) {
-        return failureJson({
-          code: 'bad_argument',
-          field: ARGUMENTS,
-          message: `Expected \`${ARGUMENTS}\` of \`${tool.name}\` to be one JSON object matching its parameters; they are not valid JSON (${notJson}).`,
-        });
-      }
-      if (signal.aborted) return failureJson(errorPayloadOf(signal.reason));
-      const parsed = parseToolArguments(tool, argumentsJson);
-      if (!parsed.ok) return failureJson({ code: 'bad_argument', field: firstField(parsed.error), message: parsed.error });
-      return successJson(await tool.execute(parsed.args, context));
-    } catch (error) {
-      return failureJson(errorPayloadOf(error));
-    }
+    const outcome = await executeToolCall(registry, name, argumentsJson, context);
+    return outcome.ok ? successJson(outcome.result) : failureJson(outcome.error);
   };
   return Object.assign(dispatch, { definitions: () => toolDefinitionsFor(registry.tools, { handleId, depth }) });
-}
-
-/** How the arguments as a whole are named in errors (as `parseToolArguments` names them). */
-const ARGUMENTS = '(arguments)';
-
-/** Why a text is not JSON, or `null` when it is (an empty text counts as `{}`, as `parseToolArguments` takes it). */
-function jsonProblem(text: string): string | null {
-  if (text.trim() === '') return null;
-  try {
-    JSON.parse(text);
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
-
-/** The first field `parseToolArguments` names (its lines read "- `path`: problem"); the whole arguments otherwise. */
-function firstField(message: string): string {
-  return /^- `(.+?)`: /m.exec(message)?.[1] ?? ARGUMENTS;
 }

@@ -10,6 +10,10 @@ import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
 import { AGENT_TOOL_NAMES, createAgentTools } from '../../src/tools/agent-tools.js';
 import type { AnyTool } from '../../src/tools/define-tool.js';
 import { MAX_ARGUMENTS_LENGTH, createToolDispatcher } from '../../src/tools/dispatch.js';
+import OpenAI from 'openai';
+import { runModelLoop } from '../../src/runtime/model-loop.js';
+import { reply, startFakeServer } from '../../src/testing/index.js';
+import type { FakeServer } from '../../src/testing/index.js';
 import { controllableRun } from '../support/controllable-run.js';
 
 interface Row {
@@ -311,4 +315,45 @@ describe('bad-input corpus', () => {
       expect(runtime.activeBackground).toBe(backgroundBefore);
     },
   );
+});
+
+describe('the same corpus through the built-in agent loop', () => {
+  let server: FakeServer;
+  let current: Row = corpus[0]!;
+  beforeAll(async () => {
+    // Not streamed: one JSON body per reply, however large the scripted call.
+    server = await startFakeServer({
+      script: (request) => (request.body.messages.at(-1)?.role === 'tool' ? reply.text('noted') : reply.toolCall(current.tool, current.argumentsJson)),
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it(`answers each of the ${corpus.length} calls with the dispatcher's error, and changes nothing`, async () => {
+    const client = new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0 });
+    for (const entry of corpus) {
+      current = entry;
+      const before = runtime.list();
+      const dispatched = await createToolDispatcher(runtime, tools, { handleId: entry.caller })(entry.tool, entry.argumentsJson);
+      const stats = { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model: 'fake', startedAt: performance.now() };
+      const result = await runModelLoop({
+        client,
+        model: 'fake',
+        history: [{ role: 'system', content: 'corpus' }],
+        input: 'call it',
+        tools,
+        maxIterations: 3,
+        signal: new AbortController().signal,
+        stream: false,
+        stats,
+        toolContext: { handleId: entry.caller, depth: entry.caller === null ? 0 : runtime.get(entry.caller).depth },
+      });
+      const toolMessage = result.messages.find((message) => message.role === 'tool');
+      expect(toolMessage?.content, `#${corpus.indexOf(entry)} ${entry.tool.slice(0, 20)}`).toBe(dispatched);
+      expect(JSON.parse(dispatched)).toMatchObject({ ok: false, error: { code: entry.code ?? 'bad_argument', field: entry.field } });
+      expect(stats.toolTrace).toMatchObject([{ ok: false }]);
+      expect(runtime.list()).toEqual(before);
+    }
+  }, 120_000);
 });
