@@ -52,7 +52,7 @@ export async function timeDelegate(workload: Workload): Promise<Timing> {
     maxConcurrentChildren: workload.concurrency,
   });
   const tasks = Array.from({ length: workload.count }, (_, index) => ({ goal: goalOf(index) }));
-  const { timing, value: outcome } = await timed(() => runtime.delegate({ tasks }));
+  const { timing, value: outcome } = await timed(() => runtime.delegate({ tasks }).result);
   await runtime.shutdown();
   await server.close();
   checkAnswers('delegate', outcome.results.map((result) => result.summary));
@@ -98,7 +98,7 @@ export async function timeModelLoop(workload: Workload, shape: RequestShape): Pr
 export async function captureRequestShape(): Promise<RequestShape> {
   const server = await startTwoCallServer();
   const runtime = createRuntime({ client: clientFor(server), model: MODEL, tools: [lookupTool] });
-  await runtime.delegate({ goal: goalOf(0) });
+  await runtime.delegate({ goal: goalOf(0) }).result;
   await runtime.shutdown();
   await server.close();
   const body = server.requests[0]?.body;

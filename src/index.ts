@@ -24,6 +24,7 @@ export type { WaitResult } from './runtime/waiters.js';
 export type { AgentAnswer, AgentOptions } from './runtime/parent-agent.js';
 export type {
   BackgroundDelegation,
+  Delegation,
   DelegateRequest,
   DelegateTask,
   DelegationOutcome,

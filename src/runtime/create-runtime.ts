@@ -78,7 +78,7 @@ function validateOptions(options: RuntimeOptions): void {
  * @example
  * ```ts
  * const runtime = createRuntime({ client: new OpenAI(), model: 'gpt-4.1-mini', tools: [readFile] });
- * const { results } = await runtime.delegate({ goal: 'Summarise README.md', toolsets: ['read'] });
+ * const { results } = await runtime.delegate({ goal: 'Summarise README.md', toolsets: ['read'] }).result;
  * console.log(results[0]?.summary);
  * await runtime.shutdown();
  * ```
@@ -217,7 +217,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       if (rest.name !== undefined) prepared.spawn.name = rest.name;
       return spawnPrepared(prepared, false, message);
     },
-    delegate: delegator.delegate as SubagentsRuntime['delegate'],
+    delegate: delegator.delegate,
     forget(id) {
       const ids = core.forget(id);
       for (const forgotten of ids) {

@@ -68,13 +68,20 @@ export interface DelegationOutcome {
   results: DelegationResult[];
 }
 
-/** What a background delegation returns at once. */
-export interface BackgroundDelegation {
+/**
+ * What `delegate()` returns at once, in every mode: the ids are known when
+ * the call returns; `background` only decides who is told at the end.
+ */
+export interface Delegation {
   delegationId: string;
+  /** The children's handle ids, in task order. */
   handleIds: string[];
-  /** Resolves with the combined result (also delivered as a `delegation-end` event). */
+  /** Resolves with the combined result once every task ended (also delivered as a `delegation-end` event); never rejects. */
   result: Promise<DelegationOutcome>;
 }
+
+/** @deprecated The same as {@link Delegation}: every delegation returns one. */
+export type BackgroundDelegation = Delegation;
 
 /** Price per million tokens, per model. */
 export type ModelPrices = Record<string, { inputPerMillion: number; outputPerMillion: number }>;

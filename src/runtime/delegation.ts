@@ -5,7 +5,7 @@ import { spawnRefusal, subtreeOf } from '../machines/supervisor.js';
 import type { HandBackReason, Usage } from '../types.js';
 import type { ChildRunDetails, ChildSetup } from './child-run.js';
 import type {
-  BackgroundDelegation,
+  Delegation,
   DelegateRequest,
   DelegateTask,
   DelegationOutcome,
@@ -112,7 +112,7 @@ export function createDelegator(deps: DelegatorDeps) {
     };
   }
 
-  function delegate(request: DelegateRequest): Promise<DelegationOutcome> | BackgroundDelegation {
+  function delegate(request: DelegateRequest): Delegation {
     const { tasks, background, parentId } = normaliseDelegateRequest(request);
     const refusal = spawnRefusal(core.actor.getSnapshot().context, { id: '\u0000probe', parentId });
     if (refusal) throw refusal;
@@ -204,9 +204,10 @@ export function createDelegator(deps: DelegatorDeps) {
         return outcome;
       });
     remember(delegationId, delivered);
-    if (!background) return delivered;
-    activeBackground += 1;
-    if (agent !== null) deps.inboxes.started(agent, delegationId);
+    if (background) {
+      activeBackground += 1;
+      if (agent !== null) deps.inboxes.started(agent, delegationId);
+    }
     return { delegationId, handleIds: ids, result: delivered };
   }
 

@@ -12,7 +12,7 @@ import type { InspectionSanitizeOptions } from './inspection.js';
 import type { WaitResult } from './waiters.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import type { AgentType } from '../tools/agent-types.js';
-import type { BackgroundDelegation, DelegateRequest, DelegationOutcome, ModelPrices } from './delegation-types.js';
+import type { DelegateRequest, Delegation, DelegationOutcome, ModelPrices } from './delegation-types.js';
 import type { ChatClient } from './model-call.js';
 import type { AgentAnswer, AgentOptions } from './parent-agent.js';
 
@@ -237,9 +237,11 @@ export interface ModelSpawnOptions extends SpawnOptions {
 /** The runtime with delegation on top of the handle API. */
 export interface SubagentsRuntime extends Omit<CoreRuntime, 'spawn'> {
   spawn(options?: ModelSpawnOptions): HandleSnapshot;
-  delegate(request: DelegateRequest & { background: true }): BackgroundDelegation;
-  delegate(request: DelegateRequest & { background?: false }): Promise<DelegationOutcome>;
-  delegate(request: DelegateRequest): Promise<DelegationOutcome> | BackgroundDelegation;
+  /**
+   * Starts one task or a batch and returns at once with the ids; `result`
+   * resolves when every task ended. Bad requests throw synchronously.
+   */
+  delegate(request: DelegateRequest): Delegation;
   /** The result of a delegation by id (background or not), once it is complete. */
   delegation(delegationId: string): Promise<DelegationOutcome>;
   /** Background delegations still in flight. */

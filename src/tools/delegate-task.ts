@@ -207,7 +207,7 @@ export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<Retur
         };
       }
       // The tool's signal stops the delegation too: its children are cancelled, later slices never start.
-      const pending = runtime.delegate({ ...request, background: false, parentId: caller, signal: context.signal });
+      const pending = runtime.delegate({ ...request, background: false, parentId: caller, signal: context.signal }).result;
       const waiting = abortable(pending, context.signal);
       // Waiting for its own children is not being stale.
       const outcome = await (context.waitingFor ? context.waitingFor(waiting) : waiting);

@@ -53,7 +53,7 @@ const MAX_SEARCHED_FILES = 10_000;
  * ```ts
  * const files = createFileTools({ root: process.cwd() });
  * const runtime = createRuntime({ client, model: 'gpt-4.1-mini', tools: files.tools });
- * await runtime.delegate({ goal: 'Summarise README.md', toolsets: ['read'] });
+ * await runtime.delegate({ goal: 'Summarise README.md', toolsets: ['read'] }).result;
  * ```
  */
 export function createFileTools(options: FileToolsOptions): FileTools {

@@ -44,7 +44,7 @@ describe('the scripted survey model', () => {
       model: SCRIPTED_MODEL_NAME,
       tools: files.tools,
     });
-    const outcome = await runtime.delegate({ tasks: SURVEY_TASKS.map((task) => ({ goal: task.goal, toolsets: task.toolsets })) });
+    const outcome = await runtime.delegate({ tasks: SURVEY_TASKS.map((task) => ({ goal: task.goal, toolsets: task.toolsets })) }).result;
     expect(outcome.results.map((result) => result.status)).toEqual(['completed', 'completed', 'completed']);
     const [mapping, markers, docs] = outcome.results.map((result) => result.summary);
     expect(mapping).toBe(

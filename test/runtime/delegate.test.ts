@@ -55,7 +55,7 @@ describe('delegate', () => {
     runtime.subscribe((event) => events.push(event));
     const outcome = await runtime.delegate({
       tasks: [{ goal: 'define word alpha', toolsets: ['read'] }, { goal: 'define word beta' }, { goal: 'define word gamma', toolsets: ['read', 'web'] }],
-    });
+    }).result;
     expect(outcome.results.map((result) => result.summary)).toEqual([
       'answer for alpha: definition of alpha',
       'answer for beta: definition of beta',
@@ -88,7 +88,7 @@ describe('delegate', () => {
     runtime = createRuntime({ client: clientFor(server), model: 'fake-model' });
     const stops: string[] = [];
     runtime = createRuntime({ client: clientFor(server), model: 'fake-model', onSubagentStop: (event) => stops.push(event.outcome) });
-    const pending = runtime.delegate({ goal: 'wait forever' });
+    const pending = runtime.delegate({ goal: 'wait forever' }).result;
     await server.waitForRequests(1);
     const [handle] = runtime.list();
     const aborted = new Promise((resolve) => server!.onAbort(resolve));
@@ -118,7 +118,7 @@ describe('delegate', () => {
     runtime = createRuntime({ client: clientFor(server), model: 'fake-model', childTimeoutMs: 1500, maxConcurrentChildren: 6 });
     const outcome = await runtime.delegate({
       tasks: ['rate', 'server', 'cut', 'malformed', 'slow', 'ok'].map((goal) => ({ goal: `task ${goal}` })),
-    });
+    }).result;
     const byGoal: Record<string, DelegationResult | undefined> = Object.fromEntries(
       outcome.results.map((result) => [result.goal.split(' ')[1] ?? '', result]),
     );
@@ -173,7 +173,7 @@ describe('orchestrators', () => {
       }),
     });
     runtime = createRuntime({ client: clientFor(server), model: 'fake-model', tools: [lookup, executeCode], maxSpawnDepth: 2 });
-    const deep = await runtime.delegate({ goal: 'orchestrate-deep', role: 'orchestrator' });
+    const deep = await runtime.delegate({ goal: 'orchestrate-deep', role: 'orchestrator' }).result;
     expect(deep.results[0]?.degradedToLeaf).toBe(false);
     expect(deep.results[0]?.summary).toMatch(/^orchestrated: /);
     const childTools = toolsOffered(server, 'orchestrate-deep')[0] ?? [];
@@ -190,7 +190,7 @@ describe('orchestrators', () => {
     expect(deep.results[0]!.tokens.total).toBeGreaterThan(orchestrator.usage.inputTokens + orchestrator.usage.outputTokens);
 
     runtime.setLimits({ maxSpawnDepth: 1 });
-    const floor = await runtime.delegate({ goal: 'orchestrate-floor', role: 'orchestrator' });
+    const floor = await runtime.delegate({ goal: 'orchestrate-floor', role: 'orchestrator' }).result;
     expect(floor.results[0]?.degradedToLeaf).toBe(true);
     expect(floor.results[0]?.summary).toBe('leaf answer');
     expect(toolsOffered(server, 'orchestrate-floor').flat()).not.toContain('delegate_task');
@@ -202,7 +202,7 @@ describe('stale detection', () => {
     server = await startFakeServer({ script: () => reply.hang() });
     runtime = createRuntime({ client: clientFor(server), model: 'fake-model', staleTimeoutMs: 80 });
     const aborted = new Promise((resolve) => server!.onAbort(resolve));
-    const outcome = await runtime.delegate({ goal: 'stuck' });
+    const outcome = await runtime.delegate({ goal: 'stuck' }).result;
     await aborted;
     expect(outcome.results[0]).toMatchObject({ status: 'timeout', exitReason: 'timeout' });
     expect(outcome.results[0]?.error).toMatch(/no model or tool progress for 80 ms \(staleTimeoutMs\)/);
@@ -221,7 +221,7 @@ describe('stale detection', () => {
     });
     // The grandchild streams for ~2.3 s, steadily: longer than staleTimeoutMs, which the orchestrator waits through.
     runtime = createRuntime({ client: clientFor(server), model: 'fake-model', maxSpawnDepth: 2, staleTimeoutMs: 1000 });
-    const outcome = await runtime.delegate({ goal: 'orchestrate in background', role: 'orchestrator' });
+    const outcome = await runtime.delegate({ goal: 'orchestrate in background', role: 'orchestrator' }).result;
     expect(outcome.results[0]).toMatchObject({ status: 'completed', summary: 'orchestrator got the result' });
   });
 });
@@ -240,7 +240,7 @@ describe('token budget', () => {
       script: () => reply.toolCall('counted', {}, { usage: { promptTokens: 10, completionTokens: 5 } }),
     });
     runtime = createRuntime({ client: clientFor(server), model: 'fake-model', tools: [counted], maxRunTokens: 40 });
-    const outcome = await runtime.delegate({ goal: 'spend forever' });
+    const outcome = await runtime.delegate({ goal: 'spend forever' }).result;
     const [result] = outcome.results;
     expect(result).toMatchObject({ status: 'error', exitReason: 'error', apiCalls: 3 });
     expect(result?.error).toBe('The run spent 45 tokens, over maxRunTokens (40), and was stopped');

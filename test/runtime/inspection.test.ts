@@ -415,7 +415,7 @@ describe('a run streamed to the Stately inspector over a real WebSocket relay', 
         { goal: `Define alpha; the service key is ${API_KEY}`, context: 'long context '.repeat(200) },
         { goal: 'Define beta' },
       ],
-    });
+    }).result;
     expect(outcome.results.map((result) => result.status)).toEqual(['completed', 'completed']);
     const ids = outcome.results.map((result) => result.handleId);
     // The raw state does hold the key and the blobs: the inspector stream must not.

@@ -28,7 +28,7 @@ describe('a stream that does not finish is never a completion', () => {
   it('reports a stream cut mid-way as an error, with the fragment as partialOutput only', async () => {
     server = await startFakeServer({ script: [reply.cut(3, { content: 'The answer is forty-two, and the reason is' })] });
     runtime = createRuntime({ client: clientFor(server), model: 'fake' });
-    const { results } = await runtime.delegate({ goal: 'Answer' });
+    const { results } = await runtime.delegate({ goal: 'Answer' }).result;
     const result = results[0]!;
     expect(result.status).toBe('error');
     expect(result.partialOutput).toBeTruthy();
@@ -40,7 +40,7 @@ describe('a stream that does not finish is never a completion', () => {
   it('ends a run aborted mid-stream by childTimeoutMs as `timeout`, at the limit, with its partial text', async () => {
     server = await startFakeServer({ script: [reply.text('slowly '.repeat(200), { chunkDelayMs: 20, chunkSize: 7 })] });
     runtime = createRuntime({ client: clientFor(server), model: 'fake', childTimeoutMs: 300 });
-    const { results } = await runtime.delegate({ goal: 'Write slowly' });
+    const { results } = await runtime.delegate({ goal: 'Write slowly' }).result;
     expect(results[0]).toMatchObject({ status: 'timeout', exitReason: 'timeout' });
     expect(results[0]!.partialOutput).toMatch(/^slowly/);
     expect(results[0]!.error).toMatch(/childTimeoutMs \(300 ms\)/);
@@ -68,7 +68,7 @@ describe('limits end the run whatever the work does', () => {
     });
     server = await startFakeServer({ script: [reply.toolCall('stubborn', {}), reply.text('after the tool')] });
     runtime = createRuntime({ client: clientFor(server), model: 'fake', tools: [stubborn], childTimeoutMs: 250 });
-    const { results } = await runtime.delegate({ goal: 'Use the stubborn tool' });
+    const { results } = await runtime.delegate({ goal: 'Use the stubborn tool' }).result;
     expect(results[0]).toMatchObject({ status: 'timeout' });
     releaseTool('late');
     await nextMacrotask();
@@ -81,7 +81,7 @@ describe('limits end the run whatever the work does', () => {
     server = await startFakeServer({ script: () => reply.status(429, { headers: { 'retry-after': '15' } }) });
     runtime = createRuntime({ client: clientFor(server), model: 'fake', childTimeoutMs: 400 });
     const started = performance.now();
-    const { results } = await runtime.delegate({ goal: 'Be rate limited' });
+    const { results } = await runtime.delegate({ goal: 'Be rate limited' }).result;
     expect(results[0]).toMatchObject({ status: 'timeout' });
     // Generous for a loaded machine; before the fix this took 15 s.
     expect(performance.now() - started).toBeLessThan(5_000);
@@ -207,7 +207,7 @@ describe('secrets stay out of errors and events', () => {
     runtime = createRuntime({ client: clientFor(server, key), model: 'fake' });
     const events: RuntimeEvent[] = [];
     runtime.subscribe((event) => events.push(event));
-    const { results } = await runtime.delegate({ goal: 'Try' });
+    const { results } = await runtime.delegate({ goal: 'Try' }).result;
     expect(results[0]!.status).toBe('error');
     await nextMacrotask();
     const everything = JSON.stringify({ results, events, snapshot: runtime.get(results[0]!.handleId) });
@@ -226,7 +226,7 @@ describe('long runs', () => {
       let calls = 0;
       server = await startFakeServer({ script: () => (++calls <= 12 ? reply.toolCall('tick', {}) : reply.text('done')) });
       runtime = createRuntime({ client: clientFor(server), model: 'fake', tools: [tick] });
-      const { results } = await runtime.delegate({ goal: 'Tick a lot' });
+      const { results } = await runtime.delegate({ goal: 'Tick a lot' }).result;
       expect(results[0]).toMatchObject({ status: 'completed', apiCalls: 13 });
       await nextMacrotask();
       expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
@@ -280,7 +280,7 @@ describe('big batches and slow readers', () => {
     setImmediate(tick);
     try {
       const tasks = Array.from({ length: 2000 }, (_, index) => ({ goal: `task ${index}` }));
-      const outcome = await runtime.delegate({ tasks });
+      const outcome = await runtime.delegate({ tasks }).result;
       expect(outcome.results).toHaveLength(2000);
       expect(outcome.results.every((result) => result.status === 'completed')).toBe(true);
     } finally {
@@ -344,7 +344,7 @@ describe('found in review', () => {
       }),
     });
     runtime = createRuntime({ client: clientFor(server), model: 'fake', maxSpawnDepth: 2, staleTimeoutMs: 300 });
-    const { results } = await runtime.delegate({ goal: 'orch-goal', role: 'orchestrator' });
+    const { results } = await runtime.delegate({ goal: 'orch-goal', role: 'orchestrator' }).result;
     expect(results[0]).toMatchObject({ status: 'completed', summary: 'orchestrator done' });
   });
 
@@ -363,7 +363,7 @@ describe('found in review', () => {
     runtime = createRuntime({ client: clientFor(server, key), model: 'fake', tools: [leaky] });
     const events: RuntimeEvent[] = [];
     runtime.subscribe((event) => events.push(event));
-    const { results } = await runtime.delegate({ goal: 'use leaky', toolsets: ['test'] });
+    const { results } = await runtime.delegate({ goal: 'use leaky', toolsets: ['test'] }).result;
     await nextMacrotask();
     const text = JSON.stringify({ events, results, requests: server.requests.map((request) => request.body.messages) });
     expect(text).toContain('[redacted]');
@@ -385,7 +385,7 @@ describe('found in review', () => {
     const noop = defineTool({ name: 'noop', toolset: 'test', description: 'Does nothing.', parameters: z.object({}), execute: () => 'ok' });
     server = await startFakeServer({ script: () => reply.toolCall('noop', {}, { content: 'Let me check first' }) });
     runtime = createRuntime({ client: clientFor(server), model: 'fake', tools: [noop], maxIterations: 2 });
-    const { results } = await runtime.delegate({ goal: 'loop', toolsets: ['test'] });
+    const { results } = await runtime.delegate({ goal: 'loop', toolsets: ['test'] }).result;
     expect(results[0]).toMatchObject({ status: 'error', exitReason: 'max_iterations', partialOutput: 'Let me check first' });
     expect(results[0]!.summary).toMatch(/maxIterations \(2 model calls\)/);
   });

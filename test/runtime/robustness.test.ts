@@ -41,7 +41,7 @@ describe('delegations whose children never start', () => {
     const control = controllableRun();
     const created = createRuntime({ run: control.run, maxConcurrentChildren: 1 });
     runtime = created;
-    const pending = created.delegate({ tasks: [{ goal: 'a' }, { goal: 'b' }] });
+    const pending = created.delegate({ tasks: [{ goal: 'a' }, { goal: 'b' }] }).result;
     await created.shutdown();
     const outcome = await pending;
     expect(outcome.results.map((result) => result.status)).toEqual(['cancelled', 'cancelled']);
