@@ -35,6 +35,8 @@ export type {
 export type { EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
 export type { ChatClient } from './runtime/model-loop.js';
 export { buildChildSystemPrompt } from './runtime/prompts.js';
+export { consoleLogger } from './runtime/logger.js';
+export type { LogLevel, Logger } from './runtime/logger.js';
 
 // Machines
 export { handleMachine } from './machines/handle.js';

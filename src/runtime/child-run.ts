@@ -1,6 +1,7 @@
 import type { AnyTool } from '../tools/define-tool.js';
 import type { ChatMessage } from '../types.js';
 import type { AgentRun } from './runtime-types.js';
+import type { Logger } from './logger.js';
 import { runModelLoop } from './model-loop.js';
 import type { ChatClient, LoopExitReason, LoopInbox } from './model-loop.js';
 
@@ -31,6 +32,7 @@ export interface ModelRunConfig {
   /** Accept responses without `finish_reason`. */
   allowMissingFinishReason?: boolean | undefined;
   secrets?: readonly string[] | undefined;
+  logger?: Logger | undefined;
   /** Where the results of a handle's background delegations reach its conversation. */
   inboxFor?: ((handleId: string) => LoopInbox) | undefined;
 }
@@ -82,6 +84,7 @@ export function createModelRun(config: ModelRunConfig): AgentRun {
       maxRetries: config.maxRetries,
       allowMissingFinishReason: config.allowMissingFinishReason,
       secrets: config.secrets,
+      logger: config.logger,
       record: context.record,
       setPartialOutput: context.setPartialOutput,
       ...(inbox ? { inbox: { drain: () => inbox.drain(), next: (signal) => waitingFor(inbox.next(signal)) } } : {}),

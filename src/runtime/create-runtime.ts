@@ -1,4 +1,6 @@
 import { nanoid } from 'nanoid';
+import type OpenAI from 'openai';
+import { redactingLogger, resolveLogger } from './logger.js';
 import { BadArgumentError, RuntimeShutDownError } from '../errors.js';
 import { createAgentTools } from '../tools/agent-tools.js';
 import type { AnyTool } from '../tools/define-tool.js';
@@ -112,10 +114,16 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
   // Every key the runtime is given is redacted wherever text leaves it, even where it is not shaped like a key.
   const apiKey = (options.client as { apiKey?: unknown } | undefined)?.apiKey;
   const secrets = [...(options.secrets ?? []), ...(typeof apiKey === 'string' && apiKey.length >= 4 ? [apiKey] : [])];
+  const logger = redactingLogger(resolveLogger(options.logger), secrets);
+  // Given a logger, the client's own logging goes through it too (where the client can make a copy of itself).
+  const client = options.logger !== undefined && options.client && typeof (options.client as { withOptions?: unknown }).withOptions === 'function'
+    ? (options.client as OpenAI).withOptions({ logger })
+    : options.client;
   const run =
     options.run ??
     createModelRun({
-      client: options.client!,
+      client: client!,
+      logger,
       setupOf: (id) => setups.get(id),
       stream: options.stream,
       requestOptions: options.requestOptions,
@@ -268,7 +276,8 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
       }
       return runParentAgent(
         {
-          client: options.client,
+          client: client ?? options.client,
+          logger,
           model: resolved.model,
           tools: rootTools,
           inbox: inboxes.inboxFor(ROOT_AGENT),

@@ -63,6 +63,8 @@ export interface ModelCallOptions {
   onThinkingDelta?: (delta: string) => void;
   /** Called on every chunk, response and retry wait: feeds stale detection. */
   onProgress?: () => void;
+  /** Told before each retry's wait: which attempt failed, how long the wait is, and why. */
+  onRetry?: (retry: { attempt: number; delayMs: number; reason: string }) => void;
 }
 
 const DEFAULT_MAX_RETRIES = 2;
@@ -128,6 +130,7 @@ export async function callModel(options: ModelCallOptions): Promise<ModelTurn> {
     options.onProgress?.();
     const retryIndex = attempt - 1;
     const delayMs = outcome.retryAfterMs ?? Math.min(MAX_BACKOFF_MS, baseDelayMs * 2 ** retryIndex) * (1 - Math.random() * 0.25);
+    options.onRetry?.({ attempt, delayMs, reason: outcome.error.message });
     await sleep(delayMs, signal).catch(() => abortWith(signal, null));
   }
 }

@@ -14,6 +14,7 @@ import { createToolRegistry } from '../tools/toolsets.js';
 import type { ToolRegistry } from '../tools/toolsets.js';
 import type { ChatMessage, RunStats, Usage } from '../types.js';
 import { redactSecrets } from './inspection.js';
+import type { Logger } from './logger.js';
 import { callModel, partialOutputOf } from './model-call.js';
 import type { ChatClient, ModelTurn } from './model-call.js';
 
@@ -46,6 +47,8 @@ export interface ModelLoopOptions {
   allowMissingFinishReason?: boolean | undefined;
   /** Redacted from error text. */
   secrets?: readonly string[] | undefined;
+  /** Where retries are told (at `debug`). */
+  logger?: Logger | undefined;
   /** Every complete message, as it is added: the user input, each assistant turn, each tool result, each injected message. */
   record?: (message: ChatMessage) => void;
   /** The text produced so far that is not yet an answer. */
@@ -122,6 +125,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
         },
         ...(options.onThinkingDelta ? { onThinkingDelta: options.onThinkingDelta } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.logger ? { onRetry: retryReporter(options.logger, options.model) } : {}),
       });
     } catch (error) {
       // The turn did not finish: what it streamed is partial, never an answer.
@@ -155,6 +159,12 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
   }
   // Out of model calls while the model was still working: not a completion (the last text is the partial output).
   throw new MaxIterationsError(options.maxIterations);
+}
+
+/** Tells the logger about a retry of a model call. */
+function retryReporter(logger: Logger, model: string) {
+  return (retry: { attempt: number; delayMs: number; reason: string }) =>
+    logger.debug(`model call to ${model} failed (attempt ${retry.attempt}), retrying in ${Math.round(retry.delayMs)} ms: ${retry.reason}`);
 }
 
 /**

@@ -3,6 +3,7 @@ import { errorCodeOf, errorText } from '../machines/handle.js';
 import { settleTurns } from '../machines/conversation.js';
 import type { ChatMessage, RunOutcome, RunStats, Usage } from '../types.js';
 import { redactSecrets } from './inspection.js';
+import type { Logger } from './logger.js';
 import { runModelLoop } from './model-loop.js';
 import type { ChatClient, LoopExitReason, LoopInbox } from './model-loop.js';
 
@@ -57,6 +58,7 @@ export interface ParentAgentDeps {
   allowMissingFinishReason?: boolean | undefined;
   secrets?: readonly string[] | undefined;
   onUsage?: (usage: Usage) => void;
+  logger?: Logger | undefined;
   /** Fires when the runtime shuts down: the conversation ends `cancelled`. */
   shutdownSignal?: AbortSignal;
 }
@@ -100,6 +102,7 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
       maxRetries: deps.maxRetries,
       allowMissingFinishReason: deps.allowMissingFinishReason,
       secrets: deps.secrets,
+      logger: deps.logger,
       inbox: deps.inbox,
       record: (recorded) => added.push(recorded),
       setPartialOutput: (text) => {

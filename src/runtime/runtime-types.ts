@@ -10,6 +10,7 @@ import type { ChatMessage, HandleSnapshot, HandleStatus, QueuedInput, Role, RunS
 import type { EventsOptions, RuntimeEvent, RuntimeListener, SubagentRef } from './events.js';
 import type { InspectionSanitizeOptions } from './inspection.js';
 import type { WaitResult } from './waiters.js';
+import type { LogLevel, Logger } from './logger.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import type { AgentType } from '../tools/agent-types.js';
 import type { DelegateRequest, Delegation, DelegationOutcome, ModelPrices } from './delegation-types.js';
@@ -78,8 +79,16 @@ export interface CoreRuntimeOptions extends Partial<SupervisorLimits> {
   onSubagentStart?: (event: SubagentStartEvent) => void;
   /** Called exactly once when each run ends, however it ends. */
   onSubagentStop?: (event: SubagentStopEvent) => void;
-  /** Where errors thrown by listeners and hooks go. @default console.error */
+  /** Where errors thrown by listeners and hooks go. @default the logger's `error` */
   onListenerError?: (error: unknown) => void;
+  /**
+   * Where the runtime and the model loop write what they have to say (listener
+   * errors, failed handle actors, retried model calls at `debug`); secrets are
+   * redacted. A logger (`console`, pino, winston …) or a level for the console.
+   * Given explicitly, the `openai` client's own logging goes through it too.
+   * @default the console at `warn`
+   */
+  logger?: Logger | LogLevel;
   /** A run longer than this ends with outcome `timeout` (the handle goes to `error`). @default none */
   childTimeoutMs?: number;
   /** A run that reports no progress (events, usage) for this long ends with outcome `timeout`. @default none */

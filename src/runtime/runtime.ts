@@ -11,6 +11,7 @@ import { EventHub } from './events.js';
 import { refOf, statusOf, toHandleSnapshot } from './snapshot.js';
 import { sanitizeInspectionObserver } from './inspection.js';
 import { createRunActor } from './run-actor.js';
+import { redactingLogger, resolveLogger } from './logger.js';
 import type { CoreRuntime, CoreRuntimeOptions, SendOptions, SpawnInternals, SpawnOptions } from './runtime-types.js';
 import { Waiters } from './waiters.js';
 import { optionsObject, requireMessage, requireTimeout, validateCoreOptions, validateLimits } from './validate.js';
@@ -40,9 +41,10 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
   const runLimits = validateCoreOptions(options);
   const limits = validateLimits({ ...DEFAULT_LIMITS, ...pickLimits(options) });
   const secrets = (options.secrets ?? []).filter((secret) => typeof secret === 'string' && secret.length >= 4);
+  const logger = redactingLogger(resolveLogger(options.logger), secrets);
   const report = (error: unknown) => {
     try {
-      (options.onListenerError ?? ((e: unknown) => console.error('subagents: a listener threw', e)))(error);
+      (options.onListenerError ?? ((e: unknown) => logger.error('a listener or hook threw', e)))(error);
     } catch {
       // The error reporter itself failed; nothing sensible is left to do.
     }
@@ -196,7 +198,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     if (!ref) throw new Error(`subagents: the supervisor did not spawn \`${id}\`; this is a bug`);
     refs.set(id, ref);
     ref.on('*', (event) => relay(ref, event));
-    ref.subscribe({ error: report });
+    ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
     const snapshot = toHandleSnapshot(ref.getSnapshot());
     if (hub.hasListeners) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: snapshot });
     if (spawnOptions.message !== undefined) return runtime.send(id, spawnOptions.message);
