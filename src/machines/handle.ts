@@ -1,145 +1,11 @@
-import { and, assertEvent, assign, cancel, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
-import type { ChatMessage, HandBackReason, HandleStatus, QueuedInput, Role, RunLimits, RunOutcome, RunStats, Usage } from '../types.js';
+import { assertEvent, assign, cancel, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
+import type { HandBackReason, HandleStatus, RunStats } from '../types.js';
 import { settleTurns } from './conversation.js';
+import { ended, errorCodeOf, errorText, newRunJournal, overBudget, tokensOf } from './handle-helpers.js';
+import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
 
-/** The static facts of a handle, fixed when the supervisor spawns it. */
-export interface HandleInput {
-  /** Public id (nanoid or nickname). */
-  id: string;
-  /** XState child id under the supervisor: integer-like for O(1) child bookkeeping. */
-  key: string;
-  name: string;
-  parentId: string | null;
-  depth: number;
-  role: Role;
-  agentType: string;
-  model: string | null;
-  goal: string | null;
-  /** Limits on each run: transitions of this chart. */
-  limits: RunLimits;
-  /**
-   * A delegation's child: nobody resumes it, so an input interrupted before
-   * it started ends there (handed back) instead of waiting in the queue.
-   */
-  delegated: boolean;
-}
-
-/**
- * What a run writes as it goes, in the handle's context: the chart folds it
- * into the handle when the run ends, however it ends, so a run stopped from
- * outside keeps its spend, its complete turns and its partial text. Only the
- * run in flight writes it; once the run has ended, it is a copy nobody reads.
- */
-export interface RunJournal {
-  stats: RunStats;
-  /** Messages the run added to the conversation: complete turns only. */
-  messages: ChatMessage[];
-  /** Text produced so far that is not (yet) a finished answer. */
-  partialOutput: string | null;
-}
-
-/** What the run actor receives for one run. */
-export interface RunRequest {
-  handleId: string;
-  runId: number;
-  message: string;
-  /** The conversation before this run (the run reads it; the chart extends it). */
-  conversation: readonly ChatMessage[];
-  journal: RunJournal;
-}
-
-/** What a run resolves with. */
-export interface RunResult {
-  output: string;
-  usage?: Usage;
-  /** Anything else the run reports (kept as the last run's details). */
-  details?: unknown;
-}
-
-/** One run's end, as the chart reports it. */
-export interface RunReport {
-  runId: number;
-  input: QueuedInput;
-  outcome: RunOutcome;
-  /** The answer: only when the run completed. */
-  output: string | null;
-  /** Text produced before the run ended without completing; never an answer. */
-  partialOutput: string | null;
-  error: string | null;
-  /** The `code` of what the run threw, when it had one (`max_iterations`, `model_output`, …). */
-  errorCode: string | null;
-  /** Whatever the run returned beside its output, when it completed. */
-  details: unknown;
-  /** What the run did, whatever its outcome. */
-  stats: RunStats;
-  durationMs: number;
-}
-
-/** Events the chart emits (listen with `actor.on`). */
-export type HandleEmitted =
-  | { type: 'run-start'; runId: number; input: QueuedInput }
-  | ({ type: 'run-end' } & RunReport)
-  /** Every accepted input ends exactly once: processed by a run, or handed back. */
-  | { type: 'input-end'; input: QueuedInput; run: RunReport | null; handedBack: HandBackReason | null }
-  | { type: 'status'; status: HandleStatus };
-
-export interface HandleContext {
-  spec: HandleInput;
-  /** Epoch milliseconds. */
-  createdAt: number;
-  /** Epoch milliseconds of the last change. */
-  updatedAt: number;
-  /** Grows with every change of any handle in this process: orders handles by recency. */
-  revision: number;
-  /** Inputs waiting, FIFO. The current input is not in it. */
-  queue: QueuedInput[];
-  /** The input being worked on, or waiting for a slot, while `running`. */
-  current: QueuedInput | null;
-  lastInput: string | null;
-  lastOutput: string | null;
-  error: string | null;
-  /** Status before the last close. */
-  previousStatus: HandleStatus | null;
-  /** Runs started (a run starts when its slot is granted). */
-  runsStarted: number;
-  /** Runs ended: each started run ends exactly once. */
-  runsEnded: number;
-  /** The last run that ended. */
-  lastRun: RunReport | null;
-  usage: Usage;
-  /** Identifies the handle's current slot request; stale grants are ignored. */
-  slotSeq: number;
-  /** Inputs handed back by the last cancel or close. */
-  returned: QueuedInput[];
-  /** The conversation: kept across runs, whatever their outcome. */
-  conversation: ChatMessage[];
-  /** What the run in flight has done so far; `null` when no run is in flight. */
-  run: RunJournal | null;
-}
-
-export type HandleEvent =
-  | { type: 'INPUT.SEND'; input: QueuedInput; interrupt: boolean }
-  | { type: 'RUN.INTERRUPT' }
-  | { type: 'RUN.CANCEL' }
-  | { type: 'HANDLE.CLOSE' }
-  | { type: 'HANDLE.RESUME' }
-  | { type: 'SLOT.GRANTED'; slotSeq: number }
-  /**
-   * The run made progress (sent at most every 250 ms, and at once when its
-   * spend passes the token limit): re-arms stale detection and checks the
-   * budget. `waiting` while it waits for its own background children, which
-   * is not being stale.
-   */
-  | { type: 'RUN.PROGRESS'; waiting?: boolean }
-  /** Raised by the chart itself, after `childTimeoutMs` in `working` (when set). */
-  | { type: 'LIMIT.CHILD_TIMEOUT' }
-  /** Raised by the chart itself, after `staleTimeoutMs` without progress in `working.active` (when set). */
-  | { type: 'LIMIT.STALE' };
-
-/** Events a handle sends its parent (the supervisor). */
-export type HandleToSupervisorEvent =
-  | { type: 'SLOT.REQUEST'; key: string; parentId: string | null; slotSeq: number }
-  | { type: 'SLOT.RELEASE'; key: string; parentId: string | null; slotSeq: number };
+export type * from './handle-types.js';
+export { errorCodeOf, errorText, newRunJournal } from './handle-helpers.js';
 
 /** Ids of the limit timers, so leaving the state cancels them. */
 const CHILD_TIMEOUT_ID = 'limit.childTimeout';
@@ -153,56 +19,6 @@ let lastRevision = 0;
 
 /** The fields every change of a handle sets: when (for people) and in which order (for code). */
 const touched = () => ({ updatedAt: Date.now(), revision: (lastRevision += 1) });
-
-/**
- * A thrown value as text, whatever it is: circular objects, BigInts and
- * throwing getters included. Never throws.
- */
-export function errorText(error: unknown): string {
-  try {
-    if (error instanceof Error) return error.message || error.name;
-    if (typeof error === 'string') return error;
-    if (typeof error === 'object' && error !== null) {
-      const message = (error as { message?: unknown }).message;
-      if (typeof message === 'string' && message) return message;
-    }
-    return JSON.stringify(error, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value)) ?? String(error);
-  } catch {
-    try {
-      return `a thrown ${Object.prototype.toString.call(error).slice(8, -1)} that cannot be shown as text`;
-    } catch {
-      return 'a thrown value that cannot be shown as text';
-    }
-  }
-}
-
-/** The string `code` of a thrown value, if it has one. Never throws. */
-export function errorCodeOf(error: unknown): string | null {
-  try {
-    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-    return typeof code === 'string' ? code : null;
-  } catch {
-    return null;
-  }
-}
-
-export function newRunJournal(model: string | null): RunJournal {
-  return {
-    stats: { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model, startedAt: performance.now() },
-    messages: [],
-    partialOutput: null,
-  };
-}
-
-const tokensOf = (usage: Usage) => usage.inputTokens + usage.outputTokens;
-
-/** How a run ends, as the chart decides it: the outcome and what goes with it. */
-export interface RunEnding {
-  outcome: RunOutcome;
-  result?: RunResult;
-  error?: string;
-  errorCode?: string | null;
-}
 
 /**
  * One subagent handle. Statuses are the top-level states (`running` has two
@@ -563,29 +379,5 @@ export const handleMachine = setup({
     },
   },
 });
-
-/** The token budget's ending. */
-function overBudget({ context }: { context: HandleContext }): RunEnding {
-  const spent = context.run ? tokensOf(context.run.stats.usage) : 0;
-  return { outcome: 'error', error: `The run spent ${spent} tokens, over maxRunTokens (${context.spec.limits.maxRunTokens}), and was stopped` };
-}
-
-/**
- * The two ways out of `working` when a limit ends the run: with inputs
- * queued, the next one asks for a slot anew (FIFO fairness, the status stays
- * `running`); otherwise the handle is in `error`.
- */
-function ended(ending: (args: { context: HandleContext }) => RunEnding, guard?: 'overTokenBudget') {
-  const endRun = { type: 'endRun' as const, params: ending };
-  return [
-    {
-      guard: guard ? and([guard, 'hasQueuedInput']) : ('hasQueuedInput' as const),
-      target: '#handle.running',
-      reenter: true,
-      actions: [endRun, 'takeQueuedInput' as const],
-    },
-    { ...(guard ? { guard } : {}), target: '#handle.error', actions: endRun },
-  ];
-}
 
 export type HandleMachine = typeof handleMachine;

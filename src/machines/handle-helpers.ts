@@ -1,0 +1,70 @@
+/** Pure helpers of the handle chart: error text that never throws, and a fresh run journal. */
+import type { Usage } from '../types.js';
+import { and } from 'xstate';
+import type { HandleContext, RunEnding, RunJournal } from './handle-types.js';
+
+/**
+ * A thrown value as text, whatever it is: circular objects, BigInts and
+ * throwing getters included. Never throws.
+ */
+export function errorText(error: unknown): string {
+  try {
+    if (error instanceof Error) return error.message || error.name;
+    if (typeof error === 'string') return error;
+    if (typeof error === 'object' && error !== null) {
+      const message = (error as { message?: unknown }).message;
+      if (typeof message === 'string' && message) return message;
+    }
+    return JSON.stringify(error, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value)) ?? String(error);
+  } catch {
+    try {
+      return `a thrown ${Object.prototype.toString.call(error).slice(8, -1)} that cannot be shown as text`;
+    } catch {
+      return 'a thrown value that cannot be shown as text';
+    }
+  }
+}
+
+/** The string `code` of a thrown value, if it has one. Never throws. */
+export function errorCodeOf(error: unknown): string | null {
+  try {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    return typeof code === 'string' ? code : null;
+  } catch {
+    return null;
+  }
+}
+
+export function newRunJournal(model: string | null): RunJournal {
+  return {
+    stats: { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model, startedAt: performance.now() },
+    messages: [],
+    partialOutput: null,
+  };
+}
+
+export const tokensOf = (usage: Usage) => usage.inputTokens + usage.outputTokens;
+
+/** The token budget's ending. */
+export function overBudget({ context }: { context: HandleContext }): RunEnding {
+  const spent = context.run ? tokensOf(context.run.stats.usage) : 0;
+  return { outcome: 'error', error: `The run spent ${spent} tokens, over maxRunTokens (${context.spec.limits.maxRunTokens}), and was stopped` };
+}
+
+/**
+ * The two ways out of `working` when a limit ends the run: with inputs
+ * queued, the next one asks for a slot anew (FIFO fairness, the status stays
+ * `running`); otherwise the handle is in `error`.
+ */
+export function ended(ending: (args: { context: HandleContext }) => RunEnding, guard?: 'overTokenBudget') {
+  const endRun = { type: 'endRun' as const, params: ending };
+  return [
+    {
+      guard: guard ? and([guard, 'hasQueuedInput']) : ('hasQueuedInput' as const),
+      target: '#handle.running',
+      reenter: true,
+      actions: [endRun, 'takeQueuedInput' as const],
+    },
+    { ...(guard ? { guard } : {}), target: '#handle.error', actions: endRun },
+  ];
+}
