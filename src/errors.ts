@@ -168,7 +168,7 @@ export class ModelOutputError extends SubagentsError {
     details: { finishReason: string | null; partialOutput: string | null; received: string },
     options?: ErrorOptions,
   ) {
-    super(`Expected ${EXPECTED_OUTPUT[reason]}, got ${details.received}`, options);
+    super(`${reason}: expected ${EXPECTED_OUTPUT[reason]}, got ${details.received}`, options);
     this.finishReason = details.finishReason;
     this.partialOutput = details.partialOutput;
   }

@@ -58,6 +58,8 @@ export interface DelegationResult {
   /** The task asked for an orchestrator, but its depth made it a leaf. */
   degradedToLeaf: boolean;
   error: string | null;
+  /** The error's code when the run threw one (`model_output`, `model_request`, `max_iterations`, …); the message starts with the reason for model output errors (`stream_cut: …`). */
+  errorCode: string | null;
 }
 
 /** The combined result of a delegation, in task order. */

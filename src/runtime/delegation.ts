@@ -87,7 +87,7 @@ export function createDelegator(deps: DelegatorDeps) {
     if (!end.run) {
       const status = end.handedBack === 'interrupted' ? 'interrupted' : 'cancelled';
       const error = end.reason ?? `The subagent was ${end.handedBack} before it started its task.`;
-      return { ...common, status, summary: error, partialOutput: null, exitReason: 'interrupted', apiCalls: 0, durationMs: 0, toolTrace: [], error };
+      return { ...common, status, summary: error, partialOutput: null, exitReason: 'interrupted', apiCalls: 0, durationMs: 0, toolTrace: [], error, errorCode: null };
     }
     const run = end.run;
     const exitReason: ExitReason =
@@ -109,6 +109,7 @@ export function createDelegator(deps: DelegatorDeps) {
       durationMs: Math.round(run.durationMs),
       toolTrace: run.stats.toolTrace,
       error: run.outcome === 'completed' ? null : (run.error ?? fallback),
+      errorCode: run.errorCode,
     };
   }
 

@@ -30,6 +30,8 @@ export interface AgentAnswer {
   /** Text produced before a conversation that did not complete ended: a fragment, never an answer. */
   partialOutput: string | null;
   error: string | null;
+  /** The error's code when the conversation failed with one (`model_output`, `model_request`, `max_iterations`, …). */
+  errorCode: string | null;
   exitReason: LoopExitReason | 'max_iterations' | 'interrupted' | 'cancelled' | 'error';
   apiCalls: number;
   /** The root agent's own tokens (its subagents' are in `runtime.usage()`). */
@@ -77,8 +79,9 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
   const signal = stops.length === 0 ? new AbortController().signal : stops.length === 1 ? stops[0]! : AbortSignal.any(stops);
   const added: ChatMessage[] = [];
   let partialOutput: string | null = null;
-  const answer = (outcome: RunOutcome, fields: Pick<AgentAnswer, 'text' | 'error' | 'exitReason'>): AgentAnswer => ({
+  const answer = (outcome: RunOutcome, fields: Pick<AgentAnswer, 'text' | 'error' | 'exitReason'> & { errorCode?: string | null }): AgentAnswer => ({
     outcome,
+    errorCode: null,
     ...fields,
     partialOutput: outcome === 'completed' ? null : partialOutput,
     apiCalls: stats.apiCalls,
@@ -120,6 +123,6 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
     if (deps.shutdownSignal?.aborted) return answer('cancelled', { text: '', error: 'The runtime was shut down during the conversation', exitReason: 'cancelled' });
     if (signal.aborted) return answer('interrupted', { text: '', error: 'The root agent was interrupted', exitReason: 'interrupted' });
     const exitReason = errorCodeOf(error) === 'max_iterations' ? 'max_iterations' : 'error';
-    return answer('error', { text: '', error: redactSecrets(errorText(error), deps.secrets ?? []), exitReason });
+    return answer('error', { text: '', error: redactSecrets(errorText(error), deps.secrets ?? []), exitReason, errorCode: errorCodeOf(error) });
   }
 }

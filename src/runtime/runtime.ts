@@ -20,6 +20,9 @@ export { validateCoreOptions } from './validate.js';
 
 export type * from './runtime-types.js';
 
+/** The limits `setLimits` changes. */
+const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
+
 /** Handles stopped per supervisor step at shutdown. */
 const STOP_BATCH = 256;
 
@@ -336,6 +339,10 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     },
 
     setLimits(partial) {
+      const unknown = Object.keys(optionsObject(partial, 'limits')).filter((key) => !SETTABLE_LIMITS.includes(key));
+      if (unknown.length > 0) {
+        throw new BadArgumentError(`limits.${unknown[0]}`, `one of ${SETTABLE_LIMITS.join(', ')} (the run limits are fixed at createRuntime)`, unknown[0]);
+      }
       const next = validateLimits({ ...actor.getSnapshot().context.limits, ...pickLimits(optionsObject(partial, 'limits')) });
       actor.send({ type: 'LIMITS.SET', limits: next });
     },

@@ -65,6 +65,8 @@ function optionalLimit(value: unknown, name: string, tokens = false): number | n
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new BadArgumentError(name, 'an integer >= 1', value);
     return value;
   }
+  // 0 would end every run at once: a limit is at least 1 ms; leave it out (or null) for none.
+  if (value === 0) throw new BadArgumentError(name, 'a number of milliseconds >= 1 (leave it out, or null, for no limit)', value);
   return requireTimeout(value, name);
 }
 

@@ -35,6 +35,9 @@ describe('a stream that does not finish is never a completion', () => {
     expect('The answer is forty-two, and the reason is').toContain(result.partialOutput);
     expect(result.summary).not.toBe(result.partialOutput);
     expect(runtime.get(result.handleId)).toMatchObject({ status: 'error', lastOutput: null, lastOutcome: 'error' });
+    // The kind of failure is data, not only text.
+    expect(result.errorCode).toBe('model_output');
+    expect(result.error).toMatch(/^stream_cut: /);
   });
 
   it('ends a run aborted mid-stream by childTimeoutMs as `timeout`, at the limit, with its partial text', async () => {
@@ -258,6 +261,12 @@ describe('bad options fail at createRuntime with a typed error', () => {
       expect(answer.error?.message).toMatch(/colour/);
     }
     expect(runtime.list()).toEqual([]);
+  });
+
+  it('setLimits refuses what it cannot change, and a zero time limit is refused at createRuntime', () => {
+    runtime = createRuntime({ run: async () => 'x' });
+    expect(() => runtime!.setLimits({ childTimeoutMs: -1 } as never)).toThrow(/limits\.childTimeoutMs/);
+    expect(() => createRuntime({ run: async () => 'x', childTimeoutMs: 0 })).toThrow(/>= 1/);
   });
 
   it('resume of a handle that is neither closed nor interrupted is refused with a typed error', () => {

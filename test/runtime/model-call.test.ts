@@ -71,7 +71,7 @@ describe('callModel: a turn that does not finish never passes for an answer', ()
     expect(error).toMatchObject({ reason: 'stream_cut', finishReason: null, partialOutput: deltas.join('') });
     expect(deltas.join('')).toBe(CONTENT.slice(0, 32));
     expect(partialOutputOf(error)).toBe(CONTENT.slice(0, 32));
-    expect((error as Error).message).toMatch(/^Expected the model's response to end with a finish_reason, got a stream cut off after 3 chunks: /);
+    expect((error as Error).message).toMatch(/^stream_cut: expected the model's response to end with a finish_reason, got a stream cut off after 3 chunks: /);
     expect((error as Error).cause).toBeInstanceOf(Error);
     expect(server.requests).toHaveLength(1);
   });
@@ -84,7 +84,7 @@ describe('callModel: a turn that does not finish never passes for an answer', ()
     expect(error).toBeInstanceOf(ModelOutputError);
     expect(error).toMatchObject({ reason: 'stream_cut', partialOutput: CONTENT.slice(0, 32) });
     expect((error as Error).message).toBe(
-      "Expected the model's response to end with a finish_reason, got a stream that ended after 3 chunks without one (connection cut?)",
+      "stream_cut: expected the model's response to end with a finish_reason, got a stream that ended after 3 chunks without one (connection cut?)",
     );
   });
 
