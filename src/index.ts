@@ -45,7 +45,8 @@ export { supervisorMachine, DEFAULT_LIMITS } from './machines/supervisor.js';
 export type { SupervisorContext, SupervisorEvent, SupervisorLimits, SupervisorMachine } from './machines/supervisor.js';
 
 // Tools
-export { defineTool, toOpenAITool, parseToolArguments, toolResultToString } from './tools/define-tool.js';
+export { defineTool, toOpenAITool } from './tools/define-tool.js';
+export { parseToolArguments, toolResultToString } from './tools/tool-arguments.js';
 export type { AnyTool, OpenAIFunctionTool, Tool, ToolContext } from './tools/define-tool.js';
 export { createToolRegistry, resolveChildTools, DEFAULT_BLOCKED_TOOLS, DELEGATION_TOOLSET } from './tools/toolsets.js';
 export type { ChildTools, ToolRegistry } from './tools/toolsets.js';

@@ -5,7 +5,7 @@
  * any point keeps a valid conversation.
  */
 import { MaxIterationsError } from '../errors.js';
-import { toolResultToString } from '../tools/define-tool.js';
+import { toolResultToString } from '../tools/tool-arguments.js';
 import type { AnyTool, ToolContext } from '../tools/define-tool.js';
 import { toolDefinitionsFor } from '../tools/dynamic-tool.js';
 import { executeToolCall } from '../tools/execute.js';

@@ -6,7 +6,7 @@
  * touched nothing.
  */
 import { describeValue } from '../errors.js';
-import { parseToolArguments } from './define-tool.js';
+import { parseToolArguments } from './tool-arguments.js';
 import type { ToolContext } from './define-tool.js';
 import { errorPayloadOf } from './tool-result.js';
 import type { ToolErrorPayload } from './tool-result.js';

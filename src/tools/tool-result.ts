@@ -5,7 +5,7 @@
  */
 import { BadArgumentError, SubagentsError } from '../errors.js';
 import type { HandleSnapshot } from '../types.js';
-import { toolResultToString } from './define-tool.js';
+import { toolResultToString } from './tool-arguments.js';
 import { AgentToolError } from './tool-error.js';
 
 /** Characters of an input shown back to the model in a handle view. */

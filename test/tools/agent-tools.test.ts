@@ -7,7 +7,8 @@ import { reply, scriptByConversation, startFakeServer } from '../../src/testing/
 import type { FakeServer } from '../../src/testing/index.js';
 import { AGENT_TOOL_NAMES, createAgentTools } from '../../src/tools/agent-tools.js';
 import type { AgentToolsOptions } from '../../src/tools/agent-tools.js';
-import { defineTool, parseToolArguments } from '../../src/tools/define-tool.js';
+import { defineTool } from '../../src/tools/define-tool.js';
+import { parseToolArguments } from '../../src/tools/tool-arguments.js';
 import { createToolDispatcher } from '../../src/tools/dispatch.js';
 import { controllableRun } from '../support/controllable-run.js';
 import { closeAfterEach } from '../support/cleanup.js';

@@ -6,10 +6,9 @@ import {
   type ToolContext,
   allowsOpenAIStrictMode,
   defineTool,
-  parseToolArguments,
   toOpenAITool,
-  toolResultToString,
 } from '../../src/tools/define-tool.js';
+import { parseToolArguments, toolResultToString } from '../../src/tools/tool-arguments.js';
 
 const context: ToolContext = { signal: new AbortController().signal, handleId: null, depth: 0 };
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseToolArguments } from '../../src/tools/define-tool.js';
+import { parseToolArguments } from '../../src/tools/tool-arguments.js';
 import type { AnyTool } from '../../src/tools/define-tool.js';
 import { createFileTools } from '../../src/tools/file-tools.js';
 import type { FileTools } from '../../src/tools/file-tools.js';
