@@ -44,7 +44,10 @@ export function consoleLogger(level: LogLevel = 'warn'): Logger {
 /** The logger a runtime uses: the given one, the console at the given level, or the console at `warn`. */
 export function resolveLogger(option: Logger | LogLevel | undefined): Logger {
   if (option === undefined) return consoleLogger('warn');
-  if (typeof option === 'string') return consoleLogger(option);
+  if (typeof option === 'string') {
+    if (!LEVELS.includes(option)) throw new BadArgumentError('logger', `a logger, or a level: one of ${LEVELS.join(', ')}`, option);
+    return consoleLogger(option);
+  }
   if (typeof option !== 'object' || option === null || !(['debug', 'info', 'warn', 'error'] as const).every((level) => typeof option[level] === 'function')) {
     throw new BadArgumentError('logger', "a logger with debug, info, warn and error methods, or a level ('debug' … 'off')", option);
   }

@@ -54,6 +54,7 @@ describe('the logger option', () => {
   it('takes a level for the console, and refuses anything else with a typed error', () => {
     expect(() => createRuntime({ run: async () => 'x', logger: 'off' })).not.toThrow();
     expect(() => createRuntime({ run: async () => 'x', logger: 'loud' as never })).toThrow(BadArgumentError);
+    expect(() => createRuntime({ run: async () => 'x', logger: 'loud' as never })).toThrow(/`logger`/);
     expect(() => createRuntime({ run: async () => 'x', logger: { info: () => {} } as never })).toThrow(/logger/);
   });
 });
