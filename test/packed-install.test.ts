@@ -118,8 +118,8 @@ describe('the packed package, installed offline into a fresh project', () => {
     const characters = readFileSync(path.join(project, 'package.json'), 'utf8').length;
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(new RegExp(`^completed package\\.json is ${characters} characters long\\. \\{ input: \\d+`));
-    expect(lines[1]).toMatch(new RegExp(`^completed package\\.json is ${characters} characters long\\. \\{ input: \\d+`));
+    expect(lines[0]).toMatch(new RegExp(`^completed package\\.json is ${characters} characters long\\. \\{ inputTokens: \\d+`));
+    expect(lines[1]).toMatch(new RegExp(`^completed package\\.json is ${characters} characters long\\. \\{ inputTokens: \\d+`));
     expect(lines[2]).toMatch(/^completed My subagent has read package\.json\. \{ inputTokens: \d+, outputTokens: \d+ \}$/);
   });
 

@@ -1,5 +1,5 @@
 import { assertEvent, createActor, enqueueActions, setup } from 'xstate';
-import type { ActorRefFrom, ActorSystem, ActorSystemInfo } from 'xstate';
+import type { ActorRefFrom, ActorSystem, ActorSystemInfo, AnyActorRef } from 'xstate';
 import { DepthLimitError, SpawningPausedError, BadArgumentError, RuntimeShutDownError } from '../errors.js';
 import type { SubagentsError } from '../errors.js';
 import type { HandleEvent, HandleInput, HandleMachine, HandleToSupervisorEvent } from './handle.js';
@@ -51,6 +51,8 @@ export type SupervisorEvent =
   | { type: 'SUPERVISOR.SHUTDOWN' }
   /** Stops the actors of these handles (after shutdown; sent in batches so each step stays small). */
   | { type: 'HANDLES.STOP'; ids: string[] }
+  /** Closes these handles (after shutdown; sent in batches, each step small). */
+  | { type: 'HANDLES.CLOSE'; ids: string[] }
   | HandleToSupervisorEvent;
 
 export const DEFAULT_LIMITS: SupervisorLimits = {
@@ -113,12 +115,19 @@ type HandleRef = ActorRefFrom<HandleMachine>;
 const handleRef = (system: Pick<ActorSystem<ActorSystemInfo>, 'get'>, key: string): HandleRef | undefined => system.get(handleSystemId(key)) as HandleRef | undefined;
 
 /**
- * The handle logic the supervisor runs: its own `handle` actor, or the one a
- * `provide({ actors: { handle } })` put in its place.
+ * Starts the actor of a handle the supervisor has admitted (`HANDLE.SPAWN`
+ * put it in the tree with its key and depth): an actor of the supervisor's
+ * system with the supervisor as its parent, registered under its key.
+ * Started from outside any transition, so its first steps run on their own.
  */
-function handleLogicOf(self: unknown): HandleMachine {
-  const provided = (self as { logic?: { implementations?: { actors?: Record<string, unknown> } } }).logic?.implementations?.actors?.handle;
-  return (provided ?? handleMachine) as HandleMachine;
+export function startHandleActor(
+  supervisor: AnyActorRef,
+  logic: HandleMachine,
+  spec: SpawnSpec,
+  entry: Pick<TreeEntry, 'key' | 'depth'>,
+): ActorRefFrom<HandleMachine> {
+  const input: HandleInput = { ...spec, key: entry.key, depth: entry.depth };
+  return createActor(logic, { parent: supervisor, id: entry.key, systemId: handleSystemId(entry.key), input }).start();
 }
 
 /**
@@ -137,14 +146,15 @@ export const supervisorMachine = setup({
   actors: { handle: handleMachine },
   actions: {
     /**
-     * Handles are actors of the supervisor's system with the supervisor as
-     * their parent (they report to it, fail to it and show in the inspector),
-     * but not XState children of its snapshot: XState copies a machine's
-     * children on every spawn and stop, which made spawning, forgetting and
-     * shutting down n handles cost O(n²). Registered by key in the system,
-     * each is found, spawned and stopped in O(1); the tree here is the record.
+     * Admits a handle: its key, depth and place in the tree. Its actor is
+     * started by `startHandleActor`: an actor of the supervisor's system with
+     * the supervisor as its parent (it reports to it, fails to it and shows in
+     * the inspector), but not an XState child of its snapshot: XState copies a
+     * machine's children on every spawn and stop, which made spawning,
+     * forgetting and shutting down n handles cost O(n²). Registered by key in
+     * the system, each is found, started and stopped in O(1).
      */
-    spawnHandle: enqueueActions(({ context, event, enqueue, self }) => {
+    spawnHandle: enqueueActions(({ context, event }) => {
       assertEvent(event, 'HANDLE.SPAWN');
       const { spec } = event;
       const key = String(context.nextKey);
@@ -152,10 +162,6 @@ export const supervisorMachine = setup({
       const depth = (depthOf(context, spec.parentId) ?? 0) + 1;
       context.tree[spec.id] = { key, parentId: spec.parentId, depth, children: [] };
       if (spec.parentId !== null) context.tree[spec.parentId]?.children.push(spec.id);
-      const input: HandleInput = { ...spec, key, depth };
-      enqueue(() => {
-        createActor(handleLogicOf(self), { parent: self, id: key, systemId: handleSystemId(key), input }).start();
-      });
     }),
     cascade: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'HANDLE.COMMAND');
@@ -181,21 +187,19 @@ export const supervisorMachine = setup({
       if (index !== -1) siblings?.splice(index, 1);
     }),
     /**
-     * Closes every handle: each hands back what it holds. Sent directly, one
-     * by one: XState defers built-in sends to the end of the transition in
-     * one queue it empties with `shift()`, which is quadratic for tens of
-     * thousands of handles. What the handles send back queues behind this step.
+     * Closes (each hands back what it holds) or stops the actors of a batch of
+     * handles after shutdown. Batches, because XState defers a transition's
+     * built-in sends and stops to its end, in one queue it empties with
+     * `shift()`: quadratic for tens of thousands in one step.
      */
-    closeAll: ({ context, system }) => {
-      for (const entry of Object.values(context.tree)) handleRef(system, entry.key)?.send({ type: 'HANDLE.CLOSE' } satisfies HandleEvent);
-    },
-    /** Stops handle actors (after shutdown), a batch at a time. */
-    stopHandles: enqueueActions(({ context, event, enqueue, system }) => {
-      assertEvent(event, 'HANDLES.STOP');
+    closeOrStopHandles: enqueueActions(({ context, event, enqueue, system }) => {
+      assertEvent(event, ['HANDLES.CLOSE', 'HANDLES.STOP']);
       for (const id of event.ids) {
         const entry = context.tree[id];
         const ref = entry && handleRef(system, entry.key);
-        if (ref) enqueue.stopChild(ref);
+        if (!ref) continue;
+        if (event.type === 'HANDLES.CLOSE') enqueue.sendTo(ref, { type: 'HANDLE.CLOSE' } satisfies HandleEvent);
+        else enqueue.stopChild(ref);
       }
     }),
     /**
@@ -212,6 +216,10 @@ export const supervisorMachine = setup({
         const ref = handleRef(system, grant.key);
         if (ref) enqueue.sendTo(ref, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq } satisfies HandleEvent);
       }
+    }),
+    releaseWithoutGrant: enqueueActions(({ context, event }) => {
+      assertEvent(event, 'SLOT.RELEASE');
+      releaseSlot(context.slots, event.key, event.slotSeq, parentKey(event.parentId));
     }),
     setPaused: enqueueActions(({ context, event }) => {
       assertEvent(event, 'SPAWNING.PAUSE');
@@ -266,12 +274,18 @@ export const supervisorMachine = setup({
         'HANDLE.SPAWN': { guard: 'canSpawn', actions: 'spawnHandle' },
         'SPAWNING.PAUSE': { actions: 'setPaused' },
         'LIMITS.SET': { actions: 'scheduleSlot' },
-        'SUPERVISOR.SHUTDOWN': { target: 'shutDown', actions: 'closeAll' },
+        'SUPERVISOR.SHUTDOWN': { target: 'shutDown' },
       },
     },
     // Handles stay (their snapshots are readable) but no new work is taken; the runtime then stops their actors.
     shutDown: {
-      on: { 'HANDLES.STOP': { actions: 'stopHandles' } },
+      on: {
+        'HANDLES.CLOSE': { actions: 'closeOrStopHandles' },
+        'HANDLES.STOP': { actions: 'closeOrStopHandles' },
+        // Shutting down starts nothing: released slots are not handed on, and no new slot is granted.
+        'SLOT.REQUEST': {},
+        'SLOT.RELEASE': { actions: 'releaseWithoutGrant' },
+      },
     },
   },
 });

@@ -1,4 +1,4 @@
-import type { Role, RunOutcome, ToolTraceEntry } from '../types.js';
+import type { Role, RunOutcome, ToolTraceEntry, Usage } from '../types.js';
 
 /** One task to delegate to a fresh subagent. */
 export interface DelegateTask {
@@ -49,7 +49,8 @@ export interface DelegationResult {
   apiCalls: number;
   durationMs: number;
   /** This run's tokens plus those of the subagents it delegated to. */
-  tokens: { input: number; output: number; total: number };
+  /** Tokens of the child's run and of its descendants, in the one usage shape. */
+  usage: Usage;
   /** Cost in the currency of the configured prices; `null` without prices for the model. */
   cost: number | null;
   toolTrace: ToolTraceEntry[];

@@ -78,7 +78,7 @@ export function createDelegator(deps: DelegatorDeps) {
       taskIndex,
       handleId,
       goal: task.goal,
-      tokens: { input: tokens.inputTokens, output: tokens.outputTokens, total: tokens.inputTokens + tokens.outputTokens },
+      usage: tokens,
       cost: costOf(deps.prices, model, tokens),
       model,
       deniedToolsets: setup?.deniedToolsets ?? [],

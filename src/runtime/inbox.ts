@@ -21,7 +21,7 @@ export function backgroundResultMessage(outcome: DelegationOutcome): ChatMessage
     status: result.status,
     exitReason: result.exitReason,
     summary: result.summary,
-    tokens: result.tokens,
+    usage: result.usage,
   }));
   return {
     role: 'user',

@@ -4,7 +4,7 @@ import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError, HandleClosedError, HandleStateError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
 import type { HandleEmitted, HandleEvent, HandleMachine } from '../machines/handle.js';
-import { DEFAULT_LIMITS, handleSystemId, spawnRefusal, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
+import { DEFAULT_LIMITS, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
 import type { CascadingCommand, SupervisorLimits } from '../machines/supervisor.js';
 import type { HandleSnapshot, QueuedInput } from '../types.js';
 import { EventHub } from './events.js';
@@ -77,8 +77,9 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     secrets: () => secrets,
   });
 
+  const handleLogic = handleMachine.provide({ actors: { agentRun } });
   const actor = createActor(
-    supervisorMachine.provide({ actors: { handle: handleMachine.provide({ actors: { agentRun } }) } }),
+    supervisorMachine,
     {
       input: { limits },
       ...(options.inspect ? { inspect: sanitizeInspectionObserver(options.inspect, { ...options.inspection, secrets: [...(options.inspection?.secrets ?? []), ...secrets] }) } : {}),
@@ -197,8 +198,8 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     if (refusal) throw refusal;
     actor.send({ type: 'HANDLE.SPAWN', spec });
     const entry = actor.getSnapshot().context.tree[id];
-    const ref = entry ? (actor.system.get(handleSystemId(entry.key)) as ActorRefFrom<HandleMachine> | undefined) : undefined;
-    if (!ref) throw new Error(`subagents: the supervisor did not spawn \`${id}\`; this is a bug`);
+    if (!entry) throw new Error(`subagents: the supervisor did not admit \`${id}\`; this is a bug`);
+    const ref = startHandleActor(actor, handleLogic, spec, entry);
     refs.set(id, ref);
     ref.on('*', (event) => relay(ref, event));
     ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
@@ -362,11 +363,12 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       // Closing ends every run in flight (outcome `cancelled`, its work aborted) and hands back every queued input.
       handedBack = new Map();
       actor.send({ type: 'SUPERVISOR.SHUTDOWN' });
+      // Every handle is closed, then its actor stopped, in batches: one step per batch keeps each step small.
+      const ids = [...refs.keys()];
+      for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.CLOSE', ids: ids.slice(start, start + STOP_BATCH) });
       const unprocessed = [...handedBack].map(([handleId, inputs]) => ({ handleId, inputs }));
       handedBack = null;
       waiters.settleAll();
-      // Closed, the handles' actors are stopped in batches: one step per batch keeps each step small.
-      const ids = [...refs.keys()];
       for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.STOP', ids: ids.slice(start, start + STOP_BATCH) });
       actor.stop();
       hub.close();

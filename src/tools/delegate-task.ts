@@ -127,7 +127,7 @@ function resultView(result: DelegationResult) {
     summary: result.summary,
     apiCalls: result.apiCalls,
     durationMs: result.durationMs,
-    tokens: result.tokens,
+    usage: result.usage,
     ...(result.cost !== null ? { cost: result.cost } : {}),
     model: result.model,
     toolTrace: traceSummary(result.toolTrace),

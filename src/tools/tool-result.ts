@@ -4,7 +4,7 @@
  * `{"ok":false,"error":{"code","message","field"?}}`.
  */
 import { BadArgumentError, SubagentsError } from '../errors.js';
-import type { HandleSnapshot } from '../types.js';
+import type { HandleSnapshot, Usage } from '../types.js';
 import { toolResultToString } from './tool-arguments.js';
 import { AgentToolError } from './tool-error.js';
 
@@ -31,7 +31,7 @@ export interface HandleView {
   waitingForSlot: boolean;
   runs: number;
   updatedAt: string;
-  tokens: { input: number; output: number };
+  usage: Usage;
 }
 
 /**
@@ -60,7 +60,7 @@ export function handleView(handle: HandleSnapshot): HandleView {
     waitingForSlot: handle.waitingForSlot,
     runs: handle.runs,
     updatedAt: handle.updatedAt,
-    tokens: { input: handle.usage.inputTokens, output: handle.usage.outputTokens },
+    usage: { ...handle.usage },
   };
 }
 

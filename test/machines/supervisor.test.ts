@@ -4,7 +4,7 @@ import type { ActorRefFrom, InspectionEvent } from 'xstate';
 import { DepthLimitError } from '../../src/errors.js';
 import { handleMachine } from '../../src/machines/handle.js';
 import type { HandleMachine } from '../../src/machines/handle.js';
-import { handleSystemId, spawnRefusal, supervisorMachine } from '../../src/machines/supervisor.js';
+import { handleSystemId, spawnRefusal, startHandleActor, supervisorMachine } from '../../src/machines/supervisor.js';
 import type { SpawnSpec, SupervisorLimits } from '../../src/machines/supervisor.js';
 import { fakeAgentRun, flushMicrotasks } from '../support/fake-agent-run.js';
 
@@ -31,7 +31,8 @@ function startSupervisor(limits: Partial<SupervisorLimits> = {}) {
   const fake = fakeAgentRun();
   const received: Array<{ sessionId: string; type: string }> = [];
   const errors: unknown[] = [];
-  const actor = createActor(supervisorMachine.provide({ actors: { handle: handleMachine.provide({ actors: { agentRun: fake.logic } }) } }), {
+  const handleLogic = handleMachine.provide({ actors: { agentRun: fake.logic } });
+  const actor = createActor(supervisorMachine, {
     input: { limits },
     inspect: (event: InspectionEvent) => {
       if (event.type === '@xstate.event') received.push({ sessionId: event.actorRef.sessionId, type: event.event.type });
@@ -41,6 +42,12 @@ function startSupervisor(limits: Partial<SupervisorLimits> = {}) {
   actor.start();
   stopActor = () => actor.stop();
   const tree = () => actor.getSnapshot().context.tree;
+  /** Asks the supervisor to admit a handle and, when it does, starts the handle's actor (as the runtime does). */
+  const spawn = (handleSpec: SpawnSpec) => {
+    actor.send({ type: 'HANDLE.SPAWN', spec: handleSpec });
+    const entry = tree()[handleSpec.id];
+    if (entry && !actor.system.get(handleSystemId(entry.key))) startHandleActor(actor, handleLogic, handleSpec, entry);
+  };
   // A stopped handle leaves the system's registry; its reference (and snapshot) stays readable here.
   const known = new Map<string, ActorRefFrom<HandleMachine>>();
   const handle = (id: string): ActorRefFrom<HandleMachine> => {
@@ -66,16 +73,16 @@ function startSupervisor(limits: Partial<SupervisorLimits> = {}) {
     const idOfSession = new Map(Object.keys(tree()).map((id) => [handle(id).sessionId, id]));
     return received.filter((event) => event.type === type).map((event) => idOfSession.get(event.sessionId));
   };
-  return { actor, fake, errors, tree, handle, status, send, receivedOrder };
+  return { actor, fake, errors, tree, handle, status, send, receivedOrder, spawn };
 }
 
 describe('supervisor machine', () => {
   it('spawns handles into a tree with depths, parents and integer-like child ids', () => {
-    const { actor, tree, handle } = startSupervisor({ maxSpawnDepth: 3 });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1', 'a') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1x', 'a1') });
+    const { actor, tree, handle , spawn } = startSupervisor({ maxSpawnDepth: 3 });
+    spawn(spec('a'));
+    spawn(spec('b'));
+    spawn(spec('a1', 'a'));
+    spawn(spec('a1x', 'a1'));
     expect(tree()).toEqual({
       a: { key: '0', parentId: null, depth: 1, children: ['a1'] },
       b: { key: '1', parentId: null, depth: 1, children: [] },
@@ -91,23 +98,23 @@ describe('supervisor machine', () => {
   });
 
   it('refuses a spawn from a parent at the maximum depth, naming the limit and how to raise it', () => {
-    const { actor, tree } = startSupervisor({ maxSpawnDepth: 1 });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    const { actor, tree , spawn } = startSupervisor({ maxSpawnDepth: 1 });
+    spawn(spec('a'));
     const refusal = spawnRefusal(actor.getSnapshot().context, spec('a1', 'a'));
     expect(refusal).toBeInstanceOf(DepthLimitError);
     expect(refusal).toMatchObject({ depth: 1, maxSpawnDepth: 1 });
     expect(refusal?.message).toMatch(/maxSpawnDepth \(1\)/);
     expect(refusal?.message).toMatch(/raise `maxSpawnDepth`/);
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1', 'a') });
+    spawn(spec('a1', 'a'));
     expect(Object.keys(tree())).toEqual(['a']);
     expect(['0', '1'].map((key) => actor.system.get(handleSystemId(key)) !== undefined)).toEqual([true, false]);
     expect(actor.getSnapshot().context.nextKey).toBe(1);
   });
 
   it('starts a run only when its slot is granted, and hands the slot on when the run ends', async () => {
-    const { actor, fake, status, send } = startSupervisor({ maxConcurrentChildren: 1 });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') });
+    const { actor, fake, status, send , spawn } = startSupervisor({ maxConcurrentChildren: 1 });
+    spawn(spec('a'));
+    spawn(spec('b'));
     send('a', 'first');
     send('b', 'second');
     expect([status('a'), status('b')]).toEqual(['running.working', 'running.awaitingSlot']);
@@ -119,9 +126,9 @@ describe('supervisor machine', () => {
   });
 
   it('admits waiting handles when the limits are raised', () => {
-    const { actor, status, send } = startSupervisor({ maxConcurrentChildren: 1 });
+    const { actor, status, send , spawn } = startSupervisor({ maxConcurrentChildren: 1 });
     for (const id of ['a', 'b', 'c']) {
-      actor.send({ type: 'HANDLE.SPAWN', spec: spec(id) });
+      spawn(spec(id));
       send(id, `task ${id}`);
     }
     expect(['a', 'b', 'c'].map(status)).toEqual(['running.working', 'running.awaitingSlot', 'running.awaitingSlot']);
@@ -136,11 +143,11 @@ describe('supervisor machine', () => {
     ['HANDLE.CLOSE', 'closed'],
   ] as const)('cascading %s', (command, stopped) => {
     it(`stops the handle and every descendant, deepest first (${stopped})`, () => {
-      const { actor, fake, tree, status, send, receivedOrder } = startSupervisor({ maxSpawnDepth: 3 });
+      const { actor, fake, tree, status, send, receivedOrder , spawn } = startSupervisor({ maxSpawnDepth: 3 });
       // a ─┬─ a1 ── a1x
       //    └─ a2          b (outside the subtree)
       for (const [id, parent] of [['a', null], ['a1', 'a'], ['a1x', 'a1'], ['a2', 'a'], ['b', null]] as const) {
-        actor.send({ type: 'HANDLE.SPAWN', spec: spec(id, parent) });
+        spawn(spec(id, parent));
         send(id, `task ${id}`);
         send(id, `queued ${id}`);
       }
@@ -164,9 +171,9 @@ describe('supervisor machine', () => {
   });
 
   it('stops only the handle itself when the command does not cascade', () => {
-    const { actor, status, send } = startSupervisor({ maxSpawnDepth: 2 });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1', 'a') });
+    const { actor, status, send , spawn } = startSupervisor({ maxSpawnDepth: 2 });
+    spawn(spec('a'));
+    spawn(spec('a1', 'a'));
     send('a', 'x');
     send('a1', 'y');
     actor.send({ type: 'HANDLE.COMMAND', id: 'a', command: 'RUN.INTERRUPT', cascade: false });
@@ -174,11 +181,11 @@ describe('supervisor machine', () => {
   });
 
   it('closes every handle on shutdown, and takes no new spawn afterwards', () => {
-    const { actor, fake, tree, status, send, receivedOrder } = startSupervisor({ maxSpawnDepth: 2, maxConcurrentChildren: 1 });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a1', 'a') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('idle') });
+    const { actor, fake, tree, status, send, receivedOrder , spawn } = startSupervisor({ maxSpawnDepth: 2, maxConcurrentChildren: 1 });
+    spawn(spec('a'));
+    spawn(spec('a1', 'a'));
+    spawn(spec('b'));
+    spawn(spec('idle'));
     send('a', 'x');
     send('a1', 'y');
     send('b', 'z'); // waits: a holds the root's only slot
@@ -186,6 +193,9 @@ describe('supervisor machine', () => {
     expect(status('idle')).toBe('idle');
     actor.send({ type: 'SUPERVISOR.SHUTDOWN' });
     expect(actor.getSnapshot().value).toBe('shutDown');
+    // The runtime then closes the handles, a batch at a time.
+    actor.send({ type: 'HANDLES.CLOSE', ids: ['a', 'a1'] });
+    actor.send({ type: 'HANDLES.CLOSE', ids: ['b', 'idle'] });
     expect(Object.keys(tree()).map(status)).toEqual(['closed', 'closed', 'closed', 'closed']);
     expect(receivedOrder('HANDLE.CLOSE').sort()).toEqual(['a', 'a1', 'b', 'idle']);
     expect(fake.runs.every((run) => run.aborted)).toBe(true);
@@ -196,14 +206,14 @@ describe('supervisor machine', () => {
     actor.send({ type: 'HANDLES.STOP', ids: ['a', 'a1'] });
     actor.send({ type: 'HANDLES.STOP', ids: ['b', 'idle'] });
     expect(['0', '1', '2', '3'].map((key) => actor.system.get(handleSystemId(key)) !== undefined)).toEqual([false, false, false, false]);
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('late') });
+    spawn(spec('late'));
     expect(tree().late).toBeUndefined();
     expect(actor.getSnapshot().status).toBe('active');
   });
 
   it('ignores bad events without throwing and stays running', () => {
-    const { actor, errors, tree, status, send } = startSupervisor();
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    const { actor, errors, tree, status, send , spawn } = startSupervisor();
+    spawn(spec('a'));
     send('a', 'x');
     expect(() => actor.send({ type: 'HANDLE.COMMAND', id: 'nope', command: 'HANDLE.CLOSE', cascade: true })).not.toThrow();
     actor.send({ type: 'SPAWNING.PAUSE', paused: true });
@@ -211,8 +221,8 @@ describe('supervisor machine', () => {
     expect(tree().b).toBeUndefined();
     actor.send({ type: 'SPAWNING.PAUSE', paused: false });
     // Unknown parent, duplicate id, a release nobody asked for: refused or ignored.
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('c', 'ghost') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('a') });
+    spawn(spec('c', 'ghost'));
+    spawn(spec('a'));
     actor.send({ type: 'SLOT.RELEASE', key: '99', parentId: null, slotSeq: 5 });
     actor.send({ type: 'SLOT.RELEASE', key: '0', parentId: null, slotSeq: 0 });
     expect(Object.keys(tree())).toEqual(['a']);
@@ -222,7 +232,7 @@ describe('supervisor machine', () => {
     expect(status('a')).toBe('running.working');
     expect(actor.getSnapshot().context.slots.runningTotal).toBe(1);
     // Spawning works again once unpaused.
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') });
+    spawn(spec('b'));
     expect(tree().b?.key).toBe('1');
   });
 
@@ -236,13 +246,15 @@ describe('supervisor machine', () => {
         },
       },
     });
-    const actor = createActor(supervisorMachine.provide({ actors: { handle: failing } }), { input: { limits: { maxConcurrentChildren: 1 } } });
+    const actor = createActor(supervisorMachine, { input: { limits: { maxConcurrentChildren: 1 } } });
     const errors: unknown[] = [];
     actor.subscribe({ error: (error) => errors.push(error) });
     actor.start();
     stopActor = () => actor.stop();
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('bad') });
-    actor.send({ type: 'HANDLE.SPAWN', spec: spec('next') });
+    for (const id of ['bad', 'next']) {
+      actor.send({ type: 'HANDLE.SPAWN', spec: spec(id) });
+      startHandleActor(actor, failing, spec(id), actor.getSnapshot().context.tree[id]!);
+    }
     const refs = new Map<string, ActorRefFrom<HandleMachine>>();
     const child = (id: string) => {
       if (!refs.has(id)) refs.set(id, actor.system.get(handleSystemId(actor.getSnapshot().context.tree[id]!.key)) as ActorRefFrom<HandleMachine>);

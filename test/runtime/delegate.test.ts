@@ -65,7 +65,7 @@ describe('delegate', () => {
       expect(result.status).toBe('completed');
       expect(result.exitReason).toBe('completed');
       expect(result.apiCalls).toBe(2);
-      expect(result.tokens).toEqual({ input: 30, output: 8, total: 38 });
+      expect(result.usage).toEqual({ inputTokens: 30, outputTokens: 8 });
       expect(result.toolTrace).toEqual([
         { tool: 'lookup', argumentBytes: expect.any(Number) as number, resultBytes: expect.any(Number) as number, ok: true },
       ]);
@@ -187,7 +187,8 @@ describe('orchestrators', () => {
     expect(grandchildTools).not.toContain('execute_code');
     // Tokens of the grandchild roll up into the orchestrator's result.
     const orchestrator = runtime.get(deep.results[0]!.handleId);
-    expect(deep.results[0]!.tokens.total).toBeGreaterThan(orchestrator.usage.inputTokens + orchestrator.usage.outputTokens);
+    const rolledUp = deep.results[0]!.usage;
+    expect(rolledUp.inputTokens + rolledUp.outputTokens).toBeGreaterThan(orchestrator.usage.inputTokens + orchestrator.usage.outputTokens);
 
     runtime.setLimits({ maxSpawnDepth: 1 });
     const floor = await runtime.delegate({ goal: 'orchestrate-floor', role: 'orchestrator' }).result;
@@ -244,7 +245,7 @@ describe('token budget', () => {
     const [result] = outcome.results;
     expect(result).toMatchObject({ status: 'error', exitReason: 'error', apiCalls: 3 });
     expect(result?.error).toBe('The run spent 45 tokens, over maxRunTokens (40), and was stopped');
-    expect(result?.tokens.total).toBe(45);
+    expect((result?.usage.inputTokens ?? 0) + (result?.usage.outputTokens ?? 0)).toBe(45);
     expect(toolRuns).toBe(2);
     expect(runtime.get(result!.handleId).usage).toEqual({ inputTokens: 30, outputTokens: 15 });
   });
