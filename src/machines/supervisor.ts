@@ -3,7 +3,6 @@ import type { ActorRefFrom, ActorSystem, ActorSystemInfo, AnyActorRef } from 'xs
 import { DepthLimitError, SpawningPausedError, BadArgumentError, RuntimeShutDownError } from '../errors.js';
 import type { SubagentsError } from '../errors.js';
 import type { HandleEvent, HandleInput, HandleMachine, HandleToSupervisorEvent } from './handle.js';
-import { handleMachine } from './handle.js';
 import { ROOT_PARENT, createSlotState, releaseSlot, requestSlot, setSlotLimits } from './slots.js';
 import type { Grant, SlotState } from './slots.js';
 
@@ -143,7 +142,6 @@ export const supervisorMachine = setup({
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's type-only declaration
     input: {} as SupervisorInput,
   },
-  actors: { handle: handleMachine },
   actions: {
     /**
      * Admits a handle: its key, depth and place in the tree. Its actor is

@@ -1,22 +1,11 @@
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { reply, startFakeServer, type FakeServer, type FakeServerOptions, type RecordedRequest } from '../../src/testing/index.js';
+import { describe, expect, it } from 'vitest';
+import { reply, startFakeServer, type FakeServer, type RecordedRequest } from '../../src/testing/index.js';
+import { useFakeServers } from '../support/fake-servers.js';
 
-const servers: FakeServer[] = [];
-
-async function start(options: FakeServerOptions): Promise<{ server: FakeServer; client: OpenAI }> {
-  const server = await startFakeServer(options);
-  servers.push(server);
-  // logLevel 'off': the client logs unparsable SSE data before throwing.
-  const client = new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0, logLevel: 'off' });
-  return { server, client };
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const start = useFakeServers();
 
 const messages = [{ role: 'user' as const, content: 'Hello there' }];
 
