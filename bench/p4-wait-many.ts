@@ -4,7 +4,7 @@
  * the two alternate, and the ratio of the medians is reported.
  */
 import { performance } from 'node:perf_hooks';
-import { createCoreRuntime } from '../src/runtime/runtime.js';
+import { createRuntime } from '../src/runtime/create-runtime.js';
 import type { Row } from './report.js';
 import { formatMs, formatRatio, median } from './stats.js';
 
@@ -17,7 +17,7 @@ async function timeBatch(count: number, withWait: boolean): Promise<number> {
   let ended = 0;
   let allEnded: () => void = () => {};
   const runsEnded = new Promise<void>((resolve) => (allEnded = resolve));
-  const runtime = createCoreRuntime({
+  const runtime = createRuntime({
     run: async () => 'ok',
     maxConcurrentChildren: 16,
     onSubagentStop: () => {

@@ -6,7 +6,7 @@
  * of the tail is the machine (GC, scheduling) rather than the runtime.
  */
 import { performance } from 'node:perf_hooks';
-import { createCoreRuntime } from '../src/runtime/runtime.js';
+import { createRuntime } from '../src/runtime/create-runtime.js';
 import { ManualRun } from './manual-run.js';
 import type { Row } from './report.js';
 import { formatMs, percentile } from './stats.js';
@@ -31,7 +31,7 @@ export async function benchWait(options: WaitOptions = {}): Promise<Row[]> {
   const samples = options.samples ?? 2_000;
   const warmup = options.warmup ?? 200;
   const manual = new ManualRun();
-  const runtime = createCoreRuntime({ run: manual.run });
+  const runtime = createRuntime({ run: manual.run });
   const handle = runtime.spawn();
   const latencies: number[] = [];
   const floor: number[] = [];

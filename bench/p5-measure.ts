@@ -6,8 +6,8 @@
  * timed pass would slow what follows it (see RESULTS.md).
  */
 import { performance } from 'node:perf_hooks';
-import { createCoreRuntime } from '../src/runtime/runtime.js';
-import type { CoreRuntime } from '../src/runtime/runtime.js';
+import { createRuntime } from '../src/runtime/create-runtime.js';
+import type { Runtime } from '../src/runtime/create-runtime.js';
 import { collectGarbage } from './stats.js';
 
 export interface ScaleTiming {
@@ -28,8 +28,8 @@ export interface ScaleResult extends ScaleTiming {
 
 export const RUN_CONCURRENCY = 16;
 
-function scaleRuntime(onRunEnd: () => void): CoreRuntime {
-  return createCoreRuntime({ run: async () => 'ok', maxConcurrentChildren: RUN_CONCURRENCY, onSubagentStop: onRunEnd });
+function scaleRuntime(onRunEnd: () => void): Runtime {
+  return createRuntime({ run: async () => 'ok', maxConcurrentChildren: RUN_CONCURRENCY, onSubagentStop: onRunEnd });
 }
 
 /**
@@ -38,7 +38,7 @@ function scaleRuntime(onRunEnd: () => void): CoreRuntime {
  * heap is measured stops one from being freed between the two readings (the
  * compiled code can keep a finished runtime reachable for a while).
  */
-export async function timeScale(count: number, timeShutdown: boolean, keep: CoreRuntime[]): Promise<ScaleTiming> {
+export async function timeScale(count: number, timeShutdown: boolean, keep: Runtime[]): Promise<ScaleTiming> {
   let ended = 0;
   let allEnded: () => void = () => {};
   const runsEnded = new Promise<void>((resolve) => (allEnded = resolve));

@@ -6,7 +6,7 @@
  * times `shutdown()`, the first of the process; `second-shutdown` shuts a
  * 1,000-handle runtime down first, then times the second shutdown.
  */
-import type { CoreRuntime } from '../src/runtime/runtime.js';
+import type { Runtime } from '../src/runtime/create-runtime.js';
 import { heapPerIdleHandle, timeScale } from './p5-measure.js';
 import type { ScaleResult } from './p5-measure.js';
 
@@ -21,7 +21,7 @@ const count = Number(process.argv[2]);
 const mode = process.argv[3] ?? 'none';
 if (!Number.isInteger(count) || count < 1) throw new Error(`p5-worker: expected a handle count >= 1, got \`${process.argv[2]}\``);
 if (!isMode(mode)) throw new Error(`p5-worker: expected a mode of ${MODES.join(', ')}, got \`${mode}\``);
-const runtimes: CoreRuntime[] = [];
+const runtimes: Runtime[] = [];
 for (let round = 0; round < WARM_UP_ROUNDS; round += 1) await timeScale(WARM_UP_COUNT, mode === 'second-shutdown' && round === 0, runtimes);
 const timing = await timeScale(count, mode !== 'none', runtimes);
 const result: ScaleResult = { ...timing, heapPerHandle: await heapPerIdleHandle(count) };

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { handleSystemId } from '../src/machines/supervisor.js';
-import { createCoreRuntime } from '../src/runtime/runtime.js';
+import { createRuntime } from '../src/runtime/create-runtime.js';
 import type { Row } from './report.js';
 import { formatMs, formatRatio, median } from './stats.js';
 
@@ -32,7 +32,7 @@ async function measure(variant: Variant, handles: number, inputsPerHandle: numbe
   let observed = 0;
   let allEnded: () => void = () => {};
   const done = new Promise<void>((resolve) => (allEnded = resolve));
-  const runtime = createCoreRuntime({
+  const runtime = createRuntime({
     run: async () => 'ok',
     maxConcurrentChildren: handles,
     onSubagentStop: () => {

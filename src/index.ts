@@ -1,25 +1,28 @@
 // Runtime
 export { createRuntime } from './runtime/create-runtime.js';
-export type { ModelSpawnOptions, RuntimeOptions, SubagentsRuntime } from './runtime/create-runtime.js';
-export { createCoreRuntime } from './runtime/runtime.js';
+export { modelRun } from './runtime/model-run.js';
+export type { ModelRun, ModelRunOptions, ProviderConfig } from './runtime/model-run.js';
 export type {
   AgentRun,
   AgentRunResult,
   CancelResult,
   CloseResult,
-  CoreRuntime,
-  CoreRuntimeOptions,
+  ModelSpawnOptions,
+  ResolvedOptions,
   RunContext,
   RunHandleInfo,
   RunProgressEvent,
   Runtime,
+  RuntimeBaseOptions,
+  RuntimeOptions,
   SendOptions,
   SpawnOptions,
+  SubagentsRuntime,
   SubagentStartEvent,
   ShutdownResult,
   SubagentStopEvent,
   WaitOptions,
-} from './runtime/runtime.js';
+} from './runtime/runtime-types.js';
 export type { WaitResult } from './runtime/waiters.js';
 export type { AgentAnswer, AgentOptions } from './runtime/parent-agent.js';
 export type {
@@ -92,6 +95,7 @@ export type {
   ChatMessage,
   ChatToolCall,
   HandBackReason,
+  HandleSetup,
   HandleSnapshot,
   HandleStatus,
   QueuedInput,

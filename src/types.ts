@@ -56,6 +56,26 @@ export interface Usage {
 /** Role of a subagent: a leaf cannot delegate, an orchestrator may (depth allowing). */
 export type Role = 'leaf' | 'orchestrator';
 
+/**
+ * How a handle's runs work, fixed when it is spawned and carried in its
+ * snapshot: plain JSON (tools by name), so it persists with the handle. The
+ * chart never reads it; the run strategy does. `null` for handles spawned
+ * without one (a custom run's `spawn`).
+ */
+export interface HandleSetup {
+  systemPrompt: string;
+  /** The names of the tools the handle may call: a subset of its parent's. */
+  tools: string[];
+  model: string;
+  /** The named provider its model calls go to. */
+  provider: string;
+  maxIterations: number;
+  /** Toolsets asked for but not granted. */
+  deniedToolsets: string[];
+  /** True when an orchestrator was asked for but the depth made it a leaf. */
+  degradedToLeaf: boolean;
+}
+
 /** An input waiting in a handle's FIFO queue. */
 export interface QueuedInput {
   /** Sequence number, unique within the runtime. */

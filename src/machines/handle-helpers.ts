@@ -1,5 +1,5 @@
 /** Pure helpers of the handle chart: error text that never throws, and a fresh run journal. */
-import type { Usage } from '../types.js';
+import { noUsage, tokensOf } from '../usage.js';
 import { and } from 'xstate';
 import type { HandleContext, RunEnding, RunJournal } from './handle-types.js';
 
@@ -37,13 +37,12 @@ export function errorCodeOf(error: unknown): string | null {
 
 export function newRunJournal(model: string | null): RunJournal {
   return {
-    stats: { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model, startedAt: performance.now() },
+    stats: { apiCalls: 0, usage: noUsage(), toolTrace: [], model, startedAt: performance.now() },
     messages: [],
     partialOutput: null,
   };
 }
 
-export const tokensOf = (usage: Usage) => usage.inputTokens + usage.outputTokens;
 
 /** The token budget's ending. */
 export function overBudget({ context }: { context: HandleContext }): RunEnding {

@@ -1,7 +1,8 @@
 import { assertEvent, assign, cancel, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
 import type { HandBackReason, HandleStatus, RunStats } from '../types.js';
 import { settleTurns } from './conversation.js';
-import { ended, errorCodeOf, errorText, newRunJournal, overBudget, tokensOf } from './handle-helpers.js';
+import { addUsage, noUsage, sumUsage, tokensOf } from '../usage.js';
+import { ended, errorCodeOf, errorText, newRunJournal, overBudget } from './handle-helpers.js';
 import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
 
 export type * from './handle-types.js';
@@ -107,8 +108,7 @@ export const handleMachine = setup({
       // A copy: a run stopped from outside may still write to its journal; what it wrote after is not kept.
       const stats: RunStats = { ...journal.stats, usage: { ...journal.stats.usage }, toolTrace: [...journal.stats.toolTrace] };
       if (completed && ending.result?.usage) {
-        stats.usage.inputTokens += ending.result.usage.inputTokens;
-        stats.usage.outputTokens += ending.result.usage.outputTokens;
+        addUsage(stats.usage, ending.result.usage);
       }
       const report: RunReport = {
         runId: context.runsStarted,
@@ -129,7 +129,7 @@ export const handleMachine = setup({
         error: report.error,
         current: null,
         run: null,
-        usage: { inputTokens: context.usage.inputTokens + stats.usage.inputTokens, outputTokens: context.usage.outputTokens + stats.usage.outputTokens },
+        usage: sumUsage(context.usage, stats.usage),
         conversation: journal.messages.length > 0 ? [...context.conversation, ...settleTurns(journal.messages, ending.outcome)] : context.conversation,
         ...touched(),
       });
@@ -173,7 +173,7 @@ export const handleMachine = setup({
       runsStarted: 0,
       runsEnded: 0,
       lastRun: null,
-      usage: { inputTokens: 0, outputTokens: 0 },
+      usage: noUsage(),
       slotSeq: 0,
       returned: [],
       conversation: [],

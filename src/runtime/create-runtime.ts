@@ -1,81 +1,30 @@
-import { nanoid } from 'nanoid';
-import type OpenAI from 'openai';
-import { redactingLogger, resolveLogger } from './logger.js';
 import { BadArgumentError, RuntimeShutDownError } from '../errors.js';
 import { createAgentTools } from '../tools/agent-tools.js';
 import type { AnyTool } from '../tools/define-tool.js';
-import { defineAgentType, resolveAgentType } from '../tools/agent-types.js';
-import type { AgentType } from '../tools/agent-types.js';
-import { DEFAULT_BLOCKED_TOOLS, createToolRegistry, resolveChildTools } from '../tools/toolsets.js';
-import type { HandleSnapshot, Role, Usage } from '../types.js';
-import { createModelRun } from './child-run.js';
-import type { ChildSetup } from './child-run.js';
-import { costOf, createDelegator } from './delegation.js';
-import type { PreparedChild } from './delegation.js';
-import type { DelegateTask } from './delegation-types.js';
+import { createToolRegistry } from '../tools/toolsets.js';
+import type { Usage } from '../types.js';
+import { createDelegator } from './delegation.js';
+import { createHandles } from './handles.js';
 import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
+import { redactingLogger, resolveLogger } from './logger.js';
+import { providerClient, startModelRun } from './model-run.js';
 import { runParentAgent } from './parent-agent.js';
-import { buildChildSystemPrompt } from './prompts.js';
-import { createCoreRuntime, validateCoreOptions } from './runtime.js';
-import type { ResolvedOptions, RuntimeOptions, SubagentsRuntime } from './runtime-types.js';
-import { optionalStringArray, requireMessage } from './validate.js';
-import { subtreeOf } from '../machines/supervisor.js';
+import { prepareChild } from './prepare.js';
+import type { PrepareDeps } from './prepare.js';
+import { checkRuntimeOptions } from './runtime-options.js';
+import type { AgentRun } from './run-types.js';
+import type { Runtime, RuntimeOptions } from './runtime-types.js';
+import { treeUsage } from './tree-usage.js';
+import { addUsage, noUsage } from '../usage.js';
+import { requireMessage } from './validate.js';
 
-export type { ModelSpawnOptions, RuntimeOptions, SubagentsRuntime } from './runtime-types.js';
-
-function positiveInteger(name: string, value: unknown, fallback: number, minimum = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
-    throw new BadArgumentError(name, `an integer >= ${minimum}`, value);
-  }
-  return value;
-}
-
-function optionalType(value: unknown, name: string, type: 'string' | 'boolean' | 'object'): void {
-  if (value === undefined) return;
-  const ok = type === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value) : typeof value === type;
-  if (!ok) throw new BadArgumentError(name, type === 'object' ? 'a plain object' : `a ${type}`, value);
-}
-
-/** Checks every option of createRuntime; throws a typed error naming the first bad one. */
-function validateOptions(options: RuntimeOptions): void {
-  if (options.tools !== undefined && !Array.isArray(options.tools)) throw new BadArgumentError('tools', 'an array of tools from defineTool()', options.tools);
-  (options.tools ?? []).forEach((tool: unknown, index) => {
-    const candidate = tool as Partial<AnyTool> | null;
-    if (typeof candidate !== 'object' || candidate === null || typeof candidate.name !== 'string' || typeof candidate.execute !== 'function' || typeof candidate.jsonSchema !== 'object') {
-      throw new BadArgumentError(`tools[${index}]`, 'a tool made with defineTool()', tool);
-    }
-  });
-  if (options.agentTypes !== undefined && !Array.isArray(options.agentTypes)) {
-    throw new BadArgumentError('agentTypes', 'an array of agent types from defineAgentType()', options.agentTypes);
-  }
-  (options.agentTypes ?? []).forEach((agentType: unknown, index) => {
-    if (typeof agentType !== 'object' || agentType === null) throw new BadArgumentError(`agentTypes[${index}]`, 'an agent type from defineAgentType()', agentType);
-    defineAgentType(agentType as AgentType);
-  });
-  optionalStringArray(options.blockedTools, 'blockedTools');
-  if (options.run !== undefined && typeof options.run !== 'function') throw new BadArgumentError('run', 'a function (input, context) => Promise<output>', options.run);
-  if (!options.run && (typeof options.client !== 'object' || options.client === null)) {
-    throw new BadArgumentError('client', 'an OpenAI client (or a `run` function)', options.client);
-  }
-  if (!options.run && (typeof options.model !== 'string' || options.model.trim() === '')) {
-    throw new BadArgumentError('model', 'a model name string', options.model);
-  }
-  if (options.model !== undefined && typeof options.model !== 'string') throw new BadArgumentError('model', 'a model name string', options.model);
-  optionalType(options.workspacePath, 'workspacePath', 'string');
-  optionalType(options.stream, 'stream', 'boolean');
-  optionalType(options.allowMissingFinishReason, 'allowMissingFinishReason', 'boolean');
-  optionalType(options.requestOptions, 'requestOptions', 'object');
-  optionalType(options.prices, 'prices', 'object');
-  for (const [model, price] of Object.entries(options.prices ?? {})) {
-    const valid = typeof price === 'object' && price !== null && Number.isFinite(price.inputPerMillion) && Number.isFinite(price.outputPerMillion);
-    if (!valid) throw new BadArgumentError(`prices.${model}`, 'an object { inputPerMillion, outputPerMillion } of finite numbers', price);
-  }
-}
+export type * from './runtime-types.js';
 
 /**
- * Creates a runtime whose subagents run on an OpenAI-compatible model with
- * your tools, and that can delegate single tasks or batches to them.
+ * Creates a runtime: a supervisor that spawns subagent handles, whose charts
+ * own their lifecycle, and runs each input a handle gets with the run
+ * strategy: your function, or the model loop (`modelRun`, or the model
+ * options given here). Delegation and the root agent sit on top.
  *
  * @example
  * ```ts
@@ -85,220 +34,131 @@ function validateOptions(options: RuntimeOptions): void {
  * await runtime.shutdown();
  * ```
  */
-export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
-  if (typeof options !== 'object' || options === null) {
-    throw new BadArgumentError('options', 'an object with `client` and `model` (or `run`)', options);
-  }
-  validateOptions(options);
-  validateCoreOptions(options);
-  const resolved: ResolvedOptions = {
-    model: options.model ?? null,
-    maxIterations: positiveInteger('maxIterations', options.maxIterations, 50),
-    maxBackground: positiveInteger('maxBackground', options.maxBackground, 3),
-    maxBatchSize: options.maxBatchSize === undefined ? undefined : positiveInteger('maxBatchSize', options.maxBatchSize, 1),
-    blockedTools: options.blockedTools ?? DEFAULT_BLOCKED_TOOLS,
-    agentTypes: options.agentTypes ?? [],
-    workspacePath: options.workspacePath ?? null,
-  };
-  const maxRetries = positiveInteger('maxRetries', options.maxRetries, 2, 0);
-  const userTools: readonly AnyTool[] = options.tools ?? [];
-  // The root agent's tools: yours plus the delegation tools (set once the runtime exists).
-  let rootTools: readonly AnyTool[] = createToolRegistry(userTools).tools;
-  const setups = new Map<string, ChildSetup>();
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const { custom, strategy, runLimits, resolved } = checkRuntimeOptions(options);
+  // Every key the runtime is given is redacted wherever text leaves it, even where it is not shaped like a key.
+  const secrets = [...(options.secrets ?? []), ...(strategy?.secrets ?? [])].filter((secret) => typeof secret === 'string' && secret.length >= 4);
+  const logger = redactingLogger(resolveLogger(options.logger), secrets);
+  // Given a logger, the clients' own logging goes through it too (where a client can make a copy of itself).
+  const clients = new Map(strategy ? [...strategy.providers.keys()].map((name) => [name, providerClient(strategy, name, options.logger === undefined ? null : logger)]) : []);
   const inboxes = new BackgroundInboxes();
   /** Fires at shutdown: ends every root-agent conversation still going. */
   const shutdownController = new AbortController();
   /** The root agent's own spend (its subagents' is in their handles). */
-  const rootUsage: Usage = { inputTokens: 0, outputTokens: 0 };
+  const rootUsage: Usage = noUsage();
+  const userTools: readonly AnyTool[] = options.tools ?? [];
+  // The root agent's tools: yours plus the delegation tools (set once the runtime exists). Every handle's tools are a subset, by name.
+  let rootTools: readonly AnyTool[] = createToolRegistry(userTools).tools;
+  let toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
+  const toolsOf = (id: string | null): readonly AnyTool[] => {
+    if (id === null) return rootTools;
+    return (handles.setupOf(id)?.tools ?? []).flatMap((name) => toolsByName.get(name) ?? []);
+  };
 
-  // Every key the runtime is given is redacted wherever text leaves it, even where it is not shaped like a key.
-  const apiKey = (options.client as { apiKey?: unknown } | undefined)?.apiKey;
-  const secrets = [...(options.secrets ?? []), ...(typeof apiKey === 'string' && apiKey.length >= 4 ? [apiKey] : [])];
-  const logger = redactingLogger(resolveLogger(options.logger), secrets);
-  // Given a logger, the client's own logging goes through it too (where the client can make a copy of itself).
-  const client = options.logger !== undefined && options.client && typeof (options.client as { withOptions?: unknown }).withOptions === 'function'
-    ? (options.client as OpenAI).withOptions({ logger })
-    : options.client;
-  const run =
-    options.run ??
-    createModelRun({
-      client: client!,
-      logger,
-      setupOf: (id) => setups.get(id),
-      stream: options.stream,
-      requestOptions: options.requestOptions,
-      maxRetries,
-      allowMissingFinishReason: options.allowMissingFinishReason,
-      secrets,
-      inboxFor: (id) => inboxes.inboxFor(id),
-    });
-  const core = createCoreRuntime({ ...options, run, secrets });
-
-  const toolsOf = (id: string | null): readonly AnyTool[] => (id === null ? rootTools : (setups.get(id)?.tools ?? []));
-
-  /** Works out a child's tools, prompt and model from its task; throws before anything is spawned. */
-  function prepare(task: DelegateTask, parentId: string | null): PreparedChild {
-    const agentType = resolveAgentType(task.agentType ?? 'general', resolved.agentTypes);
-    const parentDepth = parentId === null ? 0 : core.get(parentId).depth;
-    const depth = parentDepth + 1;
-    const maxSpawnDepth = core.limits.maxSpawnDepth;
-    const wantsOrchestrator = task.role === 'orchestrator';
-    const canDelegate = wantsOrchestrator && depth < maxSpawnDepth;
-    const role: Role = canDelegate ? 'orchestrator' : 'leaf';
-    const child = resolveChildTools({
-      parentTools: toolsOf(parentId),
-      requestedToolsets: task.toolsets,
-      blockedTools: resolved.blockedTools,
-      allowlist: agentType.allowedToolsets,
-      allowDelegation: canDelegate,
-    });
-    const degradedToLeaf = wantsOrchestrator && !canDelegate;
-    const systemPrompt = buildChildSystemPrompt({
-      goal: task.goal,
-      context: task.context,
-      workspacePath: resolved.workspacePath ?? undefined,
-      agentType,
-      role,
-      depth,
-      maxSpawnDepth,
-      deniedToolsets: child.deniedToolsets,
-      degradedFromOrchestrator: degradedToLeaf,
-    });
-    const model = task.model ?? resolved.model ?? 'custom';
-    return {
-      spawn: { parentId, role, agentType: agentType.name, model, goal: task.goal },
-      setup: {
-        systemPrompt,
-        tools: child.tools,
-        model,
-        maxIterations: Math.min(agentType.maxIterations, resolved.maxIterations),
-        deniedToolsets: child.deniedToolsets,
-        degradedToLeaf,
-      },
-    };
-  }
-
-  function spawnPrepared(prepared: PreparedChild, delegated: boolean, message?: string): HandleSnapshot {
-    const id = prepared.spawn.name ?? `sa_${nanoid(10)}`;
-    // A refused spawn (a name in use, say) must leave the existing handle's setup alone.
-    const previous = setups.get(id);
-    setups.set(id, prepared.setup);
-    try {
-      return core.spawnWith({ ...prepared.spawn, name: id, ...(message !== undefined ? { message } : {}) }, { delegated });
-    } catch (error) {
-      if (previous) setups.set(id, previous);
-      else setups.delete(id);
-      throw error;
-    }
-  }
-
+  const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id) });
+  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf });
+  const prepareDeps: PrepareDeps = { handles, options: resolved, toolsOf, strategy };
   const delegator = createDelegator({
-    core,
-    prepare,
-    spawnPrepared: (prepared, delegated) => void spawnPrepared(prepared, delegated),
-    setupOf: (id) => setups.get(id),
+    core: handles,
+    prepare: (task, parentId) => prepareChild(prepareDeps, task, parentId, true),
     maxBackground: () => resolved.maxBackground,
     prices: options.prices,
     inboxes,
   });
 
-  /** The handle and its descendants. */
-  const membersOf = (id: string): string[] => subtreeOf(core.actor.getSnapshot().context, id);
-
-  const runtime: SubagentsRuntime = {
-    ...core,
+  const runtime: Runtime = {
+    actor: handles.actor,
     get limits() {
-      return core.limits;
+      return handles.limits;
     },
     options: resolved,
     get activeBackground() {
       return delegator.activeBackground;
     },
     spawn(spawnOptions = {}) {
-      if (options.run) return core.spawn(spawnOptions);
-      const { context, toolsets, message, ...rest } = spawnOptions;
-      const goal = spawnOptions.goal ?? message ?? 'Work on the inputs you are sent.';
-      const prepared = prepare(
-        { goal, ...(context !== undefined ? { context } : {}), ...(toolsets !== undefined ? { toolsets } : {}), role: rest.role ?? 'leaf', agentType: rest.agentType ?? 'general', ...(rest.model ? { model: rest.model } : {}) },
-        rest.parentId ?? null,
-      );
-      if (rest.name !== undefined) prepared.spawn.name = rest.name;
-      return spawnPrepared(prepared, false, message);
-    },
-    delegate: delegator.delegate,
-    forget(id) {
-      const ids = core.forget(id);
-      for (const forgotten of ids) {
-        setups.delete(forgotten);
-        inboxes.forget(forgotten);
+      if (typeof spawnOptions !== 'object' || spawnOptions === null || Array.isArray(spawnOptions)) throw new BadArgumentError('options', 'an object', spawnOptions);
+      checkSpawnOptions(spawnOptions as Record<string, unknown>);
+      const { message, parentId = null } = spawnOptions;
+      if (message !== undefined) requireMessage(message);
+      // A custom run's handle needs no setup; a model run's gets one, worked out like a delegated task's.
+      if (custom) {
+        const { name, role = 'leaf', agentType = 'general', model = null, goal = null } = spawnOptions;
+        return handles.spawn({ name, parentId, role, agentType, model, goal, setup: null, delegated: false, message });
       }
+      const goal = spawnOptions.goal ?? message ?? 'Work on the inputs you are sent.';
+      const { goal: _goal, message: _message, parentId: _parentId, ...rest } = spawnOptions;
+      return handles.spawn({ ...prepareChild(prepareDeps, { ...rest, goal }, parentId, false), goal: spawnOptions.goal ?? null, message });
+    },
+    send: handles.send,
+    wait: handles.wait,
+    interrupt: handles.interrupt,
+    cancel: handles.cancel,
+    close: handles.close,
+    resume: handles.resume,
+    forget(id) {
+      const ids = handles.forget(id);
+      for (const forgotten of ids) inboxes.forget(forgotten);
       return ids;
     },
+    get: handles.get,
+    list: handles.list,
+    pauseSpawning: handles.pauseSpawning,
+    setLimits: handles.setLimits,
+    subscribe: handles.subscribe,
+    events: handles.events,
+    delegate: delegator.delegate,
     delegation(delegationId) {
       const found = typeof delegationId === 'string' ? delegator.delegation(delegationId) : undefined;
       if (!found) return Promise.reject(new BadArgumentError('delegationId', 'the id of a delegation of this runtime', delegationId));
       return found;
     },
-    usage(id) {
-      const roots = id === undefined ? core.list({ parentId: null }).map((handle) => handle.id) : [id];
-      // Without an id: everything, the root agent's own spend included.
-      const own: Usage = id === undefined ? { ...rootUsage } : { ...core.get(id).usage };
-      const total: Usage = { ...own };
-      let cost: number | null = id === undefined ? costOf(options.prices, resolved.model, rootUsage) : null;
-      for (const member of roots.flatMap(membersOf)) {
-        const handle = core.get(member);
-        if (member !== id) {
-          total.inputTokens += handle.usage.inputTokens;
-          total.outputTokens += handle.usage.outputTokens;
-        }
-        const handleCost = costOf(options.prices, handle.model, handle.usage);
-        if (handleCost !== null) cost = (cost ?? 0) + handleCost;
-      }
-      return { own, total, cost };
-    },
+    usage: (id) => treeUsage(handles, options.prices, { usage: rootUsage, model: resolved.model }, id),
     toolsOf,
-    async shutdown() {
+    shutdown() {
       shutdownController.abort(new RuntimeShutDownError());
-      return core.shutdown();
+      return Promise.resolve(handles.shutdown());
     },
     runAgent(message, agentOptions) {
       try {
         requireMessage(message);
         if (shutdownController.signal.aborted) throw new RuntimeShutDownError();
+        if (!strategy) throw new BadArgumentError('run', 'a model run (`client` and `model`, or modelRun()) to run the root agent', 'a custom run function');
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
-      if (!options.client) {
-        return Promise.reject(new BadArgumentError('client', 'an OpenAI client given to createRuntime() to run the root agent', options.client));
-      }
-      if (!resolved.model) {
-        return Promise.reject(new BadArgumentError('model', 'a model name given to createRuntime() to run the root agent', options.model));
-      }
       return runParentAgent(
         {
-          client: client ?? options.client,
+          client: clients.get(strategy.defaultProvider)!,
           logger,
-          model: resolved.model,
+          model: strategy.model,
           tools: rootTools,
           inbox: inboxes.inboxFor(ROOT_AGENT),
           maxIterations: resolved.maxIterations,
-          stream: options.stream ?? true,
-          requestOptions: options.requestOptions,
-          maxRetries,
-          allowMissingFinishReason: options.allowMissingFinishReason,
+          stream: strategy.stream,
+          requestOptions: strategy.requestOptions,
+          maxRetries: strategy.maxRetries,
+          allowMissingFinishReason: strategy.allowMissingFinishReason,
           secrets,
           shutdownSignal: shutdownController.signal,
-          onUsage: (usage) => {
-            rootUsage.inputTokens += usage.inputTokens;
-            rootUsage.outputTokens += usage.outputTokens;
-          },
+          onUsage: (usage) => void addUsage(rootUsage, usage),
         },
         message,
         agentOptions,
       );
     },
   };
-  const agentTools: readonly AnyTool[] = createAgentTools(runtime);
-  rootTools = createToolRegistry([...userTools, ...agentTools]).tools;
+  rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
+  toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
   return runtime;
+}
+
+/** The spawn options whose type the handle API does not check itself. */
+function checkSpawnOptions(options: Record<string, unknown>): void {
+  if (options.role !== undefined && options.role !== 'leaf' && options.role !== 'orchestrator') {
+    throw new BadArgumentError('role', "'leaf' or 'orchestrator'", options.role);
+  }
+  for (const field of ['agentType', 'model', 'goal', 'provider', 'context'] as const) {
+    const value = options[field];
+    if (value !== undefined && value !== null && typeof value !== 'string') throw new BadArgumentError(field, 'a string', value);
+  }
 }

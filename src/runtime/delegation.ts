@@ -1,9 +1,9 @@
 import { nanoid } from 'nanoid';
+import { addUsage, noUsage } from '../usage.js';
 import { BackgroundLimitError } from '../errors.js';
 import type { RunReport } from '../machines/handle.js';
-import { spawnRefusal, subtreeOf } from '../machines/supervisor.js';
 import type { HandBackReason, Usage } from '../types.js';
-import type { ChildRunDetails, ChildSetup } from './child-run.js';
+import type { ChildRunDetails } from './model-run.js';
 import type {
   Delegation,
   DelegateRequest,
@@ -14,7 +14,7 @@ import type {
   ModelPrices,
 } from './delegation-types.js';
 import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
-import type { CoreRuntime, SpawnOptions } from './runtime-types.js';
+import type { HandleApi, HandleSpawn } from './runtime-types.js';
 import { normaliseDelegateRequest } from './validate-delegation.js';
 
 /** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */
@@ -25,16 +25,10 @@ const MAX_REMEMBERED_DELEGATIONS = 1000;
 /** How a task ended: its goal was processed by a run, or handed back before one started it. */
 type TaskEnd = { run: RunReport; handedBack: null } | { run: null; handedBack: HandBackReason; reason?: string };
 
-export interface PreparedChild {
-  spawn: SpawnOptions;
-  setup: ChildSetup;
-}
-
 export interface DelegatorDeps {
-  core: CoreRuntime;
-  prepare(task: DelegateTask, parentId: string | null): PreparedChild;
-  spawnPrepared(prepared: PreparedChild, delegated: boolean): void;
-  setupOf(id: string): ChildSetup | undefined;
+  core: HandleApi;
+  /** A task's spawn, setup included; throws a typed error for a task that cannot be spawned. */
+  prepare(task: DelegateTask, parentId: string | null): HandleSpawn;
   maxBackground(): number;
   prices: ModelPrices | undefined;
   inboxes: BackgroundInboxes;
@@ -64,15 +58,13 @@ export function createDelegator(deps: DelegatorDeps) {
   };
 
   function resultOf(taskIndex: number, task: DelegateTask, handleId: string, end: TaskEnd): DelegationResult {
-    const setup = deps.setupOf(handleId);
+    const setup = core.setupOf(handleId);
     const model = setup?.model ?? 'custom';
     // The child's own run plus whatever its descendants spent.
-    const tokens: Usage = end.run ? { ...end.run.stats.usage } : { inputTokens: 0, outputTokens: 0 };
-    for (const member of subtreeOf(core.actor.getSnapshot().context, handleId)) {
+    const tokens: Usage = end.run ? { ...end.run.stats.usage } : noUsage();
+    for (const member of core.subtree(handleId)) {
       if (member === handleId) continue;
-      const usage = core.get(member).usage;
-      tokens.inputTokens += usage.inputTokens;
-      tokens.outputTokens += usage.outputTokens;
+      addUsage(tokens, core.get(member).usage);
     }
     const common = {
       taskIndex,
@@ -115,7 +107,7 @@ export function createDelegator(deps: DelegatorDeps) {
 
   function delegate(request: DelegateRequest): Delegation {
     const { tasks, background, parentId } = normaliseDelegateRequest(request);
-    const refusal = spawnRefusal(core.actor.getSnapshot().context, { id: '\u0000probe', parentId });
+    const refusal = core.spawnRefusal(parentId);
     if (refusal) throw refusal;
     if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());
     const prepared = tasks.map((task) => deps.prepare(task, parentId));
@@ -128,8 +120,7 @@ export function createDelegator(deps: DelegatorDeps) {
     const start = (index: number) => {
       const id = ids[index]!;
       const child = prepared[index]!;
-      child.spawn.name = id;
-      deps.spawnPrepared(child, true);
+      core.spawn({ ...child, name: id });
       let goalSeq = -1;
       const stop = core.listen(id, (event) => {
         if (event.type !== 'input-end' || event.input.seq !== goalSeq) return;
@@ -201,7 +192,7 @@ export function createDelegator(deps: DelegatorDeps) {
       })
       .then((outcome) => {
         if (agent !== null) deps.inboxes.delivered(agent, outcome);
-        core.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
+        core.hub.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
         return outcome;
       });
     remember(delegationId, delivered);

@@ -1,6 +1,7 @@
 import { fromPromise } from 'xstate';
 import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError } from '../errors.js';
+import { addUsage, tokensOf } from '../usage.js';
 import { errorCodeOf, errorText } from '../machines/handle.js';
 import type { HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
 import type { RuntimeEvent, SubagentRef } from './events.js';
@@ -35,6 +36,8 @@ export interface RunActorDeps {
   refOf(handleId: string): ActorRefFrom<HandleMachine> | undefined;
   emit(event: RuntimeEvent): void;
   runtime(): Runtime;
+  /** The tools of a handle, resolved from its setup. */
+  toolsOf(handleId: string): RunContext['tools'];
   /** Secrets to redact from the run's error text. */
   secrets(): readonly string[];
 }
@@ -84,7 +87,8 @@ export function createRunActor(deps: RunActorDeps) {
       runId: input.runId,
       conversation: input.conversation,
       stats: journal.stats,
-      handle: { id: spec.id, name: spec.name, parentId: spec.parentId, depth: spec.depth, role: spec.role, agentType: spec.agentType, model: spec.model, goal: spec.goal },
+      handle: { id: spec.id, name: spec.name, parentId: spec.parentId, depth: spec.depth, role: spec.role, agentType: spec.agentType, model: spec.model, goal: spec.goal, setup: spec.setup },
+      tools: deps.toolsOf(spec.id),
       emit: (event) => {
         if (signal.aborted) return;
         deps.emit({ ...event, ...who, runId: input.runId });
@@ -92,9 +96,7 @@ export function createRunActor(deps: RunActorDeps) {
       },
       reportUsage: (usage) => {
         if (signal.aborted) return;
-        journal.stats.usage.inputTokens += usage.inputTokens;
-        journal.stats.usage.outputTokens += usage.outputTokens;
-        const spent = journal.stats.usage.inputTokens + journal.stats.usage.outputTokens;
+        const spent = tokensOf(addUsage(journal.stats.usage, usage));
         // Past the budget the chart is told at once; otherwise spend rides on the next progress.
         if (maxRunTokens !== null && spent > maxRunTokens) ref.send({ type: 'RUN.PROGRESS' });
         else progress();

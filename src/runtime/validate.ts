@@ -1,7 +1,7 @@
 import { BadArgumentError } from '../errors.js';
 import type { SupervisorLimits } from '../machines/supervisor.js';
 import type { RunLimits } from '../types.js';
-import type { CoreRuntimeOptions } from './runtime-types.js';
+import type { RuntimeBaseOptions } from './runtime-types.js';
 
 const isPositiveInteger = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1;
@@ -71,7 +71,7 @@ function optionalLimit(value: unknown, name: string, tokens = false): number | n
 }
 
 /** Validates the options every runtime takes; throws a typed error naming the first bad one. */
-export function validateCoreOptions(options: Omit<CoreRuntimeOptions, 'run'>): RunLimits {
+export function validateCoreOptions(options: RuntimeBaseOptions): RunLimits {
   optionalFunction(options.onSubagentStart, 'onSubagentStart');
   optionalFunction(options.onSubagentStop, 'onSubagentStop');
   optionalFunction(options.onListenerError, 'onListenerError');

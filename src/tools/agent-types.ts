@@ -22,6 +22,10 @@ export interface AgentType {
   readonly maxIterations: number;
   /** What the subagent concentrates on; goes into its system prompt. */
   readonly promptFocus: string;
+  /** The model its handles use unless the task names one. @default the provider's, else the runtime's */
+  readonly model?: string | undefined;
+  /** The named provider its model calls go to. @default the runtime's default provider */
+  readonly provider?: string | undefined;
 }
 
 /** The pattern agent-type names follow. */
@@ -43,7 +47,7 @@ const AGENT_TYPE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
  * ```
  */
 export function defineAgentType(config: AgentType): AgentType {
-  const { name, description, allowedToolsets, maxIterations, promptFocus } = config;
+  const { name, description, allowedToolsets, maxIterations, promptFocus, model, provider } = config;
   if (typeof name !== 'string' || !AGENT_TYPE_NAME_PATTERN.test(name)) {
     throw new BadArgumentError('name', 'an agent type name matching /^[a-z][a-z0-9_-]{0,63}$/', name);
   }
@@ -66,12 +70,19 @@ export function defineAgentType(config: AgentType): AgentType {
   if (typeof promptFocus !== 'string' || promptFocus.trim() === '') {
     throw new BadArgumentError(`promptFocus of agent type \`${name}\``, 'a non-empty string', promptFocus);
   }
+  for (const [field, value] of [['model', model], ['provider', provider]] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
+      throw new BadArgumentError(`${field} of agent type \`${name}\``, 'a non-empty string or undefined', value);
+    }
+  }
   return Object.freeze({
     name,
     description,
     allowedToolsets: allowedToolsets === undefined ? undefined : Object.freeze([...new Set(allowedToolsets)]),
     maxIterations,
     promptFocus,
+    ...(model !== undefined ? { model } : {}),
+    ...(provider !== undefined ? { provider } : {}),
   });
 }
 

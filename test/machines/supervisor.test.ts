@@ -18,6 +18,7 @@ const spec = (id: string, parentId: string | null = null): SpawnSpec => ({
   goal: null,
   limits: { childTimeoutMs: null, staleTimeoutMs: null, maxRunTokens: null },
   delegated: false,
+  setup: null,
 });
 
 let stopActor: (() => void) | undefined;

@@ -9,8 +9,7 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
-import { createCoreRuntime } from '../../src/runtime/runtime.js';
-import type { CoreRuntime } from '../../src/runtime/runtime.js';
+import type { Runtime } from '../../src/runtime/create-runtime.js';
 import {
   REDACTED,
   redactSecrets,
@@ -296,7 +295,7 @@ describe('caching what was sanitized', () => {
   });
 
   describe('on a real runtime', () => {
-    let core: CoreRuntime | undefined;
+    let core: Runtime | undefined;
     afterEach(async () => {
       await core?.shutdown();
       core = undefined;
@@ -319,7 +318,7 @@ describe('caching what was sanitized', () => {
       let ended = 0;
       let allEnded: () => void = () => {};
       const done = new Promise<void>((resolve) => (allEnded = resolve));
-      core = createCoreRuntime({
+      core = createRuntime({
         run: async (input) => `ran ${input} with ${API_KEY} ${'z'.repeat(100)}`,
         maxConcurrentChildren: 2,
         inspect: both,

@@ -125,7 +125,9 @@ describe('what a delegation reports is what the chart did', () => {
     runtime = createRuntime({ run: control.run, maxBackground: 1 });
     const background = runtime.delegate({ goal: 'watched', background: true });
     const seen: string[] = [];
-    runtime.listen(background.handleIds[0]!, (event) => seen.push(event.type));
+    runtime.subscribe((event) => {
+      if ('handleId' in event && event.handleId === background.handleIds[0]) seen.push(event.type);
+    });
     await nextMacrotask();
     control.runs[0]!.resolve('done');
     await expect(background.result).resolves.toMatchObject({ results: [{ status: 'completed', summary: 'done' }] });
@@ -196,12 +198,24 @@ describe('nothing accepted is lost', () => {
 });
 
 describe('secrets stay out of errors and events', () => {
-  it('runAgent without a model names the missing option and does not carry the client', async () => {
-    runtime = createRuntime({ client: new OpenAI({ apiKey: 'sk-secret-key-123', baseURL: 'http://127.0.0.1:9/v1' }), run: async () => 'x' });
+  it('a client beside a custom run is refused naming the option, without carrying the client', () => {
+    const client = new OpenAI({ apiKey: 'sk-secret-key-123', baseURL: 'http://127.0.0.1:9/v1' });
+    let error: unknown;
+    try {
+      createRuntime({ client, run: async () => 'x' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(BadArgumentError);
+    expect((error as BadArgumentError).argument).toBe('client');
+    expect(`${JSON.stringify(error)} ${(error as Error).message}`).not.toContain('sk-secret-key-123');
+  });
+
+  it('runAgent on a custom run names what is missing', async () => {
+    runtime = createRuntime({ run: async () => 'x' });
     const error = await runtime.runAgent('hi').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BadArgumentError);
-    expect((error as BadArgumentError).argument).toBe('model');
-    expect(JSON.stringify(error)).not.toContain('sk-secret-key-123');
+    expect((error as BadArgumentError).argument).toBe('run');
   });
 
   it('redacts a key the endpoint echoes in its 401 from results and events', async () => {

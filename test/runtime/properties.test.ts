@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DepthLimitError, HandleClosedError, HandleStateError } from '../../src/errors.js';
-import { createCoreRuntime } from '../../src/runtime/runtime.js';
-import type { Runtime, SubagentStartEvent, SubagentStopEvent } from '../../src/runtime/runtime.js';
+import { createRuntime } from '../../src/runtime/create-runtime.js';
+import type { Runtime, SubagentStartEvent, SubagentStopEvent } from '../../src/runtime/create-runtime.js';
 import type { HandleSnapshot } from '../../src/types.js';
 import { nextMacrotask, trackedRun } from '../support/tracked-run.js';
 
@@ -63,7 +63,7 @@ async function check(config: Config, operations: Operation[]): Promise<void> {
   const startHooks: string[] = [];
   const stopHooks: string[] = [];
   const listenerErrors: unknown[] = [];
-  const runtime: Runtime = createCoreRuntime({
+  const runtime: Runtime = createRuntime({
     run: control.run,
     ...config,
     onSubagentStart: (event) => startHooks.push(`${event.handleId}#${event.runId}`),

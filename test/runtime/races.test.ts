@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HandleClosedError } from '../../src/errors.js';
-import { createCoreRuntime } from '../../src/runtime/runtime.js';
-import type { AgentRun, CloseResult, CoreRuntimeOptions, Runtime, SubagentStartEvent, SubagentStopEvent } from '../../src/runtime/runtime.js';
+import { createRuntime } from '../../src/runtime/create-runtime.js';
+import type { AgentRun, CloseResult, RuntimeOptions, Runtime, SubagentStartEvent, SubagentStopEvent } from '../../src/runtime/create-runtime.js';
 import { nextMacrotask, trackedRun } from '../support/tracked-run.js';
 
 let runtime: Runtime | undefined;
@@ -17,14 +17,14 @@ afterEach(async () => {
  * a test that needs a run really in flight (its run function called) awaits `nextMacrotask()` first, then does its
  * racing operations synchronously, in one tick.
  */
-function setup(options: Partial<CoreRuntimeOptions> = {}) {
+function setup(options: Partial<RuntimeOptions> = {}) {
   const control = trackedRun();
   const starts: SubagentStartEvent[] = [];
   const ends: SubagentStopEvent[] = [];
   const startHooks: SubagentStartEvent[] = [];
   const stopHooks: SubagentStopEvent[] = [];
   const listenerErrors: unknown[] = [];
-  const created = createCoreRuntime({
+  const created = createRuntime({
     run: control.run,
     onSubagentStart: (event) => startHooks.push(event),
     onSubagentStop: (event) => stopHooks.push(event),
@@ -338,7 +338,7 @@ describe('races of the reference implementation', () => {
         }
         return new Promise<string>((resolve) => resolvers.push(resolve));
       };
-      runtime = createCoreRuntime({ run, maxConcurrentChildren: 1, maxSpawnDepth: 2 });
+      runtime = createRuntime({ run, maxConcurrentChildren: 1, maxSpawnDepth: 2 });
       runtime.spawn({ name: 'busy', message: 'busy' });
       runtime.spawn({ name: 'orchestrator', message: 'fan out' });
       await nextMacrotask();
@@ -356,7 +356,7 @@ describe('races of the reference implementation', () => {
     it('close() from a start hook during a slot handover closes the handle and hands back its queue', async () => {
       const control = trackedRun();
       let result: CloseResult | undefined;
-      const created = createCoreRuntime({
+      const created = createRuntime({
         run: control.run,
         maxConcurrentChildren: 1,
         onSubagentStart: (event) => {

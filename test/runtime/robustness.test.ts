@@ -2,17 +2,15 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { BackgroundLimitError, BadArgumentError, UnknownHandleError } from '../../src/errors.js';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
 import { handleSystemId } from '../../src/machines/supervisor.js';
-import { createCoreRuntime } from '../../src/runtime/runtime.js';
-import type { Runtime } from '../../src/runtime/runtime.js';
+import type { Runtime } from '../../src/runtime/create-runtime.js';
 import { reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 import { controllableRun } from '../support/controllable-run.js';
 import { nextMacrotask } from '../support/tracked-run.js';
 import { closeAfterEach } from '../support/cleanup.js';
 
-let runtime: Runtime | SubagentsRuntime | undefined;
+let runtime: Runtime | undefined;
 let server: FakeServer | undefined;
 closeAfterEach(() => [runtime, server]);
 
@@ -61,7 +59,7 @@ describe('spawn refusals', () => {
   });
 
   it('treat names like `constructor` as plain names', () => {
-    runtime = createCoreRuntime({ run: async () => 'ok' });
+    runtime = createRuntime({ run: async () => 'ok' });
     expect(runtime.spawn({ name: 'constructor' }).id).toBe('constructor');
     expect(runtime.spawn({ name: 'toString', message: 'go' }).status).toBe('running');
   });
@@ -70,7 +68,7 @@ describe('spawn refusals', () => {
 describe('events', () => {
   it('keep flowing when the listener-error reporter itself throws', async () => {
     const seen: string[] = [];
-    runtime = createCoreRuntime({
+    runtime = createRuntime({
       run: async () => 'ok',
       onListenerError: () => {
         throw new Error('reporter broke');
@@ -90,7 +88,7 @@ describe('events', () => {
   });
 
   it('end an iterator opened after shutdown', async () => {
-    runtime = createCoreRuntime({ run: async () => 'ok' });
+    runtime = createRuntime({ run: async () => 'ok' });
     await runtime.shutdown();
     const iterator = runtime.events();
     await expect(iterator.next()).resolves.toEqual({ value: undefined, done: true });
@@ -103,8 +101,8 @@ describe('bad input at the public API', () => {
     expect(() => createRuntime({ run: async () => 'x', tools: 'x' as never })).toThrow(/Expected `tools` to be an array/);
     expect(() => createRuntime({ run: async () => 'x', tools: [{}] as never })).toThrow(/Expected `tools\[0\]` to be a tool/);
     expect(() => createRuntime({ run: async () => 'x', blockedTools: 'x' as never })).toThrow(BadArgumentError);
-    expect(() => createCoreRuntime({ run: async () => 'x', onSubagentStop: 5 as never })).toThrow(/onSubagentStop/);
-    const core = createCoreRuntime({ run: async () => undefined as never });
+    expect(() => createRuntime({ run: async () => 'x', onSubagentStop: 5 as never })).toThrow(/onSubagentStop/);
+    const core = createRuntime({ run: async () => undefined as never });
     runtime = core;
     expect(() => core.spawn(null as never)).toThrow(/Expected `options` to be an object/);
     expect(() => core.spawn({ role: 'boss' as never })).toThrow(/Expected `role`/);
@@ -123,7 +121,7 @@ describe('bad input at the public API', () => {
 
 describe('forget', () => {
   it('frees a closed subtree: actors stopped, ids unknown, names reusable', async () => {
-    const core = createCoreRuntime({ run: async (input) => `done ${input}`, maxSpawnDepth: 2 });
+    const core = createRuntime({ run: async (input) => `done ${input}`, maxSpawnDepth: 2 });
     runtime = core;
     core.spawn({ name: 'parent', message: 'p' });
     core.spawn({ name: 'child', parentId: 'parent', message: 'c' });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCoreRuntime } from '../../src/runtime/runtime.js';
-import type { Runtime } from '../../src/runtime/runtime.js';
+import { createRuntime } from '../../src/runtime/create-runtime.js';
+import type { Runtime } from '../../src/runtime/create-runtime.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';
 import { DepthLimitError, HandleClosedError, SpawningPausedError, UnknownHandleError, BadArgumentError } from '../../src/errors.js';
 import { controllableRun } from '../support/controllable-run.js';
@@ -14,7 +14,7 @@ afterEach(async () => {
 
 describe('runtime', () => {
   it('runs an input to completion and wait returns the output', async () => {
-    runtime = createCoreRuntime({ run: async (input) => `done: ${input}` });
+    runtime = createRuntime({ run: async (input) => `done: ${input}` });
     const handle = runtime.spawn({ message: 'task one' });
     expect(handle.status).toBe('running');
     const result = await runtime.wait(handle.id, { timeoutMs: 1000 });
@@ -25,7 +25,7 @@ describe('runtime', () => {
 
   it('queues a send while running and starts it when the run finishes', async () => {
     const control = controllableRun();
-    runtime = createCoreRuntime({ run: control.run });
+    runtime = createRuntime({ run: control.run });
     const handle = runtime.spawn({ message: 'first' });
     runtime.send(handle.id, 'second');
     expect(runtime.get(handle.id).queueSize).toBe(1);
@@ -41,7 +41,7 @@ describe('runtime', () => {
 
   it('interrupt aborts the in-flight run and keeps the queue', async () => {
     const control = controllableRun();
-    runtime = createCoreRuntime({ run: control.run });
+    runtime = createRuntime({ run: control.run });
     const handle = runtime.spawn({ message: 'first' });
     runtime.send(handle.id, 'second');
     await nextMacrotask();
@@ -63,7 +63,7 @@ describe('runtime', () => {
 
   it('cancel returns the discarded queue and close returns the previous status', () => {
     const control = controllableRun();
-    runtime = createCoreRuntime({ run: control.run });
+    runtime = createRuntime({ run: control.run });
     const handle = runtime.spawn({ message: 'first' });
     runtime.send(handle.id, 'second');
     runtime.send(handle.id, 'third');
@@ -82,7 +82,7 @@ describe('runtime', () => {
 
   it('caps running children per parent and hands slots over in FIFO order', async () => {
     const control = controllableRun();
-    runtime = createCoreRuntime({ run: control.run, maxConcurrentChildren: 2 });
+    runtime = createRuntime({ run: control.run, maxConcurrentChildren: 2 });
     const handles = [0, 1, 2, 3].map((index) => runtime!.spawn({ message: `task ${index}` }));
     await nextMacrotask();
     expect(control.runs.map((run) => run.input)).toEqual(['task 0', 'task 1']);
@@ -95,7 +95,7 @@ describe('runtime', () => {
   });
 
   it('refuses spawns beyond the depth limit, while paused, and for unknown ids', () => {
-    runtime = createCoreRuntime({ run: async () => 'x' });
+    runtime = createRuntime({ run: async () => 'x' });
     const child = runtime.spawn();
     expect(() => runtime?.spawn({ parentId: child.id })).toThrow(DepthLimitError);
     runtime.pauseSpawning();
@@ -107,7 +107,7 @@ describe('runtime', () => {
 
   it('wait returns pending at the timeout', async () => {
     const control = controllableRun();
-    runtime = createCoreRuntime({ run: control.run });
+    runtime = createRuntime({ run: control.run });
     const handle = runtime.spawn({ message: 'slow' });
     const result = await runtime.wait(handle.id, { timeoutMs: 20 });
     expect(result.timedOut).toBe(true);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UnknownHandleError } from '../../src/errors.js';
-import { createCoreRuntime } from '../../src/runtime/runtime.js';
-import type { Runtime } from '../../src/runtime/runtime.js';
+import { createRuntime } from '../../src/runtime/create-runtime.js';
+import type { Runtime } from '../../src/runtime/create-runtime.js';
 import type { WaitResult } from '../../src/runtime/waiters.js';
 import { nextMacrotask, trackedRun } from '../support/tracked-run.js';
 
@@ -16,7 +16,7 @@ afterEach(async () => {
 /** A runtime over a tracked run. Run functions are called a microtask after their run starts: await `nextMacrotask()` before settling one. */
 function setup(options: { maxConcurrentChildren?: number } = {}) {
   const control = trackedRun();
-  const created = createCoreRuntime({ run: control.run, ...options });
+  const created = createRuntime({ run: control.run, ...options });
   runtime = created;
   return { runtime: created, control };
 }

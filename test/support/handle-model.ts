@@ -48,6 +48,7 @@ export function modelInput(delegated: boolean): HandleInput {
     // Replay runs on a simulated clock: time passes only when a step fires a timer (or a progress report comes later).
     limits: { childTimeoutMs: CHILD_TIMEOUT_MS, staleTimeoutMs: STALE_TIMEOUT_MS, maxRunTokens: MAX_RUN_TOKENS },
     delegated,
+    setup: null,
   };
 }
 

@@ -3,48 +3,46 @@ import { createActor } from 'xstate';
 import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError, HandleClosedError, HandleStateError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
-import type { HandleEmitted, HandleEvent, HandleMachine } from '../machines/handle.js';
-import { DEFAULT_LIMITS, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
+import type { HandleEvent, HandleMachine } from '../machines/handle.js';
+import { DEFAULT_LIMITS, depthOf, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
 import type { CascadingCommand, SupervisorLimits } from '../machines/supervisor.js';
 import type { HandleSnapshot, QueuedInput } from '../types.js';
 import { EventHub } from './events.js';
-import { refOf, statusOf, toHandleSnapshot } from './snapshot.js';
 import { sanitizeInspectionObserver } from './inspection.js';
+import type { Logger } from './logger.js';
+import type { AnyTool } from '../tools/define-tool.js';
+import { createRelay } from './relay.js';
 import { createRunActor } from './run-actor.js';
-import { redactingLogger, resolveLogger } from './logger.js';
-import type { CoreRuntime, CoreRuntimeOptions, SendOptions, SpawnInternals, SpawnOptions } from './runtime-types.js';
+import type { AgentRun, HandleApi, HandleSpawn, HandleApiOptions, Runtime, SendOptions } from './runtime-types.js';
+import { statusOf, toHandleSnapshot, refOf } from './snapshot.js';
+import { optionsObject, requireMessage, requireTimeout, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
-import { optionsObject, requireMessage, requireTimeout, validateCoreOptions, validateLimits } from './validate.js';
-
-export { validateCoreOptions } from './validate.js';
-
-export type * from './runtime-types.js';
 
 /** The limits `setLimits` changes. */
 const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
+
+export interface HandlesDeps {
+  run: AgentRun;
+  logger: Logger;
+  /** The runtime a run is given (to delegate further). */
+  runtime(): Runtime;
+  /** The tools of a handle, resolved from its setup. */
+  toolsOf(handleId: string): readonly AnyTool[];
+}
 
 /** Handles stopped per supervisor step at shutdown. */
 const STOP_BATCH = 256;
 
 /**
- * Creates a runtime: a supervisor actor that spawns subagent handles and runs
- * `options.run` for each input they get. The handle charts own the
- * lifecycle; the runtime turns what they emit into events and answers.
- *
- * @example
- * ```ts
- * const runtime = createCoreRuntime({ run: async (input, { signal }) => `echo: ${input}` });
- * const handle = runtime.spawn({ message: 'hello' });
- * const { completed } = await runtime.wait(handle.id);
- * ```
+ * The handle API: a supervisor actor that admits handles, and one handle
+ * actor per subagent whose chart owns its lifecycle. What the charts emit
+ * becomes runtime events and answers; nothing is derived beside the charts.
+ * Internal: `createRuntime` builds the public runtime on it.
  */
-export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
-  if (typeof options !== 'object' || options === null) throw new BadArgumentError('options', 'an object with a `run` function', options);
-  if (typeof options.run !== 'function') throw new BadArgumentError('run', 'a function (input, context) => Promise<output>', options.run);
-  const runLimits = validateCoreOptions(options);
+export function createHandles(options: HandleApiOptions, deps: HandlesDeps): HandleApi {
+  const { logger } = deps;
   const limits = validateLimits({ ...DEFAULT_LIMITS, ...pickLimits(options) });
-  const secrets = (options.secrets ?? []).filter((secret) => typeof secret === 'string' && secret.length >= 4);
-  const logger = redactingLogger(resolveLogger(options.logger), secrets);
+  const { runLimits, secrets } = options;
   const report = (error: unknown) => {
     try {
       (options.onListenerError ?? ((e: unknown) => logger.error('a listener or hook threw', e)))(error);
@@ -55,10 +53,9 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
   const hub = new EventHub(report);
   const refs = new Map<string, ActorRefFrom<HandleMachine>>();
   const waiters = new Waiters((id) => snapshotOf(id));
+  const relay = createRelay(hub, waiters);
   let inputSeq = 0;
   let running = true;
-  /** While shutting down: the inputs each handle hands back. */
-  let handedBack: Map<string, string[]> | null = null;
 
   // Hooks are listeners like any other: called after the transition that caused them.
   const { onSubagentStart, onSubagentStop } = options;
@@ -69,22 +66,12 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     });
   }
 
-  const agentRun = createRunActor({
-    run: options.run,
-    refOf: (id) => refs.get(id),
-    emit: (event) => hub.emit(event),
-    runtime: () => runtime,
-    secrets: () => secrets,
-  });
-
+  const agentRun = createRunActor({ ...deps, refOf: (id) => refs.get(id), emit: (event) => hub.emit(event), secrets: () => secrets });
   const handleLogic = handleMachine.provide({ actors: { agentRun } });
-  const actor = createActor(
-    supervisorMachine,
-    {
-      input: { limits },
-      ...(options.inspect ? { inspect: sanitizeInspectionObserver(options.inspect, { ...options.inspection, secrets: [...(options.inspection?.secrets ?? []), ...secrets] }) } : {}),
-    },
-  );
+  const inspect = options.inspect
+    ? { inspect: sanitizeInspectionObserver(options.inspect, { ...options.inspection, secrets: [...(options.inspection?.secrets ?? []), ...secrets] }) }
+    : {};
+  const actor = createActor(supervisorMachine, { input: { limits }, ...inspect });
   actor.start();
 
   function requireRef(id: unknown): ActorRefFrom<HandleMachine> {
@@ -94,49 +81,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     return ref;
   }
 
-  function snapshotOf(id: string): HandleSnapshot {
-    return toHandleSnapshot(requireRef(id).getSnapshot());
-  }
-
-  /** What a handle's chart emits, as runtime events: nothing is derived beside the chart. */
-  function relay(ref: ActorRefFrom<HandleMachine>, event: HandleEmitted): void {
-    switch (event.type) {
-      case 'status':
-        waiters.notify(ref.getSnapshot().context.spec.id, event.status === 'running');
-        if (hub.hasListeners) {
-          const snapshot = ref.getSnapshot();
-          hub.emit({ type: 'handle-update', ...refOf(snapshot), handle: toHandleSnapshot(snapshot) });
-        }
-        return;
-      case 'run-start':
-        if (hub.hasListeners) hub.emit({ type: 'run-start', ...refOf(ref.getSnapshot()), runId: event.runId, input: event.input.message });
-        return;
-      case 'run-end': {
-        if (!hub.hasListeners) return;
-        const { type: _type, input: _input, ...report } = event;
-        hub.emit({ type: 'run-end', ...refOf(ref.getSnapshot()), ...report });
-        return;
-      }
-      case 'input-end':
-        if (event.handedBack && handedBack) {
-          const id = ref.getSnapshot().context.spec.id;
-          const list = handedBack.get(id) ?? [];
-          list.push(event.input.message);
-          handedBack.set(id, list);
-        }
-        if (hub.hasListeners) {
-          hub.emit({
-            type: 'input-end',
-            ...refOf(ref.getSnapshot()),
-            input: event.input.message,
-            handedBack: event.handedBack,
-            outcome: event.run?.outcome ?? null,
-            runId: event.run?.runId ?? null,
-          });
-        }
-        return;
-    }
-  }
+  const snapshotOf = (id: string): HandleSnapshot => toHandleSnapshot(requireRef(id).getSnapshot());
 
   function ensureRunning(): void {
     if (!running) throw new RuntimeShutDownError();
@@ -145,54 +90,39 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
   /** The handle and its descendants, deepest first. */
   const subtree = (id: string): string[] => subtreeOf(actor.getSnapshot().context, id);
 
-  function command(id: string, command: CascadingCommand): Set<string> {
+  function command(id: string, type: CascadingCommand): Set<string> {
     const targets = subtree(id);
     // Only handles whose chart takes the command report what they hand back.
-    const applies = new Set(targets.filter((target) => requireRef(target).getSnapshot().can({ type: command })));
-    actor.send({ type: 'HANDLE.COMMAND', id, command, cascade: true });
+    const applies = new Set(targets.filter((target) => requireRef(target).getSnapshot().can({ type })));
+    actor.send({ type: 'HANDLE.COMMAND', id, command: type, cascade: true });
     return applies;
   }
 
   const returnedOf = (id: string, applied: Set<string>): string[] =>
     applied.has(id) ? requireRef(id).getSnapshot().context.returned.map((input: QueuedInput) => input.message) : [];
 
-  function spawnWith(given: SpawnOptions | undefined, internals: SpawnInternals): HandleSnapshot {
+  function spawn(request: HandleSpawn): HandleSnapshot {
     ensureRunning();
-    const spawnOptions = optionsObject(given, 'options');
-    if (spawnOptions.role !== undefined && spawnOptions.role !== 'leaf' && spawnOptions.role !== 'orchestrator') {
-      throw new BadArgumentError('role', "'leaf' or 'orchestrator'", spawnOptions.role);
-    }
-    for (const field of ['agentType', 'model', 'goal'] as const) {
-      const value = spawnOptions[field];
-      if (value !== undefined && value !== null && typeof value !== 'string') throw new BadArgumentError(field, 'a string', value);
-    }
-    const parentId = spawnOptions.parentId ?? null;
-    const id = spawnOptions.name ?? `sa_${nanoid(10)}`;
+    const id = request.name ?? `sa_${nanoid(10)}`;
     if (typeof id !== 'string' || !/^[\w.-]{1,64}$/.test(id)) {
-      throw new BadArgumentError('name', 'a nickname of 1-64 letters, digits, `_`, `-` or `.`', spawnOptions.name);
+      throw new BadArgumentError('name', 'a nickname of 1-64 letters, digits, `_`, `-` or `.`', request.name);
     }
-    if (spawnOptions.message !== undefined) requireMessage(spawnOptions.message);
-    const supervisor = actor.getSnapshot();
     const spec = {
       id,
-      name: spawnOptions.name ?? id,
-      parentId,
-      role: spawnOptions.role ?? 'leaf',
-      agentType: spawnOptions.agentType ?? 'general',
-      model: spawnOptions.model ?? null,
-      goal: spawnOptions.goal ?? null,
+      name: id,
+      parentId: request.parentId,
+      role: request.role,
+      agentType: request.agentType,
+      model: request.model,
+      goal: request.goal,
       limits: runLimits,
-      delegated: internals.delegated ?? false,
+      delegated: request.delegated,
+      setup: request.setup,
     };
+    const supervisor = actor.getSnapshot();
     if (hub.hasListeners) {
-      hub.emit({
-        type: 'spawn-request',
-        name: spawnOptions.name ?? null,
-        parentId,
-        depth: (parentId === null ? 0 : (supervisor.context.tree[parentId]?.depth ?? 0)) + 1,
-        goal: spec.goal,
-        model: spec.model,
-      });
+      const depth = (depthOf(supervisor.context, spec.parentId) ?? 0) + 1;
+      hub.emit({ type: 'spawn-request', name: request.name ?? null, parentId: spec.parentId, depth, goal: spec.goal, model: spec.model });
     }
     const refusal = spawnRefusal(supervisor.context, spec, running);
     if (refusal) throw refusal;
@@ -201,12 +131,11 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     if (!entry) throw new Error(`subagents: the supervisor did not admit \`${id}\`; this is a bug`);
     const ref = startHandleActor(actor, handleLogic, spec, entry);
     refs.set(id, ref);
-    ref.on('*', (event) => relay(ref, event));
+    ref.on('*', (event) => relay.relay(ref, event));
     ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
-    const snapshot = toHandleSnapshot(ref.getSnapshot());
-    if (hub.hasListeners) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: snapshot });
-    if (spawnOptions.message !== undefined) return runtime.send(id, spawnOptions.message);
-    return snapshot;
+    if (hub.hasListeners) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: toHandleSnapshot(ref.getSnapshot()) });
+    if (request.message !== undefined) enqueue(id, request.message);
+    return snapshotOf(id);
   }
 
   function enqueue(id: string, message: string, given?: SendOptions): QueuedInput {
@@ -226,33 +155,31 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     return input;
   }
 
-  const runtime: CoreRuntime = {
+  return {
     actor,
-    secrets,
-    emit: (event) => hub.emit(event),
+    hub,
+    get limits() {
+      return { ...actor.getSnapshot().context.limits };
+    },
+    spawn,
+    enqueue,
+    subtree,
+    setupOf: (id) => refs.get(id)?.getSnapshot().context.spec.setup ?? null,
+    depthOf: (parentId) => depthOf(actor.getSnapshot().context, parentId),
+    spawnRefusal: (parentId) => spawnRefusal(actor.getSnapshot().context, { id: '\u0000probe', parentId }, running),
     listen(id, listener) {
       const subscription = requireRef(id).on('*', listener);
       return () => subscription.unsubscribe();
     },
-    get limits() {
-      return { ...actor.getSnapshot().context.limits };
-    },
-    spawn: (given) => spawnWith(given, {}),
-    spawnWith,
-    enqueue,
-
     send(id, message, given) {
       enqueue(id, message, given);
       return snapshotOf(id);
     },
-
     wait(ids, given) {
       try {
         const waitOptions = optionsObject(given, 'options');
         const list = typeof ids === 'string' ? [ids] : ids;
-        if (!Array.isArray(list) || list.length === 0) {
-          throw new BadArgumentError('ids', 'a handle id or a non-empty array of handle ids', ids);
-        }
+        if (!Array.isArray(list) || list.length === 0) throw new BadArgumentError('ids', 'a handle id or a non-empty array of handle ids', ids);
         for (const id of list) requireRef(id);
         const timeoutMs = requireTimeout(waitOptions.timeoutMs ?? 30_000);
         return waiters.wait([...new Set<string>(list)], timeoutMs);
@@ -260,13 +187,11 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
-
     interrupt(id) {
       requireRef(id);
       command(id, 'RUN.INTERRUPT');
       return snapshotOf(id);
     },
-
     cancel(id) {
       requireRef(id);
       const applied = command(id, 'RUN.CANCEL');
@@ -277,7 +202,6 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
         descendants: descendants.map((other) => ({ id: other, discarded: returnedOf(other, applied) })),
       };
     },
-
     close(id) {
       requireRef(id);
       const before = new Map(subtree(id).map((other) => [other, statusOf(requireRef(other).getSnapshot())]));
@@ -287,23 +211,16 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
         handle: snapshotOf(id),
         previousStatus: before.get(id) ?? 'closed',
         unprocessed: returnedOf(id, applied),
-        descendants: descendants.map((other) => ({
-          id: other,
-          previousStatus: before.get(other) ?? 'closed',
-          unprocessed: returnedOf(other, applied),
-        })),
+        descendants: descendants.map((other) => ({ id: other, previousStatus: before.get(other) ?? 'closed', unprocessed: returnedOf(other, applied) })),
       };
     },
-
     resume(id) {
       ensureRunning();
       const ref = requireRef(id);
-      const status = statusOf(ref.getSnapshot());
-      if (!ref.getSnapshot().can({ type: 'HANDLE.RESUME' })) throw new HandleStateError(id, 'a closed or interrupted handle', status);
+      if (!ref.getSnapshot().can({ type: 'HANDLE.RESUME' })) throw new HandleStateError(id, 'a closed or interrupted handle', statusOf(ref.getSnapshot()));
       ref.send({ type: 'HANDLE.RESUME' });
       return snapshotOf(id);
     },
-
     forget(id) {
       requireRef(id);
       const ids = subtree(id);
@@ -317,11 +234,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       for (const other of ids) refs.delete(other);
       return ids;
     },
-
-    get(id) {
-      return snapshotOf(id);
-    },
-
+    get: snapshotOf,
     list(given) {
       const filter = optionsObject(given, 'filter');
       const result: HandleSnapshot[] = [];
@@ -333,49 +246,41 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
       }
       return result;
     },
-
     pauseSpawning(paused = true) {
       if (typeof paused !== 'boolean') throw new BadArgumentError('paused', 'a boolean', paused);
       actor.send({ type: 'SPAWNING.PAUSE', paused });
     },
-
     setLimits(partial) {
       const unknown = Object.keys(optionsObject(partial, 'limits')).filter((key) => !SETTABLE_LIMITS.includes(key));
       if (unknown.length > 0) {
         throw new BadArgumentError(`limits.${unknown[0]}`, `one of ${SETTABLE_LIMITS.join(', ')} (the run limits are fixed at createRuntime)`, unknown[0]);
       }
-      const next = validateLimits({ ...actor.getSnapshot().context.limits, ...pickLimits(optionsObject(partial, 'limits')) });
-      actor.send({ type: 'LIMITS.SET', limits: next });
+      actor.send({ type: 'LIMITS.SET', limits: validateLimits({ ...actor.getSnapshot().context.limits, ...pickLimits(optionsObject(partial, 'limits')) }) });
     },
-
     subscribe(listener) {
       if (typeof listener !== 'function') throw new BadArgumentError('listener', 'a function', listener);
       return hub.subscribe(listener);
     },
-
     events(given) {
       return hub.iterate(given instanceof AbortSignal ? { signal: given } : optionsObject(given, 'options'));
     },
-
     shutdown() {
-      if (!running) return Promise.resolve({ unprocessed: [] });
+      if (!running) return { unprocessed: [] };
       running = false;
       // Closing ends every run in flight (outcome `cancelled`, its work aborted) and hands back every queued input.
-      handedBack = new Map();
+      relay.collectHandedBack();
       actor.send({ type: 'SUPERVISOR.SHUTDOWN' });
       // Every handle is closed, then its actor stopped, in batches: one step per batch keeps each step small.
       const ids = [...refs.keys()];
       for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.CLOSE', ids: ids.slice(start, start + STOP_BATCH) });
-      const unprocessed = [...handedBack].map(([handleId, inputs]) => ({ handleId, inputs }));
-      handedBack = null;
+      const unprocessed = relay.takeHandedBack();
       waiters.settleAll();
       for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.STOP', ids: ids.slice(start, start + STOP_BATCH) });
       actor.stop();
       hub.close();
-      return Promise.resolve({ unprocessed });
+      return { unprocessed };
     },
   };
-  return runtime;
 }
 
 function pickLimits(options: Partial<SupervisorLimits>): Partial<SupervisorLimits> {

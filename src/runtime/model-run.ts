@@ -1,0 +1,205 @@
+import type OpenAI from 'openai';
+import { BadArgumentError } from '../errors.js';
+import type { ChatMessage } from '../types.js';
+import type { Logger } from './logger.js';
+import { runModelLoop } from './model-loop.js';
+import type { ChatClient, LoopExitReason, LoopInbox } from './model-loop.js';
+import type { AgentRun } from './run-types.js';
+
+/** A named provider: a client, and the model its handles use unless told otherwise. */
+export interface ProviderConfig {
+  client: ChatClient;
+  /** @default the run's `model` */
+  model?: string;
+}
+
+/** The model-backed run: where model calls go and how they are made. */
+export interface ModelRunOptions {
+  /** An `openai` client (any OpenAI-compatible base URL): shorthand for `providers: { default: client }`. */
+  client?: ChatClient;
+  /** Named providers; handles pick one by name (`provider` on spawn or agent type). The one named `default`, else the first, is the default. */
+  providers?: Record<string, ChatClient | ProviderConfig>;
+  /** The default model; a provider's own `model` wins for its handles. Required unless the default provider names one. */
+  model?: string;
+  /** Stream model responses. @default true */
+  stream?: boolean;
+  /** Extra fields for every chat completion request (temperature, …). */
+  requestOptions?: Record<string, unknown>;
+  /** Retries of a model call on 429, 5xx and connection errors, made by the runtime (honouring `Retry-After`). @default 2 */
+  maxRetries?: number;
+  /** Accept model responses without `finish_reason` (for servers that never send one). @default false */
+  allowMissingFinishReason?: boolean;
+}
+
+/** A model-backed run strategy, made by {@link modelRun}: give it to `createRuntime({ run })`. */
+export interface ModelRun {
+  readonly kind: 'model-run';
+  readonly providers: ReadonlyMap<string, { client: ChatClient; model: string | null }>;
+  readonly defaultProvider: string;
+  /** The default model: `model`, else the default provider's. */
+  readonly model: string;
+  readonly stream: boolean;
+  readonly requestOptions: Record<string, unknown> | undefined;
+  readonly maxRetries: number;
+  readonly allowMissingFinishReason: boolean;
+  /** The providers' API keys, redacted wherever text leaves the runtime. */
+  readonly secrets: readonly string[];
+}
+
+const isClient = (value: unknown): value is ChatClient => typeof value === 'object' && value !== null && 'chat' in value;
+
+function optionalType(value: unknown, name: string, type: 'boolean' | 'object'): void {
+  if (value === undefined) return;
+  const ok = type === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value) : typeof value === type;
+  if (!ok) throw new BadArgumentError(name, type === 'object' ? 'a plain object' : `a ${type}`, value);
+}
+
+/**
+ * The model loop as a run strategy: each handle's inputs go through an
+ * OpenAI-compatible chat model with the handle's tools, on the provider its
+ * setup names.
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime({ run: modelRun({ client: new OpenAI(), model: 'gpt-4.1-mini' }), tools: [readFile] });
+ * ```
+ */
+export function modelRun(options: ModelRunOptions): ModelRun {
+  if (typeof options !== 'object' || options === null) throw new BadArgumentError('options', 'an object with `client` (or `providers`) and `model`', options);
+  if (options.client !== undefined && options.providers !== undefined) {
+    throw new BadArgumentError('client', 'either `client` or `providers`, not both', options.client);
+  }
+  optionalType(options.providers, 'providers', 'object');
+  const given: Record<string, unknown> = options.providers ?? { default: options.client };
+  const providers = new Map<string, { client: ChatClient; model: string | null }>();
+  for (const [name, value] of Object.entries(given)) {
+    const field = options.providers ? `providers.${name}` : 'client';
+    const config = isClient(value) ? { client: value } : (value as Partial<ProviderConfig> | null);
+    if (typeof config !== 'object' || config === null || !isClient(config.client)) {
+      throw new BadArgumentError(field, 'an OpenAI client (or `{ client, model? }`)', value);
+    }
+    if (config.model !== undefined && (typeof config.model !== 'string' || config.model.trim() === '')) {
+      throw new BadArgumentError(`${field}.model`, 'a model name string', config.model);
+    }
+    providers.set(name, { client: config.client, model: config.model ?? null });
+  }
+  if (providers.size === 0) throw new BadArgumentError('providers', 'at least one provider', options.providers);
+  const defaultProvider = providers.has('default') ? 'default' : providers.keys().next().value!;
+  if (options.model !== undefined && (typeof options.model !== 'string' || options.model.trim() === '')) {
+    throw new BadArgumentError('model', 'a model name string', options.model);
+  }
+  const model = options.model ?? providers.get(defaultProvider)!.model ?? undefined;
+  if (model === undefined) throw new BadArgumentError('model', 'a model name string', options.model);
+  optionalType(options.stream, 'stream', 'boolean');
+  optionalType(options.allowMissingFinishReason, 'allowMissingFinishReason', 'boolean');
+  optionalType(options.requestOptions, 'requestOptions', 'object');
+  const maxRetries = options.maxRetries ?? 2;
+  if (typeof maxRetries !== 'number' || !Number.isInteger(maxRetries) || maxRetries < 0) throw new BadArgumentError('maxRetries', 'an integer >= 0', maxRetries);
+  const secrets: string[] = [];
+  for (const { client } of providers.values()) {
+    const apiKey = (client as { apiKey?: unknown }).apiKey;
+    if (typeof apiKey === 'string' && apiKey.length >= 4) secrets.push(apiKey);
+  }
+  return {
+    kind: 'model-run',
+    providers,
+    defaultProvider,
+    model,
+    stream: options.stream ?? true,
+    requestOptions: options.requestOptions,
+    maxRetries,
+    allowMissingFinishReason: options.allowMissingFinishReason ?? false,
+    secrets,
+  };
+}
+
+/** True for a run strategy made by {@link modelRun}. */
+export const isModelRun = (value: unknown): value is ModelRun =>
+  typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'model-run';
+
+/** The client of a provider, its own logging routed through the runtime's logger when one was given. */
+export function providerClient(strategy: ModelRun, provider: string, logger: Logger | null): ChatClient {
+  const found = strategy.providers.get(provider);
+  if (!found) throw new BadArgumentError('provider', `one of ${[...strategy.providers.keys()].join(', ')}`, provider);
+  const client = found.client as Partial<OpenAI>;
+  return logger && typeof client.withOptions === 'function' ? client.withOptions({ logger }) : found.client;
+}
+
+/** What a model run returns beside its text. */
+export interface ChildRunDetails {
+  exitReason: LoopExitReason;
+}
+
+export interface StartedModelRunDeps {
+  /** The client of each provider, as the runtime set it up. */
+  clientOf(provider: string): ChatClient;
+  logger: Logger;
+  secrets: readonly string[];
+  /** Where the results of a handle's background delegations reach its conversation. */
+  inboxFor(handleId: string): LoopInbox;
+}
+
+/**
+ * Tells the handle while its run waits for its own subagents (a foreground
+ * delegation, `wait_agent`, background results): waiting is not being stale.
+ */
+function waitAnnouncer(progress: (state: { waiting: boolean }) => void) {
+  let waits = 0;
+  return async <T>(work: Promise<T>): Promise<T> => {
+    if ((waits += 1) === 1) progress({ waiting: true });
+    try {
+      return await work;
+    } finally {
+      if ((waits -= 1) === 0) progress({ waiting: false });
+    }
+  };
+}
+
+/**
+ * The AgentRun of a model run: a handle's input goes through the model loop
+ * with the handle's setup. The conversation lives in the handle: the run
+ * starts from it and records each message as it completes; the handle keeps
+ * them whatever the outcome.
+ */
+export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): AgentRun {
+  return async (input, context) => {
+    const setup = context.handle.setup;
+    if (!setup) throw new Error(`Handle \`${context.handle.id}\` has no model setup; spawn it through the runtime`);
+    context.stats.model = setup.model;
+    const history: ChatMessage[] =
+      context.conversation.length > 0 ? [...context.conversation] : [{ role: 'system', content: setup.systemPrompt }];
+    // A new conversation starts with its system prompt: record it so the handle's conversation is whole.
+    if (context.conversation.length === 0) context.record(history[0]!);
+    const waitingFor = waitAnnouncer(context.progress);
+    const inbox = deps.inboxFor(context.handle.id);
+    const result = await runModelLoop({
+      client: deps.clientOf(setup.provider),
+      model: setup.model,
+      history,
+      input,
+      tools: context.tools,
+      maxIterations: setup.maxIterations,
+      signal: context.signal,
+      stream: strategy.stream,
+      stats: context.stats,
+      toolContext: { handleId: context.handle.id, depth: context.handle.depth, waitingFor },
+      requestOptions: strategy.requestOptions,
+      maxRetries: strategy.maxRetries,
+      allowMissingFinishReason: strategy.allowMissingFinishReason,
+      secrets: deps.secrets,
+      logger: deps.logger,
+      record: context.record,
+      setPartialOutput: context.setPartialOutput,
+      inbox: { drain: () => inbox.drain(), next: (signal) => waitingFor(inbox.next(signal)) },
+      onProgress: () => context.progress(),
+      onTextDelta: (delta) => context.emit({ type: 'text-delta', delta }),
+      onThinkingDelta: (delta) => context.emit({ type: 'thinking-delta', delta }),
+      onUsage: (usage) => context.reportUsage(usage),
+      onModelCallEnd: () => context.emit({ type: 'model-call-end', apiCalls: context.stats.apiCalls, usage: { ...context.stats.usage } }),
+      onToolCallStart: (call) => context.emit({ type: 'tool-call-start', ...call }),
+      onToolCallEnd: (call) => context.emit({ type: 'tool-call-end', ...call }),
+    });
+    const details: ChildRunDetails = { exitReason: result.exitReason };
+    return { output: result.text, details };
+  };
+}

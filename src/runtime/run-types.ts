@@ -1,0 +1,59 @@
+/**
+ * What a run gets and returns: the contract between the runtime and the
+ * work a handle does for each input. Types only.
+ */
+import type { HandleInput } from '../machines/handle.js';
+import type { ChatMessage, RunStats, Usage } from '../types.js';
+import type { AnyTool } from '../tools/define-tool.js';
+import type { RuntimeEvent, SubagentRef } from './events.js';
+import type { Runtime } from './runtime-api.js';
+
+/** The static facts of a handle a run may need. */
+export type RunHandleInfo = Omit<HandleInput, 'key' | 'limits' | 'delegated'>;
+
+/** Progress a run reports; the runtime adds who it is about. */
+export type RunProgressEvent = Extract<
+  RuntimeEvent,
+  { type: 'text-delta' | 'thinking-delta' | 'tool-call-start' | 'tool-call-end' | 'model-call-end' }
+> extends infer E
+  ? E extends RuntimeEvent
+    ? Omit<E, keyof SubagentRef | 'runId'>
+    : never
+  : never;
+
+/** What a run gets beside its input. */
+export interface RunContext {
+  /** Fires when the run is interrupted, cancelled, closed, timed out or shut down: pass it to every request. */
+  signal: AbortSignal;
+  handle: RunHandleInfo;
+  runId: number;
+  /** The handle's conversation before this run (earlier runs, whatever their outcome). */
+  conversation: readonly ChatMessage[];
+  /** Reports progress as a runtime event; progress also re-arms stale detection. */
+  emit: (event: RunProgressEvent) => void;
+  /** Adds spend as it happens, so it is kept (and budgeted) even if the run is stopped. */
+  reportUsage: (usage: Usage) => void;
+  /** Adds a complete message to the handle's conversation: kept whatever the run's outcome. */
+  record: (message: ChatMessage) => void;
+  /** The text produced so far that is not yet an answer (reported as `partialOutput` if the run does not complete). */
+  setPartialOutput: (text: string | null) => void;
+  /** Tells the handle the run is alive; `waiting: true` while it waits for its own background children (not stale). */
+  progress: (state?: { waiting?: boolean }) => void;
+  /** The tools the handle may call (its setup's, resolved by name); empty for a handle spawned without a setup. */
+  tools: readonly AnyTool[];
+  /** What the run did so far; folded into the handle when the run ends, whatever the outcome. Update it in place. */
+  stats: RunStats;
+  /** The runtime itself, so an orchestrator's run can delegate further. */
+  runtime: Runtime;
+}
+
+/** What a run may return: its output text, or the text with usage and details. */
+export type AgentRunResult = string | { output: string; usage?: Usage; details?: unknown };
+
+/** The work a handle does for one input. Should honour `context.signal`; a limit ends the run regardless. */
+export type AgentRun = (input: string, context: RunContext) => Promise<AgentRunResult>;
+
+/** The event passed to `onSubagentStart` / `onSubagentStop`. */
+export type SubagentStartEvent = Extract<RuntimeEvent, { type: 'run-start' }>;
+export type SubagentStopEvent = Extract<RuntimeEvent, { type: 'run-end' }>;
+
