@@ -1,20 +1,21 @@
 import { nanoid } from 'nanoid';
 import { createActor } from 'xstate';
 import type { ActorRefFrom } from 'xstate';
-import { BadArgumentError, HandleClosedError, HandleStateError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
+import { BadArgumentError, HandleClosedError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
 import type { HandleEvent, HandleMachine } from '../machines/handle.js';
 import { DEFAULT_LIMITS, depthOf, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
-import type { CascadingCommand, SupervisorLimits } from '../machines/supervisor.js';
+import type { SupervisorLimits } from '../machines/supervisor.js';
 import type { HandleSnapshot, QueuedInput } from '../types.js';
 import { EventHub } from './events.js';
 import { sanitizeInspectionObserver } from './inspection.js';
 import type { Logger } from './logger.js';
 import type { AnyTool } from '../tools/define-tool.js';
+import { createCommands } from './handle-commands.js';
 import { createRelay } from './relay.js';
 import { createRunActor } from './run-actor.js';
 import type { AgentRun, HandleApi, HandleSpawn, HandleApiOptions, Runtime, SendOptions } from './runtime-types.js';
-import { statusOf, toHandleSnapshot, refOf } from './snapshot.js';
+import { toHandleSnapshot, refOf } from './snapshot.js';
 import { optionsObject, requireMessage, requireTimeout, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
 
@@ -89,17 +90,6 @@ export function createHandles(options: HandleApiOptions, deps: HandlesDeps): Han
 
   /** The handle and its descendants, deepest first. */
   const subtree = (id: string): string[] => subtreeOf(actor.getSnapshot().context, id);
-
-  function command(id: string, type: CascadingCommand): Set<string> {
-    const targets = subtree(id);
-    // Only handles whose chart takes the command report what they hand back.
-    const applies = new Set(targets.filter((target) => requireRef(target).getSnapshot().can({ type })));
-    actor.send({ type: 'HANDLE.COMMAND', id, command: type, cascade: true });
-    return applies;
-  }
-
-  const returnedOf = (id: string, applied: Set<string>): string[] =>
-    applied.has(id) ? requireRef(id).getSnapshot().context.returned.map((input: QueuedInput) => input.message) : [];
 
   function spawn(request: HandleSpawn): HandleSnapshot {
     ensureRunning();
@@ -187,53 +177,7 @@ export function createHandles(options: HandleApiOptions, deps: HandlesDeps): Han
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
-    interrupt(id) {
-      requireRef(id);
-      command(id, 'RUN.INTERRUPT');
-      return snapshotOf(id);
-    },
-    cancel(id) {
-      requireRef(id);
-      const applied = command(id, 'RUN.CANCEL');
-      const descendants = subtree(id).filter((other) => other !== id);
-      return {
-        handle: snapshotOf(id),
-        discarded: returnedOf(id, applied),
-        descendants: descendants.map((other) => ({ id: other, discarded: returnedOf(other, applied) })),
-      };
-    },
-    close(id) {
-      requireRef(id);
-      const before = new Map(subtree(id).map((other) => [other, statusOf(requireRef(other).getSnapshot())]));
-      const applied = command(id, 'HANDLE.CLOSE');
-      const descendants = [...before.keys()].filter((other) => other !== id);
-      return {
-        handle: snapshotOf(id),
-        previousStatus: before.get(id) ?? 'closed',
-        unprocessed: returnedOf(id, applied),
-        descendants: descendants.map((other) => ({ id: other, previousStatus: before.get(other) ?? 'closed', unprocessed: returnedOf(other, applied) })),
-      };
-    },
-    resume(id) {
-      ensureRunning();
-      const ref = requireRef(id);
-      if (!ref.getSnapshot().can({ type: 'HANDLE.RESUME' })) throw new HandleStateError(id, 'a closed or interrupted handle', statusOf(ref.getSnapshot()));
-      ref.send({ type: 'HANDLE.RESUME' });
-      return snapshotOf(id);
-    },
-    forget(id) {
-      requireRef(id);
-      const ids = subtree(id);
-      for (const other of ids) {
-        const status = statusOf(requireRef(other).getSnapshot());
-        if (status !== 'closed') {
-          throw new BadArgumentError('id', `a closed handle whose descendants are closed (\`${other}\` is ${status}; close(\`${id}\`) first)`, id);
-        }
-      }
-      actor.send({ type: 'HANDLE.FORGET', id });
-      for (const other of ids) refs.delete(other);
-      return ids;
-    },
+    ...createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten: (id) => refs.delete(id) }),
     get: snapshotOf,
     list(given) {
       const filter = optionsObject(given, 'filter');

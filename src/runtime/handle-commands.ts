@@ -1,0 +1,89 @@
+import type { ActorRefFrom } from 'xstate';
+import { BadArgumentError, HandleStateError } from '../errors.js';
+import type { HandleMachine } from '../machines/handle.js';
+import type { CascadingCommand } from '../machines/supervisor.js';
+import type { QueuedInput } from '../types.js';
+import type { HandleApi } from './runtime-types.js';
+import { statusOf, toHandleSnapshot } from './snapshot.js';
+
+export interface CommandDeps {
+  actor: HandleApi['actor'];
+  /** A handle's actor; throws a typed error for an unknown id. */
+  refOf: (id: unknown) => ActorRefFrom<HandleMachine>;
+  /** The handle and its descendants, deepest first. */
+  subtree: (id: string) => string[];
+  /** Throws once the runtime is shut down. */
+  ensureRunning: () => void;
+  /** Drops a forgotten handle's actor reference. */
+  forgotten: (id: string) => void;
+}
+
+/**
+ * The commands on a handle (interrupt, cancel, close, resume, forget): the
+ * supervisor cascades them down the subtree; each chart decides what it
+ * takes, and what it hands back is read from its context.
+ */
+export function createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten }: CommandDeps): Pick<HandleApi, 'interrupt' | 'cancel' | 'close' | 'resume' | 'forget'> {
+  const snapshotOf = (id: string) => toHandleSnapshot(requireRef(id).getSnapshot());
+
+  function command(id: string, type: CascadingCommand): Set<string> {
+    const targets = subtree(id);
+    // Only handles whose chart takes the command report what they hand back.
+    const applies = new Set(targets.filter((target) => requireRef(target).getSnapshot().can({ type })));
+    actor.send({ type: 'HANDLE.COMMAND', id, command: type, cascade: true });
+    return applies;
+  }
+
+  const returnedOf = (id: string, applied: Set<string>): string[] =>
+    applied.has(id) ? requireRef(id).getSnapshot().context.returned.map((input: QueuedInput) => input.message) : [];
+
+  return {
+    interrupt(id) {
+      requireRef(id);
+      command(id, 'RUN.INTERRUPT');
+      return snapshotOf(id);
+    },
+    cancel(id) {
+      requireRef(id);
+      const applied = command(id, 'RUN.CANCEL');
+      const descendants = subtree(id).filter((other) => other !== id);
+      return {
+        handle: snapshotOf(id),
+        discarded: returnedOf(id, applied),
+        descendants: descendants.map((other) => ({ id: other, discarded: returnedOf(other, applied) })),
+      };
+    },
+    close(id) {
+      requireRef(id);
+      const before = new Map(subtree(id).map((other) => [other, statusOf(requireRef(other).getSnapshot())]));
+      const applied = command(id, 'HANDLE.CLOSE');
+      const descendants = [...before.keys()].filter((other) => other !== id);
+      return {
+        handle: snapshotOf(id),
+        previousStatus: before.get(id) ?? 'closed',
+        unprocessed: returnedOf(id, applied),
+        descendants: descendants.map((other) => ({ id: other, previousStatus: before.get(other) ?? 'closed', unprocessed: returnedOf(other, applied) })),
+      };
+    },
+    resume(id) {
+      ensureRunning();
+      const ref = requireRef(id);
+      if (!ref.getSnapshot().can({ type: 'HANDLE.RESUME' })) throw new HandleStateError(id, 'a closed or interrupted handle', statusOf(ref.getSnapshot()));
+      ref.send({ type: 'HANDLE.RESUME' });
+      return snapshotOf(id);
+    },
+    forget(id) {
+      requireRef(id);
+      const ids = subtree(id);
+      for (const other of ids) {
+        const status = statusOf(requireRef(other).getSnapshot());
+        if (status !== 'closed') {
+          throw new BadArgumentError('id', `a closed handle whose descendants are closed (\`${other}\` is ${status}; close(\`${id}\`) first)`, id);
+        }
+      }
+      actor.send({ type: 'HANDLE.FORGET', id });
+      for (const other of ids) forgotten(other);
+      return ids;
+    },
+  };
+}
