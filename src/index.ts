@@ -1,7 +1,12 @@
-// Runtime
+/**
+ * The public API of `subagents`. Every value exported here is deliberate;
+ * everything else is internal and may change without notice.
+ */
+
+// The factory and the model-backed run strategy.
 export { createRuntime } from './runtime/create-runtime.js';
 export { modelRun } from './runtime/model-run.js';
-export type { ModelRun, ModelRunOptions, ProviderConfig } from './runtime/model-run.js';
+export type { ChatClient, ModelRun, ModelRunOptions, ProviderConfig } from './runtime/model-run.js';
 export type {
   AgentRun,
   AgentRunResult,
@@ -36,44 +41,31 @@ export type {
   ModelPrices,
 } from './runtime/delegation-types.js';
 export type { EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
-export type { ChatClient } from './runtime/model-loop.js';
-export { buildChildSystemPrompt } from './runtime/prompts.js';
-export { consoleLogger } from './runtime/logger.js';
 export type { LogLevel, Logger } from './runtime/logger.js';
 
-// Machines
+// The handle chart, for model-based tests of your own runs.
 export { handleMachine } from './machines/handle.js';
 export type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleMachine, RunJournal, RunReport, RunRequest, RunResult } from './machines/handle.js';
-export { supervisorMachine, DEFAULT_LIMITS } from './machines/supervisor.js';
-export type { SupervisorContext, SupervisorEvent, SupervisorLimits, SupervisorMachine } from './machines/supervisor.js';
+export type { SupervisorLimits } from './machines/supervisor.js';
 
-// Tools
-export { defineTool, toOpenAITool } from './tools/define-tool.js';
-export { parseToolArguments, toolResultToString } from './tools/tool-arguments.js';
+// Tools: yours, the file tools, the nine agent tools, and a dispatcher for your own loop.
+export { defineTool } from './tools/define-tool.js';
 export type { AnyTool, OpenAIFunctionTool, Tool, ToolContext } from './tools/define-tool.js';
-export { createToolRegistry, resolveChildTools, DEFAULT_BLOCKED_TOOLS, DELEGATION_TOOLSET } from './tools/toolsets.js';
-export type { ChildTools, ToolRegistry } from './tools/toolsets.js';
-export { defineAgentType, resolveAgentType, BUILT_IN_AGENT_TYPES } from './tools/agent-types.js';
+export { DEFAULT_BLOCKED_TOOLS } from './tools/toolsets.js';
+export { defineAgentType } from './tools/agent-types.js';
 export type { AgentType } from './tools/agent-types.js';
-export { createAgentTools, agentToolDefinitions, AGENT_TOOL_NAMES } from './tools/agent-tools.js';
+export { createAgentTools } from './tools/agent-tools.js';
 export type { AgentToolsOptions } from './tools/agent-tools.js';
 export { createToolDispatcher } from './tools/dispatch.js';
 export type { ToolDispatcher, ToolDispatcherOptions } from './tools/dispatch.js';
-export { toolDefinitionsFor } from './tools/dynamic-tool.js';
 export { createFileTools } from './tools/file-tools.js';
 export type { FileTools, FileToolsOptions } from './tools/file-tools.js';
 
-// Inspection
-export {
-  sanitizeInspectionObserver,
-  sanitizeInspectionEvent,
-  sanitizeInspectionValue,
-  redactSecrets,
-  REDACTED,
-} from './runtime/inspection.js';
+// Inspection.
+export { sanitizeInspectionObserver } from './runtime/inspection.js';
 export type { InspectionSanitizeOptions, InspectionObserver } from './runtime/inspection.js';
 
-// Errors
+// Errors.
 export {
   SubagentsError,
   UnknownHandleError,
@@ -90,7 +82,6 @@ export {
 export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './tools/tool-error.js';
 
-export { STATUS_AFTER_OUTCOME } from './types.js';
 export type {
   ChatMessage,
   ChatToolCall,
@@ -98,8 +89,10 @@ export type {
   HandleSetup,
   HandleSnapshot,
   HandleStatus,
+  JsonValue,
   QueuedInput,
   Role,
+  RunDetails,
   RunLimits,
   RunOutcome,
   RunStats,

@@ -76,6 +76,12 @@ export interface HandleSetup {
   degradedToLeaf: boolean;
 }
 
+/** A JSON value. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** What a run reports beside its output, as plain JSON: kept as the last run's `details`, in events and snapshots. */
+export type RunDetails = { readonly [key: string]: JsonValue };
+
 /** An input waiting in a handle's FIFO queue. */
 export interface QueuedInput {
   /** Sequence number, unique within the runtime. */

@@ -1,5 +1,5 @@
 /** The shapes of the handle chart: its spawn input, context, events, what it emits, and a run's journal and report. */
-import type { ChatMessage, HandBackReason, HandleSetup, HandleStatus, QueuedInput, Role, RunLimits, RunOutcome, RunStats, Usage } from '../types.js';
+import type { ChatMessage, HandBackReason, HandleSetup, RunDetails, HandleStatus, QueuedInput, Role, RunLimits, RunOutcome, RunStats, Usage } from '../types.js';
 
 /** The static facts of a handle, fixed when the supervisor spawns it. */
 export interface HandleInput {
@@ -53,8 +53,8 @@ export interface RunRequest {
 export interface RunResult {
   output: string;
   usage?: Usage;
-  /** Anything else the run reports (kept as the last run's details). */
-  details?: unknown;
+  /** Anything else the run reports, as plain JSON (kept as the last run's details). */
+  details?: RunDetails;
 }
 
 /** One run's end, as the chart reports it. */
@@ -70,7 +70,7 @@ export interface RunReport {
   /** The `code` of what the run threw, when it had one (`max_iterations`, `model_output`, …). */
   errorCode: string | null;
   /** Whatever the run returned beside its output, when it completed. */
-  details: unknown;
+  details: RunDetails | undefined;
   /** What the run did, whatever its outcome. */
   stats: RunStats;
   durationMs: number;

@@ -3,7 +3,6 @@ import { addUsage, noUsage } from '../usage.js';
 import { BackgroundLimitError } from '../errors.js';
 import type { RunReport } from '../machines/handle.js';
 import type { HandBackReason, Usage } from '../types.js';
-import type { ChildRunDetails } from './model-run.js';
 import type {
   Delegation,
   DelegateRequest,
@@ -84,7 +83,7 @@ export function createDelegator(deps: DelegatorDeps) {
     const run = end.run;
     const exitReason: ExitReason =
       run.outcome === 'completed'
-        ? ((run.details as ChildRunDetails | undefined)?.exitReason ?? 'completed')
+        ? 'completed'
         : run.outcome === 'cancelled'
           ? 'interrupted'
           : run.errorCode === 'max_iterations'

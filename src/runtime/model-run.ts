@@ -3,7 +3,9 @@ import { BadArgumentError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
 import type { Logger } from './logger.js';
 import { runModelLoop } from './model-loop.js';
-import type { ChatClient, LoopExitReason, LoopInbox } from './model-loop.js';
+import type { ChatClient, LoopInbox } from './model-loop.js';
+
+export type { ChatClient } from './model-loop.js';
 import type { AgentRun } from './run-types.js';
 
 /** A named provider: a client, and the model its handles use unless told otherwise. */
@@ -125,11 +127,6 @@ export function providerClient(strategy: ModelRun, provider: string, logger: Log
   return logger && typeof client.withOptions === 'function' ? client.withOptions({ logger }) : found.client;
 }
 
-/** What a model run returns beside its text. */
-export interface ChildRunDetails {
-  exitReason: LoopExitReason;
-}
-
 export interface StartedModelRunDeps {
   /** The client of each provider, as the runtime set it up. */
   clientOf(provider: string): ChatClient;
@@ -199,7 +196,6 @@ export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): Ag
       onToolCallStart: (call) => context.emit({ type: 'tool-call-start', ...call }),
       onToolCallEnd: (call) => context.emit({ type: 'tool-call-end', ...call }),
     });
-    const details: ChildRunDetails = { exitReason: result.exitReason };
-    return { output: result.text, details };
+    return result.text;
   };
 }

@@ -3,7 +3,7 @@
  * work a handle does for each input. Types only.
  */
 import type { HandleInput } from '../machines/handle.js';
-import type { ChatMessage, RunStats, Usage } from '../types.js';
+import type { ChatMessage, RunDetails, RunStats, Usage } from '../types.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import type { RuntimeEvent, SubagentRef } from './events.js';
 import type { Runtime } from './runtime-api.js';
@@ -48,7 +48,7 @@ export interface RunContext {
 }
 
 /** What a run may return: its output text, or the text with usage and details. */
-export type AgentRunResult = string | { output: string; usage?: Usage; details?: unknown };
+export type AgentRunResult = string | { output: string; usage?: Usage; details?: RunDetails };
 
 /** The work a handle does for one input. Should honour `context.signal`; a limit ends the run regardless. */
 export type AgentRun = (input: string, context: RunContext) => Promise<AgentRunResult>;
