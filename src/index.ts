@@ -79,6 +79,7 @@ export {
   SpawningPausedError,
   BackgroundLimitError,
   BadArgumentError,
+  BatchSizeError,
   RuntimeShutDownError,
   HandleStateError,
   ModelOutputError,

@@ -197,6 +197,7 @@ export function createRuntime(options: RuntimeOptions): SubagentsRuntime {
     prepare,
     spawnPrepared: (prepared, delegated) => void spawnPrepared(prepared, delegated),
     setupOf: (id) => setups.get(id),
+    agentTypes: () => resolved.agentTypes,
     maxBackground: () => resolved.maxBackground,
     prices: options.prices,
     inboxes,

@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid';
 import { BackgroundLimitError } from '../errors.js';
 import type { RunReport } from '../machines/handle.js';
 import { spawnRefusal, subtreeOf } from '../machines/supervisor.js';
+import type { AgentType } from '../tools/agent-types.js';
 import type { HandBackReason, Usage } from '../types.js';
 import type { ChildRunDetails, ChildSetup } from './child-run.js';
 import type {
@@ -15,7 +16,8 @@ import type {
 } from './delegation-types.js';
 import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
 import type { CoreRuntime, SpawnOptions } from './runtime-types.js';
-import { normaliseDelegateRequest } from './validate-delegation.js';
+import { knownAgentTypes } from './task-schema.js';
+import { checkDelegateRequest } from './validate-delegation.js';
 
 /** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */
 export const SPAWN_SLICE = 200;
@@ -35,6 +37,8 @@ export interface DelegatorDeps {
   prepare(task: DelegateTask, parentId: string | null): PreparedChild;
   spawnPrepared(prepared: PreparedChild, delegated: boolean): void;
   setupOf(id: string): ChildSetup | undefined;
+  /** The user's agent types, beside the built-in ones. */
+  agentTypes(): readonly AgentType[];
   maxBackground(): number;
   prices: ModelPrices | undefined;
   inboxes: BackgroundInboxes;
@@ -114,7 +118,9 @@ export function createDelegator(deps: DelegatorDeps) {
   }
 
   function delegate(request: DelegateRequest): Delegation {
-    const { tasks, background, parentId } = normaliseDelegateRequest(request);
+    const agentTypes = knownAgentTypes(deps.agentTypes()).map((type) => type.name);
+    const { tasks, background, parentId } = checkDelegateRequest(request, agentTypes);
+    // Depth, pausing and the parent's existence are the supervisor's rules: asked once, before anything starts.
     const refusal = spawnRefusal(core.actor.getSnapshot().context, { id: '\u0000probe', parentId });
     if (refusal) throw refusal;
     if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());
