@@ -167,7 +167,7 @@ describe('limits: decided by the runtime, worded by the tool', () => {
     expect(created.list()).toEqual(before);
   });
 
-  it('the tool follows the runtime when the depth limit is raised: it keeps no copy of the rule', async () => {
+  it('follows the depth limit as setLimits changes it', async () => {
     const { runtime: created, as, control } = setUp({ maxSpawnDepth: 1 });
     created.spawn({ name: 'lead' });
     expect((await as('lead')('spawn_agent', {})).error?.code).toBe('depth_limit');
@@ -177,6 +177,30 @@ describe('limits: decided by the runtime, worded by the tool', () => {
     expect(created.list({ parentId: 'lead' })).toHaveLength(1);
     control.runs[0]?.resolve('dug');
     expect((await pending).ok).toBe(true);
+  });
+});
+
+describe('the tools keep no copy of a limit', () => {
+  it('obey what the runtime enforces, not the limits it reports', async () => {
+    const control = controllableRun();
+    const created = createRuntime({ run: control.run, maxSpawnDepth: 2 });
+    runtime = created;
+    // A runtime that reports every limit as reached, while delegate() and spawn() allow the call.
+    const reporting = new Proxy(created, {
+      get(target, key) {
+        if (key === 'limits') return { ...target.limits, maxSpawnDepth: 0 };
+        if (key === 'activeBackground') return 1_000;
+        if (key === 'options') return { ...target.options, maxBackground: 0 };
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const tools = createAgentTools(reporting);
+    const call = async (name: string, args: unknown) =>
+      JSON.parse(await createToolDispatcher(reporting, tools, { handleId: null })(name, JSON.stringify(args))) as Answer;
+    expect(await call('delegate_task', { goal: 'in the background', background: true })).toMatchObject({ ok: true, background: true });
+    expect(await call('spawn_agent', { nickname: 'kept' })).toMatchObject({ ok: true, handle: { id: 'kept' } });
+    expect(created.list({ parentId: null })).toHaveLength(2);
   });
 });
 
