@@ -31,11 +31,18 @@ export const delegateTaskSchema = z.object(taskShape()).strict();
 /** A task field, under its TypeScript name. */
 export type TaskField = keyof ReturnType<typeof taskShape>;
 
-/** The task fields a tool spells differently (snake_case for the model); the others keep their name. */
-export const TOOL_FIELD_NAMES: Readonly<Partial<Record<TaskField, string>>> = Object.freeze({ agentType: 'agent_type' });
+/** The task fields a tool spells differently (snake_case for the model), by TypeScript name; the others keep theirs. */
+const TOOL_NAMES: ReadonlyMap<string, string> = new Map<TaskField, string>([['agentType', 'agent_type']]);
+const FIELD_NAMES: ReadonlyMap<string, string> = new Map([...TOOL_NAMES].map(([field, toolName]) => [toolName, field]));
 
-/** The tool's name of a task field. */
-export const toolFieldName = (field: TaskField): string => TOOL_FIELD_NAMES[field] ?? field;
+/** The tool's name of a task field (`agentType` → `agent_type`); any other name as it is. */
+export const toolFieldName = (field: string): string => TOOL_NAMES.get(field) ?? field;
+
+/** The TypeScript name of a task field the tool names (`agent_type` → `agentType`); any other name as it is. */
+export const fieldNameOf = (toolName: string): string => FIELD_NAMES.get(toolName) ?? toolName;
+
+/** Whether the tool spells this TypeScript field name differently, so that a tool call must not use it. */
+export const isRenamedField = (field: string): boolean => TOOL_NAMES.has(field);
 
 /**
  * Every agent type a task may name: the user's first (they may replace a

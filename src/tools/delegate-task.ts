@@ -5,8 +5,7 @@
 import { z } from 'zod';
 import { BatchSizeError } from '../errors.js';
 import type { DelegateRequest, Delegation, DelegationOutcome, DelegationResult } from '../runtime/delegation-types.js';
-import { TOOL_FIELD_NAMES, taskShape, toolFieldName } from '../runtime/task-schema.js';
-import type { TaskField } from '../runtime/task-schema.js';
+import { fieldNameOf, isRenamedField, taskShape, toolFieldName } from '../runtime/task-schema.js';
 import { unknownFieldError } from '../runtime/validate-delegation.js';
 import type { ToolTraceEntry } from '../types.js';
 import { abortable } from './abortable.js';
@@ -26,7 +25,7 @@ function toolTaskShape() {
     context: shape.context.describe('What it needs to know, since it sees nothing of your conversation: paths, errors, constraints, language.'),
     model: shape.model.describe("Model for this subagent. Default: the runtime's model."),
   };
-  return Object.fromEntries(Object.entries(described).map(([field, schema]) => [toolFieldName(field as TaskField), schema]));
+  return Object.fromEntries(Object.entries(described).map(([field, schema]) => [toolFieldName(field), schema]));
 }
 
 /** The schema the model sees: one task at the top level, or a batch in `tasks`. */
@@ -73,9 +72,6 @@ const parserSchema = () =>
 
 type ToolArguments = z.output<ReturnType<typeof parserSchema>>;
 
-/** Tool name → runtime name, for the fields spelled differently. */
-const RUNTIME_NAMES = new Map(Object.entries(TOOL_FIELD_NAMES).map(([field, toolName]) => [toolName, field]));
-
 /**
  * A task as the model wrote it, under the runtime's names. A runtime name the
  * tool spells differently is not a field of the tool (tasks sent as JSON text
@@ -85,21 +81,17 @@ function fromToolNames(task: unknown, path: string): unknown {
   if (typeof task !== 'object' || task === null || Array.isArray(task)) return task;
   return Object.fromEntries(
     Object.entries(task).map(([key, value]) => {
-      if (TOOL_FIELD_NAMES[key as TaskField] !== undefined) {
+      if (isRenamedField(key)) {
         // Already the model's spelling: not to be renamed on the way out.
         throw new AgentToolError('bad_argument', `${path}${key}`, unknownFieldError(`${path}${key}`, value).message);
       }
-      return [RUNTIME_NAMES.get(key) ?? key, value];
+      return [fieldNameOf(key), value];
     }),
   );
 }
 
 /** A field path of the runtime's (`tasks[0].agentType`) as the tool spells it (`tasks[0].agent_type`). */
-const toolPath = (path: string) =>
-  path
-    .split('.')
-    .map((segment) => TOOL_FIELD_NAMES[segment as TaskField] ?? segment)
-    .join('.');
+const toolPath = (path: string) => path.split('.').map(toolFieldName).join('.');
 
 /** The request for `runtime.delegate`, as the model sent it; `delegate()` checks every value. */
 function requestOf(args: ToolArguments): Record<string, unknown> {

@@ -109,6 +109,8 @@ describe('one task schema for delegate() and delegate_task', () => {
     const answer = await call('delegate_task', { tasks: JSON.stringify([{ goal: 'a', agentType: 'explore' }]) });
     expect(answer.error).toMatchObject({ code: 'bad_argument', field: 'tasks[0].agentType' });
     expect(answer.error?.message).toContain('to be absent (not a task field)');
+    const inherited = await call('delegate_task', { tasks: JSON.stringify([{ goal: 'a', toString: 1 }]) });
+    expect(inherited.error).toMatchObject({ code: 'bad_argument', field: 'tasks[0].toString' });
     expect(created.list()).toEqual([]);
   });
 
