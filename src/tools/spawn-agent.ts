@@ -9,6 +9,7 @@ import { AgentToolError, toolErrorOf } from './tool-error.js';
 import { handleView } from './tool-result.js';
 import { agentTypeSchema, modelSchema, nicknameSchema, textSchema } from './tool-schemas.js';
 import { DELEGATION_TOOLSET } from './toolsets.js';
+import type { HandleSnapshot } from '../types.js';
 
 const advertisedSchema = () =>
   z.object({
@@ -60,7 +61,7 @@ export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnT
       if (args.nickname !== undefined && runtime.list().some((handle) => handle.id === args.nickname)) {
         throw new AgentToolError('name_taken', 'nickname', `Expected \`nickname\` to be a name no subagent uses, got \`${args.nickname}\`; pick another or leave it out.`);
       }
-      let handle;
+      let handle: HandleSnapshot;
       try {
         // The runtime refuses a spawn past the depth limit (or while paused): the tool only words it for the model.
         handle = runtime.spawn({
