@@ -109,6 +109,20 @@ export class BadArgumentError extends SubagentsError {
   }
 }
 
+/**
+ * A delegation carried more tasks than the batch size it was given
+ * (`maxBatchSize`). A bad argument (`tasks`) that also says which limit.
+ */
+export class BatchSizeError extends BadArgumentError {
+  constructor(
+    readonly count: number,
+    readonly maxBatchSize: number,
+  ) {
+    super('tasks', `at most ${maxBatchSize} tasks per call (maxBatchSize)`, count);
+    this.message = `Expected \`tasks\` to hold at most ${maxBatchSize} tasks per call (maxBatchSize), got ${count}`;
+  }
+}
+
 /** The runtime was shut down and accepts no more work. */
 export class RuntimeShutDownError extends SubagentsError {
   readonly code = 'runtime_shut_down';

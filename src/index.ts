@@ -74,6 +74,7 @@ export {
   SpawningPausedError,
   BackgroundLimitError,
   BadArgumentError,
+  BatchSizeError,
   RuntimeShutDownError,
   HandleStateError,
   ModelOutputError,

@@ -33,6 +33,7 @@ const PUBLIC_VALUES = [
   'HandleStateError',
   'ModelOutputError',
   'ModelRequestError',
+  'BatchSizeError',
   'AgentToolError',
 ];
 

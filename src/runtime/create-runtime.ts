@@ -61,6 +61,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const delegator = createDelegator({
     core: handles,
     prepare: (task, parentId) => prepareChild(prepareDeps, task, parentId, true),
+    agentTypes: () => resolved.agentTypes,
     maxBackground: () => resolved.maxBackground,
     prices: options.prices,
     inboxes,

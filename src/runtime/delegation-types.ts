@@ -1,20 +1,13 @@
-import type { Role, RunOutcome, ToolTraceEntry, Usage } from '../types.js';
+import type { z } from 'zod';
+import type { RunOutcome, ToolTraceEntry, Usage } from '../types.js';
+import type { delegateTaskSchema } from './task-schema.js';
 
-/** One task to delegate to a fresh subagent. */
-export interface DelegateTask {
-  /** What the subagent must achieve. */
-  goal: string;
-  /** Background the subagent needs: it sees nothing of the parent's conversation. */
-  context?: string;
-  /** Toolsets to give it, intersected with the parent's. @default the parent's toolsets */
-  toolsets?: string[];
-  /** @default 'leaf' */
-  role?: Role;
-  /** @default 'general' */
-  agentType?: string;
-  /** Model override for this subagent. @default the runtime's model */
-  model?: string;
-}
+/**
+ * One task to delegate to a fresh subagent: `goal`, and optionally `context`,
+ * `toolsets`, `role`, `agentType`, `model` (see `taskShape` for each field).
+ * The `delegate_task` tool takes the same task, with `agent_type` for `agentType`.
+ */
+export type DelegateTask = z.output<typeof delegateTaskSchema>;
 
 /** A delegation request: one task, or a batch run in parallel under the concurrency cap. */
 export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {
@@ -29,6 +22,12 @@ export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {
   deliverToAgent?: boolean;
   /** Stops the delegation: tasks not started yet are not started, children still working are cancelled. */
   signal?: AbortSignal;
+  /**
+   * Most tasks this request may carry; more are refused with a
+   * `BatchSizeError` before anything starts (`delegate_task` passes its
+   * batch size). @default no limit
+   */
+  maxBatchSize?: number;
 };
 
 /** Why a subagent's run ended. */
@@ -48,7 +47,6 @@ export interface DelegationResult {
   exitReason: ExitReason;
   apiCalls: number;
   durationMs: number;
-  /** This run's tokens plus those of the subagents it delegated to. */
   /** Tokens of the child's run and of its descendants, in the one usage shape. */
   usage: Usage;
   /** Cost in the currency of the configured prices; `null` without prices for the model. */

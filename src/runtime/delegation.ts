@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid';
 import { addUsage, noUsage } from '../usage.js';
 import { BackgroundLimitError } from '../errors.js';
 import type { RunReport } from '../machines/handle.js';
+import type { AgentType } from '../tools/agent-types.js';
 import type { HandBackReason, Usage } from '../types.js';
 import type {
   Delegation,
@@ -14,7 +15,8 @@ import type {
 } from './delegation-types.js';
 import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
 import type { HandleApi, HandleSpawn } from './runtime-types.js';
-import { normaliseDelegateRequest } from './validate-delegation.js';
+import { knownAgentTypes } from './task-schema.js';
+import { checkDelegateRequest } from './validate-delegation.js';
 
 /** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */
 export const SPAWN_SLICE = 200;
@@ -28,6 +30,8 @@ export interface DelegatorDeps {
   core: HandleApi;
   /** A task's spawn, setup included; throws a typed error for a task that cannot be spawned. */
   prepare(task: DelegateTask, parentId: string | null): HandleSpawn;
+  /** The user's agent types, beside the built-in ones. */
+  agentTypes(): readonly AgentType[];
   maxBackground(): number;
   prices: ModelPrices | undefined;
   inboxes: BackgroundInboxes;
@@ -105,7 +109,9 @@ export function createDelegator(deps: DelegatorDeps) {
   }
 
   function delegate(request: DelegateRequest): Delegation {
-    const { tasks, background, parentId } = normaliseDelegateRequest(request);
+    const agentTypes = knownAgentTypes(deps.agentTypes()).map((type) => type.name);
+    const { tasks, background, parentId } = checkDelegateRequest(request, agentTypes);
+    // Depth, pausing and the parent's existence are the supervisor's rules: asked once, before anything starts.
     const refusal = core.spawnRefusal(parentId);
     if (refusal) throw refusal;
     if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());

@@ -1,71 +1,105 @@
-import { z } from 'zod';
-import { BadArgumentError } from '../errors.js';
+/**
+ * Checks a delegation request against the one task schema and the request's
+ * limits, before anything starts. Every error is a typed one naming the field
+ * by its path (`tasks[1].agentType`), what was expected and what came.
+ */
+import type { z } from 'zod';
+import { BadArgumentError, BatchSizeError } from '../errors.js';
 import type { DelegateRequest, DelegateTask } from './delegation-types.js';
+import { delegateTaskSchema } from './task-schema.js';
 
-/** One delegated task, as the TypeScript API and the `delegate_task` tool accept it. */
-export const delegateTaskSchema = z
-  .object({
-    goal: z.string().trim().min(1, 'a non-empty goal'),
-    context: z.string().optional(),
-    toolsets: z.array(z.string().min(1)).optional(),
-    role: z.enum(['leaf', 'orchestrator']).optional(),
-    agentType: z.string().min(1).optional(),
-    model: z.string().min(1).optional(),
-  })
-  .strict();
-
-/** The first problem zod found, as a BadArgumentError naming the field, what it expected and what came. */
-function firstIssue(error: z.ZodError, input: unknown, prefix: string): BadArgumentError {
-  const issue = error.issues[0];
-  if (!issue) return new BadArgumentError(prefix || 'request', 'a valid task', input);
-  let received: unknown = input;
-  for (const segment of issue.path) {
-    received = typeof received === 'object' && received !== null ? (received as Record<PropertyKey, unknown>)[segment] : undefined;
-  }
-  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return new BadArgumentError(`${path ? `${path}.` : ''}${issue.keys[0]}`, 'absent (unknown field)', 'a value');
-    case 'invalid_type':
-      return new BadArgumentError(path, `a ${issue.expected}`, received);
-    case 'invalid_value':
-      return new BadArgumentError(path, `one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`, received);
-    case 'too_small':
-      return new BadArgumentError(path, 'non-empty', received);
-    default:
-      return new BadArgumentError(path, issue.message, received);
-  }
-}
-
-/** Checks a delegation request and splits it into tasks; throws BadArgumentError naming the field. */
-export function normaliseDelegateRequest(request: DelegateRequest): {
+/** A request once checked: its tasks in order, and who asked for what. */
+export interface CheckedRequest {
   tasks: DelegateTask[];
   background: boolean;
   parentId: string | null;
-} {
+}
+
+/** A path as the errors write it: `tasks[0].goal`. */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? String(segment) : `.${String(segment)}`)).join('');
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const segment of path) {
+    current = typeof current === 'object' && current !== null ? (current as Record<PropertyKey, unknown>)[segment] : undefined;
+  }
+  return current;
+}
+
+/** A field that is not a task's, at `path` (`tasks[0].bogus`). */
+export function unknownFieldError(path: string, value: unknown): BadArgumentError {
+  return new BadArgumentError(path, 'absent (not a task field)', value);
+}
+
+const withArticle = (noun: string) => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+
+/** The first problem zod found, as a BadArgumentError naming the field, what it expected and what came. */
+function firstIssue(error: z.ZodError, input: unknown, prefix: readonly PropertyKey[]): BadArgumentError {
+  const issue = error.issues[0];
+  if (!issue) return new BadArgumentError(pathText(prefix) || 'request', 'a valid task', input);
+  const path = [...prefix, ...issue.path];
+  const received = valueAt(input, issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0] ?? '';
+      return unknownFieldError(pathText([...path, key]), valueAt(received, [key]));
+    }
+    case 'invalid_type':
+      return new BadArgumentError(pathText(path), withArticle(issue.expected), received);
+    case 'invalid_value':
+      return new BadArgumentError(pathText(path), `one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`, received);
+    default:
+      // The task schema's own messages read "expected …".
+      return new BadArgumentError(pathText(path), issue.message.replace(/^expected /, ''), received);
+  }
+}
+
+/** Parses one task; `prefix` is where it sits in the request. */
+function checkTask(task: unknown, prefix: readonly PropertyKey[], agentTypes: readonly string[]): DelegateTask {
+  const result = delegateTaskSchema.safeParse(task);
+  if (!result.success) throw firstIssue(result.error, task, prefix);
+  const { agentType } = result.data;
+  if (agentType !== undefined && !agentTypes.includes(agentType)) {
+    throw new BadArgumentError(pathText([...prefix, 'agentType']), `one of ${agentTypes.map((name) => `'${name}'`).join(', ')}`, agentType);
+  }
+  return result.data;
+}
+
+/** The tasks of the batch form, checked in order; the first bad one throws. */
+function checkBatch(rest: Record<string, unknown>, maxBatchSize: number | undefined, agentTypes: readonly string[]): DelegateTask[] {
+  const { tasks, ...extra } = rest;
+  const extraKey = Object.keys(extra)[0];
+  if (extraKey !== undefined) throw new BadArgumentError(extraKey, 'absent next to `tasks` (put it inside each task)', extra[extraKey]);
+  if (!Array.isArray(tasks) || tasks.length === 0) throw new BadArgumentError('tasks', 'a non-empty array of tasks', tasks);
+  if (maxBatchSize !== undefined && tasks.length > maxBatchSize) throw new BatchSizeError(tasks.length, maxBatchSize);
+  return tasks.map((task: unknown, index) => checkTask(task, ['tasks', index], agentTypes));
+}
+
+/**
+ * Checks a delegation request and splits it into tasks; throws a
+ * BadArgumentError naming the field (a BatchSizeError for too many tasks).
+ *
+ * @param agentTypes the names a task may give as its agent type.
+ * @example
+ * ```ts
+ * const { tasks } = checkDelegateRequest({ goal: 'Summarise README.md' }, ['general']);
+ * ```
+ */
+export function checkDelegateRequest(request: DelegateRequest, agentTypes: readonly string[]): CheckedRequest {
   if (typeof request !== 'object' || request === null) {
     throw new BadArgumentError('request', 'an object with `goal` or `tasks`', request);
   }
-  const { background = false, parentId = null, deliverToAgent = false, signal, ...rest } = request as DelegateRequest & Record<string, unknown>;
+  const { background = false, parentId = null, deliverToAgent = false, signal, maxBatchSize, ...rest } = request as DelegateRequest & Record<string, unknown>;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new BadArgumentError('signal', 'an AbortSignal', signal);
   if (typeof deliverToAgent !== 'boolean') throw new BadArgumentError('deliverToAgent', 'a boolean', deliverToAgent);
   if (typeof background !== 'boolean') throw new BadArgumentError('background', 'a boolean', background);
   if (parentId !== null && typeof parentId !== 'string') throw new BadArgumentError('parentId', 'a handle id or null', parentId);
-  if ('tasks' in rest) {
-    const { tasks, ...extra } = rest as { tasks: unknown };
-    const extraKeys = Object.keys(extra);
-    if (extraKeys.length > 0) {
-      throw new BadArgumentError(extraKeys[0]!, 'absent next to `tasks` (put it inside each task)', extra[extraKeys[0] as keyof typeof extra]);
-    }
-    if (!Array.isArray(tasks) || tasks.length === 0) throw new BadArgumentError('tasks', 'a non-empty array of tasks', tasks);
-    const parsed = tasks.map((task: unknown, index) => {
-      const result = delegateTaskSchema.safeParse(task);
-      if (!result.success) throw firstIssue(result.error, task, `tasks.${index}`);
-      return result.data;
-    });
-    return { tasks: parsed, background, parentId };
+  if (maxBatchSize !== undefined && !(Number.isInteger(maxBatchSize) && maxBatchSize >= 1)) {
+    throw new BadArgumentError('maxBatchSize', 'an integer >= 1', maxBatchSize);
   }
-  const result = delegateTaskSchema.safeParse(rest);
-  if (!result.success) throw firstIssue(result.error, rest, '');
-  return { tasks: [result.data], background, parentId };
+  if ('tasks' in rest) return { tasks: checkBatch(rest, maxBatchSize, agentTypes), background, parentId };
+  if (rest.goal === undefined) throw new BadArgumentError('goal', 'a goal (one task), or `tasks` (a batch)', undefined);
+  return { tasks: [checkTask(rest, [], agentTypes)], background, parentId };
 }

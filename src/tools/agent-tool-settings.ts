@@ -5,7 +5,7 @@
  */
 import { BadArgumentError } from '../errors.js';
 import type { SubagentsRuntime } from '../runtime/runtime-types.js';
-import { BUILT_IN_AGENT_TYPES } from './agent-types.js';
+import { knownAgentTypes as knownTypesFor } from '../runtime/task-schema.js';
 import type { AgentType } from './agent-types.js';
 
 /** The runtime API the agent tools use. */
@@ -24,7 +24,6 @@ export type AgentToolsRuntime = Pick<
   | 'limits'
   | 'options'
   | 'toolsOf'
-  | 'activeBackground'
 >;
 
 /** Options of {@link createAgentTools}. */
@@ -110,7 +109,5 @@ export function callerDepth(runtime: Pick<AgentToolsRuntime, 'get'>, handleId: s
 
 /** Every agent type a task may name: the user's first (they may replace a built-in one), then the built-in ones. */
 export function knownAgentTypes(runtime: AgentToolsRuntime): AgentType[] {
-  const custom = runtime.options.agentTypes;
-  const names = new Set(custom.map((type) => type.name));
-  return [...custom, ...Object.values(BUILT_IN_AGENT_TYPES).filter((type) => !names.has(type.name))];
+  return knownTypesFor(runtime.options.agentTypes);
 }

@@ -6,6 +6,7 @@
 import type { AgentToolsSettings } from './agent-tool-settings.js';
 import { callerDepth, knownAgentTypes } from './agent-tool-settings.js';
 import type { ToolCaller, ToolDescription } from './dynamic-tool.js';
+import { depthLimitSentence } from './tool-error.js';
 import { DELEGATION_TOOLSET } from './toolsets.js';
 
 /** The facts a `delegate_task` description states. */
@@ -47,11 +48,9 @@ export function delegationFacts(settings: AgentToolsSettings, caller: ToolCaller
 }
 
 /** One sentence on nesting, from the caller's depth. */
-export function nestingClause(facts: DelegationFacts): string {
+export function nestingClause(facts: Pick<DelegationFacts, 'callerDepth' | 'maxSpawnDepth'>): string {
   const { callerDepth: depth, maxSpawnDepth: max } = facts;
-  if (depth >= max) {
-    return `You are at depth ${depth} and the maximum spawn depth is ${max}: you cannot delegate; do the work yourself.`;
-  }
+  if (depth >= max) return depthLimitSentence(depth, max);
   const levels = max - (depth + 1);
   if (levels > 0) {
     return (

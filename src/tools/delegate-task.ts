@@ -3,49 +3,44 @@
  * the background, on subagents of the calling agent.
  */
 import { z } from 'zod';
-import { BadArgumentError } from '../errors.js';
-import type { DelegateTask, DelegationOutcome, DelegationResult } from '../runtime/delegation-types.js';
+import { BatchSizeError } from '../errors.js';
+import type { DelegateRequest, Delegation, DelegationOutcome, DelegationResult } from '../runtime/delegation-types.js';
+import { fieldNameOf, isRenamedField, taskShape, toolFieldName } from '../runtime/task-schema.js';
+import { unknownFieldError } from '../runtime/validate-delegation.js';
 import type { ToolTraceEntry } from '../types.js';
 import { abortable } from './abortable.js';
-import { callerDepth, knownAgentTypes } from './agent-tool-settings.js';
 import type { AgentToolsSettings } from './agent-tool-settings.js';
 import type { Tool } from './define-tool.js';
-import { batchWaysOut, delegationFacts, describeDelegateTask, nestingClause } from './delegate-task-description.js';
+import { batchWaysOut, delegationFacts, describeDelegateTask } from './delegate-task-description.js';
 import { defineDynamicTool } from './dynamic-tool.js';
-import { AgentToolError } from './tool-error.js';
-import { TEXT_LIMIT, agentTypeSchema, modelSchema, roleSchema, textSchema, toolsetsSchema } from './tool-schemas.js';
+import { AgentToolError, toolErrorOf } from './tool-error.js';
 import { DELEGATION_TOOLSET } from './toolsets.js';
 
-const taskShape = () => ({
-  goal: textSchema().describe('What the subagent must achieve: specific and self-contained.'),
-  context: z
-    .string()
-    .max(TEXT_LIMIT, `expected at most ${TEXT_LIMIT} characters`)
-    .optional()
-    .describe('What it needs to know, since it sees nothing of your conversation: paths, errors, constraints, language.'),
-  toolsets: toolsetsSchema().optional(),
-  role: roleSchema().optional(),
-  agent_type: agentTypeSchema().optional(),
-  model: modelSchema().optional().describe("Model for this subagent. Default: the runtime's model."),
-});
+/** The task of `runtime.delegate` under the tool's field names, with what the model reads about each field. */
+function toolTaskShape() {
+  const shape = taskShape();
+  const described = {
+    ...shape,
+    goal: shape.goal.describe('What the subagent must achieve: specific and self-contained.'),
+    context: shape.context.describe('What it needs to know, since it sees nothing of your conversation: paths, errors, constraints, language.'),
+    model: shape.model.describe("Model for this subagent. Default: the runtime's model."),
+  };
+  return Object.fromEntries(Object.entries(described).map(([field, schema]) => [toolFieldName(field), schema]));
+}
 
-const taskSchema = () => z.object(taskShape()).strict();
-const tasksSchema = () => z.array(taskSchema()).min(1, 'expected a non-empty array of tasks');
-
-/** The fields a task carries, which only the single form may also give at the top level. */
-const SINGLE_FIELDS = ['goal', 'context', 'toolsets', 'role', 'agent_type', 'model'] as const;
-
-/** The schema the model sees. */
-const advertisedSchema = () =>
-  z.object({
-    ...taskShape(),
+/** The schema the model sees: one task at the top level, or a batch in `tasks`. */
+const advertisedSchema = () => {
+  const task = toolTaskShape();
+  return z.object({
+    ...task,
     goal: taskShape().goal.optional().describe('One task: what the subagent must achieve, specific and self-contained. Leave out when you give tasks.'),
-    tasks: tasksSchema().optional(),
+    tasks: z.array(z.object(task).strict()).min(1, 'expected a non-empty array of tasks').optional(),
     background: z
       .boolean()
       .optional()
       .describe('Return at once and get the combined result later as a message. Default: false (wait for the results).'),
   });
+};
 
 /** A string that should have been an array: models sometimes send `tasks` as JSON text. */
 function recoverJsonArray(value: unknown, context: z.core.$RefinementCtx): unknown {
@@ -63,58 +58,47 @@ function recoverJsonArray(value: unknown, context: z.core.$RefinementCtx): unkno
   }
 }
 
-function parserFor(settings: AgentToolsSettings) {
-  return advertisedSchema()
-    .extend({ tasks: z.preprocess(recoverJsonArray, tasksSchema()).optional() })
-    .superRefine((args, context) => {
-      const knownTypes = knownAgentTypes(settings.runtime).map((type) => type.name);
-      const checkAgentType = (value: string | undefined, path: PropertyKey[]) => {
-        if (value === undefined || knownTypes.includes(value)) return;
-        context.addIssue({ code: 'custom', path, input: value, message: `expected one of ${knownTypes.map((name) => `'${name}'`).join(', ')}` });
-      };
-      if (args.tasks === undefined) {
-        if (args.goal === undefined) {
-          context.addIssue({ code: 'custom', path: ['goal'], input: undefined, message: "expected a goal (one task) or 'tasks' (a batch)" });
-        }
-        checkAgentType(args.agent_type, ['agent_type']);
-        return;
+/**
+ * What the tool parses itself: which fields came (unknown ones are refused
+ * against the advertised schema) and `tasks` sent as JSON text. The values
+ * are checked by `runtime.delegate`, the one place that checks a task.
+ */
+const parserSchema = () =>
+  z.object({
+    ...Object.fromEntries(Object.keys(toolTaskShape()).map((name) => [name, z.unknown().optional()])),
+    tasks: z.preprocess(recoverJsonArray, z.unknown()).optional(),
+    background: z.unknown().optional(),
+  });
+
+type ToolArguments = z.output<ReturnType<typeof parserSchema>>;
+
+/**
+ * A task as the model wrote it, under the runtime's names. A runtime name the
+ * tool spells differently is not a field of the tool (tasks sent as JSON text
+ * reach here unchecked). What is not an object is left for delegate() to refuse.
+ */
+function fromToolNames(task: unknown, path: string): unknown {
+  if (typeof task !== 'object' || task === null || Array.isArray(task)) return task;
+  return Object.fromEntries(
+    Object.entries(task).map(([key, value]) => {
+      if (isRenamedField(key)) {
+        // Already the model's spelling: not to be renamed on the way out.
+        throw new AgentToolError('bad_argument', `${path}${key}`, unknownFieldError(`${path}${key}`, value).message);
       }
-      for (const field of SINGLE_FIELDS) {
-        if (args[field] === undefined) continue;
-        context.addIssue({
-          code: 'custom',
-          path: [field],
-          input: args[field],
-          message: `expected no top-level ${field} next to 'tasks': put it inside each task`,
-        });
-      }
-      const maxBatchSize = settings.maxBatchSize();
-      if (args.tasks.length > maxBatchSize) {
-        context.addIssue({
-          code: 'custom',
-          path: ['tasks'],
-          input: args.tasks,
-          message: `expected at most ${maxBatchSize} tasks per call, got ${args.tasks.length}: ${batchWaysOut({
-            maxBatchSize,
-            maxBackground: settings.runtime.options.maxBackground,
-          })}`,
-        });
-      }
-      args.tasks.forEach((task, index) => checkAgentType(task.agent_type, ['tasks', index, 'agent_type']));
-    });
+      return [fieldNameOf(key), value];
+    }),
+  );
 }
 
-type TaskArguments = z.output<ReturnType<typeof taskSchema>>;
+/** A field path of the runtime's (`tasks[0].agentType`) as the tool spells it (`tasks[0].agent_type`). */
+const toolPath = (path: string) => path.split('.').map(toolFieldName).join('.');
 
-function toDelegateTask(task: Partial<TaskArguments> & { goal: string }): DelegateTask {
-  return {
-    goal: task.goal,
-    ...(task.context !== undefined ? { context: task.context } : {}),
-    ...(task.toolsets !== undefined ? { toolsets: task.toolsets } : {}),
-    ...(task.role !== undefined ? { role: task.role } : {}),
-    ...(task.agent_type !== undefined ? { agentType: task.agent_type } : {}),
-    ...(task.model !== undefined ? { model: task.model } : {}),
-  };
+/** The request for `runtime.delegate`, as the model sent it; `delegate()` checks every value. */
+function requestOf(args: ToolArguments): Record<string, unknown> {
+  const { tasks, background: _background, ...single } = args;
+  const fields = fromToolNames(single, '') as Record<string, unknown>;
+  if (tasks === undefined) return fields;
+  return { ...fields, tasks: Array.isArray(tasks) ? tasks.map((task: unknown, index) => fromToolNames(task, `tasks[${index}].`)) : tasks };
 }
 
 /** What the model reads about one task's result. */
@@ -165,50 +149,54 @@ function outcomeView(outcome: DelegationOutcome) {
  * const delegateTask = createDelegateTaskTool(resolveAgentToolsSettings(runtime));
  * ```
  */
-export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<ReturnType<typeof parserFor>, unknown> {
+export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<ReturnType<typeof parserSchema>, unknown> {
   const { runtime } = settings;
+  /** A refusal of `delegate()`, worded for the model under the tool's field names. */
+  const forTheModel = (error: unknown): unknown =>
+    error instanceof BatchSizeError
+      ? new AgentToolError(
+          'bad_argument',
+          'tasks',
+          `${error.message}: ${batchWaysOut({ maxBatchSize: error.maxBatchSize, maxBackground: runtime.options.maxBackground })}.`,
+        )
+      : toolErrorOf(error, toolPath);
   return defineDynamicTool({
     name: 'delegate_task',
     toolset: DELEGATION_TOOLSET,
-    parameters: parserFor(settings),
+    parameters: parserSchema(),
     advertised: advertisedSchema(),
     describe: (caller) => describeDelegateTask(delegationFacts(settings, caller)),
     execute: async (args, context) => {
-      const caller = context.handleId;
-      const depth = callerDepth(runtime, caller, context.depth);
-      if (depth >= runtime.limits.maxSpawnDepth) {
-        throw new AgentToolError('depth_limit', null, nestingClause(delegationFacts(settings, { handleId: caller, depth })));
+      const background = args.background === true;
+      let started: Delegation;
+      try {
+        // Checked in full by delegate(), synchronously, before anything starts: limits included.
+        const request = {
+          ...requestOf(args),
+          background: args.background,
+          parentId: context.handleId,
+          deliverToAgent: true,
+          maxBatchSize: settings.maxBatchSize(),
+          // The tool's signal stops a delegation it waits for: its children are cancelled, later slices never start.
+          ...(background ? {} : { signal: context.signal }),
+        } as DelegateRequest;
+        started = runtime.delegate(request);
+      } catch (error) {
+        throw forTheModel(error);
       }
-      const background = args.background ?? false;
-      const { activeBackground } = runtime;
-      const { maxBackground } = runtime.options;
-      if (background && activeBackground >= maxBackground) {
-        throw new AgentToolError(
-          'background_limit',
-          'background',
-          `Expected \`background\` to be false now: ${activeBackground} background delegations are running, the most allowed (${maxBackground}). ` +
-            'Wait for one to finish (its result arrives as a message), or call again without background to wait for this one.',
-        );
-      }
-      let request: { tasks: DelegateTask[] } | DelegateTask;
-      if (args.tasks !== undefined) request = { tasks: args.tasks.map(toDelegateTask) };
-      else if (args.goal !== undefined) request = toDelegateTask({ ...args, goal: args.goal });
-      else throw new BadArgumentError('goal', "a goal (one task) or 'tasks' (a batch)", undefined);
+      const { delegationId, handleIds } = started;
       if (background) {
-        const started = runtime.delegate({ ...request, background: true, parentId: caller, deliverToAgent: true });
         return {
           background: true,
-          delegationId: started.delegationId,
-          handleIds: started.handleIds,
+          delegationId,
+          handleIds,
           note:
-            `Started ${started.handleIds.length} subagent${started.handleIds.length === 1 ? '' : 's'} in the background. ` +
+            `Started ${handleIds.length} subagent${handleIds.length === 1 ? '' : 's'} in the background. ` +
             'The combined result will arrive later as a message; keep working meanwhile. wait_agent, agent_status, ' +
             'interrupt_agent and close_agent take these handle ids.',
         };
       }
-      // The tool's signal stops the delegation too: its children are cancelled, later slices never start.
-      const pending = runtime.delegate({ ...request, background: false, parentId: caller, signal: context.signal }).result;
-      const waiting = abortable(pending, context.signal);
+      const waiting = abortable(started.result, context.signal);
       // Waiting for its own children is not being stale.
       const outcome = await (context.waitingFor ? context.waitingFor(waiting) : waiting);
       return outcomeView(outcome);

@@ -1,14 +1,15 @@
 /** `spawn_agent`: starts a subagent the caller keeps and steers through its handle. */
 import { z } from 'zod';
-import { callerDepth, knownAgentTypes } from './agent-tool-settings.js';
+import { knownAgentTypes } from './agent-tool-settings.js';
 import type { AgentToolsSettings } from './agent-tool-settings.js';
 import type { Tool } from './define-tool.js';
 import { delegationFacts, nestingClause } from './delegate-task-description.js';
 import { defineDynamicTool } from './dynamic-tool.js';
-import { AgentToolError } from './tool-error.js';
+import { AgentToolError, toolErrorOf } from './tool-error.js';
 import { handleView } from './tool-result.js';
 import { agentTypeSchema, modelSchema, nicknameSchema, textSchema } from './tool-schemas.js';
 import { DELEGATION_TOOLSET } from './toolsets.js';
+import type { HandleSnapshot } from '../types.js';
 
 const advertisedSchema = () =>
   z.object({
@@ -57,20 +58,22 @@ export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnT
     },
     execute: (args, context) => {
       const caller = context.handleId;
-      const depth = callerDepth(runtime, caller, context.depth);
-      if (depth >= runtime.limits.maxSpawnDepth) {
-        throw new AgentToolError('depth_limit', null, nestingClause(delegationFacts(settings, { handleId: caller, depth })));
-      }
       if (args.nickname !== undefined && runtime.list().some((handle) => handle.id === args.nickname)) {
         throw new AgentToolError('name_taken', 'nickname', `Expected \`nickname\` to be a name no subagent uses, got \`${args.nickname}\`; pick another or leave it out.`);
       }
-      const handle = runtime.spawn({
-        parentId: caller,
-        ...(args.message !== undefined ? { message: args.message } : {}),
-        ...(args.nickname !== undefined ? { name: args.nickname } : {}),
-        ...(args.agent_type !== undefined ? { agentType: args.agent_type } : {}),
-        ...(args.model !== undefined ? { model: args.model } : {}),
-      });
+      let handle: HandleSnapshot;
+      try {
+        // The runtime refuses a spawn past the depth limit (or while paused): the tool only words it for the model.
+        handle = runtime.spawn({
+          parentId: caller,
+          ...(args.message !== undefined ? { message: args.message } : {}),
+          ...(args.nickname !== undefined ? { name: args.nickname } : {}),
+          ...(args.agent_type !== undefined ? { agentType: args.agent_type } : {}),
+          ...(args.model !== undefined ? { model: args.model } : {}),
+        });
+      } catch (error) {
+        throw toolErrorOf(error);
+      }
       return {
         handle: handleView(handle),
         note:

@@ -104,7 +104,7 @@ describe('delegate_task', () => {
     const four = { tasks: [1, 2, 3, 4].map((index) => ({ goal: `task ${index}` })) };
     const refused = await call('delegate_task', four);
     expect(refused.error).toMatchObject({ code: 'bad_argument', field: 'tasks' });
-    expect(refused.error?.message).toContain('expected at most 3 tasks per call, got 4');
+    expect(refused.error?.message).toContain('at most 3 tasks per call (maxBatchSize), got 4');
     expect(refused.error?.message).toContain('split them over several delegate_task calls');
     expect(refused.error?.message).toContain('background: true');
     expect(created.list()).toEqual([]);
@@ -119,7 +119,7 @@ describe('delegate_task', () => {
   it('takes its batch size from the maxBatchSize option when given', async () => {
     const { call } = setUp({}, { maxBatchSize: 1 });
     const refused = await call('delegate_task', { tasks: [{ goal: 'a' }, { goal: 'b' }] });
-    expect(refused.error?.message).toContain('expected at most 1 tasks per call, got 2');
+    expect(refused.error?.message).toContain('at most 1 tasks per call (maxBatchSize), got 2');
   });
 
   it('in the background, answers at once with the ids; the result comes later', async () => {
