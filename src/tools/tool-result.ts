@@ -98,11 +98,23 @@ export function errorPayloadOf(error: unknown): ToolErrorPayload {
   }
   if (error instanceof BadArgumentError) return { code: error.code, message: clip(error.message), field: error.argument };
   if (error instanceof SubagentsError) return { code: error.code, message: clip(error.message) };
-  if (isAbort(error)) {
-    return { code: 'aborted', message: 'The call was stopped because your run was interrupted, cancelled or closed.' };
-  }
+  if (isAbort(error)) return abortedPayload();
   if (error instanceof Error) return { code: 'tool_failed', message: clip(`${error.name}: ${error.message}`) };
   return { code: 'tool_failed', message: clip(`The tool failed: ${toolResultToString(error)}`) };
+}
+
+/**
+ * What a call stopped by the end of its caller's run tells the model, whatever
+ * stopped it: the same payload for an abort the tool saw, a call the executor
+ * did not start, and a call the run ended before its result came.
+ *
+ * @example
+ * ```ts
+ * failureJson(abortedPayload()); // '{"ok":false,"error":{"code":"aborted","message":"The call was stopped …"}}'
+ * ```
+ */
+export function abortedPayload(detail?: string): ToolErrorPayload {
+  return { code: 'aborted', message: `The call was stopped because your run was ${detail ?? 'interrupted, cancelled or closed'}.` };
 }
 
 function isAbort(error: unknown): boolean {
