@@ -9,6 +9,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { ChatChunk, ChatClient, ChatRequest, ChatRequestOptions, ChatResponse } from '../../src/runtime/chat-client.js';
 import { createRuntime } from '../../src/runtime/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
 import { runModelLoop } from '../../src/runtime/model-loop.js';
@@ -209,5 +210,44 @@ describe('a call stopped by its run', () => {
     expect(answer).toMatchObject({ outcome: 'error', exitReason: 'max_iterations', errorCode: 'max_iterations' });
     expect(answer.messages.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'tool']);
     expect(answer.messages.at(-1)).toMatchObject({ role: 'tool', content: 'the real result' });
+  });
+});
+
+describe('the client', () => {
+  /** A client of the `ChatClient` shape that is no `OpenAI` instance: it answers every request with one text. */
+  function plainClient(text: string, requests: ChatRequest[]): ChatClient {
+    function create(body: ChatRequest & { stream: false }, options: ChatRequestOptions): Promise<ChatResponse>;
+    function create(body: ChatRequest & { stream: true; stream_options: { include_usage: boolean } }, options: ChatRequestOptions): Promise<AsyncIterable<ChatChunk>>;
+    function create(body: ChatRequest & { stream: boolean }): Promise<ChatResponse | AsyncIterable<ChatChunk>> {
+      // The loop goes on adding to the array it sent: keep the messages as they were sent.
+      requests.push({ ...body, messages: [...body.messages] });
+      if (!body.stream) return Promise.resolve({ choices: [{ message: { content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 1 } });
+      async function* chunks(): AsyncGenerator<ChatChunk> {
+        yield { choices: [{ delta: { content: text } }] };
+        yield { choices: [{ delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 1 } };
+      }
+      return Promise.resolve(chunks());
+    }
+    return { chat: { completions: { create } } };
+  }
+
+  it.each([false, true])('may be any object of the ChatClient shape, not only an OpenAI instance (stream: %s)', async (stream) => {
+    const requests: ChatRequest[] = [];
+    const stats = newStats();
+    const result = await runModelLoop({
+      client: plainClient('hello from a plain client', requests),
+      model: 'plain',
+      history: [{ role: 'system', content: 'test' }],
+      input: 'Hi.',
+      tools: [],
+      maxIterations: 1,
+      signal: new AbortController().signal,
+      stream,
+      stats,
+      toolContext: { handleId: null, depth: 0 },
+    });
+    expect(result.text).toBe('hello from a plain client');
+    expect(requests).toEqual([expect.objectContaining({ model: 'plain', stream, messages: [{ role: 'system', content: 'test' }, { role: 'user', content: 'Hi.' }] })]);
+    expect(stats.apiCalls).toBe(1);
   });
 });
