@@ -1,4 +1,4 @@
-import { abortedPayload, failureJson } from '../tools/tool-result.js';
+import { abortedPayload, failureJson } from '../tool-failure.js';
 import type { ChatMessage, RunOutcome } from '../types.js';
 
 /** How each outcome ends the sentence "your run was …" of a call it cut off. */

@@ -9,7 +9,7 @@ import { toolResultToString } from '../tools/tool-arguments.js';
 import type { AnyTool, ToolContext } from '../tools/define-tool.js';
 import { toolDefinitionsFor } from '../tools/dynamic-tool.js';
 import { executeToolCall } from '../tools/execute.js';
-import { failureJson } from '../tools/tool-result.js';
+import { failureJson } from '../tool-failure.js';
 import { createToolRegistry } from '../tools/toolsets.js';
 import type { ToolRegistry } from '../tools/toolsets.js';
 import type { ChatMessage, RunStats, Usage } from '../types.js';

@@ -8,8 +8,9 @@
 import { describeValue } from '../errors.js';
 import { parseToolArguments } from './tool-arguments.js';
 import type { ToolContext } from './define-tool.js';
-import { abortedPayload, errorPayloadOf } from './tool-result.js';
-import type { ToolErrorPayload } from './tool-result.js';
+import { abortedPayload } from '../tool-failure.js';
+import type { ToolErrorPayload } from '../tool-failure.js';
+import { errorPayloadOf } from './tool-result.js';
 import type { ToolRegistry } from './toolsets.js';
 
 /** Longest arguments string parsed, in characters; longer ones are refused unread. */

@@ -6,6 +6,8 @@
 import { BadArgumentError, SubagentsError } from '../errors.js';
 import type { HandleSnapshot, Usage } from '../types.js';
 import { toolResultToString } from './tool-arguments.js';
+import { abortedPayload } from '../tool-failure.js';
+import type { ToolErrorPayload } from '../tool-failure.js';
 import { AgentToolError } from './tool-error.js';
 
 /** Characters of an input shown back to the model in a handle view. */
@@ -74,15 +76,6 @@ function preview(text: string | null): string | null {
   return `${text.slice(0, PREVIEW_LIMIT)}… (${text.length} characters)`;
 }
 
-/** What a failed call tells the model. */
-export interface ToolErrorPayload {
-  /** Stable, machine-readable: `bad_argument`, `unknown_handle`, `depth_limit`, … */
-  code: string;
-  message: string;
-  /** The argument at fault, when one is. */
-  field?: string;
-}
-
 /**
  * The payload for any thrown value: SubagentsError subclasses keep their code
  * (and field), aborts read `aborted`, anything else `tool_failed`.
@@ -103,38 +96,12 @@ export function errorPayloadOf(error: unknown): ToolErrorPayload {
   return { code: 'tool_failed', message: clip(`The tool failed: ${toolResultToString(error)}`) };
 }
 
-/**
- * What a call stopped by the end of its caller's run tells the model, whatever
- * stopped it: the same payload for an abort the tool saw, a call the executor
- * did not start, and a call the run ended before its result came.
- *
- * @example
- * ```ts
- * failureJson(abortedPayload()); // '{"ok":false,"error":{"code":"aborted","message":"The call was stopped …"}}'
- * ```
- */
-export function abortedPayload(detail?: string): ToolErrorPayload {
-  return { code: 'aborted', message: `The call was stopped because your run was ${detail ?? 'interrupted, cancelled or closed'}.` };
-}
-
 function isAbort(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'name' in error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
 function clip(message: string): string {
   return message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}… (${message.length} characters)` : message;
-}
-
-/**
- * `{"ok":false,"error":{…}}`.
- *
- * @example
- * ```ts
- * failureJson({ code: 'unknown_tool', field: 'name', message: '…' });
- * ```
- */
-export function failureJson(payload: ToolErrorPayload): string {
-  return JSON.stringify({ ok: false, error: payload });
 }
 
 /**
