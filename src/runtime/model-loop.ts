@@ -15,10 +15,11 @@ import type { ToolRegistry } from '../tools/toolsets.js';
 import type { ChatMessage, RunStats, Usage } from '../types.js';
 import { redactSecrets } from './inspection.js';
 import type { Logger } from './logger.js';
+import type { ChatClient } from './chat-client.js';
 import { callModel, partialOutputOf } from './model-call.js';
-import type { ChatClient, ModelTurn } from './model-call.js';
+import type { ModelTurn } from './model-call.js';
 
-export type { ChatClient } from './model-call.js';
+export type { ChatClient } from './chat-client.js';
 
 /** How the loop ended when it returned: the model answered. Running out of model calls throws `MaxIterationsError`. */
 export type LoopExitReason = 'completed';
