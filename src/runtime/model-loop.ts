@@ -9,16 +9,17 @@ import { toolResultToString } from '../tools/tool-arguments.js';
 import type { AnyTool, ToolContext } from '../tools/define-tool.js';
 import { toolDefinitionsFor } from '../tools/dynamic-tool.js';
 import { executeToolCall } from '../tools/execute.js';
-import { failureJson } from '../tools/tool-result.js';
+import { failureJson } from '../tool-failure.js';
 import { createToolRegistry } from '../tools/toolsets.js';
 import type { ToolRegistry } from '../tools/toolsets.js';
 import type { ChatMessage, RunStats, Usage } from '../types.js';
 import { redactSecrets } from './inspection.js';
 import type { Logger } from './logger.js';
+import type { ChatClient } from './chat-client.js';
 import { callModel, partialOutputOf } from './model-call.js';
-import type { ChatClient, ModelTurn } from './model-call.js';
+import type { ModelTurn } from './model-call.js';
 
-export type { ChatClient } from './model-call.js';
+export type { ChatClient } from './chat-client.js';
 
 /** How the loop ended when it returned: the model answered. Running out of model calls throws `MaxIterationsError`. */
 export type LoopExitReason = 'completed';

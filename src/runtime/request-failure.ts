@@ -3,9 +3,9 @@
  * status and headers, the wait its `Retry-After` asks for, whether its
  * connection dropped; a description of it with its causes; and whether any of
  * its text names a secret. Plus the one wait the retries use, which a signal
- * cancels.
+ * cancels. The one module that knows the `openai` client's error classes.
  */
-import { APIConnectionError } from 'openai';
+import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { redactSecrets } from './inspection.js';
 
 /** Error codes of a connection that failed or dropped (Node's and undici's). */
@@ -86,9 +86,19 @@ export function retryAfterOf(headers: HeaderReader | null): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
+/** The client could not connect, or lost the connection before a response came (the `openai` client's `APIConnectionError`). */
+export function isConnectionError(error: unknown): boolean {
+  return error instanceof APIConnectionError;
+}
+
+/** An `error` event inside a stream: the server reports its own failure (an API error with no status, not an abort). */
+export function isStreamErrorEvent(error: unknown): boolean {
+  return error instanceof APIError && !(error instanceof APIUserAbortError) && statusOf(error) === null;
+}
+
 /** The connection failed or dropped: the client's connection error, or a socket error code anywhere in the causes. */
 export function isTransportError(error: unknown): boolean {
-  if (error instanceof APIConnectionError) return true;
+  if (isConnectionError(error)) return true;
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
     const code = (current as { code?: unknown }).code;

@@ -3,13 +3,13 @@
  * thinking, tool calls (also from servers that leave out `index`), usage and
  * finish reason, passing deltas on as they come.
  */
-import type { ChatCompletionChunk, ChatCompletionMessageFunctionToolCall } from 'openai/resources/chat/completions';
-import type { Usage } from '../types.js';
+import type { ChatToolCall, Usage } from '../types.js';
+import type { ChatChunk } from './chat-client.js';
 
 /** A model turn: what a finished response said. */
 export interface ModelTurn {
   content: string;
-  toolCalls: ChatCompletionMessageFunctionToolCall[];
+  toolCalls: ChatToolCall[];
   usage: Usage | null;
   /** `null` when the response sent none. */
   finishReason: string | null;
@@ -55,7 +55,7 @@ export class TurnAssembler {
   }
 
   /** Takes one chunk in, passing its deltas on. */
-  add(chunk: ChatCompletionChunk): void {
+  add(chunk: ChatChunk): void {
     const options = this.#options;
     this.chunks += 1;
     options.onProgress?.();
@@ -63,7 +63,8 @@ export class TurnAssembler {
     const choice = chunk.choices[0];
     if (!choice) return;
     if (choice.finish_reason) this.#finishReason = choice.finish_reason;
-    const delta = choice.delta as ChatCompletionChunk.Choice.Delta | undefined;
+    // Typed as always present by some clients, yet some servers leave it out.
+    const delta = choice.delta;
     if (!delta) return;
     if (delta.content) {
       this.content += delta.content;
@@ -91,7 +92,7 @@ export class TurnAssembler {
     const toolCalls = this.#calls
       .filter((call) => call !== undefined)
       .map(
-        (call, index): ChatCompletionMessageFunctionToolCall => ({
+        (call, index): ChatToolCall => ({
           id: call.id || `call_${index}`,
           type: 'function',
           function: { name: call.name, arguments: call.arguments },

@@ -10,7 +10,8 @@ import type { AgentToolsRuntime } from './agent-tool-settings.js';
 import type { AnyTool, OpenAIFunctionTool, ToolContext } from './define-tool.js';
 import { toolDefinitionsFor } from './dynamic-tool.js';
 import { executeToolCall } from './execute.js';
-import { failureJson, successJson } from './tool-result.js';
+import { failureJson } from '../tool-failure.js';
+import { successJson } from './tool-result.js';
 import { createToolRegistry } from './toolsets.js';
 
 export { MAX_ARGUMENTS_LENGTH } from './execute.js';

@@ -8,8 +8,9 @@
 import { describeValue } from '../errors.js';
 import { parseToolArguments } from './tool-arguments.js';
 import type { ToolContext } from './define-tool.js';
+import { abortedPayload } from '../tool-failure.js';
+import type { ToolErrorPayload } from '../tool-failure.js';
 import { errorPayloadOf } from './tool-result.js';
-import type { ToolErrorPayload } from './tool-result.js';
 import type { ToolRegistry } from './toolsets.js';
 
 /** Longest arguments string parsed, in characters; longer ones are refused unread. */
@@ -67,12 +68,15 @@ export async function executeToolCall(registry: ToolRegistry, name: unknown, arg
         message: `Expected \`${ARGUMENTS}\` of \`${tool.name}\` to be one JSON object matching its parameters; they are not valid JSON (${notJson}).`,
       });
     }
-    if (context.signal.aborted) return failure(errorPayloadOf(context.signal.reason));
+    // Stopped before it started: `aborted`, whatever the signal's reason is (an abort error, a string, …).
+    if (context.signal.aborted) return failure(abortedPayload());
     const parsed = parseToolArguments(tool, argumentsJson);
     if (!parsed.ok) return failure({ code: 'bad_argument', field: firstField(parsed.error), message: parsed.error });
     return { ok: true, result: await tool.execute(parsed.args, context) };
   } catch (error) {
-    return failure(errorPayloadOf(error));
+    // A tool that stops by throwing its signal's reason was stopped, not failed, whatever that reason is.
+    const stopped = context.signal.aborted && error === context.signal.reason;
+    return failure(stopped ? abortedPayload() : errorPayloadOf(error));
   }
 }
 

@@ -6,6 +6,8 @@
 import { BadArgumentError, SubagentsError } from '../errors.js';
 import type { HandleSnapshot, Usage } from '../types.js';
 import { toolResultToString } from './tool-arguments.js';
+import { abortedPayload } from '../tool-failure.js';
+import type { ToolErrorPayload } from '../tool-failure.js';
 import { AgentToolError } from './tool-error.js';
 
 /** Characters of an input shown back to the model in a handle view. */
@@ -74,15 +76,6 @@ function preview(text: string | null): string | null {
   return `${text.slice(0, PREVIEW_LIMIT)}… (${text.length} characters)`;
 }
 
-/** What a failed call tells the model. */
-export interface ToolErrorPayload {
-  /** Stable, machine-readable: `bad_argument`, `unknown_handle`, `depth_limit`, … */
-  code: string;
-  message: string;
-  /** The argument at fault, when one is. */
-  field?: string;
-}
-
 /**
  * The payload for any thrown value: SubagentsError subclasses keep their code
  * (and field), aborts read `aborted`, anything else `tool_failed`.
@@ -98,9 +91,7 @@ export function errorPayloadOf(error: unknown): ToolErrorPayload {
   }
   if (error instanceof BadArgumentError) return { code: error.code, message: clip(error.message), field: error.argument };
   if (error instanceof SubagentsError) return { code: error.code, message: clip(error.message) };
-  if (isAbort(error)) {
-    return { code: 'aborted', message: 'The call was stopped because your run was interrupted, cancelled or closed.' };
-  }
+  if (isAbort(error)) return abortedPayload();
   if (error instanceof Error) return { code: 'tool_failed', message: clip(`${error.name}: ${error.message}`) };
   return { code: 'tool_failed', message: clip(`The tool failed: ${toolResultToString(error)}`) };
 }
@@ -111,18 +102,6 @@ function isAbort(error: unknown): boolean {
 
 function clip(message: string): string {
   return message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}… (${message.length} characters)` : message;
-}
-
-/**
- * `{"ok":false,"error":{…}}`.
- *
- * @example
- * ```ts
- * failureJson({ code: 'unknown_tool', field: 'name', message: '…' });
- * ```
- */
-export function failureJson(payload: ToolErrorPayload): string {
-  return JSON.stringify({ ok: false, error: payload });
 }
 
 /**

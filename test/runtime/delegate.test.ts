@@ -106,7 +106,8 @@ describe('delegate', () => {
     server = await startFakeServer({
       script: scriptByConversation((turn) => {
         const text = turn.lastUserText;
-        if (text.includes('rate')) return reply.status(429, { body: { error: { message: 'slow down' } } });
+        // `Retry-After: 0`: the retries are made at once, so only the hanging child can reach the timeout.
+        if (text.includes('rate')) return reply.status(429, { retryAfter: 0, body: { error: { message: 'slow down' } } });
         if (text.includes('server')) return reply.status(500);
         if (text.includes('cut')) return reply.cut(2, { content: 'partial answer that is long enough to be cut' });
         if (text.includes('malformed')) return reply.malformed();
