@@ -1,4 +1,3 @@
-import type OpenAI from 'openai';
 import { BadArgumentError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
 import type { Logger } from './logger.js';
@@ -123,7 +122,8 @@ export const isModelRun = (value: unknown): value is ModelRun =>
 export function providerClient(strategy: ModelRun, provider: string, logger: Logger | null): ChatClient {
   const found = strategy.providers.get(provider);
   if (!found) throw new BadArgumentError('provider', `one of ${[...strategy.providers.keys()].join(', ')}`, provider);
-  const client = found.client as Partial<OpenAI>;
+  // The `openai` client can make a copy of itself that logs through ours; other clients are used as they are.
+  const client = found.client as ChatClient & { withOptions?: (options: { logger: Logger }) => ChatClient };
   return logger && typeof client.withOptions === 'function' ? client.withOptions({ logger }) : found.client;
 }
 

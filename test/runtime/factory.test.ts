@@ -124,13 +124,13 @@ describe('named providers', () => {
   it('bad factory options name the option, what was expected and what came', () => {
     const fake = { chat: { completions: { create: () => Promise.reject(new Error('unused')) } } };
     const cases: Array<[() => unknown, string]> = [
-      [() => createRuntime({ client: fake as never, providers: { a: fake as never }, model: 'm' }), 'client'],
-      [() => createRuntime({ run: async () => 'x', client: fake as never }), 'client'],
-      [() => createRuntime({ run: modelRun({ client: fake as never, model: 'm' }), stream: false }), 'stream'],
+      [() => createRuntime({ client: fake, providers: { a: fake as never }, model: 'm' }), 'client'],
+      [() => createRuntime({ run: async () => 'x', client: fake }), 'client'],
+      [() => createRuntime({ run: modelRun({ client: fake, model: 'm' }), stream: false }), 'stream'],
       [() => createRuntime({ run: 'fast' as never }), 'run'],
       [() => createRuntime({ providers: { a: { model: 'x' } as never }, model: 'm' }), 'providers.a'],
       [() => createRuntime({ providers: {}, model: 'm' }), 'providers'],
-      [() => createRuntime({ client: fake as never }), 'model'],
+      [() => createRuntime({ client: fake }), 'model'],
       [() => createRuntime({}), 'client'],
     ];
     for (const [make, argument] of cases) {
