@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { createRuntime } from '../src/runtime/create-runtime.js';
-import { runModelLoop } from '../src/runtime/model-loop.js';
+import { createRuntime } from '../src/agent/create-runtime.js';
+import { runModelLoop } from '../src/model/model-loop.js';
 import { clientFor, goalOf, lookupPlain, lookupTool, MODEL, startTwoCallServer } from './fixtures.js';
 import { runFloor, runPool } from './floor.js';
 import type { RequestShape } from './floor.js';

@@ -6,7 +6,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import { reply, scriptByConversation, startFakeServer } from '../src/testing/index.js';
 import type { FakeServer } from '../src/testing/index.js';
-import { defineTool } from '../src/tools/define-tool.js';
+import { defineTool } from '../src/toolkit/define-tool.js';
 
 /** The tool every child calls once. */
 export const lookupTool = defineTool({

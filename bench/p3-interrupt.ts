@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type OpenAI from 'openai';
-import { createRuntime } from '../src/runtime/create-runtime.js';
+import { createRuntime } from '../src/agent/create-runtime.js';
 import { reply, startFakeServer } from '../src/testing/index.js';
 import type { FakeServer, RecordedRequest } from '../src/testing/index.js';
 import { clientFor, MODEL } from './fixtures.js';

@@ -4,7 +4,7 @@
  * the two alternate, and the ratio of the medians is reported.
  */
 import { performance } from 'node:perf_hooks';
-import { createRuntime } from '../src/runtime/create-runtime.js';
+import { createRuntime } from '../src/agent/create-runtime.js';
 import type { Row } from './report.js';
 import { formatMs, formatRatio, median } from './stats.js';
 

@@ -6,7 +6,7 @@
  * of the tail is the machine (GC, scheduling) rather than the runtime.
  */
 import { performance } from 'node:perf_hooks';
-import { createRuntime } from '../src/runtime/create-runtime.js';
+import { createRuntime } from '../src/agent/create-runtime.js';
 import { ManualRun } from './manual-run.js';
 import type { Row } from './report.js';
 import { formatMs, percentile } from './stats.js';

@@ -6,8 +6,8 @@
  * timed pass would slow what follows it (see RESULTS.md).
  */
 import { performance } from 'node:perf_hooks';
-import { createRuntime } from '../src/runtime/create-runtime.js';
-import type { Runtime } from '../src/runtime/create-runtime.js';
+import { createRuntime } from '../src/agent/create-runtime.js';
+import type { Runtime } from '../src/agent/create-runtime.js';
 import { collectGarbage } from './stats.js';
 
 export interface ScaleTiming {

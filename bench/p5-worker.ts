@@ -6,7 +6,7 @@
  * times `shutdown()`, the first of the process; `second-shutdown` shuts a
  * 1,000-handle runtime down first, then times the second shutdown.
  */
-import type { Runtime } from '../src/runtime/create-runtime.js';
+import type { Runtime } from '../src/agent/create-runtime.js';
 import { heapPerIdleHandle, timeScale } from './p5-measure.js';
 import type { ScaleResult } from './p5-measure.js';
 

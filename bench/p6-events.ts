@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { handleSystemId } from '../src/machines/supervisor.js';
-import { createRuntime } from '../src/runtime/create-runtime.js';
+import { createRuntime } from '../src/agent/create-runtime.js';
 import type { Row } from './report.js';
 import { formatMs, formatRatio, median } from './stats.js';
 

@@ -4,7 +4,7 @@
  */
 
 // The factory and the model-backed run strategy.
-export { createRuntime } from './runtime/create-runtime.js';
+export { createRuntime } from './agent/create-runtime.js';
 export { modelRun } from './runtime/model-run.js';
 export type { ChatClient, ModelRun, ModelRunOptions, ProviderConfig } from './runtime/model-run.js';
 export type {
@@ -29,7 +29,7 @@ export type {
   WaitOptions,
 } from './runtime/runtime-types.js';
 export type { WaitResult } from './runtime/waiters.js';
-export type { AgentAnswer, AgentOptions } from './runtime/parent-agent.js';
+export type { AgentAnswer, AgentOptions } from './agent/parent-agent.js';
 export type {
   BackgroundDelegation,
   Delegation,
@@ -39,9 +39,9 @@ export type {
   DelegationResult,
   ExitReason,
   ModelPrices,
-} from './runtime/delegation-types.js';
+} from './delegation/delegation-types.js';
 export type { EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
-export type { LogLevel, Logger } from './runtime/logger.js';
+export type { LogLevel, Logger } from './logger.js';
 
 // The handle chart, for model-based tests of your own runs.
 export { handleMachine } from './machines/handle.js';
@@ -49,17 +49,17 @@ export type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleMach
 export type { SupervisorLimits } from './machines/supervisor.js';
 
 // Tools: yours, the file tools, the nine agent tools, and a dispatcher for your own loop.
-export { defineTool } from './tools/define-tool.js';
-export type { AnyTool, OpenAIFunctionTool, Tool, ToolContext } from './tools/define-tool.js';
-export { DEFAULT_BLOCKED_TOOLS } from './tools/toolsets.js';
-export { defineAgentType } from './tools/agent-types.js';
-export type { AgentType } from './tools/agent-types.js';
-export { createAgentTools } from './tools/agent-tools.js';
-export type { AgentToolsOptions } from './tools/agent-tools.js';
-export { createToolDispatcher } from './tools/dispatch.js';
-export type { ToolDispatcher, ToolDispatcherOptions } from './tools/dispatch.js';
-export { createFileTools } from './tools/file-tools.js';
-export type { FileTools, FileToolsOptions } from './tools/file-tools.js';
+export { defineTool } from './toolkit/define-tool.js';
+export type { AnyTool, OpenAIFunctionTool, Tool, ToolContext } from './toolkit/define-tool.js';
+export { DEFAULT_BLOCKED_TOOLS } from './toolkit/toolsets.js';
+export { defineAgentType } from './delegation/agent-types.js';
+export type { AgentType } from './delegation/agent-types.js';
+export { createAgentTools } from './agent-tools/agent-tools.js';
+export type { AgentToolsOptions } from './agent-tools/agent-tools.js';
+export { createToolDispatcher } from './agent-tools/dispatch.js';
+export type { ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispatch.js';
+export { createFileTools } from './toolkit/file-tools.js';
+export type { FileTools, FileToolsOptions } from './toolkit/file-tools.js';
 
 // Inspection.
 export { sanitizeInspectionObserver } from './runtime/inspection.js';
@@ -81,7 +81,7 @@ export {
   ModelRequestError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
-export { AgentToolError } from './tools/tool-error.js';
+export { AgentToolError } from './toolkit/tool-error.js';
 
 export type {
   ChatMessage,

@@ -5,12 +5,12 @@
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { createRuntime } from '../runtime/create-runtime.js';
-import type { SubagentsRuntime } from '../runtime/create-runtime.js';
+import { createRuntime } from '../agent/create-runtime.js';
+import type { SubagentsRuntime } from '../agent/create-runtime.js';
 import { redactSecrets } from '../runtime/inspection.js';
-import type { AgentAnswer } from '../runtime/parent-agent.js';
+import type { AgentAnswer } from '../agent/parent-agent.js';
 import type { FakeServer } from '../testing/index.js';
-import { createFileTools } from '../tools/file-tools.js';
+import { createFileTools } from '../toolkit/file-tools.js';
 import { UsageError } from './args.js';
 import type { DemoOptions } from './args.js';
 import { createClient, describeEndpoint, resolveEndpoint } from './endpoint.js';

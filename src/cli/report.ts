@@ -2,7 +2,7 @@
  * The end of the demo's output: each subagent's result, the parent's answer,
  * and the tokens spent.
  */
-import type { SubagentsRuntime } from '../runtime/create-runtime.js';
+import type { SubagentsRuntime } from '../agent/create-runtime.js';
 import type { Usage } from '../types.js';
 import { formatCount, formatDuration } from './render.js';
 import type { Style } from './render.js';

@@ -7,9 +7,9 @@ import type { ActorRefLike, AnyEventObject, InspectionEvent, Observer, Snapshot 
 import { BadArgumentError } from '../errors.js';
 import { createSanitizer } from './inspection-cache.js';
 import type { Sanitizer, Settings, Walk } from './inspection-cache.js';
-import { REDACTED, isSecretKey, redactSecrets } from './secrets.js';
+import { REDACTED, isSecretKey, redactSecrets } from '../secrets.js';
 
-export { REDACTED, redactSecrets } from './secrets.js';
+export { REDACTED, redactSecrets } from '../secrets.js';
 
 /** Options of {@link sanitizeInspectionObserver}. */
 export interface InspectionSanitizeOptions {

@@ -1,10 +1,10 @@
 import { BadArgumentError } from '../errors.js';
 import type { ChatMessage } from '../types.js';
-import type { Logger } from './logger.js';
-import { runModelLoop } from './model-loop.js';
-import type { ChatClient, LoopInbox } from './model-loop.js';
+import type { Logger } from '../logger.js';
+import { runModelLoop } from '../model/model-loop.js';
+import type { ChatClient, LoopInbox } from '../model/model-loop.js';
 
-export type { ChatClient } from './model-loop.js';
+export type { ChatClient } from '../model/model-loop.js';
 import type { AgentRun } from './run-types.js';
 
 /** A named provider: a client, and the model its handles use unless told otherwise. */

@@ -4,9 +4,9 @@
  */
 import type { HandleInput } from '../machines/handle.js';
 import type { ChatMessage, RunDetails, RunStats, Usage } from '../types.js';
-import type { AnyTool } from '../tools/define-tool.js';
+import type { AnyTool } from '../toolkit/define-tool.js';
 import type { RuntimeEvent, SubagentRef } from './events.js';
-import type { Runtime } from './runtime-api.js';
+import type { Runtime } from '../agent/runtime-api.js';
 
 /** The static facts of a handle a run may need. */
 export type RunHandleInfo = Omit<HandleInput, 'key' | 'limits' | 'delegated'>;

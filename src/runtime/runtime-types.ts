@@ -10,16 +10,16 @@ import type { SubagentsError } from '../errors.js';
 import type { HandleSetup, HandleSnapshot, QueuedInput, Role, RunLimits } from '../types.js';
 import type { EventHub } from './events.js';
 import type { InspectionSanitizeOptions } from './inspection.js';
-import type { LogLevel, Logger } from './logger.js';
-import type { AnyTool } from '../tools/define-tool.js';
-import type { AgentType } from '../tools/agent-types.js';
-import type { ModelPrices } from './delegation-types.js';
+import type { LogLevel, Logger } from '../logger.js';
+import type { AnyTool } from '../toolkit/define-tool.js';
+import type { AgentType } from '../delegation/agent-types.js';
+import type { ModelPrices } from '../delegation/delegation-types.js';
 import type { AgentRun, SubagentStartEvent, SubagentStopEvent } from './run-types.js';
 import type { ModelRun, ModelRunOptions } from './model-run.js';
-import type { Runtime, SendOptions, ShutdownResult } from './runtime-api.js';
+import type { Runtime, SendOptions, ShutdownResult } from '../agent/runtime-api.js';
 
 export type * from './run-types.js';
-export type * from './runtime-api.js';
+export type * from '../agent/runtime-api.js';
 
 /** What every runtime takes, whatever its runs do. */
 export interface RuntimeBaseOptions extends Partial<SupervisorLimits> {

@@ -2,10 +2,10 @@ import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCRIPTED_MODEL_NAME, startScriptedModel, surveyScript } from '../../src/cli/scripted-model.js';
 import { SURVEY_TASKS } from '../../src/cli/survey.js';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
 import type { FakeServer, RecordedRequest } from '../../src/testing/index.js';
-import { createFileTools } from '../../src/tools/file-tools.js';
+import { createFileTools } from '../../src/toolkit/file-tools.js';
 import { createProjectFixture } from './fixture.js';
 
 let fixture: ReturnType<typeof createProjectFixture>;

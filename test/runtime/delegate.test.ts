@@ -1,11 +1,11 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';
-import type { DelegationResult } from '../../src/runtime/delegation-types.js';
-import { defineTool } from '../../src/tools/define-tool.js';
+import type { DelegationResult } from '../../src/delegation/delegation-types.js';
+import { defineTool } from '../../src/toolkit/define-tool.js';
 import { describeConversation, reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 import { closeAfterEach } from '../support/cleanup.js';

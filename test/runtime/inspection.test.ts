@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine } from 'xstate';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { z } from 'zod';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
-import type { Runtime } from '../../src/runtime/create-runtime.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
+import type { Runtime } from '../../src/agent/create-runtime.js';
 import {
   REDACTED,
   redactSecrets,
@@ -19,7 +19,7 @@ import {
 } from '../../src/runtime/inspection.js';
 import { reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
-import { defineTool } from '../../src/tools/define-tool.js';
+import { defineTool } from '../../src/toolkit/define-tool.js';
 
 const API_KEY = 'sk-test-SECRET-123';
 

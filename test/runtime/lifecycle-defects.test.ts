@@ -6,10 +6,10 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { BadArgumentError, HandleStateError, RuntimeShutDownError } from '../../src/errors.js';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
-import { defineTool } from '../../src/tools/define-tool.js';
-import { createToolDispatcher } from '../../src/tools/dispatch.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
+import { defineTool } from '../../src/toolkit/define-tool.js';
+import { createToolDispatcher } from '../../src/agent-tools/dispatch.js';
 import { reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';

@@ -3,7 +3,7 @@ import { getEventListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelOutputError, ModelRequestError } from '../../src/errors.js';
-import { callModel, partialOutputOf, type ModelCallOptions } from '../../src/runtime/model-call.js';
+import { callModel, partialOutputOf, type ModelCallOptions } from '../../src/model/model-call.js';
 import { reply, startFakeServer, type FakeServer, type FakeServerOptions, type RecordedRequest } from '../../src/testing/index.js';
 
 const servers: FakeServer[] = [];

@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
-import { defineTool } from '../../src/tools/define-tool.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
+import { defineTool } from '../../src/toolkit/define-tool.js';
 import { describeConversation, reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer, RecordedRequest } from '../../src/testing/index.js';
 import { closeAfterEach } from '../support/cleanup.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BadArgumentError } from '../../src/errors.js';
-import { type ChildPromptOptions, buildChildSystemPrompt, buildChildUserMessage } from '../../src/runtime/prompts.js';
-import { BUILT_IN_AGENT_TYPES } from '../../src/tools/agent-types.js';
+import { type ChildPromptOptions, buildChildSystemPrompt, buildChildUserMessage } from '../../src/delegation/prompts.js';
+import { BUILT_IN_AGENT_TYPES } from '../../src/delegation/agent-types.js';
 
 const leaf: ChildPromptOptions = {
   goal: 'Find every TODO in src/ and list them by file.',

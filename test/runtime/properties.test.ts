@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DepthLimitError, HandleClosedError, HandleStateError } from '../../src/errors.js';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { Runtime, SubagentStartEvent, SubagentStopEvent } from '../../src/runtime/create-runtime.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { Runtime, SubagentStartEvent, SubagentStopEvent } from '../../src/agent/create-runtime.js';
 import type { HandleSnapshot } from '../../src/types.js';
 import { nextMacrotask, trackedRun } from '../support/tracked-run.js';
 

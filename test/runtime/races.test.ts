@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HandleClosedError } from '../../src/errors.js';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { AgentRun, CloseResult, RuntimeOptions, Runtime, SubagentStartEvent, SubagentStopEvent } from '../../src/runtime/create-runtime.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { AgentRun, CloseResult, RuntimeOptions, Runtime, SubagentStartEvent, SubagentStopEvent } from '../../src/agent/create-runtime.js';
 import { nextMacrotask, trackedRun } from '../support/tracked-run.js';
 
 let runtime: Runtime | undefined;

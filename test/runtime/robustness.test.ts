@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { BackgroundLimitError, BadArgumentError, UnknownHandleError } from '../../src/errors.js';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
 import { handleSystemId } from '../../src/machines/supervisor.js';
-import type { Runtime } from '../../src/runtime/create-runtime.js';
+import type { Runtime } from '../../src/agent/create-runtime.js';
 import { reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 import { controllableRun } from '../support/controllable-run.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { Runtime } from '../../src/runtime/create-runtime.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { Runtime } from '../../src/agent/create-runtime.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';
 import { DepthLimitError, HandleClosedError, SpawningPausedError, UnknownHandleError, BadArgumentError } from '../../src/errors.js';
 import { controllableRun } from '../support/controllable-run.js';

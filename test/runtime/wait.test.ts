@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UnknownHandleError } from '../../src/errors.js';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { Runtime } from '../../src/runtime/create-runtime.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { Runtime } from '../../src/agent/create-runtime.js';
 import type { WaitResult } from '../../src/runtime/waiters.js';
 import { nextMacrotask, trackedRun } from '../support/tracked-run.js';
 

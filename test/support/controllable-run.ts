@@ -1,4 +1,4 @@
-import type { AgentRun, RunContext } from '../../src/runtime/create-runtime.js';
+import type { AgentRun, RunContext } from '../../src/agent/create-runtime.js';
 
 /** One run the test controls: resolve it, fail it, or see it aborted. */
 export interface PendingRun {

@@ -1,4 +1,4 @@
-import type { AgentRun } from '../../src/runtime/create-runtime.js';
+import type { AgentRun } from '../../src/agent/create-runtime.js';
 
 /** One run of a handle, settled by the test. */
 export interface TrackedRun {

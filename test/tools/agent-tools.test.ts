@@ -1,15 +1,15 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { RuntimeOptions, SubagentsRuntime } from '../../src/runtime/create-runtime.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { RuntimeOptions, SubagentsRuntime } from '../../src/agent/create-runtime.js';
 import { reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
-import { AGENT_TOOL_NAMES, createAgentTools } from '../../src/tools/agent-tools.js';
-import type { AgentToolsOptions } from '../../src/tools/agent-tools.js';
-import { defineTool } from '../../src/tools/define-tool.js';
-import { parseToolArguments } from '../../src/tools/tool-arguments.js';
-import { createToolDispatcher } from '../../src/tools/dispatch.js';
+import { AGENT_TOOL_NAMES, createAgentTools } from '../../src/agent-tools/agent-tools.js';
+import type { AgentToolsOptions } from '../../src/agent-tools/agent-tools.js';
+import { defineTool } from '../../src/toolkit/define-tool.js';
+import { parseToolArguments } from '../../src/toolkit/tool-arguments.js';
+import { createToolDispatcher } from '../../src/agent-tools/dispatch.js';
 import { controllableRun } from '../support/controllable-run.js';
 import { closeAfterEach } from '../support/cleanup.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { BadArgumentError } from '../../src/errors.js';
-import { type AgentType, BUILT_IN_AGENT_TYPES, defineAgentType, resolveAgentType } from '../../src/tools/agent-types.js';
-import { defineTool } from '../../src/tools/define-tool.js';
-import { resolveChildTools } from '../../src/tools/toolsets.js';
+import { type AgentType, BUILT_IN_AGENT_TYPES, defineAgentType, resolveAgentType } from '../../src/delegation/agent-types.js';
+import { defineTool } from '../../src/toolkit/define-tool.js';
+import { resolveChildTools } from '../../src/toolkit/toolsets.js';
 
 const valid: AgentType = {
   name: 'review',

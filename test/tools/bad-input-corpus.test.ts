@@ -5,13 +5,13 @@
  * dispatcher, and must leave every handle of the runtime exactly as it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { SubagentsRuntime } from '../../src/runtime/create-runtime.js';
-import { AGENT_TOOL_NAMES, createAgentTools } from '../../src/tools/agent-tools.js';
-import type { AnyTool } from '../../src/tools/define-tool.js';
-import { MAX_ARGUMENTS_LENGTH, createToolDispatcher } from '../../src/tools/dispatch.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
+import { AGENT_TOOL_NAMES, createAgentTools } from '../../src/agent-tools/agent-tools.js';
+import type { AnyTool } from '../../src/toolkit/define-tool.js';
+import { MAX_ARGUMENTS_LENGTH, createToolDispatcher } from '../../src/agent-tools/dispatch.js';
 import OpenAI from 'openai';
-import { runModelLoop } from '../../src/runtime/model-loop.js';
+import { runModelLoop } from '../../src/model/model-loop.js';
 import { reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 import { controllableRun } from '../support/controllable-run.js';

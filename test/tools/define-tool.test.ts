@@ -7,8 +7,8 @@ import {
   allowsOpenAIStrictMode,
   defineTool,
   toOpenAITool,
-} from '../../src/tools/define-tool.js';
-import { parseToolArguments, toolResultToString } from '../../src/tools/tool-arguments.js';
+} from '../../src/toolkit/define-tool.js';
+import { parseToolArguments, toolResultToString } from '../../src/toolkit/tool-arguments.js';
 
 const context: ToolContext = { signal: new AbortController().signal, handleId: null, depth: 0 };
 

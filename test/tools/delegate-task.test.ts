@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BackgroundLimitError, BadArgumentError, BatchSizeError, DepthLimitError } from '../../src/errors.js';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { RuntimeOptions, SubagentsRuntime } from '../../src/runtime/create-runtime.js';
-import { defineAgentType } from '../../src/tools/agent-types.js';
-import { createAgentTools } from '../../src/tools/agent-tools.js';
-import type { AgentToolsOptions } from '../../src/tools/agent-tools.js';
-import { createToolDispatcher } from '../../src/tools/dispatch.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { RuntimeOptions, SubagentsRuntime } from '../../src/agent/create-runtime.js';
+import { defineAgentType } from '../../src/delegation/agent-types.js';
+import { createAgentTools } from '../../src/agent-tools/agent-tools.js';
+import type { AgentToolsOptions } from '../../src/agent-tools/agent-tools.js';
+import { createToolDispatcher } from '../../src/agent-tools/dispatch.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { controllableRun } from '../support/controllable-run.js';
 

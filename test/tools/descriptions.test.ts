@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRuntime } from '../../src/runtime/create-runtime.js';
-import type { RuntimeOptions, SubagentsRuntime } from '../../src/runtime/create-runtime.js';
-import { defineAgentType } from '../../src/tools/agent-types.js';
-import { agentToolDefinitions, createAgentTools } from '../../src/tools/agent-tools.js';
-import { defineTool, toOpenAITool } from '../../src/tools/define-tool.js';
-import type { AnyTool, OpenAIFunctionTool } from '../../src/tools/define-tool.js';
-import { createToolDispatcher } from '../../src/tools/dispatch.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { RuntimeOptions, SubagentsRuntime } from '../../src/agent/create-runtime.js';
+import { defineAgentType } from '../../src/delegation/agent-types.js';
+import { agentToolDefinitions, createAgentTools } from '../../src/agent-tools/agent-tools.js';
+import { defineTool, toOpenAITool } from '../../src/toolkit/define-tool.js';
+import type { AnyTool, OpenAIFunctionTool } from '../../src/toolkit/define-tool.js';
+import { createToolDispatcher } from '../../src/agent-tools/dispatch.js';
 
 let runtime: SubagentsRuntime | undefined;
 afterEach(async () => {

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseToolArguments } from '../../src/tools/tool-arguments.js';
-import type { AnyTool } from '../../src/tools/define-tool.js';
-import { createFileTools } from '../../src/tools/file-tools.js';
-import type { FileTools } from '../../src/tools/file-tools.js';
+import { parseToolArguments } from '../../src/toolkit/tool-arguments.js';
+import type { AnyTool } from '../../src/toolkit/define-tool.js';
+import { createFileTools } from '../../src/toolkit/file-tools.js';
+import type { FileTools } from '../../src/toolkit/file-tools.js';
 
 let base: string;
 let root: string;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { BadArgumentError } from '../../src/errors.js';
-import { type AnyTool, defineTool } from '../../src/tools/define-tool.js';
+import { type AnyTool, defineTool } from '../../src/toolkit/define-tool.js';
 import {
   DEFAULT_BLOCKED_TOOLS,
   createToolRegistry,
   resolveChildTools,
-} from '../../src/tools/toolsets.js';
+} from '../../src/toolkit/toolsets.js';
 
 function tool(name: string, toolset: string): AnyTool {
   return defineTool({ name, toolset, description: `${name} tool`, parameters: z.object({}), execute: () => name });

@@ -1,0 +1,205 @@
+/**
+ * `delegate_task`: one task (`goal`, …) or a batch (`tasks`), run now or in
+ * the background, on subagents of the calling agent.
+ */
+import { z } from 'zod';
+import { BatchSizeError } from '../errors.js';
+import type { DelegateRequest, Delegation, DelegationOutcome, DelegationResult } from '../delegation/delegation-types.js';
+import { fieldNameOf, isRenamedField, taskShape, toolFieldName } from '../delegation/task-schema.js';
+import { unknownFieldError } from '../delegation/validate-delegation.js';
+import type { ToolTraceEntry } from '../types.js';
+import { abortable } from '../toolkit/abortable.js';
+import type { AgentToolsSettings } from './agent-tool-settings.js';
+import type { Tool } from '../toolkit/define-tool.js';
+import { batchWaysOut, delegationFacts, describeDelegateTask } from './delegate-task-description.js';
+import { defineDynamicTool } from '../toolkit/dynamic-tool.js';
+import { AgentToolError, toolErrorOf } from '../toolkit/tool-error.js';
+import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
+
+/** The task of `runtime.delegate` under the tool's field names, with what the model reads about each field. */
+function toolTaskShape() {
+  const shape = taskShape();
+  const described = {
+    ...shape,
+    goal: shape.goal.describe('What the subagent must achieve: specific and self-contained.'),
+    context: shape.context.describe('What it needs to know, since it sees nothing of your conversation: paths, errors, constraints, language.'),
+    model: shape.model.describe("Model for this subagent. Default: the runtime's model."),
+  };
+  return Object.fromEntries(Object.entries(described).map(([field, schema]) => [toolFieldName(field), schema]));
+}
+
+/** The schema the model sees: one task at the top level, or a batch in `tasks`. */
+const advertisedSchema = () => {
+  const task = toolTaskShape();
+  return z.object({
+    ...task,
+    goal: taskShape().goal.optional().describe('One task: what the subagent must achieve, specific and self-contained. Leave out when you give tasks.'),
+    tasks: z.array(z.object(task).strict()).min(1, 'expected a non-empty array of tasks').optional(),
+    background: z
+      .boolean()
+      .optional()
+      .describe('Return at once and get the combined result later as a message. Default: false (wait for the results).'),
+  });
+};
+
+/** A string that should have been an array: models sometimes send `tasks` as JSON text. */
+function recoverJsonArray(value: unknown, context: z.core.$RefinementCtx): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    context.addIssue({
+      code: 'custom',
+      input: value,
+      message: `expected an array of task objects; a string came and it is not valid JSON (${reason})`,
+    });
+    return value;
+  }
+}
+
+/**
+ * What the tool parses itself: which fields came (unknown ones are refused
+ * against the advertised schema) and `tasks` sent as JSON text. The values
+ * are checked by `runtime.delegate`, the one place that checks a task.
+ */
+const parserSchema = () =>
+  z.object({
+    ...Object.fromEntries(Object.keys(toolTaskShape()).map((name) => [name, z.unknown().optional()])),
+    tasks: z.preprocess(recoverJsonArray, z.unknown()).optional(),
+    background: z.unknown().optional(),
+  });
+
+type ToolArguments = z.output<ReturnType<typeof parserSchema>>;
+
+/**
+ * A task as the model wrote it, under the runtime's names. A runtime name the
+ * tool spells differently is not a field of the tool (tasks sent as JSON text
+ * reach here unchecked). What is not an object is left for delegate() to refuse.
+ */
+function fromToolNames(task: unknown, path: string): unknown {
+  if (typeof task !== 'object' || task === null || Array.isArray(task)) return task;
+  return Object.fromEntries(
+    Object.entries(task).map(([key, value]) => {
+      if (isRenamedField(key)) {
+        // Already the model's spelling: not to be renamed on the way out.
+        throw new AgentToolError('bad_argument', `${path}${key}`, unknownFieldError(`${path}${key}`, value).message);
+      }
+      return [fieldNameOf(key), value];
+    }),
+  );
+}
+
+/** A field path of the runtime's (`tasks[0].agentType`) as the tool spells it (`tasks[0].agent_type`). */
+const toolPath = (path: string) => path.split('.').map(toolFieldName).join('.');
+
+/** The request for `runtime.delegate`, as the model sent it; `delegate()` checks every value. */
+function requestOf(args: ToolArguments): Record<string, unknown> {
+  const { tasks, background: _background, ...single } = args;
+  const fields = fromToolNames(single, '') as Record<string, unknown>;
+  if (tasks === undefined) return fields;
+  return { ...fields, tasks: Array.isArray(tasks) ? tasks.map((task: unknown, index) => fromToolNames(task, `tasks[${index}].`)) : tasks };
+}
+
+/** What the model reads about one task's result. */
+function resultView(result: DelegationResult) {
+  return {
+    task: result.taskIndex,
+    handleId: result.handleId,
+    status: result.status,
+    exitReason: result.exitReason,
+    summary: result.summary,
+    apiCalls: result.apiCalls,
+    durationMs: result.durationMs,
+    usage: result.usage,
+    ...(result.cost !== null ? { cost: result.cost } : {}),
+    model: result.model,
+    toolTrace: traceSummary(result.toolTrace),
+    deniedToolsets: result.deniedToolsets,
+    degradedToLeaf: result.degradedToLeaf,
+    ...(result.error !== null ? { error: result.error } : {}),
+  };
+}
+
+/** Counts per tool and the first few failures, instead of every call. */
+function traceSummary(trace: readonly ToolTraceEntry[]) {
+  const byTool: Record<string, number> = {};
+  for (const entry of trace) byTool[entry.tool] = (byTool[entry.tool] ?? 0) + 1;
+  const failures = trace.filter((entry) => !entry.ok);
+  return {
+    calls: trace.length,
+    failed: failures.length,
+    byTool,
+    ...(failures.length > 0
+      ? { failures: failures.slice(0, 3).map((entry) => ({ tool: entry.tool, error: (entry.error ?? '').slice(0, 200) })) }
+      : {}),
+  };
+}
+
+function outcomeView(outcome: DelegationOutcome) {
+  return { delegationId: outcome.delegationId, background: false, results: outcome.results.map(resultView) };
+}
+
+/**
+ * Creates `delegate_task` over a runtime. Its description states the limits
+ * configured when the definition is requested.
+ *
+ * @example
+ * ```ts
+ * const delegateTask = createDelegateTaskTool(resolveAgentToolsSettings(runtime));
+ * ```
+ */
+export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<ReturnType<typeof parserSchema>, unknown> {
+  const { runtime } = settings;
+  /** A refusal of `delegate()`, worded for the model under the tool's field names. */
+  const forTheModel = (error: unknown): unknown =>
+    error instanceof BatchSizeError
+      ? new AgentToolError(
+          'bad_argument',
+          'tasks',
+          `${error.message}: ${batchWaysOut({ maxBatchSize: error.maxBatchSize, maxBackground: runtime.options.maxBackground })}.`,
+        )
+      : toolErrorOf(error, toolPath);
+  return defineDynamicTool({
+    name: 'delegate_task',
+    toolset: DELEGATION_TOOLSET,
+    parameters: parserSchema(),
+    advertised: advertisedSchema(),
+    describe: (caller) => describeDelegateTask(delegationFacts(settings, caller)),
+    execute: async (args, context) => {
+      const background = args.background === true;
+      let started: Delegation;
+      try {
+        // Checked in full by delegate(), synchronously, before anything starts: limits included.
+        const request = {
+          ...requestOf(args),
+          background: args.background,
+          parentId: context.handleId,
+          deliverToAgent: true,
+          maxBatchSize: settings.maxBatchSize(),
+          // The tool's signal stops a delegation it waits for: its children are cancelled, later slices never start.
+          ...(background ? {} : { signal: context.signal }),
+        } as DelegateRequest;
+        started = runtime.delegate(request);
+      } catch (error) {
+        throw forTheModel(error);
+      }
+      const { delegationId, handleIds } = started;
+      if (background) {
+        return {
+          background: true,
+          delegationId,
+          handleIds,
+          note:
+            `Started ${handleIds.length} subagent${handleIds.length === 1 ? '' : 's'} in the background. ` +
+            'The combined result will arrive later as a message; keep working meanwhile. wait_agent, agent_status, ' +
+            'interrupt_agent and close_agent take these handle ids.',
+        };
+      }
+      const waiting = abortable(started.result, context.signal);
+      // Waiting for its own children is not being stale.
+      const outcome = await (context.waitingFor ? context.waitingFor(waiting) : waiting);
+      return outcomeView(outcome);
+    },
+  });
+}

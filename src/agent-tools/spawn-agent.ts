@@ -1,0 +1,88 @@
+/** `spawn_agent`: starts a subagent the caller keeps and steers through its handle. */
+import { z } from 'zod';
+import { knownAgentTypes } from './agent-tool-settings.js';
+import type { AgentToolsSettings } from './agent-tool-settings.js';
+import type { Tool } from '../toolkit/define-tool.js';
+import { delegationFacts, nestingClause } from './delegate-task-description.js';
+import { defineDynamicTool } from '../toolkit/dynamic-tool.js';
+import { AgentToolError, toolErrorOf } from '../toolkit/tool-error.js';
+import { handleView } from '../toolkit/tool-result.js';
+import { agentTypeSchema, modelSchema, nicknameSchema, textSchema } from '../toolkit/tool-schemas.js';
+import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
+import type { HandleSnapshot } from '../types.js';
+
+const advertisedSchema = () =>
+  z.object({
+    message: textSchema().optional().describe('Its first input; it starts on it at once. Leave out to spawn it idle.'),
+    agent_type: agentTypeSchema().optional(),
+    nickname: nicknameSchema().optional().describe('A name that becomes its handle id. Default: a generated id.'),
+    model: modelSchema().optional().describe("Model for this subagent. Default: the runtime's model."),
+  });
+
+/**
+ * Creates `spawn_agent`.
+ *
+ * @example
+ * ```ts
+ * const spawnAgent = createSpawnAgentTool(resolveAgentToolsSettings(runtime));
+ * ```
+ */
+export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnType<typeof advertisedSchema>, unknown> {
+  const { runtime } = settings;
+  return defineDynamicTool({
+    name: 'spawn_agent',
+    toolset: DELEGATION_TOOLSET,
+    parameters: advertisedSchema().superRefine((args, context) => {
+      const known = knownAgentTypes(runtime).map((type) => type.name);
+      if (args.agent_type !== undefined && !known.includes(args.agent_type)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['agent_type'],
+          input: args.agent_type,
+          message: `expected one of ${known.map((name) => `'${name}'`).join(', ')}`,
+        });
+      }
+    }),
+    advertised: advertisedSchema(),
+    describe: (caller) => {
+      const facts = delegationFacts(settings, caller);
+      const types = facts.agentTypes.map((type) => `'${type.name}': ${type.description}`).join(' ');
+      return {
+        description:
+          'Start a subagent you keep: a handle with its own conversation that stays between inputs. Give it work with ' +
+          'send_input, collect results with wait_agent or agent_status, stop it with interrupt_agent, close_agent. ' +
+          `At most ${facts.maxConcurrentChildren} of your subagents run at once; others wait, in order, for a slot. ` +
+          `${nestingClause(facts)} For one-off tasks whose summary is all you need, delegate_task is simpler.`,
+        properties: [{ path: ['agent_type'], description: `Kind of subagent (default 'general'). ${types}` }],
+      };
+    },
+    execute: (args, context) => {
+      const caller = context.handleId;
+      if (args.nickname !== undefined && runtime.list().some((handle) => handle.id === args.nickname)) {
+        throw new AgentToolError('name_taken', 'nickname', `Expected \`nickname\` to be a name no subagent uses, got \`${args.nickname}\`; pick another or leave it out.`);
+      }
+      let handle: HandleSnapshot;
+      try {
+        // The runtime refuses a spawn past the depth limit (or while paused): the tool only words it for the model.
+        handle = runtime.spawn({
+          parentId: caller,
+          ...(args.message !== undefined ? { message: args.message } : {}),
+          ...(args.nickname !== undefined ? { name: args.nickname } : {}),
+          ...(args.agent_type !== undefined ? { agentType: args.agent_type } : {}),
+          ...(args.model !== undefined ? { model: args.model } : {}),
+        });
+      } catch (error) {
+        throw toolErrorOf(error);
+      }
+      return {
+        handle: handleView(handle),
+        note:
+          args.message === undefined
+            ? `Spawned \`${handle.id}\`, idle: give it work with send_input.`
+            : handle.waitingForSlot
+              ? `Spawned \`${handle.id}\`; its message waits for a free slot. Use wait_agent to get its result.`
+              : `Spawned \`${handle.id}\`, working on your message. Use wait_agent to get its result.`,
+      };
+    },
+  });
+}

@@ -1,0 +1,165 @@
+import { BadArgumentError, RuntimeShutDownError } from '../errors.js';
+import { createAgentTools } from '../agent-tools/agent-tools.js';
+import type { AnyTool } from '../toolkit/define-tool.js';
+import { createToolRegistry } from '../toolkit/toolsets.js';
+import type { Usage } from '../types.js';
+import { createDelegator } from '../delegation/delegation.js';
+import { createHandles } from '../runtime/handles.js';
+import { BackgroundInboxes, ROOT_AGENT } from '../delegation/inbox.js';
+import { redactingLogger, resolveLogger } from '../logger.js';
+import { providerClient, startModelRun } from '../runtime/model-run.js';
+import { runParentAgent } from './parent-agent.js';
+import { prepareChild } from '../delegation/prepare.js';
+import type { PrepareDeps } from '../delegation/prepare.js';
+import { checkRuntimeOptions } from './runtime-options.js';
+import type { AgentRun } from '../runtime/run-types.js';
+import type { Runtime, RuntimeOptions } from '../runtime/runtime-types.js';
+import { treeUsage } from '../delegation/tree-usage.js';
+import { addUsage, noUsage } from '../usage.js';
+import { requireMessage } from '../runtime/validate.js';
+
+export type * from '../runtime/runtime-types.js';
+
+/**
+ * Creates a runtime: a supervisor that spawns subagent handles, whose charts
+ * own their lifecycle, and runs each input a handle gets with the run
+ * strategy: your function, or the model loop (`modelRun`, or the model
+ * options given here). Delegation and the root agent sit on top.
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime({ client: new OpenAI(), model: 'gpt-4.1-mini', tools: [readFile] });
+ * const { results } = await runtime.delegate({ goal: 'Summarise README.md', toolsets: ['read'] }).result;
+ * console.log(results[0]?.summary);
+ * await runtime.shutdown();
+ * ```
+ */
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const { custom, strategy, runLimits, resolved } = checkRuntimeOptions(options);
+  // Every key the runtime is given is redacted wherever text leaves it, even where it is not shaped like a key.
+  const secrets = [...(options.secrets ?? []), ...(strategy?.secrets ?? [])].filter((secret) => typeof secret === 'string' && secret.length >= 4);
+  const logger = redactingLogger(resolveLogger(options.logger), secrets);
+  // Given a logger, the clients' own logging goes through it too (where a client can make a copy of itself).
+  const clients = new Map(strategy ? [...strategy.providers.keys()].map((name) => [name, providerClient(strategy, name, options.logger === undefined ? null : logger)]) : []);
+  const inboxes = new BackgroundInboxes();
+  /** Fires at shutdown: ends every root-agent conversation still going. */
+  const shutdownController = new AbortController();
+  /** The root agent's own spend (its subagents' is in their handles). */
+  const rootUsage: Usage = noUsage();
+  const userTools: readonly AnyTool[] = options.tools ?? [];
+  // The root agent's tools: yours plus the delegation tools (set once the runtime exists). Every handle's tools are a subset, by name.
+  let rootTools: readonly AnyTool[] = createToolRegistry(userTools).tools;
+  let toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
+  const toolsOf = (id: string | null): readonly AnyTool[] => {
+    if (id === null) return rootTools;
+    return (handles.setupOf(id)?.tools ?? []).flatMap((name) => toolsByName.get(name) ?? []);
+  };
+
+  const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id) });
+  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf });
+  const prepareDeps: PrepareDeps = { handles, options: resolved, toolsOf, strategy };
+  const delegator = createDelegator({
+    core: handles,
+    prepare: (task, parentId) => prepareChild(prepareDeps, task, parentId, true),
+    agentTypes: () => resolved.agentTypes,
+    maxBackground: () => resolved.maxBackground,
+    prices: options.prices,
+    inboxes,
+  });
+
+  const runtime: Runtime = {
+    actor: handles.actor,
+    get limits() {
+      return handles.limits;
+    },
+    options: resolved,
+    get activeBackground() {
+      return delegator.activeBackground;
+    },
+    spawn(spawnOptions = {}) {
+      if (typeof spawnOptions !== 'object' || spawnOptions === null || Array.isArray(spawnOptions)) throw new BadArgumentError('options', 'an object', spawnOptions);
+      checkSpawnOptions(spawnOptions as Record<string, unknown>);
+      const { message, parentId = null } = spawnOptions;
+      if (message !== undefined) requireMessage(message);
+      // A custom run's handle needs no setup; a model run's gets one, worked out like a delegated task's.
+      if (custom) {
+        const { name, role = 'leaf', agentType = 'general', model = null, goal = null } = spawnOptions;
+        return handles.spawn({ name, parentId, role, agentType, model, goal, setup: null, delegated: false, message });
+      }
+      const goal = spawnOptions.goal ?? message ?? 'Work on the inputs you are sent.';
+      const { goal: _goal, message: _message, parentId: _parentId, ...rest } = spawnOptions;
+      return handles.spawn({ ...prepareChild(prepareDeps, { ...rest, goal }, parentId, false), goal: spawnOptions.goal ?? null, message });
+    },
+    send: handles.send,
+    wait: handles.wait,
+    interrupt: handles.interrupt,
+    cancel: handles.cancel,
+    close: handles.close,
+    resume: handles.resume,
+    forget(id) {
+      const ids = handles.forget(id);
+      for (const forgotten of ids) inboxes.forget(forgotten);
+      return ids;
+    },
+    get: handles.get,
+    list: handles.list,
+    pauseSpawning: handles.pauseSpawning,
+    setLimits: handles.setLimits,
+    subscribe: handles.subscribe,
+    events: handles.events,
+    delegate: delegator.delegate,
+    delegation(delegationId) {
+      const found = typeof delegationId === 'string' ? delegator.delegation(delegationId) : undefined;
+      if (!found) return Promise.reject(new BadArgumentError('delegationId', 'the id of a delegation of this runtime', delegationId));
+      return found;
+    },
+    usage: (id) => treeUsage(handles, options.prices, { usage: rootUsage, model: resolved.model }, id),
+    toolsOf,
+    shutdown() {
+      shutdownController.abort(new RuntimeShutDownError());
+      return Promise.resolve(handles.shutdown());
+    },
+    runAgent(message, agentOptions) {
+      try {
+        requireMessage(message);
+        if (shutdownController.signal.aborted) throw new RuntimeShutDownError();
+        if (!strategy) throw new BadArgumentError('run', 'a model run (`client` and `model`, or modelRun()) to run the root agent', 'a custom run function');
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      return runParentAgent(
+        {
+          client: clients.get(strategy.defaultProvider)!,
+          logger,
+          model: strategy.model,
+          tools: rootTools,
+          inbox: inboxes.inboxFor(ROOT_AGENT),
+          maxIterations: resolved.maxIterations,
+          stream: strategy.stream,
+          requestOptions: strategy.requestOptions,
+          maxRetries: strategy.maxRetries,
+          allowMissingFinishReason: strategy.allowMissingFinishReason,
+          secrets,
+          shutdownSignal: shutdownController.signal,
+          onUsage: (usage) => void addUsage(rootUsage, usage),
+        },
+        message,
+        agentOptions,
+      );
+    },
+  };
+  rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
+  toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
+  return runtime;
+}
+
+/** The spawn options whose type the handle API does not check itself. */
+function checkSpawnOptions(options: Record<string, unknown>): void {
+  if (options.role !== undefined && options.role !== 'leaf' && options.role !== 'orchestrator') {
+    throw new BadArgumentError('role', "'leaf' or 'orchestrator'", options.role);
+  }
+  for (const field of ['agentType', 'model', 'goal', 'provider', 'context'] as const) {
+    const value = options[field];
+    if (value !== undefined && value !== null && typeof value !== 'string') throw new BadArgumentError(field, 'a string', value);
+  }
+}

@@ -1,0 +1,95 @@
+import { BadArgumentError } from '../errors.js';
+import { defineAgentType } from '../delegation/agent-types.js';
+import type { AgentType } from '../delegation/agent-types.js';
+import type { AnyTool } from '../toolkit/define-tool.js';
+import { DEFAULT_BLOCKED_TOOLS } from '../toolkit/toolsets.js';
+import type { RunLimits } from '../types.js';
+import { isModelRun, modelRun } from '../runtime/model-run.js';
+import type { ModelRun } from '../runtime/model-run.js';
+import type { AgentRun } from '../runtime/run-types.js';
+import type { ResolvedOptions, RuntimeOptions } from '../runtime/runtime-types.js';
+import { optionalStringArray, validateCoreOptions } from '../runtime/validate.js';
+
+/** The model options that make a `modelRun` when no `run` is given. */
+const MODEL_RUN_KEYS = ['client', 'providers', 'model', 'stream', 'requestOptions', 'maxRetries', 'allowMissingFinishReason'] as const;
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new BadArgumentError(name, 'an integer >= 1', value);
+  return value;
+}
+
+/** createRuntime's options, checked: what runs, the run limits, and the delegation settings. */
+export interface CheckedOptions {
+  /** A custom run function, or `null` with a model run. */
+  custom: AgentRun | null;
+  strategy: ModelRun | null;
+  runLimits: RunLimits;
+  resolved: ResolvedOptions;
+}
+
+/** Checks every option of createRuntime; throws a typed error naming the first bad one. */
+export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new BadArgumentError('options', 'an object with `run`, or `client` (or `providers`) and `model`', options);
+  }
+  if (options.tools !== undefined && !Array.isArray(options.tools)) throw new BadArgumentError('tools', 'an array of tools from defineTool()', options.tools);
+  (options.tools ?? []).forEach((tool: unknown, index) => {
+    const candidate = tool as Partial<AnyTool> | null;
+    if (typeof candidate !== 'object' || candidate === null || typeof candidate.name !== 'string' || typeof candidate.execute !== 'function' || typeof candidate.jsonSchema !== 'object') {
+      throw new BadArgumentError(`tools[${index}]`, 'a tool made with defineTool()', tool);
+    }
+  });
+  if (options.agentTypes !== undefined && !Array.isArray(options.agentTypes)) {
+    throw new BadArgumentError('agentTypes', 'an array of agent types from defineAgentType()', options.agentTypes);
+  }
+  (options.agentTypes ?? []).forEach((agentType: unknown, index) => {
+    if (typeof agentType !== 'object' || agentType === null) throw new BadArgumentError(`agentTypes[${index}]`, 'an agent type from defineAgentType()', agentType);
+    defineAgentType(agentType as AgentType);
+  });
+  optionalStringArray(options.blockedTools, 'blockedTools');
+  if (options.workspacePath !== undefined && typeof options.workspacePath !== 'string') throw new BadArgumentError('workspacePath', 'a string', options.workspacePath);
+  if (options.prices !== undefined && (typeof options.prices !== 'object' || options.prices === null || Array.isArray(options.prices))) {
+    throw new BadArgumentError('prices', 'a plain object', options.prices);
+  }
+  for (const [model, price] of Object.entries(options.prices ?? {})) {
+    const valid = typeof price === 'object' && price !== null && Number.isFinite(price.inputPerMillion) && Number.isFinite(price.outputPerMillion);
+    if (!valid) throw new BadArgumentError(`prices.${model}`, 'an object { inputPerMillion, outputPerMillion } of finite numbers', price);
+  }
+  const runLimits = validateCoreOptions(options);
+  const { custom, strategy } = checkRun(options);
+  return {
+    custom,
+    strategy,
+    runLimits,
+    resolved: {
+      model: strategy?.model ?? options.model ?? null,
+      maxIterations: positiveInteger('maxIterations', options.maxIterations, 50),
+      maxBackground: positiveInteger('maxBackground', options.maxBackground, 3),
+      maxBatchSize: options.maxBatchSize === undefined ? undefined : positiveInteger('maxBatchSize', options.maxBatchSize, 1),
+      blockedTools: options.blockedTools ?? DEFAULT_BLOCKED_TOOLS,
+      agentTypes: options.agentTypes ?? [],
+      workspacePath: options.workspacePath ?? null,
+    },
+  };
+}
+
+/** What runs: `run` (a function or a model run), or a model run made of the model options given beside it. */
+function checkRun(options: RuntimeOptions): { custom: AgentRun | null; strategy: ModelRun | null } {
+  // `model` beside a custom run only names the model its handles report.
+  const given = MODEL_RUN_KEYS.filter((key) => options[key] !== undefined && !(key === 'model' && typeof options.run === 'function'));
+  if (options.run !== undefined) {
+    if (typeof options.run !== 'function' && !isModelRun(options.run)) {
+      throw new BadArgumentError('run', 'a function (input, context) => Promise<output>, or modelRun({ … })', options.run);
+    }
+    if (given.length > 0) {
+      throw new BadArgumentError(given[0]!, `no \`${given[0]}\` beside \`run\` (give the model options to modelRun({ … }))`, options[given[0]!]);
+    }
+    if (options.model !== undefined && (typeof options.model !== 'string' || options.model.trim() === '')) throw new BadArgumentError('model', 'a model name string', options.model);
+    return typeof options.run === 'function' ? { custom: options.run, strategy: null } : { custom: null, strategy: options.run };
+  }
+  if (options.client === undefined && options.providers === undefined) {
+    throw new BadArgumentError('client', 'an OpenAI client, `providers`, or a `run`', options.client);
+  }
+  return { custom: null, strategy: modelRun(options) };
+}

@@ -1,0 +1,87 @@
+import { BadArgumentError } from '../errors.js';
+import { resolveAgentType } from './agent-types.js';
+import type { AnyTool } from '../toolkit/define-tool.js';
+import { resolveChildTools } from '../toolkit/toolsets.js';
+import type { Role } from '../types.js';
+import type { ModelRun } from '../runtime/model-run.js';
+import { buildChildSystemPrompt } from './prompts.js';
+import type { HandleApi, HandleSpawn, ResolvedOptions } from '../runtime/runtime-types.js';
+
+/** A child as a caller describes it: a task of a delegation, or a spawn. */
+export interface ChildRequest {
+  goal: string;
+  context?: string | undefined;
+  toolsets?: string[] | undefined;
+  role?: Role | undefined;
+  agentType?: string | undefined;
+  model?: string | null | undefined;
+  provider?: string | undefined;
+  name?: string | undefined;
+}
+
+export interface PrepareDeps {
+  handles: Pick<HandleApi, 'depthOf' | 'limits'>;
+  options: ResolvedOptions;
+  /** The tools a parent has (`null`: the root agent). */
+  toolsOf(parentId: string | null): readonly AnyTool[];
+  /** The model run, if the runtime has one: its providers and default model. */
+  strategy: ModelRun | null;
+}
+
+/**
+ * Works out a child's setup from its request: its agent type, its tools (a
+ * subset of its parent's), its role (an orchestrator asked for at the depth
+ * limit becomes a leaf, and its prompt says so), prompt, model and provider.
+ * Throws a typed error before anything is spawned.
+ */
+export function prepareChild(deps: PrepareDeps, request: ChildRequest, parentId: string | null, delegated: boolean): HandleSpawn {
+  const agentType = resolveAgentType(request.agentType ?? 'general', deps.options.agentTypes);
+  const depth = (deps.handles.depthOf(parentId) ?? 0) + 1;
+  const { maxSpawnDepth } = deps.handles.limits;
+  const wantsOrchestrator = request.role === 'orchestrator';
+  const canDelegate = wantsOrchestrator && depth < maxSpawnDepth;
+  const role: Role = canDelegate ? 'orchestrator' : 'leaf';
+  const child = resolveChildTools({
+    parentTools: deps.toolsOf(parentId),
+    requestedToolsets: request.toolsets,
+    blockedTools: deps.options.blockedTools,
+    allowlist: agentType.allowedToolsets,
+    allowDelegation: canDelegate,
+  });
+  const degradedToLeaf = wantsOrchestrator && !canDelegate;
+  const systemPrompt = buildChildSystemPrompt({
+    goal: request.goal,
+    context: request.context,
+    workspacePath: deps.options.workspacePath ?? undefined,
+    agentType,
+    role,
+    depth,
+    maxSpawnDepth,
+    deniedToolsets: child.deniedToolsets,
+    degradedFromOrchestrator: degradedToLeaf,
+  });
+  const strategy = deps.strategy;
+  const provider = request.provider ?? agentType.provider ?? strategy?.defaultProvider ?? 'default';
+  if (strategy && !strategy.providers.has(provider)) {
+    throw new BadArgumentError('provider', `one of the runtime's providers (${[...strategy.providers.keys()].join(', ')})`, provider);
+  }
+  const model = request.model ?? agentType.model ?? strategy?.providers.get(provider)?.model ?? deps.options.model ?? 'custom';
+  return {
+    name: request.name,
+    parentId,
+    role,
+    agentType: agentType.name,
+    model,
+    goal: request.goal,
+    delegated,
+    setup: {
+      systemPrompt,
+      tools: child.tools.map((tool) => tool.name),
+      model,
+      provider,
+      maxIterations: Math.min(agentType.maxIterations, deps.options.maxIterations),
+      deniedToolsets: child.deniedToolsets,
+      degradedToLeaf,
+    },
+  };
+}

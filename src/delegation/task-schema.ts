@@ -1,0 +1,54 @@
+/**
+ * The one definition of a delegated task: its fields, their bounds and how an
+ * agent type is known, for `runtime.delegate` and the `delegate_task` tool
+ * alike. The tool spells some fields in snake_case for the model; the table
+ * of those names is here, the conversion happens only at the tool.
+ */
+import { z } from 'zod';
+import { BUILT_IN_AGENT_TYPES } from './agent-types.js';
+import type { AgentType } from './agent-types.js';
+import { TEXT_LIMIT, agentTypeSchema, modelSchema, roleSchema, textSchema, toolsetsSchema } from '../toolkit/tool-schemas.js';
+
+/** The fields of a task, under their TypeScript names. */
+export const taskShape = () => ({
+  /** What the subagent must achieve. */
+  goal: textSchema(),
+  /** Background the subagent needs: it sees nothing of the parent's conversation. */
+  context: z.string().max(TEXT_LIMIT, `expected at most ${TEXT_LIMIT} characters`).optional(),
+  /** Toolsets to give it, intersected with the parent's. @default the parent's toolsets */
+  toolsets: toolsetsSchema().optional(),
+  /** @default 'leaf' */
+  role: roleSchema().optional(),
+  /** @default 'general' */
+  agentType: agentTypeSchema().optional(),
+  /** Model override for this subagent. @default the runtime's model */
+  model: modelSchema().optional(),
+});
+
+/** One task, as `runtime.delegate` checks it (unknown fields refused). */
+export const delegateTaskSchema = z.object(taskShape()).strict();
+
+/** A task field, under its TypeScript name. */
+export type TaskField = keyof ReturnType<typeof taskShape>;
+
+/** The task fields a tool spells differently (snake_case for the model), by TypeScript name; the others keep theirs. */
+const TOOL_NAMES: ReadonlyMap<string, string> = new Map<TaskField, string>([['agentType', 'agent_type']]);
+const FIELD_NAMES: ReadonlyMap<string, string> = new Map([...TOOL_NAMES].map(([field, toolName]) => [toolName, field]));
+
+/** The tool's name of a task field (`agentType` → `agent_type`); any other name as it is. */
+export const toolFieldName = (field: string): string => TOOL_NAMES.get(field) ?? field;
+
+/** The TypeScript name of a task field the tool names (`agent_type` → `agentType`); any other name as it is. */
+export const fieldNameOf = (toolName: string): string => FIELD_NAMES.get(toolName) ?? toolName;
+
+/** Whether the tool spells this TypeScript field name differently, so that a tool call must not use it. */
+export const isRenamedField = (field: string): boolean => TOOL_NAMES.has(field);
+
+/**
+ * Every agent type a task may name: the user's first (they may replace a
+ * built-in one), then the built-in ones.
+ */
+export function knownAgentTypes(custom: readonly AgentType[]): AgentType[] {
+  const names = new Set(custom.map((type) => type.name));
+  return [...custom, ...Object.values(BUILT_IN_AGENT_TYPES).filter((type) => !names.has(type.name))];
+}

@@ -1,0 +1,190 @@
+/**
+ * The agent loop over OpenAI chat completions: ask the model, run the tools
+ * it calls, feed results back, until it answers or the iteration budget runs
+ * out. Every complete message is recorded as it happens, so a run stopped at
+ * any point keeps a valid conversation.
+ */
+import { MaxIterationsError } from '../errors.js';
+import { toolResultToString } from '../toolkit/tool-arguments.js';
+import type { AnyTool, ToolContext } from '../toolkit/define-tool.js';
+import { toolDefinitionsFor } from '../toolkit/dynamic-tool.js';
+import { executeToolCall } from '../toolkit/execute.js';
+import { failureJson } from '../tool-failure.js';
+import { createToolRegistry } from '../toolkit/toolsets.js';
+import type { ToolRegistry } from '../toolkit/toolsets.js';
+import type { ChatMessage, RunStats, Usage } from '../types.js';
+import { redactSecrets } from '../runtime/inspection.js';
+import type { Logger } from '../logger.js';
+import type { ChatClient } from './chat-client.js';
+import { callModel, partialOutputOf } from './model-call.js';
+import type { ModelTurn } from './model-call.js';
+
+export type { ChatClient } from './chat-client.js';
+
+/** How the loop ended when it returned: the model answered. Running out of model calls throws `MaxIterationsError`. */
+export type LoopExitReason = 'completed';
+
+export interface ModelLoopOptions {
+  client: ChatClient;
+  model: string;
+  /** The conversation before this input (system prompt first). */
+  history: readonly ChatMessage[];
+  /** The user's input for this run. */
+  input: string;
+  tools: readonly AnyTool[];
+  /** Model calls allowed. @default 50 */
+  maxIterations: number;
+  signal: AbortSignal;
+  /** Stream responses (text deltas become events; an abort stops the transfer). @default true */
+  stream?: boolean;
+  /** Updated in place as the loop goes. */
+  stats: RunStats;
+  toolContext: Omit<ToolContext, 'signal'>;
+  /** Extra request fields (temperature, …), merged into every request. */
+  requestOptions?: Record<string, unknown> | undefined;
+  /** Retries of 429, 5xx and connection errors per model call. @default 2 */
+  maxRetries?: number | undefined;
+  /** Accept responses without `finish_reason`. @default false */
+  allowMissingFinishReason?: boolean | undefined;
+  /** Redacted from error text. */
+  secrets?: readonly string[] | undefined;
+  /** Where retries are told (at `debug`). */
+  logger?: Logger | undefined;
+  /** Every complete message, as it is added: the user input, each assistant turn, each tool result, each injected message. */
+  record?: (message: ChatMessage) => void;
+  /** The text produced so far that is not yet an answer. */
+  setPartialOutput?: (text: string | null) => void;
+  onTextDelta?: (delta: string) => void;
+  onThinkingDelta?: (delta: string) => void;
+  onUsage?: (usage: Usage) => void;
+  onModelCallEnd?: () => void;
+  onToolCallStart?: (call: { callId: string; tool: string; argumentBytes: number }) => void;
+  onToolCallEnd?: (call: { callId: string; tool: string; ok: boolean; resultBytes: number; durationMs: number }) => void;
+  /** Called whenever anything happens (a chunk, a tool result): feeds stale detection. */
+  onProgress?: () => void;
+  /** Messages arriving from outside the conversation (background delegation results). */
+  inbox?: LoopInbox;
+}
+
+/**
+ * Where messages from outside reach a running conversation: what has arrived
+ * is added before each model call, and when the model answers while more is
+ * still expected, the loop waits for it and goes on.
+ */
+export interface LoopInbox {
+  /** Messages that arrived since the last call, removed from the inbox. */
+  drain(): ChatMessage[];
+  /** Waits for the next messages; `null` when nothing more is expected. Takes nothing once `signal` has fired. */
+  next(signal: AbortSignal): Promise<ChatMessage[] | null>;
+}
+
+export interface ModelLoopResult {
+  text: string;
+  exitReason: LoopExitReason;
+  /** The whole conversation: history, input and every message of this run. */
+  messages: ChatMessage[];
+}
+
+const encoder = new TextEncoder();
+const byteLength = (text: string) => encoder.encode(text).length;
+
+/** Runs the loop; throws if the signal aborts or a model call fails (the error carries `partialOutput`). */
+export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoopResult> {
+  const { stats, signal } = options;
+  const messages: ChatMessage[] = [...options.history];
+  const add = (message: ChatMessage) => {
+    messages.push(message);
+    options.record?.(message);
+  };
+  const registry = createToolRegistry(options.tools);
+  let lastText = '';
+  add({ role: 'user', content: options.input });
+
+  for (let iteration = 0; iteration < options.maxIterations; iteration += 1) {
+    signal.throwIfAborted();
+    if (options.inbox) for (const message of options.inbox.drain()) add(message);
+    // Definitions are built per call: the delegation tools describe the limits in force now.
+    const definitions = toolDefinitionsFor(options.tools, options.toolContext);
+    let turnText = '';
+    let turn: ModelTurn;
+    try {
+      turn = await callModel({
+        client: options.client,
+        model: options.model,
+        messages,
+        tools: definitions,
+        signal,
+        stream: options.stream ?? true,
+        requestOptions: options.requestOptions,
+        ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+        ...(options.allowMissingFinishReason !== undefined ? { allowMissingFinishReason: options.allowMissingFinishReason } : {}),
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+        onTextDelta: (delta) => {
+          turnText += delta;
+          options.setPartialOutput?.(turnText);
+          options.onTextDelta?.(delta);
+        },
+        ...(options.onThinkingDelta ? { onThinkingDelta: options.onThinkingDelta } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.logger ? { onRetry: retryReporter(options.logger, options.model) } : {}),
+      });
+    } catch (error) {
+      // The turn did not finish: what it streamed is partial, never an answer.
+      const partial = partialOutputOf(error) ?? (turnText || null);
+      options.setPartialOutput?.(partial ?? (lastText || null));
+      throw error;
+    }
+    stats.apiCalls += 1;
+    if (turn.usage) options.onUsage?.(turn.usage);
+    options.onModelCallEnd?.();
+    lastText = turn.content || lastText;
+    options.setPartialOutput?.(lastText || null);
+    add({
+      role: 'assistant',
+      content: turn.content || null,
+      ...(turn.toolCalls.length > 0 ? { tool_calls: turn.toolCalls } : {}),
+    });
+    if (turn.toolCalls.length === 0) {
+      const arrived = options.inbox ? await options.inbox.next(signal) : null;
+      if (!arrived) return { text: turn.content, exitReason: 'completed', messages };
+      for (const message of arrived) add(message);
+      continue;
+    }
+    for (const call of turn.toolCalls) {
+      signal.throwIfAborted();
+      const content = await runToolCall(options, registry, call);
+      signal.throwIfAborted();
+      add({ role: 'tool', tool_call_id: call.id, content });
+      options.onProgress?.();
+    }
+  }
+  // Out of model calls while the model was still working: not a completion (the last text is the partial output).
+  throw new MaxIterationsError(options.maxIterations);
+}
+
+/** Tells the logger about a retry of a model call. */
+function retryReporter(logger: Logger, model: string) {
+  return (retry: { attempt: number; delayMs: number; reason: string }) =>
+    logger.debug(`model call to ${model} failed (attempt ${retry.attempt}), retrying in ${Math.round(retry.delayMs)} ms: ${retry.reason}`);
+}
+
+/**
+ * Runs one tool call through the executor every caller uses (the public
+ * dispatcher too): a failure reaches the model as the one error format,
+ * `{"ok":false,"error":{"code","message","field"?}}`, redacted of every key
+ * the runtime knows; a result reaches it as the tool's own text.
+ */
+async function runToolCall(options: ModelLoopOptions, registry: ToolRegistry, call: ModelTurn['toolCalls'][number]): Promise<string> {
+  const name = call.function.name;
+  const argumentBytes = byteLength(call.function.arguments);
+  const started = performance.now();
+  options.onToolCallStart?.({ callId: call.id, tool: name, argumentBytes });
+  const outcome = await executeToolCall(registry, name, call.function.arguments, { ...options.toolContext, signal: options.signal });
+  const content = outcome.ok
+    ? toolResultToString(outcome.result)
+    : failureJson({ ...outcome.error, message: redactSecrets(outcome.error.message, options.secrets ?? []) });
+  const resultBytes = byteLength(content);
+  options.stats.toolTrace.push({ tool: name, argumentBytes, resultBytes, ok: outcome.ok, ...(outcome.ok ? {} : { error: content }) });
+  options.onToolCallEnd?.({ callId: call.id, tool: name, ok: outcome.ok, resultBytes, durationMs: performance.now() - started });
+  return content;
+}

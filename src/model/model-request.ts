@@ -1,0 +1,46 @@
+/**
+ * What one model call is asked to do, and the request body it sends: the
+ * caller's extra fields first, so the model, the messages and the tools
+ * always win over them.
+ */
+import type { OpenAIFunctionTool } from '../toolkit/define-tool.js';
+import type { ChatMessage } from '../types.js';
+import type { ChatClient, ChatRequest } from './chat-client.js';
+
+/** Options of `callModel`. */
+export interface ModelCallOptions {
+  client: ChatClient;
+  model: string;
+  messages: ChatMessage[];
+  tools: OpenAIFunctionTool[];
+  /** The run's signal; may fire at any time, and then the call throws its reason. */
+  signal: AbortSignal;
+  /** Stream the response (text deltas reach `onTextDelta` as they come). */
+  stream: boolean;
+  /** Extra request fields (temperature, …), merged into the request body. */
+  requestOptions?: Record<string, unknown> | undefined;
+  /** Retries of 408, 409, 429, 5xx and connection failures made by this call itself. @default 2 */
+  maxRetries?: number;
+  /** First backoff wait when the server gives no `Retry-After`; it doubles per retry, up to 8 s. @default 500 */
+  retryBaseDelayMs?: number;
+  /** Accept a response without finish_reason (some servers never send one). @default false */
+  allowMissingFinishReason?: boolean;
+  /** Secrets (API keys) to redact from any error text this call produces or passes on. @default [] */
+  secrets?: readonly string[];
+  onTextDelta?: (delta: string) => void;
+  onThinkingDelta?: (delta: string) => void;
+  /** Called on every chunk, response and retry wait: feeds stale detection. */
+  onProgress?: () => void;
+  /** Told before each retry's wait: which attempt failed, how long the wait is, and why. */
+  onRetry?: (retry: { attempt: number; delayMs: number; reason: string }) => void;
+}
+
+/** The request body, without `stream` (each reader sets its own). */
+export function requestBody(options: ModelCallOptions): ChatRequest {
+  return {
+    ...options.requestOptions,
+    model: options.model,
+    messages: options.messages,
+    ...(options.tools.length > 0 ? { tools: options.tools } : {}),
+  };
+}
