@@ -27,7 +27,7 @@ export type {
   ShutdownResult,
   SubagentStopEvent,
   WaitOptions,
-} from './runtime/runtime-types.js';
+} from './agent/runtime-api.js';
 export type { WaitResult } from './runtime/waiters.js';
 export type { AgentAnswer, AgentOptions } from './agent/parent-agent.js';
 export type {

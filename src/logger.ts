@@ -4,7 +4,7 @@
  * own logging can be routed through the same one.
  */
 import { BadArgumentError } from './errors.js';
-import { redactSecrets } from './runtime/inspection.js';
+import { redactSecrets } from './secrets.js';
 
 /** The levels, most talkative first; `off` silences everything. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off';

@@ -150,3 +150,34 @@ export interface RunStats {
   /** `performance.now()` when the run started. */
   startedAt: number;
 }
+
+/** Why a subagent's run ended. */
+export type ExitReason = 'completed' | 'max_iterations' | 'interrupted' | 'timeout' | 'error';
+
+/** The result of one delegated task. */
+export interface DelegationResult {
+  /** Position of the task in the request. */
+  taskIndex: number;
+  handleId: string;
+  goal: string;
+  status: RunOutcome;
+  /** The subagent's final answer, or what went wrong. */
+  summary: string;
+  /** Text the child produced before a run that did not complete ended: a fragment, never an answer. `null` when it completed. */
+  partialOutput: string | null;
+  exitReason: ExitReason;
+  apiCalls: number;
+  durationMs: number;
+  /** Tokens of the child's run and of its descendants, in the one usage shape. */
+  usage: Usage;
+  /** Cost in the currency of the configured prices; `null` without prices for the model. */
+  cost: number | null;
+  toolTrace: ToolTraceEntry[];
+  model: string;
+  deniedToolsets: string[];
+  /** The task asked for an orchestrator, but its depth made it a leaf. */
+  degradedToLeaf: boolean;
+  error: string | null;
+  /** The error's code when the run threw one (`model_output`, `model_request`, `max_iterations`, …); the message starts with the reason for model output errors (`stream_cut: …`). */
+  errorCode: string | null;
+}

@@ -61,7 +61,49 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+/**
+ * The layers of `src/`, lowest first: a file may import from its own layer and
+ * the layers below it, never from one above (type imports included). Files
+ * directly in `src/` other than `index.ts` are the base layer; `index.ts` and
+ * the CLI are the top.
+ */
+export const LAYERS: readonly string[] = ['base', 'testing', 'machines', 'toolkit', 'model', 'runtime', 'delegation', 'agent-tools', 'agent', 'entry'];
+
+/** The layer of a source file (a path relative to `src/`). */
+function layerOf(file: string): string {
+  const [first, ...rest] = file.split('/');
+  if (rest.length === 0) return first === 'index.ts' ? 'entry' : 'base';
+  if (first === 'cli') return 'entry';
+  if (!LAYERS.includes(first!)) throw new Error(`\`src/${file}\` is in no layer: add its folder to LAYERS`);
+  return first!;
+}
+
+/** Every import that points from a lower layer to a higher one, as `from → to`. */
+function upwardImports(graph: Map<string, string[]>): string[] {
+  const found: string[] = [];
+  for (const [file, targets] of graph) {
+    for (const target of targets) {
+      if (LAYERS.indexOf(layerOf(target)) > LAYERS.indexOf(layerOf(file))) found.push(`${file} → ${target}`);
+    }
+  }
+  return found.sort();
+}
+
 describe('the source tree', () => {
+  it('imports point down the layers only, type imports included', () => {
+    const graph = importGraph();
+    expect(new Set([...graph.keys()].map(layerOf)).size).toBe(LAYERS.length);
+    expect(upwardImports(graph)).toEqual([]);
+  });
+
+  it('the layer check finds an import that points up', () => {
+    const graph = new Map([
+      ['machines/handle.ts', ['types.ts']],
+      ['model/model-loop.ts', ['toolkit/execute.ts', 'agent/create-runtime.ts']],
+    ]);
+    expect(upwardImports(graph)).toEqual(['model/model-loop.ts → agent/create-runtime.ts']);
+  });
+
   it('has no import cycle, type imports included', () => {
     const graph = importGraph();
     expect(graph.size).toBeGreaterThan(50);

@@ -45,7 +45,7 @@ describe('the public API', () => {
   it('the runtime does not offer its supervisor actor in the published types', () => {
     const build = JSON.parse(readFileSync(new URL('../tsconfig.build.json', import.meta.url), 'utf8')) as { compilerOptions: { stripInternal?: boolean } };
     expect(build.compilerOptions.stripInternal).toBe(true);
-    const api = readFileSync(new URL('../src/agent/runtime-api.ts', import.meta.url), 'utf8');
+    const api = readFileSync(new URL('../src/runtime/runtime-types.ts', import.meta.url), 'utf8');
     expect(api).toMatch(/\/\*\* @internal[^*]*\*\/\s*readonly actor:/);
   });
 });

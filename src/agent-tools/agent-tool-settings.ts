@@ -4,7 +4,7 @@
  * runtime at the moment they are needed.
  */
 import { BadArgumentError } from '../errors.js';
-import type { SubagentsRuntime } from '../runtime/runtime-types.js';
+import type { DelegatingRuntime as SubagentsRuntime } from '../delegation/delegating-runtime.js';
 import { knownAgentTypes as knownTypesFor } from '../delegation/task-schema.js';
 import type { AgentType } from '../delegation/agent-types.js';
 

@@ -12,13 +12,12 @@ import { runParentAgent } from './parent-agent.js';
 import { prepareChild } from '../delegation/prepare.js';
 import type { PrepareDeps } from '../delegation/prepare.js';
 import { checkRuntimeOptions } from './runtime-options.js';
-import type { AgentRun } from '../runtime/run-types.js';
-import type { Runtime, RuntimeOptions } from '../runtime/runtime-types.js';
+import type { AgentRun, Runtime, RuntimeOptions } from './runtime-api.js';
 import { treeUsage } from '../delegation/tree-usage.js';
 import { addUsage, noUsage } from '../usage.js';
 import { requireMessage } from '../runtime/validate.js';
 
-export type * from '../runtime/runtime-types.js';
+export type * from './runtime-api.js';
 
 /**
  * Creates a runtime: a supervisor that spawns subagent handles, whose charts

@@ -6,8 +6,8 @@ import { DEFAULT_BLOCKED_TOOLS } from '../toolkit/toolsets.js';
 import type { RunLimits } from '../types.js';
 import { isModelRun, modelRun } from '../runtime/model-run.js';
 import type { ModelRun } from '../runtime/model-run.js';
-import type { AgentRun } from '../runtime/run-types.js';
-import type { ResolvedOptions, RuntimeOptions } from '../runtime/runtime-types.js';
+import type { ResolvedOptions } from '../delegation/delegating-runtime.js';
+import type { AgentRun, RuntimeOptions } from './runtime-api.js';
 import { optionalStringArray, validateCoreOptions } from '../runtime/validate.js';
 
 /** The model options that make a `modelRun` when no `run` is given. */

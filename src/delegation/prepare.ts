@@ -5,7 +5,8 @@ import { resolveChildTools } from '../toolkit/toolsets.js';
 import type { Role } from '../types.js';
 import type { ModelRun } from '../runtime/model-run.js';
 import { buildChildSystemPrompt } from './prompts.js';
-import type { HandleApi, HandleSpawn, ResolvedOptions } from '../runtime/runtime-types.js';
+import type { HandleApi, HandleSpawn } from '../runtime/runtime-types.js';
+import type { ResolvedOptions } from './delegating-runtime.js';
 
 /** A child as a caller describes it: a task of a delegation, or a spawn. */
 export interface ChildRequest {

@@ -18,7 +18,7 @@ import { sleep } from './request-failure.js';
 import { completeTurn, streamTurn } from './turn-readers.js';
 import type { ModelTurn } from './turn-assembler.js';
 
-export { redactSecrets } from '../runtime/inspection.js';
+export { redactSecrets } from '../secrets.js';
 export { partialOutputOf } from './model-failure.js';
 export type { ChatClient } from './chat-client.js';
 export type { ModelCallOptions } from './model-request.js';

@@ -8,7 +8,7 @@
  */
 import { ModelOutputError, ModelRequestError } from '../errors.js';
 import type { ModelOutputReason } from '../errors.js';
-import { redactSecrets } from '../runtime/inspection.js';
+import { redactSecrets } from '../secrets.js';
 import type { ModelCallOptions } from './model-request.js';
 import {
   causeOf,

@@ -13,7 +13,7 @@ import { failureJson } from '../tool-failure.js';
 import { createToolRegistry } from '../toolkit/toolsets.js';
 import type { ToolRegistry } from '../toolkit/toolsets.js';
 import type { ChatMessage, RunStats, Usage } from '../types.js';
-import { redactSecrets } from '../runtime/inspection.js';
+import { redactSecrets } from '../secrets.js';
 import type { Logger } from '../logger.js';
 import type { ChatClient } from './chat-client.js';
 import { callModel, partialOutputOf } from './model-call.js';

@@ -6,7 +6,7 @@
  * cancels. The one module that knows the `openai` client's error classes.
  */
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import { redactSecrets } from '../runtime/inspection.js';
+import { redactSecrets } from '../secrets.js';
 
 /** Error codes of a connection that failed or dropped (Node's and undici's). */
 const TRANSPORT_CODES: ReadonlySet<string> = new Set([

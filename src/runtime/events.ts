@@ -1,7 +1,6 @@
 import { BadArgumentError } from '../errors.js';
 import type { RunReport } from '../machines/handle.js';
-import type { HandBackReason, HandleSnapshot, RunOutcome, Usage } from '../types.js';
-import type { DelegationResult } from '../delegation/delegation-types.js';
+import type { DelegationResult, HandBackReason, HandleSnapshot, RunOutcome, Usage } from '../types.js';
 
 /** Who an event is about: present on every event about a subagent. */
 export interface SubagentRef {

@@ -14,7 +14,8 @@ import type { AnyTool } from '../toolkit/define-tool.js';
 import { createCommands } from './handle-commands.js';
 import { createRelay } from './relay.js';
 import { createRunActor } from './run-actor.js';
-import type { AgentRun, HandleApi, HandleSpawn, HandleApiOptions, Runtime, SendOptions } from './runtime-types.js';
+import type { RunOf } from './run-types.js';
+import type { HandleApi, HandleSpawn, HandleApiOptions, SendOptions } from './runtime-types.js';
 import { toHandleSnapshot, refOf } from './snapshot.js';
 import { optionsObject, requireMessage, requireTimeout, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
@@ -22,11 +23,11 @@ import { Waiters } from './waiters.js';
 /** The limits `setLimits` changes. */
 const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
 
-export interface HandlesDeps {
-  run: AgentRun;
+export interface HandlesDeps<R> {
+  run: RunOf<R>;
   logger: Logger;
   /** The runtime a run is given (to delegate further). */
-  runtime(): Runtime;
+  runtime(): R;
   /** The tools of a handle, resolved from its setup. */
   toolsOf(handleId: string): readonly AnyTool[];
 }
@@ -40,7 +41,7 @@ const STOP_BATCH = 256;
  * becomes runtime events and answers; nothing is derived beside the charts.
  * Internal: `createRuntime` builds the public runtime on it.
  */
-export function createHandles(options: HandleApiOptions, deps: HandlesDeps): HandleApi {
+export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>): HandleApi {
   const { logger } = deps;
   const limits = validateLimits({ ...DEFAULT_LIMITS, ...pickLimits(options) });
   const { runLimits, secrets } = options;

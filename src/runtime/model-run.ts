@@ -5,7 +5,7 @@ import { runModelLoop } from '../model/model-loop.js';
 import type { ChatClient, LoopInbox } from '../model/model-loop.js';
 
 export type { ChatClient } from '../model/model-loop.js';
-import type { AgentRun } from './run-types.js';
+import type { RunOf } from './run-types.js';
 
 /** A named provider: a client, and the model its handles use unless told otherwise. */
 export interface ProviderConfig {
@@ -158,7 +158,7 @@ function waitAnnouncer(progress: (state: { waiting: boolean }) => void) {
  * starts from it and records each message as it completes; the handle keeps
  * them whatever the outcome.
  */
-export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): AgentRun {
+export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): RunOf<unknown> {
   return async (input, context) => {
     const setup = context.handle.setup;
     if (!setup) throw new Error(`Handle \`${context.handle.id}\` has no model setup; spawn it through the runtime`);

@@ -6,7 +6,7 @@ import { errorCodeOf, errorText } from '../machines/handle.js';
 import type { HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
 import type { RuntimeEvent, SubagentRef } from './events.js';
 import { redactSecrets } from './inspection.js';
-import type { AgentRun, AgentRunResult, RunContext, Runtime } from './runtime-types.js';
+import type { AgentRunResult, RunContextOf, RunOf } from './run-types.js';
 
 /** What a failed run hands the chart: its error as redacted text, and its code. Never the thrown value itself. */
 class RunFailure extends Error {
@@ -31,13 +31,13 @@ function normaliseResult(result: AgentRunResult): RunResult {
   return { output, ...(result.usage ? { usage: result.usage } : {}), ...(result.details !== undefined ? { details: result.details } : {}) };
 }
 
-export interface RunActorDeps {
-  run: AgentRun;
+export interface RunActorDeps<R> {
+  run: RunOf<R>;
   refOf(handleId: string): ActorRefFrom<HandleMachine> | undefined;
   emit(event: RuntimeEvent): void;
-  runtime(): Runtime;
+  runtime(): R;
   /** The tools of a handle, resolved from its setup. */
-  toolsOf(handleId: string): RunContext['tools'];
+  toolsOf(handleId: string): RunContextOf<R>['tools'];
   /** Secrets to redact from the run's error text. */
   secrets(): readonly string[];
 }
@@ -48,7 +48,7 @@ export interface RunActorDeps {
  * that writes to the handle's run journal. Whatever the run throws becomes
  * a plain, redacted error.
  */
-export function createRunActor(deps: RunActorDeps) {
+export function createRunActor<R>(deps: RunActorDeps<R>) {
   return fromPromise<RunResult, RunRequest>(async ({ input, signal }) => {
     await Promise.resolve();
     signal.throwIfAborted();
@@ -82,7 +82,7 @@ export function createRunActor(deps: RunActorDeps) {
       if (since >= interval) sendProgress();
       else trailing ??= setTimeout(sendProgress, interval - since);
     };
-    const context: RunContext = {
+    const context: RunContextOf<R> = {
       signal,
       runId: input.runId,
       conversation: input.conversation,

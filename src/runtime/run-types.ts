@@ -6,7 +6,6 @@ import type { HandleInput } from '../machines/handle.js';
 import type { ChatMessage, RunDetails, RunStats, Usage } from '../types.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import type { RuntimeEvent, SubagentRef } from './events.js';
-import type { Runtime } from '../agent/runtime-api.js';
 
 /** The static facts of a handle a run may need. */
 export type RunHandleInfo = Omit<HandleInput, 'key' | 'limits' | 'delegated'>;
@@ -21,8 +20,8 @@ export type RunProgressEvent = Extract<
     : never
   : never;
 
-/** What a run gets beside its input. */
-export interface RunContext {
+/** What a run gets beside its input; `R` is the runtime it is given (`RunContext` is the one of `createRuntime`). */
+export interface RunContextOf<R> {
   /** Fires when the run is interrupted, cancelled, closed, timed out or shut down: pass it to every request. */
   signal: AbortSignal;
   handle: RunHandleInfo;
@@ -44,14 +43,14 @@ export interface RunContext {
   /** What the run did so far; folded into the handle when the run ends, whatever the outcome. Update it in place. */
   stats: RunStats;
   /** The runtime itself, so an orchestrator's run can delegate further. */
-  runtime: Runtime;
+  runtime: R;
 }
 
 /** What a run may return: its output text, or the text with usage and details. */
 export type AgentRunResult = string | { output: string; usage?: Usage; details?: RunDetails };
 
 /** The work a handle does for one input. Should honour `context.signal`; a limit ends the run regardless. */
-export type AgentRun = (input: string, context: RunContext) => Promise<AgentRunResult>;
+export type RunOf<R> = (input: string, context: RunContextOf<R>) => Promise<AgentRunResult>;
 
 /** The event passed to `onSubagentStart` / `onSubagentStop`. */
 export type SubagentStartEvent = Extract<RuntimeEvent, { type: 'run-start' }>;

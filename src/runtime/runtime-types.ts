@@ -1,25 +1,18 @@
 /**
- * The runtime's public shapes: the options and the handle API, and the
- * internal handle API the layers above build on. Types only, so every layer
- * can name them without importing the implementation.
+ * The handle API's shapes: the options every runtime takes, the handle
+ * methods and what they return, and the internal handle API the layers above
+ * build on. Types only.
  */
-import type { InspectionEvent, Observer } from 'xstate';
+import type { InspectionEvent, Observer, createActor } from 'xstate';
 import type { HandleEmitted } from '../machines/handle.js';
-import type { SupervisorLimits } from '../machines/supervisor.js';
+import type { SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
 import type { SubagentsError } from '../errors.js';
-import type { HandleSetup, HandleSnapshot, QueuedInput, Role, RunLimits } from '../types.js';
-import type { EventHub } from './events.js';
+import type { HandleSetup, HandleSnapshot, HandleStatus, QueuedInput, Role, RunLimits } from '../types.js';
+import type { EventHub, EventsOptions, RuntimeEvent, RuntimeListener } from './events.js';
 import type { InspectionSanitizeOptions } from './inspection.js';
 import type { LogLevel, Logger } from '../logger.js';
-import type { AnyTool } from '../toolkit/define-tool.js';
-import type { AgentType } from '../delegation/agent-types.js';
-import type { ModelPrices } from '../delegation/delegation-types.js';
-import type { AgentRun, SubagentStartEvent, SubagentStopEvent } from './run-types.js';
-import type { ModelRun, ModelRunOptions } from './model-run.js';
-import type { Runtime, SendOptions, ShutdownResult } from '../agent/runtime-api.js';
-
-export type * from './run-types.js';
-export type * from '../agent/runtime-api.js';
+import type { SubagentStartEvent, SubagentStopEvent } from './run-types.js';
+import type { WaitResult } from './waiters.js';
 
 /** What every runtime takes, whatever its runs do. */
 export interface RuntimeBaseOptions extends Partial<SupervisorLimits> {
@@ -55,30 +48,64 @@ export interface RuntimeBaseOptions extends Partial<SupervisorLimits> {
   secrets?: readonly string[];
 }
 
-export interface RuntimeOptions extends RuntimeBaseOptions, ModelRunOptions {
+export interface SendOptions {
+  /** Abort the current run and run this input next, ahead of the queue. @default false */
+  interrupt?: boolean;
+}
+
+export interface WaitOptions {
+  /** @default 30000 */
+  timeoutMs?: number;
+}
+
+export interface CancelResult {
+  handle: HandleSnapshot;
+  /** Inputs that were queued and will not run, handed back. */
+  discarded: string[];
+  /** Descendants stopped with it, each with the inputs it handed back. */
+  descendants: Array<{ id: string; discarded: string[] }>;
+}
+
+export interface CloseResult {
+  handle: HandleSnapshot;
+  previousStatus: HandleStatus;
+  /** Inputs accepted but not processed, handed back. */
+  unprocessed: string[];
+  descendants: Array<{ id: string; previousStatus: HandleStatus; unprocessed: string[] }>;
+}
+
+/** What `shutdown()` resolves with: every input accepted but not processed, per handle. */
+export interface ShutdownResult {
+  unprocessed: Array<{ handleId: string; inputs: string[] }>;
+}
+
+/** The handle API over the charts: what every layer above builds on. Its methods need no `this` (`const { send } = runtime` works). */
+export interface HandleMethods {
+  /** @internal The supervisor actor, for the library's own tests and benchmarks. */
+  readonly actor: ReturnType<typeof createActor<SupervisorMachine>>;
+  readonly limits: Readonly<SupervisorLimits>;
+  send(this: void, id: string, message: string, options?: SendOptions): HandleSnapshot;
+  wait(this: void, ids: string | readonly string[], options?: WaitOptions): Promise<WaitResult>;
+  interrupt(this: void, id: string): HandleSnapshot;
+  cancel(this: void, id: string): CancelResult;
+  close(this: void, id: string): CloseResult;
+  resume(this: void, id: string): HandleSnapshot;
   /**
-   * What a handle does with each input: a function `(input, context) =>
-   * output`, or `modelRun({ … })` for the model loop. Without it, the model
-   * options given here (`client` or `providers`, `model`, …) make a
-   * `modelRun` of them.
+   * Frees a closed handle and its descendants (all must be closed): their
+   * actors stop and their ids become unknown. Returns the ids forgotten.
    */
-  run?: AgentRun | ModelRun;
-  /** The root agent's tools; children get subsets of them. @default [] */
-  tools?: readonly AnyTool[];
-  /** Tools no child ever gets. @default ['delegate_task', 'clarify', 'memory', 'send_message', 'execute_code'] */
-  blockedTools?: readonly string[];
-  /** Agent types beside `general`, `explore`, `plan` and `verify`. */
-  agentTypes?: readonly AgentType[];
-  /** Cap on model calls per run, on top of each agent type's own. @default 50 */
-  maxIterations?: number;
-  /** Background delegations in flight at once; more are refused. @default 3 */
-  maxBackground?: number;
-  /** Most tasks one `delegate_task` call may carry. @default maxConcurrentChildren */
-  maxBatchSize?: number;
-  /** Prices per model, for cost in results. */
-  prices?: ModelPrices;
-  /** A directory children work in; told to them in their prompt. */
-  workspacePath?: string;
+  forget(this: void, id: string): string[];
+  get(this: void, id: string): HandleSnapshot;
+  list(this: void, filter?: { parentId?: string | null; status?: HandleStatus }): HandleSnapshot[];
+  pauseSpawning(this: void, paused?: boolean): void;
+  setLimits(this: void, limits: Partial<SupervisorLimits>): void;
+  subscribe(this: void, listener: RuntimeListener): () => void;
+  /**
+   * Events as an async iterable. At most `bufferSize` unread events are kept
+   * (default 10,000): past that the oldest are dropped and one
+   * `events-dropped` event says how many, before the next event delivered.
+   */
+  events(this: void, options?: EventsOptions | AbortSignal): AsyncIterableIterator<RuntimeEvent>;
 }
 
 /** What the handle API needs of the options (validated). @internal */
@@ -102,11 +129,7 @@ export interface HandleSpawn {
 }
 
 /** The handle API the layers above build on. @internal */
-export interface HandleApi
-  extends Pick<
-    Runtime,
-    'actor' | 'limits' | 'send' | 'wait' | 'interrupt' | 'cancel' | 'close' | 'resume' | 'forget' | 'get' | 'list' | 'pauseSpawning' | 'setLimits' | 'subscribe' | 'events'
-  > {
+export interface HandleApi extends HandleMethods {
   readonly hub: EventHub;
   spawn(request: HandleSpawn): HandleSnapshot;
   /** Sends an input and returns it (with its sequence number, to match its `input-end`). */

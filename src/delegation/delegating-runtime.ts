@@ -1,0 +1,71 @@
+/**
+ * The runtime as the agent tools see it: the handle API, spawning children
+ * with a setup, and delegation. Types only.
+ */
+import type { HandleSnapshot, Role, Usage } from '../types.js';
+import type { AnyTool } from '../toolkit/define-tool.js';
+import type { HandleMethods, ShutdownResult } from '../runtime/runtime-types.js';
+import type { AgentType } from './agent-types.js';
+import type { DelegateRequest, Delegation, DelegationOutcome } from './delegation-types.js';
+
+export interface SpawnOptions {
+  /** First input; the handle starts working on it at once. */
+  message?: string;
+  /** A nickname: becomes the handle's id (must be unique). @default a generated id */
+  name?: string;
+  /** The parent handle; `null` for the root agent. @default null */
+  parentId?: string | null;
+  /** @default 'leaf' */
+  role?: Role;
+  /** @default 'general' */
+  agentType?: string;
+  /** Model override for this handle. */
+  model?: string | null;
+  /** The named provider its model calls go to. @default the agent type's, else the default provider */
+  provider?: string;
+  /** What the handle is for, shown in events, snapshots and (with a model run) its prompt. */
+  goal?: string | null;
+  /** Background for its prompt (model runs). */
+  context?: string;
+  /** Toolsets to give it, intersected with its parent's (model runs). */
+  toolsets?: string[];
+}
+
+/** @deprecated The same as {@link SpawnOptions}. */
+export type ModelSpawnOptions = SpawnOptions;
+
+/** The handle API with spawning of set-up children and delegation: what the agent tools drive. */
+export interface DelegatingRuntime extends HandleMethods {
+  readonly options: Readonly<ResolvedOptions>;
+  spawn(options?: SpawnOptions): HandleSnapshot;
+  /**
+   * Starts one task or a batch and returns at once with the ids; `result`
+   * resolves when every task ended. Bad requests throw synchronously.
+   */
+  delegate(request: DelegateRequest): Delegation;
+  /** The result of a delegation by id (background or not), once it is complete. */
+  delegation(delegationId: string): Promise<DelegationOutcome>;
+  /** Background delegations still in flight. */
+  readonly activeBackground: number;
+  /** Tokens and cost of a handle and its descendants, or of everything when no id is given. */
+  usage(id?: string): { own: Usage; total: Usage; cost: number | null };
+  /** The tools of a handle (or of the root agent). */
+  toolsOf(id: string | null): readonly AnyTool[];
+  /**
+   * Closes every handle (each run in flight ends `cancelled`), stops the
+   * actors and resolves with every input that was accepted but not processed.
+   */
+  shutdown(): Promise<ShutdownResult>;
+}
+
+export interface ResolvedOptions {
+  model: string | null;
+  maxIterations: number;
+  maxBackground: number;
+  /** `undefined`: follows maxConcurrentChildren. */
+  maxBatchSize: number | undefined;
+  blockedTools: readonly string[];
+  agentTypes: readonly AgentType[];
+  workspacePath: string | null;
+}
+
