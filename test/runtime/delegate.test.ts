@@ -9,28 +9,8 @@ import { defineTool } from '../../src/toolkit/define-tool.js';
 import { describeConversation, reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
+import { executeCode, lookup, shell } from '../support/sample-tools.js';
 
-const lookup = defineTool({
-  name: 'lookup',
-  toolset: 'read',
-  description: 'Looks a word up.',
-  parameters: z.object({ word: z.string() }),
-  execute: ({ word }) => `definition of ${word}`,
-});
-const shell = defineTool({
-  name: 'shell',
-  toolset: 'terminal',
-  description: 'Runs a command.',
-  parameters: z.object({ command: z.string() }),
-  execute: () => 'ran',
-});
-const executeCode = defineTool({
-  name: 'execute_code',
-  toolset: 'code',
-  description: 'Runs code.',
-  parameters: z.object({ code: z.string() }),
-  execute: () => 'ok',
-});
 
 let server: FakeServer | undefined;
 let runtime: SubagentsRuntime | undefined;

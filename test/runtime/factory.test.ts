@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { BadArgumentError, DepthLimitError } from '../../src/errors.js';
 import { handleSystemId } from '../../src/machines/supervisor.js';
 import type { HandleMachine } from '../../src/machines/handle.js';
@@ -7,26 +6,12 @@ import { createRuntime } from '../../src/agent/create-runtime.js';
 import type { RunContext, Runtime } from '../../src/agent/create-runtime.js';
 import { modelRun } from '../../src/runtime/model-run.js';
 import { defineAgentType } from '../../src/delegation/agent-types.js';
-import { defineTool } from '../../src/toolkit/define-tool.js';
 import { reply } from '../../src/testing/index.js';
 import type { ActorRefFrom } from 'xstate';
 import { closeAfterEach } from '../support/cleanup.js';
 import { useFakeServers } from '../support/fake-servers.js';
+import { lookup, shell } from '../support/sample-tools.js';
 
-const lookup = defineTool({
-  name: 'lookup',
-  toolset: 'read',
-  description: 'Looks a word up.',
-  parameters: z.object({ word: z.string() }),
-  execute: ({ word }) => `definition of ${word}`,
-});
-const shell = defineTool({
-  name: 'shell',
-  toolset: 'terminal',
-  description: 'Runs a command.',
-  parameters: z.object({ command: z.string() }),
-  execute: () => 'ran',
-});
 
 let runtime: Runtime | undefined;
 closeAfterEach(() => [runtime]);

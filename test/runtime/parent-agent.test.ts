@@ -1,20 +1,12 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createRuntime } from '../../src/agent/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
-import { defineTool } from '../../src/toolkit/define-tool.js';
 import { describeConversation, reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer, RecordedRequest } from '../../src/testing/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
+import { lookup } from '../support/sample-tools.js';
 
-const lookup = defineTool({
-  name: 'lookup',
-  toolset: 'read',
-  description: 'Looks a word up.',
-  parameters: z.object({ word: z.string() }),
-  execute: ({ word }) => `definition of ${word}`,
-});
 
 let server: FakeServer | undefined;
 let runtime: SubagentsRuntime | undefined;
