@@ -17,8 +17,8 @@ import {
   isWorkingState,
   nodeOf,
   oracleStep,
-} from './handle-oracle.js';
-import type { ModelEvent, OracleState, RunDoneEvent, RunErrorEvent } from './handle-oracle.js';
+} from '../../src/testing/handle-spec.js';
+import type { ModelEvent, OracleState, RunDoneEvent, RunErrorEvent } from '../../src/testing/handle-spec.js';
 
 /**
  * The handle chart as a test model. Paths come from the chart with

@@ -1,5 +1,5 @@
-import type { HandleEvent, RunResult } from '../../src/machines/handle.js';
-import type { HandBackReason, HandleStatus, RunOutcome } from '../../src/types.js';
+import type { HandleEvent, RunResult } from '../machines/handle.js';
+import type { HandBackReason, HandleStatus, RunOutcome } from '../types.js';
 
 /**
  * The expected behaviour of one handle, written from the handle semantics of
