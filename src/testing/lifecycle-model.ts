@@ -31,6 +31,8 @@ export interface LifecycleExpectation {
   state: LifecycleState;
   /** The handle API must throw (a send to a closed handle, a resume of a handle that is neither closed nor interrupted). */
   refused: boolean;
+  /** The message a `send` step sends (`input-0`, `input-1`, …), else `null`. */
+  input: string | null;
   /** The runtime events the step causes, one line each: `status …`, `run-start …`, `run-end …`, `input-end …`. */
   events: string[];
 }
@@ -86,7 +88,8 @@ export function lifecycleStep(state: LifecycleState, step: LifecycleStep): Lifec
     ((step === 'send' || step === 'send(interrupt)') && state.status === 'closed') ||
     (step === 'resume' && state.status !== 'closed' && state.status !== 'interrupted');
   const event = specEvent(state, step);
-  if (refused || event === null) return { state, refused, events: [] };
+  const input = event?.type === 'INPUT.SEND' ? event.input.message : null;
+  if (refused || event === null) return { state, refused, input, events: [] };
   const spec = { delegated: false, maxRunTokens: null };
   let { state: next, emitted } = oracleStep(state, event, spec);
   while (next.status === 'running' && next.phase === 'awaitingSlot') {
@@ -94,7 +97,7 @@ export function lifecycleStep(state: LifecycleState, step: LifecycleStep): Lifec
     next = granted.state;
     emitted = [...emitted, ...granted.emitted];
   }
-  return { state: next, refused, events: emitted.map((line) => line.replace(RUN_END_DETAIL, '$1')) };
+  return { state: next, refused, input, events: emitted.map((line) => line.replace(RUN_END_DETAIL, '$1')) };
 }
 
 /**
