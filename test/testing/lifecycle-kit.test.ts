@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import { markdownBlocks } from '../support/doc-examples.js';
 import type { AgentRun } from '../../src/agent/create-runtime.js';
 import { LifecycleCheckError } from '../../src/errors.js';
 import { checkLifecycle, formatLifecyclePath, lifecyclePaths } from '../../src/testing/index.js';
@@ -119,6 +122,29 @@ describe('checkLifecycle (subagents/testing)', () => {
       checkLifecycle({ run: correctRun, paths: [['send', 'send', 'finish']], invariants: [({ runtime, handleId }) => expect(runtime.get(handleId).queueSize).toBe(0)] }),
     );
     expect(invariant.path).toEqual(['send', 'send']);
+  });
+
+  it('the README example runs as written and prints what its comment says', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const block = markdownBlocks(readFileSync(`${root}README.md`, 'utf8'), 'README.md').find((candidate) => candidate.tags.includes('lifecycle-example'));
+    expect(block, 'the README has the lifecycle example').toBeDefined();
+    const printed = block!.code
+      .split('\n')
+      .filter((line) => line.startsWith('// ') && /^\/\/ (the |  )/.test(line))
+      .map((line) => line.slice(3));
+    // Inside the repository (ignored by git), with the package name pointing at the source.
+    const directory = `${root}.doc-examples/run-${process.pid}`;
+    mkdirSync(directory, { recursive: true });
+    const file = `${directory}/readme-lifecycle-example.ts`;
+    writeFileSync(file, block!.code.replaceAll("'subagents/testing'", `'${root}src/testing/index.js'`));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await import(/* @vite-ignore */ file);
+      expect(log.mock.calls.map((call) => String(call[0]))).toEqual([printed.join('\n')]);
+    } finally {
+      log.mockRestore();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('writes paths as a line to paste', () => {
