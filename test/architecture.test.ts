@@ -105,6 +105,15 @@ describe('the source tree', () => {
     expect(upwardImports(graph)).toEqual(['model/model-loop.ts → agent/create-runtime.ts']);
   });
 
+  it('the lifecycle spec of the test kit is independent of the chart: it imports no value from the machines', () => {
+    const spec = ['testing/handle-spec.ts', 'testing/lifecycle-model.ts', 'testing/lifecycle-paths.ts'];
+    const valueImports = spec.flatMap((file) =>
+      [...readFileSync(path.join(SRC, file), 'utf8').matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^']+)'/gm)].map((match) => `${file} → ${match[1]}`),
+    );
+    expect(valueImports.filter((line) => line.includes('/machines/'))).toEqual([]);
+    expect(valueImports.length).toBeGreaterThan(0);
+  });
+
   it('has no import cycle, type imports included', () => {
     const graph = importGraph();
     expect(graph.size).toBeGreaterThan(50);

@@ -130,7 +130,7 @@ describe('checkLifecycle (subagents/testing)', () => {
     expect(block, 'the README has the lifecycle example').toBeDefined();
     const printed = block!.code
       .split('\n')
-      .filter((line) => line.startsWith('// ') && /^\/\/ (the |  )/.test(line))
+      .filter((line) => line.startsWith('// ') && /^\/\/ (the | {2})/.test(line))
       .map((line) => line.slice(3));
     // Inside the repository (ignored by git), with the package name pointing at the source.
     const directory = `${root}.doc-examples/run-${process.pid}`;
