@@ -132,6 +132,25 @@ export class RuntimeShutDownError extends SubagentsError {
 }
 
 /**
+ * A lifecycle check (`checkLifecycle` of `subagents/testing`) found a step
+ * where the runtime or your run did not do what the handle spec says. The
+ * message holds the path up to that step, ready to paste into a test.
+ */
+export class LifecycleCheckError extends SubagentsError {
+  readonly code = 'lifecycle_check';
+  constructor(
+    /** The steps after `spawn`, up to and including the one that failed. */
+    readonly path: readonly string[],
+    /** What went wrong, in a sentence. */
+    readonly problem: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`${problem}\n  path:     ${['spawn', ...path].join(' → ')}\n  expected: ${expected}\n  actual:   ${actual}`);
+  }
+}
+
+/**
  * Renders a received value for an error message: short, with its type, never
  * the whole of a huge string.
  */

@@ -65,9 +65,10 @@ function cycles(graph: Map<string, string[]>): string[][] {
  * The layers of `src/`, lowest first: a file may import from its own layer and
  * the layers below it, never from one above (type imports included). Files
  * directly in `src/` other than `index.ts` are the base layer; `index.ts` and
- * the CLI are the top.
+ * the CLI are the top. The test kit (`subagents/testing`) sits just below
+ * them: it drives a whole runtime, and nothing in the library imports it.
  */
-export const LAYERS: readonly string[] = ['base', 'testing', 'machines', 'toolkit', 'model', 'runtime', 'delegation', 'agent-tools', 'agent', 'entry'];
+export const LAYERS: readonly string[] = ['base', 'machines', 'toolkit', 'model', 'runtime', 'delegation', 'agent-tools', 'agent', 'testing', 'entry'];
 
 /** The layer of a source file (a path relative to `src/`). */
 function layerOf(file: string): string {
@@ -102,6 +103,15 @@ describe('the source tree', () => {
       ['model/model-loop.ts', ['toolkit/execute.ts', 'agent/create-runtime.ts']],
     ]);
     expect(upwardImports(graph)).toEqual(['model/model-loop.ts → agent/create-runtime.ts']);
+  });
+
+  it('the lifecycle spec of the test kit is independent of the chart: it imports no value from the machines', () => {
+    const spec = ['testing/handle-spec.ts', 'testing/lifecycle-model.ts', 'testing/lifecycle-paths.ts'];
+    const valueImports = spec.flatMap((file) =>
+      [...readFileSync(path.join(SRC, file), 'utf8').matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^']+)'/gm)].map((match) => `${file} → ${match[1]}`),
+    );
+    expect(valueImports.filter((line) => line.includes('/machines/'))).toEqual([]);
+    expect(valueImports.length).toBeGreaterThan(0);
   });
 
   it('has no import cycle, type imports included', () => {

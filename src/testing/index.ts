@@ -31,3 +31,12 @@ export type {
   SlowLorisFault,
   StatusFault,
 } from './types.js';
+export { checkLifecycle } from './check-lifecycle.js';
+export type { CheckLifecycleOptions, LifecycleCheckReport, LifecycleInvariant, LifecycleInvariantContext } from './check-lifecycle.js';
+export { LIFECYCLE_STEPS, expectLifecycle, formatLifecyclePath, initialLifecycleState, lifecycleLogic, lifecycleStep } from './lifecycle-model.js';
+export type { LifecycleExpectation, LifecyclePath, LifecycleState, LifecycleStep } from './lifecycle-model.js';
+export { lifecyclePaths } from './lifecycle-paths.js';
+export type { LifecyclePathsOptions } from './lifecycle-paths.js';
+export { initialOracleState, oracleStep } from './handle-spec.js';
+export type { ModelEvent, OracleSpec, OracleState, OracleStep } from './handle-spec.js';
+export { LifecycleCheckError } from '../errors.js';

@@ -1,5 +1,7 @@
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { handleMachine } from '../../src/machines/handle.js';
+import { checkLifecycle, expectLifecycle, lifecyclePaths } from '../../src/testing/index.js';
 import { CHILD_TIMEOUT_MS, EVENT_KINDS, STALE_TIMEOUT_MS, checkHandleChart, describeMismatch, probeLimitTimers } from '../support/handle-model.js';
 import type { CheckReport } from '../support/handle-model.js';
 
@@ -62,4 +64,26 @@ describe('handle limit timers (simulated clock)', () => {
     expect(childOnly).toMatchObject({ armedAtStart: [CHILD_TIMEOUT_MS], armedByProgress: [], pendingBeforeWait: 1 });
     expect(childOnly).toMatchObject({ nodeAfterWait: 'error', runsEndedAfterWait: 1, runStillActive: false });
   });
+});
+
+describe('the runtime and its model run, through the public lifecycle kit (subagents/testing)', () => {
+  it('the spec the kit walks is the one the chart test checks: an interrupt keeps the queue, a resume runs it', () => {
+    expect(expectLifecycle(['send', 'send', 'interrupt', 'resume']).map((step) => [step.state.status, step.events])).toEqual([
+      ['running', ['status running', 'run-start #1 "input-0"']],
+      ['running', []],
+      ['interrupted', ['run-end #1 interrupted', 'input-end "input-0" processed by #1 (interrupted)', 'status interrupted']],
+      ['running', ['status running', 'run-start #2 "input-1"']],
+    ]);
+  });
+
+  it('the model run passes every edge of the lifecycle, each step checked on a real runtime over HTTP', async () => {
+    const paths = lifecyclePaths({ strategy: 'edges' });
+    const report = await checkLifecycle({
+      runtimeOptions: (server) => ({ client: new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0 }), model: 'fake-model', maxRetries: 0, logger: 'error' }),
+      paths,
+    });
+    console.log(`lifecycle kit over the model run: ${report.paths} paths, ${report.steps} steps, ${report.runs} runs`);
+    expect(report).toMatchObject({ paths: paths.length });
+    expect(report.runs).toBeGreaterThan(paths.length);
+  }, 120_000);
 });

@@ -17,14 +17,14 @@ import {
   isWorkingState,
   nodeOf,
   oracleStep,
-} from './handle-oracle.js';
-import type { ModelEvent, OracleState, RunDoneEvent, RunErrorEvent } from './handle-oracle.js';
+} from '../../src/testing/handle-spec.js';
+import type { ModelEvent, OracleState, RunDoneEvent, RunErrorEvent } from '../../src/testing/handle-spec.js';
 
 /**
  * The handle chart as a test model. Paths come from the chart with
  * `xstate/graph` (a bounded traversal); each path is replayed on a real actor
  * whose run is a controllable fake, and every step is compared with the
- * oracle of `handle-oracle.ts`, written from the spec. The chart only chooses
+ * oracle of `src/testing/handle-spec.ts` (public in `subagents/testing`), written from the spec. The chart only chooses
  * which paths are walked; it never says what is right.
  */
 

@@ -1,11 +1,12 @@
-import type { HandleEvent, RunResult } from '../../src/machines/handle.js';
-import type { HandBackReason, HandleStatus, RunOutcome } from '../../src/types.js';
+import type { HandleEvent, RunResult } from '../machines/handle.js';
+import type { HandBackReason, HandleStatus, RunOutcome } from '../types.js';
 
 /**
  * The expected behaviour of one handle, written from the handle semantics of
- * the spec (not from the chart): a transition table over a small model state.
- * The model-based test replays the same events on the real chart and on this
- * table and compares them after every step.
+ * the spec (not from the chart, which it never imports): a transition table
+ * over a small model state. Our model-based test replays the same events on
+ * the real chart and on this table and compares them after every step; the
+ * lifecycle kit of `subagents/testing` walks it to generate and check paths.
  */
 
 /** The run's done and error events, as XState names them for the invoke with id `agentRun`. */
@@ -23,7 +24,23 @@ export type SpendEvent = { type: 'RUN.PROGRESS'; spentTokens: number };
 /** Every event a test step delivers. */
 export type ModelEvent = HandleEvent | RunDoneEvent | RunErrorEvent | TimerEvent | SpendEvent;
 
+/**
+ * A spend step: the run has spent `spentTokens` so far.
+ *
+ * @example
+ * ```ts
+ * isSpend({ type: 'RUN.PROGRESS', spentTokens: 6 }); // true
+ * ```
+ */
 export const isSpend = (event: ModelEvent): event is SpendEvent => event.type === 'RUN.PROGRESS' && 'spentTokens' in event;
+/**
+ * The run's own done or error event.
+ *
+ * @example
+ * ```ts
+ * isRunSettlement({ type: 'xstate.error.actor.agentRun', error: new Error('boom') }); // true
+ * ```
+ */
 export const isRunSettlement = (event: ModelEvent): event is RunDoneEvent | RunErrorEvent =>
   event.type === 'xstate.done.actor.agentRun' || event.type === 'xstate.error.actor.agentRun';
 
@@ -68,6 +85,14 @@ export interface OracleStep {
   slotMessages: string[];
 }
 
+/**
+ * A handle just spawned: idle, nothing queued, no run.
+ *
+ * @example
+ * ```ts
+ * const state = initialOracleState(); // state.status === 'idle'
+ * ```
+ */
 export const initialOracleState = (): OracleState => ({
   status: 'idle',
   phase: null,
@@ -99,15 +124,39 @@ export const describeEvent = {
   slotRelease: (slotSeq: number) => `SLOT.RELEASE ${slotSeq}`,
 };
 
-/** The state node the handle is in, spelled like the chart's state value. */
+/**
+ * The state node the handle is in, spelled like the chart's state value.
+ *
+ * @example
+ * ```ts
+ * nodeOf(initialOracleState()); // 'idle'
+ * ```
+ */
 export function nodeOf(state: OracleState): string {
   if (state.status !== 'running') return state.status;
   return state.phase === 'awaitingSlot' ? 'running.awaitingSlot' : `running.working.${state.phase}`;
 }
 
+/**
+ * A run is in flight (running, its slot granted).
+ *
+ * @example
+ * ```ts
+ * isWorkingState(initialOracleState()); // false
+ * ```
+ */
 export const isWorkingState = (state: OracleState) => state.status === 'running' && state.phase !== 'awaitingSlot';
 
-/** The expected step: the rules of the handle semantics, state by state. */
+/**
+ * The expected step: the rules of the handle semantics, state by state.
+ *
+ * @example
+ * ```ts
+ * const spec = { delegated: false, maxRunTokens: null };
+ * const sent = oracleStep(initialOracleState(), { type: 'INPUT.SEND', input: { seq: 0, message: 'hi' }, interrupt: false }, spec);
+ * // sent.state.status === 'running' (waiting for a slot); sent.slotMessages is ['SLOT.REQUEST 1']
+ * ```
+ */
 export function oracleStep(before: OracleState, event: ModelEvent, spec: OracleSpec): OracleStep {
   const s: OracleState = { ...before, queue: [...before.queue], returned: [...before.returned] };
   const emitted: string[] = [];
