@@ -4,7 +4,7 @@ import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError, HandleClosedError, HandleStateError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
 import type { HandleEmitted, HandleEvent, HandleMachine } from '../machines/handle.js';
-import { DEFAULT_LIMITS, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
+import { DEFAULT_LIMITS, depthOf, entryOf, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
 import type { CascadingCommand, SupervisorLimits } from '../machines/supervisor.js';
 import type { HandleSnapshot, QueuedInput } from '../types.js';
 import { EventHub } from './events.js';
@@ -189,7 +189,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
         type: 'spawn-request',
         name: spawnOptions.name ?? null,
         parentId,
-        depth: (parentId === null ? 0 : (supervisor.context.tree[parentId]?.depth ?? 0)) + 1,
+        depth: (depthOf(supervisor.context, parentId) ?? 0) + 1,
         goal: spec.goal,
         model: spec.model,
       });
@@ -197,7 +197,7 @@ export function createCoreRuntime(options: CoreRuntimeOptions): CoreRuntime {
     const refusal = spawnRefusal(supervisor.context, spec, running);
     if (refusal) throw refusal;
     actor.send({ type: 'HANDLE.SPAWN', spec });
-    const entry = actor.getSnapshot().context.tree[id];
+    const entry = entryOf(actor.getSnapshot().context, id);
     if (!entry) throw new Error(`subagents: the supervisor did not admit \`${id}\`; this is a bug`);
     const ref = startHandleActor(actor, handleLogic, spec, entry);
     refs.set(id, ref);
