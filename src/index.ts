@@ -41,8 +41,8 @@ export type { LogLevel, Logger } from './runtime/logger.js';
 // Machines
 export { handleMachine } from './machines/handle.js';
 export type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleMachine, RunJournal, RunReport, RunRequest, RunResult } from './machines/handle.js';
-export { supervisorMachine, DEFAULT_LIMITS } from './machines/supervisor.js';
-export type { SupervisorContext, SupervisorEvent, SupervisorLimits, SupervisorMachine } from './machines/supervisor.js';
+export { supervisorMachine, DEFAULT_LIMITS, SupervisorBook } from './machines/supervisor.js';
+export type { SupervisorContext, SupervisorEvent, SupervisorLimits, SupervisorMachine, SupervisorBookJSON, TreeEntry, ParentLoad } from './machines/supervisor.js';
 
 // Tools
 export { defineTool, toOpenAITool } from './tools/define-tool.js';
