@@ -111,6 +111,11 @@ export class SupervisorBook {
     return node && { key: node.key, parentId: node.parentId, depth: node.depth };
   }
 
+  /** The key of a handle's actor, if it is in the tree. */
+  keyOf(id: string): string | undefined {
+    return this.#nodes.get(id)?.key;
+  }
+
   /** Depth of a parent: the root agent (`null`) is 0; `undefined` for an id not in the tree. */
   depthOf(parentId: string | null): number | undefined {
     return parentId === null ? 0 : this.#nodes.get(parentId)?.depth;

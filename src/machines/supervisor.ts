@@ -162,8 +162,8 @@ export const supervisorMachine = setup({
     cascade: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'HANDLE.COMMAND');
       for (const id of event.cascade ? context.book.subtreeOf(event.id) : [event.id]) {
-        const entry = context.book.entry(id);
-        const ref = entry && handleRef(system, entry.key);
+        const key = context.book.keyOf(id);
+        const ref = key === undefined ? undefined : handleRef(system, key);
         if (ref) enqueue.sendTo(ref, { type: event.command } satisfies HandleEvent);
       }
     }),
@@ -183,8 +183,8 @@ export const supervisorMachine = setup({
     closeOrStopHandles: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, ['HANDLES.CLOSE', 'HANDLES.STOP']);
       for (const id of event.ids) {
-        const entry = context.book.entry(id);
-        const ref = entry && handleRef(system, entry.key);
+        const key = context.book.keyOf(id);
+        const ref = key === undefined ? undefined : handleRef(system, key);
         if (!ref) continue;
         if (event.type === 'HANDLES.CLOSE') enqueue.sendTo(ref, { type: 'HANDLE.CLOSE' } satisfies HandleEvent);
         else enqueue.stopChild(ref);

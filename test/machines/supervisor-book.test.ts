@@ -14,7 +14,7 @@ describe('supervisor book', () => {
     expect([...book.ids()]).toEqual(['a', 'a1', 'a1x', 'a2']);
     expect(book.childrenOf('a')).toEqual(['a1', 'a2']);
     expect([book.depthOf(null), book.depthOf('a1'), book.depthOf('ghost')]).toEqual([0, 2, undefined]);
-    expect([book.idOfKey('2'), book.idOfKey('9')]).toEqual(['a1x', undefined]);
+    expect([book.idOfKey('2'), book.idOfKey('9'), book.keyOf('a1x'), book.keyOf('ghost')]).toEqual(['a1x', undefined, '2', undefined]);
     // What it hands out is a copy: changing it changes nothing in the book.
     const entry = book.entry('a') as { depth: number };
     entry.depth = 7;
