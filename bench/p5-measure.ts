@@ -22,7 +22,17 @@ export interface ScaleTiming {
   forgetMs: number;
   /** `shutdown()` after that (the other half still there), when asked for. */
   shutdownMs: number | null;
+  /** CPU time of the process (every thread, the GC's included) in spawn, forget and shutdown: what other tenants of the machine do not move. */
+  spawnCpuMs: number;
+  forgetCpuMs: number;
+  shutdownCpuMs: number | null;
 }
+
+/** CPU time of the process since `start`, in ms. */
+const cpuMsSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
 
 export interface ScaleResult extends ScaleTiming {
   heapPerHandle: number;
@@ -51,10 +61,12 @@ export async function timeScale(count: number, timeShutdown: boolean, keep: Core
   keep.push(runtime);
   // Each timed phase starts on a collected heap, so no phase pays for the garbage of what ran before it.
   collectGarbage();
+  const spawnCpu = process.cpuUsage();
   const spawnStart = performance.now();
   const ids: string[] = [];
   for (let index = 0; index < count; index += 1) ids.push(runtime.spawn().id);
   const runStart = performance.now();
+  const spawnCpuMs = cpuMsSince(spawnCpu);
   for (const id of ids) runtime.send(id, 'go');
   await runsEnded;
   const closeStart = performance.now();
@@ -62,16 +74,21 @@ export async function timeScale(count: number, timeShutdown: boolean, keep: Core
   const closeEnd = performance.now();
   if (runtime.list({ status: 'closed' }).length !== count) throw new Error(`P5: not all ${count} handles closed`);
   collectGarbage();
+  const forgetCpu = process.cpuUsage();
   const forgetStart = performance.now();
   for (const id of ids.slice(0, count / 2)) runtime.forget(id);
   const forgetEnd = performance.now();
+  const forgetCpuMs = cpuMsSince(forgetCpu);
   if (runtime.list().length !== count - count / 2) throw new Error(`P5: forget left ${runtime.list().length} of ${count} handles`);
   let shutdownMs: number | null = null;
+  let shutdownCpuMs: number | null = null;
   if (timeShutdown) {
     collectGarbage();
+    const shutdownCpu = process.cpuUsage();
     const shutdownStart = performance.now();
     await runtime.shutdown();
     shutdownMs = performance.now() - shutdownStart;
+    shutdownCpuMs = cpuMsSince(shutdownCpu);
   }
   return {
     count,
@@ -81,6 +98,9 @@ export async function timeScale(count: number, timeShutdown: boolean, keep: Core
     totalMs: closeEnd - spawnStart,
     forgetMs: forgetEnd - forgetStart,
     shutdownMs,
+    spawnCpuMs,
+    forgetCpuMs,
+    shutdownCpuMs,
   };
 }
 

@@ -73,15 +73,23 @@ export async function benchScale(options: ScaleOptions = {}): Promise<Row[]> {
   const heaviest = Math.max(...results.map((result) => result.heapPerHandle));
   const growth = perHandleUs(largest) / perHandleUs(smallest);
   // forget() takes half of the handles and shutdown() the other half: each per handle it handled.
-  const perHandle = (result: ScaleResult, phase: 'spawn' | 'forget' | 'shutdown') =>
-    phase === 'spawn' ? (result.spawnMs * 1000) / result.count : (((phase === 'forget' ? result.forgetMs : result.shutdownMs) ?? Number.NaN) * 1000) / (result.count / 2);
+  type Phase = 'spawn' | 'forget' | 'shutdown';
+  const msOf = (result: ScaleResult, phase: Phase, cpu: boolean): number => {
+    if (phase === 'spawn') return cpu ? result.spawnCpuMs : result.spawnMs;
+    if (phase === 'forget') return cpu ? result.forgetCpuMs : result.forgetMs;
+    return (cpu ? result.shutdownCpuMs : result.shutdownMs) ?? Number.NaN;
+  };
+  const perHandle = (result: ScaleResult, phase: Phase, cpu: boolean) => (msOf(result, phase, cpu) * 1000) / (phase === 'spawn' ? result.count : result.count / 2);
   // Each phase's median over the processes of a size: the median run by total time need not be the median of a phase.
-  const phaseMedian = (runs: readonly ScaleResult[], phase: 'spawn' | 'forget' | 'shutdown') => median(runs.map((run) => perHandle(run, phase)));
-  const phaseGrowth = (['spawn', 'forget', 'shutdown'] as const).map((phase) => {
-    const small = phaseMedian(runsOf[0]!, phase);
-    const large = phaseMedian(runsOf.at(-1)!, phase);
-    return { phase, small, large, growth: large / small };
-  });
+  const phaseMedian = (runs: readonly ScaleResult[], phase: Phase, cpu: boolean) => median(runs.map((run) => perHandle(run, phase, cpu)));
+  const growthOf = (cpu: boolean) =>
+    (['spawn', 'forget', 'shutdown'] as const).map((phase) => {
+      const small = phaseMedian(runsOf[0]!, phase, cpu);
+      const large = phaseMedian(runsOf.at(-1)!, phase, cpu);
+      return { phase, small, large, growth: large / small };
+    });
+  const phaseGrowth = growthOf(false);
+  const cpuGrowth = growthOf(true);
   const rows: Row[] = [
     {
       id: 'P5',
@@ -115,7 +123,9 @@ export async function benchScale(options: ScaleOptions = {}): Promise<Row[]> {
       value: phaseGrowth.map((entry) => formatRatio(entry.growth)).join(' / '),
       target: `each ≤ ${formatRatio(GROWTH_TARGET)}`,
       met: phaseGrowth.every((entry) => Number.isFinite(entry.growth) && entry.growth <= GROWTH_TARGET),
-      absolute: `${phaseGrowth.map((entry) => `${entry.phase} ${entry.small.toFixed(1)} → ${entry.large.toFixed(1)} µs`).join(', ')} (medians per phase; each phase starts on a collected heap)`,
+      absolute:
+        `${phaseGrowth.map((entry) => `${entry.phase} ${entry.small.toFixed(1)} → ${entry.large.toFixed(1)} µs`).join(', ')} (medians per phase; each phase starts on a collected heap); ` +
+        `CPU time ${cpuGrowth.map((entry) => formatRatio(entry.growth)).join(' / ')} (${cpuGrowth.map((entry) => `${entry.small.toFixed(1)} → ${entry.large.toFixed(1)} µs`).join(', ')})`,
     },
   ];
   const firstShutdowns = results.filter((result) => result.shutdownMs !== null);
