@@ -1,9 +1,11 @@
 /**
  * One P5 measurement: N handles under one supervisor (core runtime, a run
  * function that resolves at once, 16 runs at a time): spawn them all, send
- * one input to each, wait for every run to end, close them all. Heap per idle
- * handle is measured in a pass of its own: a forced GC in the middle of the
- * timed pass would slow what follows it (see RESULTS.md).
+ * one input to each, wait for every run to end, close them all, forget half
+ * and shut down. Spawn, forget and shutdown each start on a collected heap (a
+ * forced GC outside the timing), so that none pays for collecting the garbage
+ * of the phase before it: at 1k that garbage is most of a phase's GC, at 50k
+ * a small part. Heap per idle handle is measured in a pass of its own.
  */
 import { performance } from 'node:perf_hooks';
 import { createRuntime } from '../src/agent/create-runtime.js';
@@ -20,7 +22,17 @@ export interface ScaleTiming {
   forgetMs: number;
   /** `shutdown()` after that (the other half still there), when asked for. */
   shutdownMs: number | null;
+  /** CPU time of the process (every thread, the GC's included) in spawn, forget and shutdown: what other tenants of the machine do not move. */
+  spawnCpuMs: number;
+  forgetCpuMs: number;
+  shutdownCpuMs: number | null;
 }
+
+/** CPU time of the process since `start`, in ms. */
+const cpuMsSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
 
 export interface ScaleResult extends ScaleTiming {
   heapPerHandle: number;
@@ -47,25 +59,36 @@ export async function timeScale(count: number, timeShutdown: boolean, keep: Runt
     if (ended === count) allEnded();
   });
   keep.push(runtime);
+  // Each timed phase starts on a collected heap, so no phase pays for the garbage of what ran before it.
+  collectGarbage();
+  const spawnCpu = process.cpuUsage();
   const spawnStart = performance.now();
   const ids: string[] = [];
   for (let index = 0; index < count; index += 1) ids.push(runtime.spawn().id);
   const runStart = performance.now();
+  const spawnCpuMs = cpuMsSince(spawnCpu);
   for (const id of ids) runtime.send(id, 'go');
   await runsEnded;
   const closeStart = performance.now();
   for (const id of ids) runtime.close(id);
   const closeEnd = performance.now();
   if (runtime.list({ status: 'closed' }).length !== count) throw new Error(`P5: not all ${count} handles closed`);
+  collectGarbage();
+  const forgetCpu = process.cpuUsage();
   const forgetStart = performance.now();
   for (const id of ids.slice(0, count / 2)) runtime.forget(id);
   const forgetEnd = performance.now();
+  const forgetCpuMs = cpuMsSince(forgetCpu);
   if (runtime.list().length !== count - count / 2) throw new Error(`P5: forget left ${runtime.list().length} of ${count} handles`);
   let shutdownMs: number | null = null;
+  let shutdownCpuMs: number | null = null;
   if (timeShutdown) {
+    collectGarbage();
+    const shutdownCpu = process.cpuUsage();
     const shutdownStart = performance.now();
     await runtime.shutdown();
     shutdownMs = performance.now() - shutdownStart;
+    shutdownCpuMs = cpuMsSince(shutdownCpu);
   }
   return {
     count,
@@ -75,6 +98,9 @@ export async function timeScale(count: number, timeShutdown: boolean, keep: Runt
     totalMs: closeEnd - spawnStart,
     forgetMs: forgetEnd - forgetStart,
     shutdownMs,
+    spawnCpuMs,
+    forgetCpuMs,
+    shutdownCpuMs,
   };
 }
 

@@ -1,9 +1,9 @@
 /**
  * Run-slot bookkeeping for the supervisor: per-parent and global caps with a
- * FIFO wait. The structure is plain JSON and owned by the supervisor machine:
- * only its actions mutate it, in place, so that a spawn or a release costs
- * O(1) however many handles exist (copying it per event would make the
- * supervisor quadratic in the number of handles).
+ * FIFO wait. The structure is plain data owned by the supervisor's book
+ * (`SupervisorBook`): only the book mutates it, in place, so that a request or
+ * a release costs O(1) however many handles exist (copying it per event would
+ * make the supervisor quadratic in the number of handles).
  */
 
 /** A slot request waiting in FIFO order. */
@@ -25,11 +25,14 @@ export interface SlotState {
   /** Global cap; `null` for none. */
   maxTotal: number | null;
   runningTotal: number;
-  runningByParent: Record<string, number>;
+  runningByParent: Map<string, number>;
   /** Handles holding a slot: key → slotSeq. */
   holders: Record<string, number>;
   /** Handles waiting: key → slotSeq. Entries in the queues not matching here are stale. */
   waiting: Record<string, number>;
+  /** How many handles wait, in all and per parent (the entries of `waiting`, counted). */
+  waitingTotal: number;
+  waitingByParent: Map<string, number>;
   queues: Record<string, ParentQueue>;
   /** Parents with at least one queued entry, in no particular order. */
   parentsWaiting: string[];
@@ -45,9 +48,11 @@ export function createSlotState(maxPerParent: number, maxTotal: number | null): 
     maxTotal,
     runningTotal: 0,
     // No prototypes: handle ids are arbitrary keys (`constructor` included).
-    runningByParent: Object.create(null) as Record<string, number>,
+    runningByParent: new Map(),
     holders: Object.create(null) as Record<string, number>,
     waiting: Object.create(null) as Record<string, number>,
+    waitingTotal: 0,
+    waitingByParent: new Map(),
     queues: Object.create(null) as Record<string, ParentQueue>,
     parentsWaiting: [],
     nextOrder: 0,
@@ -62,14 +67,35 @@ export interface Grant {
 
 function hasRoom(state: SlotState, parent: string): boolean {
   if (state.maxTotal !== null && state.runningTotal >= state.maxTotal) return false;
-  return (state.runningByParent[parent] ?? 0) < state.maxPerParent;
+  return (state.runningByParent.get(parent) ?? 0) < state.maxPerParent;
 }
 
 function take(state: SlotState, key: string, slotSeq: number, parent: string): Grant {
   state.holders[key] = slotSeq;
   state.runningTotal += 1;
-  state.runningByParent[parent] = (state.runningByParent[parent] ?? 0) + 1;
+  addCount(state.runningByParent, parent, 1);
   return { key, slotSeq };
+}
+
+/** Changes a parent's count; a parent with none is not in the map. */
+function addCount(counts: Map<string, number>, parent: string, delta: number): void {
+  const count = (counts.get(parent) ?? 0) + delta;
+  if (count > 0) counts.set(parent, count);
+  else counts.delete(parent);
+}
+
+function startWaiting(state: SlotState, key: string, slotSeq: number, parent: string): void {
+  if (state.waiting[key] === undefined) {
+    state.waitingTotal += 1;
+    addCount(state.waitingByParent, parent, 1);
+  }
+  state.waiting[key] = slotSeq;
+}
+
+function stopWaiting(state: SlotState, key: string, parent: string): void {
+  delete state.waiting[key];
+  state.waitingTotal -= 1;
+  addCount(state.waitingByParent, parent, -1);
 }
 
 /** Drops stale entries off the front of a parent's queue; returns its live head. */
@@ -110,7 +136,7 @@ function grantWaiting(state: SlotState, grants: Grant[]): void {
     }
     if (!best) return;
     best.queue.head += 1;
-    delete state.waiting[best.item.key];
+    stopWaiting(state, best.item.key, best.parent);
     grants.push(take(state, best.item.key, best.item.slotSeq, best.parent));
     compact(state, best.parent, best.queue);
   }
@@ -125,7 +151,7 @@ export function requestSlot(state: SlotState, key: string, slotSeq: number, pare
     grants.push(take(state, key, slotSeq, parent));
     return grants;
   }
-  state.waiting[key] = slotSeq;
+  startWaiting(state, key, slotSeq, parent);
   const entry: WaitingRequest = { key, slotSeq, parent, order: state.nextOrder++ };
   if (queue) queue.items.push(entry);
   else {
@@ -142,12 +168,10 @@ export function releaseSlot(state: SlotState, key: string, slotSeq: number, pare
   if (state.holders[key] === slotSeq) {
     delete state.holders[key];
     state.runningTotal -= 1;
-    const count = (state.runningByParent[parent] ?? 1) - 1;
-    if (count > 0) state.runningByParent[parent] = count;
-    else delete state.runningByParent[parent];
+    addCount(state.runningByParent, parent, -1);
     grantWaiting(state, grants);
   } else if (state.waiting[key] === slotSeq) {
-    delete state.waiting[key];
+    stopWaiting(state, key, parent);
   }
   return grants;
 }

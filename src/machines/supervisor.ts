@@ -1,10 +1,13 @@
-import { assertEvent, createActor, enqueueActions, setup } from 'xstate';
+import { assertEvent, assign, createActor, enqueueActions, setup } from 'xstate';
 import type { ActorRefFrom, ActorSystem, ActorSystemInfo, AnyActorRef } from 'xstate';
 import { DepthLimitError, SpawningPausedError, BadArgumentError, RuntimeShutDownError } from '../errors.js';
 import type { SubagentsError } from '../errors.js';
 import type { HandleEvent, HandleInput, HandleMachine, HandleToSupervisorEvent } from './handle.js';
-import { ROOT_PARENT, createSlotState, releaseSlot, requestSlot, setSlotLimits } from './slots.js';
-import type { Grant, SlotState } from './slots.js';
+import { SupervisorBook } from './supervisor-book.js';
+import type { Grant, TreeEntry } from './supervisor-book.js';
+
+export { SupervisorBook } from './supervisor-book.js';
+export type { ParentLoad, RemovedHandle, SupervisorBookJSON, TreeEntry } from './supervisor-book.js';
 
 /** The limits the supervisor enforces. */
 export interface SupervisorLimits {
@@ -16,22 +19,16 @@ export interface SupervisorLimits {
   maxConcurrentRuns: number | null;
 }
 
-/** Where a handle sits in the tree. */
-export interface TreeEntry {
-  key: string;
-  parentId: string | null;
-  depth: number;
-  children: string[];
-}
-
 export interface SupervisorContext {
   limits: SupervisorLimits;
   paused: boolean;
-  /** Next integer-like XState child id (xstate#4990: non-integer ids make child bookkeeping O(n)). */
-  nextKey: number;
-  /** Public id → place in the tree. Owned and mutated in place by this machine's actions only. */
-  tree: Record<string, TreeEntry>;
-  slots: SlotState;
+  /**
+   * The tree of handles and the run slots. The one mutable object of the
+   * context: this machine's actions alone call its mutating methods, so that
+   * a spawn, a release or a forget costs O(1) per handle however many exist.
+   * It shows itself (JSON, the inspector) as counts: `book.toJSON()`.
+   */
+  book: SupervisorBook;
 }
 
 /** What a caller asks to spawn; depth and key are the supervisor's to decide. */
@@ -64,10 +61,14 @@ export interface SupervisorInput {
   limits?: Partial<SupervisorLimits>;
 }
 
-/** Depth of a parent: the root agent (`null`) is 0. */
+/** Depth of a parent: the root agent (`null`) is 0; `undefined` for an unknown id. */
 export function depthOf(context: SupervisorContext, parentId: string | null): number | undefined {
-  if (parentId === null) return 0;
-  return context.tree[parentId]?.depth;
+  return context.book.depthOf(parentId);
+}
+
+/** A handle's place in the tree: its key, parent and depth. */
+export function entryOf(context: SupervisorContext, id: string): TreeEntry | undefined {
+  return context.book.entry(id);
 }
 
 /**
@@ -81,7 +82,7 @@ export function spawnRefusal(
 ): SubagentsError | null {
   if (!running) return new RuntimeShutDownError();
   if (context.paused) return new SpawningPausedError();
-  if (context.tree[spec.id]) return new BadArgumentError('id', 'an id no other handle uses', spec.id);
+  if (context.book.has(spec.id)) return new BadArgumentError('id', 'an id no other handle uses', spec.id);
   const parentDepth = depthOf(context, spec.parentId);
   if (parentDepth === undefined) {
     return new BadArgumentError('parentId', 'the id of an existing handle or null for the root agent', spec.parentId);
@@ -92,18 +93,8 @@ export function spawnRefusal(
 
 /** The handle and every descendant, deepest first so children stop before their parents see it. */
 export function subtreeOf(context: SupervisorContext, id: string): string[] {
-  const ordered: string[] = [];
-  const visit = (current: string) => {
-    const entry = context.tree[current];
-    if (!entry) return;
-    for (const child of entry.children) visit(child);
-    ordered.push(current);
-  };
-  visit(id);
-  return ordered;
+  return context.book.subtreeOf(id);
 }
-
-const parentKey = (parentId: string | null) => parentId ?? ROOT_PARENT;
 
 /** The id a handle actor is registered under in the actor system. */
 export const handleSystemId = (key: string) => `handle.${key}`;
@@ -112,6 +103,18 @@ type HandleRef = ActorRefFrom<HandleMachine>;
 
 /** A handle actor by its key, through the actor system's registry (a map: O(1)). */
 const handleRef = (system: Pick<ActorSystem<ActorSystemInfo>, 'get'>, key: string): HandleRef | undefined => system.get(handleSystemId(key)) as HandleRef | undefined;
+
+/** Tells each handle given a slot. */
+function grantSlots(
+  grants: readonly Grant[],
+  enqueue: { sendTo: (ref: HandleRef, event: HandleEvent) => void },
+  system: Pick<ActorSystem<ActorSystemInfo>, 'get'>,
+): void {
+  for (const grant of grants) {
+    const ref = handleRef(system, grant.key);
+    if (ref) enqueue.sendTo(ref, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq });
+  }
+}
 
 /**
  * Starts the actor of a handle the supervisor has admitted (`HANDLE.SPAWN`
@@ -152,37 +155,24 @@ export const supervisorMachine = setup({
      * forgetting and shutting down n handles cost O(n²). Registered by key in
      * the system, each is found, started and stopped in O(1).
      */
-    spawnHandle: enqueueActions(({ context, event }) => {
+    admitHandle: enqueueActions(({ context, event }) => {
       assertEvent(event, 'HANDLE.SPAWN');
-      const { spec } = event;
-      const key = String(context.nextKey);
-      context.nextKey += 1;
-      const depth = (depthOf(context, spec.parentId) ?? 0) + 1;
-      context.tree[spec.id] = { key, parentId: spec.parentId, depth, children: [] };
-      if (spec.parentId !== null) context.tree[spec.parentId]?.children.push(spec.id);
+      context.book.admit(event.spec.id, event.spec.parentId);
     }),
     cascade: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'HANDLE.COMMAND');
-      const targets = event.cascade ? subtreeOf(context, event.id) : [event.id];
-      for (const id of targets) {
-        const ref = context.tree[id] && handleRef(system, context.tree[id].key);
+      for (const id of event.cascade ? context.book.subtreeOf(event.id) : [event.id]) {
+        const key = context.book.keyOf(id);
+        const ref = key === undefined ? undefined : handleRef(system, key);
         if (ref) enqueue.sendTo(ref, { type: event.command } satisfies HandleEvent);
       }
     }),
     forgetSubtree: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'HANDLE.FORGET');
-      const root = context.tree[event.id];
-      if (!root) return;
-      for (const id of subtreeOf(context, event.id)) {
-        const entry = context.tree[id];
-        if (!entry) continue;
-        const ref = handleRef(system, entry.key);
+      for (const removed of context.book.removeSubtree(event.id)) {
+        const ref = handleRef(system, removed.key);
         if (ref) enqueue.stopChild(ref);
-        delete context.tree[id];
       }
-      const siblings = root.parentId === null ? undefined : context.tree[root.parentId]?.children;
-      const index = siblings?.indexOf(event.id) ?? -1;
-      if (index !== -1) siblings?.splice(index, 1);
     }),
     /**
      * Closes (each hands back what it holds) or stops the actors of a batch of
@@ -193,8 +183,8 @@ export const supervisorMachine = setup({
     closeOrStopHandles: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, ['HANDLES.CLOSE', 'HANDLES.STOP']);
       for (const id of event.ids) {
-        const entry = context.tree[id];
-        const ref = entry && handleRef(system, entry.key);
+        const key = context.book.keyOf(id);
+        const ref = key === undefined ? undefined : handleRef(system, key);
         if (!ref) continue;
         if (event.type === 'HANDLES.CLOSE') enqueue.sendTo(ref, { type: 'HANDLE.CLOSE' } satisfies HandleEvent);
         else enqueue.stopChild(ref);
@@ -207,55 +197,38 @@ export const supervisorMachine = setup({
      */
     dropFailedHandle: enqueueActions(({ context, event, enqueue, system }) => {
       const key = event.type.slice('xstate.error.actor.'.length);
-      const slotSeq = context.slots.holders[key] ?? context.slots.waiting[key];
-      const entry = Object.values(context.tree).find((candidate) => candidate.key === key);
-      if (slotSeq === undefined || !entry) return;
-      for (const grant of releaseSlot(context.slots, key, slotSeq, parentKey(entry.parentId))) {
-        const ref = handleRef(system, grant.key);
-        if (ref) enqueue.sendTo(ref, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq } satisfies HandleEvent);
-      }
+      grantSlots(context.book.releaseAnySlot(key), enqueue, system);
     }),
     releaseWithoutGrant: enqueueActions(({ context, event }) => {
       assertEvent(event, 'SLOT.RELEASE');
-      releaseSlot(context.slots, event.key, event.slotSeq, parentKey(event.parentId));
+      context.book.releaseSlot(event.key, event.slotSeq, event.parentId);
     }),
-    setPaused: enqueueActions(({ context, event }) => {
+    setPaused: assign(({ event }) => {
       assertEvent(event, 'SPAWNING.PAUSE');
-      context.paused = event.paused;
+      return { paused: event.paused };
+    }),
+    setLimits: enqueueActions(({ context, event, enqueue, system }) => {
+      assertEvent(event, 'LIMITS.SET');
+      enqueue.assign({ limits: event.limits });
+      grantSlots(context.book.setLimits(event.limits.maxConcurrentChildren, event.limits.maxConcurrentRuns), enqueue, system);
     }),
     scheduleSlot: enqueueActions(({ context, event, enqueue, system }) => {
-      assertEvent(event, ['SLOT.REQUEST', 'SLOT.RELEASE', 'LIMITS.SET']);
-      let grants: Grant[];
-      if (event.type === 'SLOT.REQUEST') {
-        grants = requestSlot(context.slots, event.key, event.slotSeq, parentKey(event.parentId));
-      } else if (event.type === 'SLOT.RELEASE') {
-        grants = releaseSlot(context.slots, event.key, event.slotSeq, parentKey(event.parentId));
-      } else {
-        context.limits = event.limits;
-        grants = setSlotLimits(context.slots, event.limits.maxConcurrentChildren, event.limits.maxConcurrentRuns);
-      }
-      for (const grant of grants) {
-        const ref = handleRef(system, grant.key);
-        if (ref) enqueue.sendTo(ref, { type: 'SLOT.GRANTED', slotSeq: grant.slotSeq } satisfies HandleEvent);
-      }
+      assertEvent(event, ['SLOT.REQUEST', 'SLOT.RELEASE']);
+      const { book } = context;
+      const grants =
+        event.type === 'SLOT.REQUEST' ? book.requestSlot(event.key, event.slotSeq, event.parentId) : book.releaseSlot(event.key, event.slotSeq, event.parentId);
+      grantSlots(grants, enqueue, system);
     }),
   },
   guards: {
     canSpawn: ({ context, event }) => event.type === 'HANDLE.SPAWN' && spawnRefusal(context, event.spec) === null,
-    isKnownHandle: ({ context, event }) => event.type === 'HANDLE.COMMAND' && context.tree[event.id] !== undefined,
+    isKnownHandle: ({ context, event }) => event.type === 'HANDLE.COMMAND' && context.book.has(event.id),
   },
 }).createMachine({
   id: 'supervisor',
   context: ({ input }) => {
     const limits = { ...DEFAULT_LIMITS, ...input.limits };
-    return {
-      limits,
-      paused: false,
-      nextKey: 0,
-      // No prototype: a handle named `constructor` or `toString` is just a key.
-      tree: Object.create(null) as Record<string, TreeEntry>,
-      slots: createSlotState(limits.maxConcurrentChildren, limits.maxConcurrentRuns),
-    };
+    return { limits, paused: false, book: new SupervisorBook(limits) };
   },
   initial: 'active',
   on: {
@@ -269,9 +242,9 @@ export const supervisorMachine = setup({
   states: {
     active: {
       on: {
-        'HANDLE.SPAWN': { guard: 'canSpawn', actions: 'spawnHandle' },
+        'HANDLE.SPAWN': { guard: 'canSpawn', actions: 'admitHandle' },
         'SPAWNING.PAUSE': { actions: 'setPaused' },
-        'LIMITS.SET': { actions: 'scheduleSlot' },
+        'LIMITS.SET': { actions: 'setLimits' },
         'SUPERVISOR.SHUTDOWN': { target: 'shutDown' },
       },
     },

@@ -4,7 +4,7 @@ import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError, HandleClosedError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
 import { handleMachine } from '../machines/handle.js';
 import type { HandleEvent, HandleMachine } from '../machines/handle.js';
-import { DEFAULT_LIMITS, depthOf, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
+import { DEFAULT_LIMITS, depthOf, entryOf, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
 import type { SupervisorLimits } from '../machines/supervisor.js';
 import type { HandleSnapshot, QueuedInput } from '../types.js';
 import { EventHub } from './events.js';
@@ -118,7 +118,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     const refusal = spawnRefusal(supervisor.context, spec, running);
     if (refusal) throw refusal;
     actor.send({ type: 'HANDLE.SPAWN', spec });
-    const entry = actor.getSnapshot().context.tree[id];
+    const entry = entryOf(actor.getSnapshot().context, id);
     if (!entry) throw new Error(`subagents: the supervisor did not admit \`${id}\`; this is a bug`);
     const ref = startHandleActor(actor, handleLogic, spec, entry);
     refs.set(id, ref);

@@ -9,8 +9,12 @@ const keys = (grants: Grant[]) => grants.map((grant) => grant.key);
 function expectConsistent(state: SlotState): void {
   const holders = Object.keys(state.holders);
   expect(state.runningTotal).toBe(holders.length);
-  const byParent = Object.values(state.runningByParent);
+  const byParent = [...state.runningByParent.values()];
   expect(byParent.reduce((sum, count) => sum + count, 0)).toBe(state.runningTotal);
+  const waitingByParent = [...state.waitingByParent.values()];
+  expect(state.waitingTotal).toBe(Object.keys(state.waiting).length);
+  expect(waitingByParent.reduce((sum, count) => sum + count, 0)).toBe(state.waitingTotal);
+  for (const count of waitingByParent) expect(count).toBeGreaterThan(0);
   for (const count of byParent) {
     expect(count).toBeGreaterThan(0);
     expect(count).toBeLessThanOrEqual(state.maxPerParent);
@@ -27,7 +31,7 @@ describe('slot scheduler', () => {
     expect(requestSlot(state, 'c', 1, 'P')).toEqual([]);
     // Another parent has its own cap.
     expect(requestSlot(state, 'x', 1, 'Q')).toEqual([{ key: 'x', slotSeq: 1 }]);
-    expect(state.runningByParent).toEqual({ P: 2, Q: 1 });
+    expect(Object.fromEntries(state.runningByParent)).toEqual({ P: 2, Q: 1 });
     expectConsistent(state);
     // A slot of Q frees nothing for P.
     expect(releaseSlot(state, 'x', 1, 'Q')).toEqual([]);

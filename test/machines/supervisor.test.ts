@@ -42,11 +42,11 @@ function startSupervisor(limits: Partial<SupervisorLimits> = {}) {
   actor.subscribe({ error: (error) => errors.push(error) });
   actor.start();
   stopActor = () => actor.stop();
-  const tree = () => actor.getSnapshot().context.tree;
+  const book = () => actor.getSnapshot().context.book;
   /** Asks the supervisor to admit a handle and, when it does, starts the handle's actor (as the runtime does). */
   const spawn = (handleSpec: SpawnSpec) => {
     actor.send({ type: 'HANDLE.SPAWN', spec: handleSpec });
-    const entry = tree()[handleSpec.id];
+    const entry = book().entry(handleSpec.id);
     if (entry && !actor.system.get(handleSystemId(entry.key))) startHandleActor(actor, handleLogic, handleSpec, entry);
   };
   // A stopped handle leaves the system's registry; its reference (and snapshot) stays readable here.
@@ -54,7 +54,7 @@ function startSupervisor(limits: Partial<SupervisorLimits> = {}) {
   const handle = (id: string): ActorRefFrom<HandleMachine> => {
     const seen = known.get(id);
     if (seen) return seen;
-    const entry = tree()[id];
+    const entry = book().entry(id);
     if (!entry) throw new Error(`no handle ${id}`);
     const ref = actor.system.get(handleSystemId(entry.key)) as ActorRefFrom<HandleMachine> | undefined;
     if (!ref) throw new Error(`no child ${entry.key}`);
@@ -71,20 +71,21 @@ function startSupervisor(limits: Partial<SupervisorLimits> = {}) {
     handle(id).send({ type: 'INPUT.SEND', input: { seq: 0, message }, interrupt });
   /** Public ids in the order they received events of `type`. */
   const receivedOrder = (type: string) => {
-    const idOfSession = new Map(Object.keys(tree()).map((id) => [handle(id).sessionId, id]));
+    const idOfSession = new Map([...book().ids()].map((id) => [handle(id).sessionId, id]));
     return received.filter((event) => event.type === type).map((event) => idOfSession.get(event.sessionId));
   };
-  return { actor, fake, errors, tree, handle, status, send, receivedOrder, spawn };
+  return { actor, fake, errors, book, handle, status, send, receivedOrder, spawn };
 }
 
 describe('supervisor machine', () => {
   it('spawns handles into a tree with depths, parents and integer-like child ids', () => {
-    const { actor, tree, handle , spawn } = startSupervisor({ maxSpawnDepth: 3 });
+    const { actor, book, handle, spawn } = startSupervisor({ maxSpawnDepth: 3 });
     spawn(spec('a'));
     spawn(spec('b'));
     spawn(spec('a1', 'a'));
     spawn(spec('a1x', 'a1'));
-    expect(tree()).toEqual({
+    const tree = Object.fromEntries([...book().ids()].map((id) => [id, { ...book().entry(id), children: book().childrenOf(id) }]));
+    expect(tree).toEqual({
       a: { key: '0', parentId: null, depth: 1, children: ['a1'] },
       b: { key: '1', parentId: null, depth: 1, children: [] },
       a1: { key: '2', parentId: 'a', depth: 2, children: ['a1x'] },
@@ -99,7 +100,7 @@ describe('supervisor machine', () => {
   });
 
   it('refuses a spawn from a parent at the maximum depth, naming the limit and how to raise it', () => {
-    const { actor, tree , spawn } = startSupervisor({ maxSpawnDepth: 1 });
+    const { actor, book, spawn } = startSupervisor({ maxSpawnDepth: 1 });
     spawn(spec('a'));
     const refusal = spawnRefusal(actor.getSnapshot().context, spec('a1', 'a'));
     expect(refusal).toBeInstanceOf(DepthLimitError);
@@ -107,13 +108,13 @@ describe('supervisor machine', () => {
     expect(refusal?.message).toMatch(/maxSpawnDepth \(1\)/);
     expect(refusal?.message).toMatch(/raise `maxSpawnDepth`/);
     spawn(spec('a1', 'a'));
-    expect(Object.keys(tree())).toEqual(['a']);
+    expect([...book().ids()]).toEqual(['a']);
     expect(['0', '1'].map((key) => actor.system.get(handleSystemId(key)) !== undefined)).toEqual([true, false]);
-    expect(actor.getSnapshot().context.nextKey).toBe(1);
+    expect(book().toJSON().spawned).toBe(1);
   });
 
   it('starts a run only when its slot is granted, and hands the slot on when the run ends', async () => {
-    const { actor, fake, status, send , spawn } = startSupervisor({ maxConcurrentChildren: 1 });
+    const { book, fake, status, send, spawn } = startSupervisor({ maxConcurrentChildren: 1 });
     spawn(spec('a'));
     spawn(spec('b'));
     send('a', 'first');
@@ -123,7 +124,7 @@ describe('supervisor machine', () => {
     fake.runs[0]!.resolve({ output: 'done' });
     await flushMicrotasks();
     expect([status('a'), status('b')]).toEqual(['completed', 'running.working']);
-    expect(actor.getSnapshot().context.slots.holders).toEqual({ '1': 1 });
+    expect([book().slotOf('0'), book().slotOf('1'), book().running]).toEqual([undefined, { slotSeq: 1, holds: true }, 1]);
   });
 
   it('admits waiting handles when the limits are raised', () => {
@@ -144,7 +145,7 @@ describe('supervisor machine', () => {
     ['HANDLE.CLOSE', 'closed'],
   ] as const)('cascading %s', (command, stopped) => {
     it(`stops the handle and every descendant, deepest first (${stopped})`, () => {
-      const { actor, fake, tree, status, send, receivedOrder , spawn } = startSupervisor({ maxSpawnDepth: 3 });
+      const { actor, fake, book, status, send, receivedOrder, spawn } = startSupervisor({ maxSpawnDepth: 3 });
       // a ─┬─ a1 ── a1x
       //    └─ a2          b (outside the subtree)
       for (const [id, parent] of [['a', null], ['a1', 'a'], ['a1x', 'a1'], ['a2', 'a'], ['b', null]] as const) {
@@ -152,7 +153,7 @@ describe('supervisor machine', () => {
         send(id, `task ${id}`);
         send(id, `queued ${id}`);
       }
-      expect(Object.keys(tree()).map(status)).toEqual(Array(5).fill('running.working'));
+      expect([...book().ids()].map(status)).toEqual(Array(5).fill('running.working'));
       actor.send({ type: 'HANDLE.COMMAND', id: 'a', command, cascade: true });
       expect(receivedOrder(command)).toEqual(['a1x', 'a1', 'a2', 'a']);
       expect(['a', 'a1', 'a1x', 'a2'].map(status)).toEqual(Array(4).fill(stopped));
@@ -166,8 +167,8 @@ describe('supervisor machine', () => {
         ['b', false],
       ]);
       // Their slots are free: only b holds one.
-      expect(Object.keys(actor.getSnapshot().context.slots.holders)).toEqual([tree().b!.key]);
-      expect(actor.getSnapshot().context.slots.runningTotal).toBe(1);
+      expect(['a', 'a1', 'a1x', 'a2', 'b'].map((id) => book().slotOf(book().entry(id)!.key)?.holds ?? false)).toEqual([false, false, false, false, true]);
+      expect(book().running).toBe(1);
     });
   });
 
@@ -182,7 +183,7 @@ describe('supervisor machine', () => {
   });
 
   it('closes every handle on shutdown, and takes no new spawn afterwards', () => {
-    const { actor, fake, tree, status, send, receivedOrder , spawn } = startSupervisor({ maxSpawnDepth: 2, maxConcurrentChildren: 1 });
+    const { actor, fake, book, status, send, receivedOrder, spawn } = startSupervisor({ maxSpawnDepth: 2, maxConcurrentChildren: 1 });
     spawn(spec('a'));
     spawn(spec('a1', 'a'));
     spawn(spec('b'));
@@ -197,44 +198,44 @@ describe('supervisor machine', () => {
     // The runtime then closes the handles, a batch at a time.
     actor.send({ type: 'HANDLES.CLOSE', ids: ['a', 'a1'] });
     actor.send({ type: 'HANDLES.CLOSE', ids: ['b', 'idle'] });
-    expect(Object.keys(tree()).map(status)).toEqual(['closed', 'closed', 'closed', 'closed']);
+    expect([...book().ids()].map(status)).toEqual(['closed', 'closed', 'closed', 'closed']);
     expect(receivedOrder('HANDLE.CLOSE').sort()).toEqual(['a', 'a1', 'b', 'idle']);
     expect(fake.runs.every((run) => run.aborted)).toBe(true);
     expect(fake.runs.map((run) => run.request.handleId)).toEqual(['a', 'a1']);
-    expect(actor.getSnapshot().context.slots.runningTotal).toBe(0);
+    expect([book().running, book().waiting]).toEqual([0, 0]);
     // Closed, then stopped on request, a batch at a time: no handle actor is left in the system.
     expect(['0', '1', '2', '3'].map((key) => actor.system.get(handleSystemId(key)) !== undefined)).toEqual([true, true, true, true]);
     actor.send({ type: 'HANDLES.STOP', ids: ['a', 'a1'] });
     actor.send({ type: 'HANDLES.STOP', ids: ['b', 'idle'] });
     expect(['0', '1', '2', '3'].map((key) => actor.system.get(handleSystemId(key)) !== undefined)).toEqual([false, false, false, false]);
     spawn(spec('late'));
-    expect(tree().late).toBeUndefined();
+    expect(book().entry('late')).toBeUndefined();
     expect(actor.getSnapshot().status).toBe('active');
   });
 
   it('ignores bad events without throwing and stays running', () => {
-    const { actor, errors, tree, status, send , spawn } = startSupervisor();
+    const { actor, errors, book, status, send, spawn } = startSupervisor();
     spawn(spec('a'));
     send('a', 'x');
     expect(() => actor.send({ type: 'HANDLE.COMMAND', id: 'nope', command: 'HANDLE.CLOSE', cascade: true })).not.toThrow();
     actor.send({ type: 'SPAWNING.PAUSE', paused: true });
     expect(() => actor.send({ type: 'HANDLE.SPAWN', spec: spec('b') })).not.toThrow();
-    expect(tree().b).toBeUndefined();
+    expect(book().entry('b')).toBeUndefined();
     actor.send({ type: 'SPAWNING.PAUSE', paused: false });
     // Unknown parent, duplicate id, a release nobody asked for: refused or ignored.
     spawn(spec('c', 'ghost'));
     spawn(spec('a'));
     actor.send({ type: 'SLOT.RELEASE', key: '99', parentId: null, slotSeq: 5 });
     actor.send({ type: 'SLOT.RELEASE', key: '0', parentId: null, slotSeq: 0 });
-    expect(Object.keys(tree())).toEqual(['a']);
+    expect([...book().ids()]).toEqual(['a']);
     expect(actor.getSnapshot().status).toBe('active');
     expect(actor.getSnapshot().value).toBe('active');
     expect(errors).toEqual([]);
     expect(status('a')).toBe('running.working');
-    expect(actor.getSnapshot().context.slots.runningTotal).toBe(1);
+    expect(book().running).toBe(1);
     // Spawning works again once unpaused.
     spawn(spec('b'));
-    expect(tree().b?.key).toBe('1');
+    expect(book().entry('b')?.key).toBe('1');
   });
 
   it('survives a handle actor that fails: the supervisor stays active and the failed handle frees its slot', async () => {
@@ -254,11 +255,11 @@ describe('supervisor machine', () => {
     stopActor = () => actor.stop();
     for (const id of ['bad', 'next']) {
       actor.send({ type: 'HANDLE.SPAWN', spec: spec(id) });
-      startHandleActor(actor, failing, spec(id), actor.getSnapshot().context.tree[id]!);
+      startHandleActor(actor, failing, spec(id), actor.getSnapshot().context.book.entry(id)!);
     }
     const refs = new Map<string, ActorRefFrom<HandleMachine>>();
     const child = (id: string) => {
-      if (!refs.has(id)) refs.set(id, actor.system.get(handleSystemId(actor.getSnapshot().context.tree[id]!.key)) as ActorRefFrom<HandleMachine>);
+      if (!refs.has(id)) refs.set(id, actor.system.get(handleSystemId(actor.getSnapshot().context.book.entry(id)!.key)) as ActorRefFrom<HandleMachine>);
       return refs.get(id)!;
     };
     child('next');

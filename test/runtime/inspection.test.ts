@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine } from 'xstate';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { z } from 'zod';
+import { SupervisorBook } from '../../src/machines/supervisor-book.js';
 import { createRuntime } from '../../src/agent/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
 import type { Runtime } from '../../src/agent/create-runtime.js';
@@ -60,20 +61,51 @@ describe('sanitizing inspection events', () => {
     expect(value.self).toBe('[circular]');
   });
 
-  it("replaces the supervisor's tree and slot bookkeeping with counts, keeping the snapshot's methods", () => {
-    const event = snapshotEvent({
-      limits: { maxSpawnDepth: 1 },
-      paused: false,
-      tree: { a: { key: '0', parentId: null, depth: 1, children: [] }, b: { key: '1', parentId: null, depth: 1, children: [] } },
-      slots: { runningTotal: 1, waiting: { '1': 1 }, queues: { '@root': { items: [], head: 0 } } },
-    });
+  it("shows the supervisor's book as the counts its toJSON gives, keeping the snapshot's methods", () => {
+    const book = new SupervisorBook({ maxConcurrentChildren: 1, maxConcurrentRuns: null });
+    book.admit('a', null);
+    book.admit('b', null);
+    book.requestSlot('0', 1, null);
+    book.requestSlot('1', 1, null);
+    const event = snapshotEvent({ limits: { maxSpawnDepth: 1 }, paused: false, book });
     const sanitized = sanitizeInspectionEvent(event);
     assertType(sanitized, '@xstate.snapshot');
     const context = (sanitized.snapshot as unknown as { context: Record<string, unknown> }).context;
-    expect(context).toEqual({ limits: { maxSpawnDepth: 1 }, paused: false, handleCount: 2, runningCount: 1, waitingForSlotCount: 1 });
+    expect(context).toEqual({
+      limits: { maxSpawnDepth: 1 },
+      paused: false,
+      book: {
+        handles: 2,
+        running: 1,
+        waiting: 1,
+        spawned: 2,
+        maxConcurrentChildren: 1,
+        maxConcurrentRuns: null,
+        parentsRunning: 1,
+        parentsWaiting: 1,
+        byParent: { '@root': { running: 1, waiting: 1 } },
+      },
+    });
+    // The same as JSON gives, since the projection is plain data already.
+    expect(context.book).toEqual(JSON.parse(JSON.stringify(book)));
     const snapshot = sanitized.snapshot as unknown as { matches(value: string): boolean; toJSON(): { context: unknown } };
     expect(snapshot.toJSON().context).toEqual(context);
     expect(sanitized.event).toEqual({ type: 'PING' });
+  });
+
+  it('shows other objects with toJSON as it says, sanitized, and never a projection of a projection', () => {
+    class Tokened {
+      toJSON() {
+        return { apiKey: 'x', note: `key ${API_KEY}`, when: new Date(0) };
+      }
+    }
+    class Opaque {
+      toJSON() {
+        return new FakeClient();
+      }
+    }
+    const value = sanitizeInspectionValue({ tokened: new Tokened(), opaque: new Opaque() });
+    expect(value).toEqual({ tokened: { apiKey: REDACTED, note: `key ${REDACTED}`, when: '1970-01-01T00:00:00.000Z' }, opaque: '[Opaque]' });
   });
 
   it('hands observers actor references whose snapshots are sanitized, one wrapper per actor', () => {
@@ -116,7 +148,7 @@ function serialize(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'function' ? `[function ${(item as { name: string }).name}]` : item));
 }
 
-describe('caching what was sanitized', () => {
+describe('sanitizing every event afresh', () => {
   it('sanitizes a snapshot object anew when its context is swapped, and redacts what a new context brings', () => {
     const received: InspectionEvent[] = [];
     const observer = sanitizeInspectionObserver((event) => received.push(event));
@@ -124,7 +156,7 @@ describe('caching what was sanitized', () => {
     const event = snapshotEvent({ shared, note: 'clean' });
     observer.next?.(event);
     observer.next?.(event);
-    // The same snapshot object, its context replaced by one holding the key (XState never does this: the cache must not rely on it).
+    // The same snapshot object, its context replaced by one holding the key (XState never does this: nothing may rely on it).
     const snapshot = event.snapshot as unknown as Record<string, unknown>;
     snapshot.context = { shared, note: `now ${API_KEY}` };
     observer.next?.(event);
@@ -149,51 +181,41 @@ describe('caching what was sanitized', () => {
     expect(serialize(received)).not.toContain('SECRET');
   });
 
-  it("recounts the supervisor's bookkeeping every time, though its context object stays the same", () => {
+  it("shows the supervisor's book as it is at each event, though the context object stays the same", () => {
     const received: InspectionEvent[] = [];
     const observer = sanitizeInspectionObserver((event) => received.push(event));
-    const event = snapshotEvent({
-      limits: { maxSpawnDepth: 1 },
-      paused: false,
-      nextKey: 0,
-      tree: {},
-      slots: { runningTotal: 0, waiting: {}, queues: {} },
-    });
-    const snapshot = event.snapshot as unknown as { context: Record<string, unknown> & { tree: Record<string, unknown>; slots: Record<string, unknown> } };
-    // The supervisor mutates this very object in place.
+    const book = new SupervisorBook({ maxConcurrentChildren: 1, maxConcurrentRuns: null });
+    const event = snapshotEvent({ limits: { maxSpawnDepth: 1 }, paused: false, book });
+    const snapshot = event.snapshot as unknown as { context: Record<string, unknown> };
     const live = snapshot.context;
     const summary = (value: unknown) => {
-      const { handleCount, runningCount, waitingForSlotCount, paused, nextKey, limits, note } = value as Record<string, unknown>;
-      return { handleCount, runningCount, waitingForSlotCount, paused, nextKey, limits, note };
+      const { book: shown, paused, limits, note } = value as { book: { handles: number; running: number; waiting: number }; paused: unknown; limits: unknown; note: unknown };
+      return { handles: shown.handles, running: shown.running, waiting: shown.waiting, paused, limits, note };
     };
     observer.next?.(event);
-    live.tree.a = { key: '0', parentId: null, depth: 1, children: [] };
-    live.tree.b = { key: '1', parentId: null, depth: 1, children: [] };
-    live.slots.runningTotal = 1;
-    live.slots.waiting = { '1': 1 };
+    book.admit('a', null);
+    book.admit('b', null);
+    book.requestSlot('0', 1, null);
+    book.requestSlot('1', 1, null);
     live.paused = true;
-    live.nextKey = 2;
     (live.limits as { maxSpawnDepth: number }).maxSpawnDepth = 5;
     observer.next?.(event);
-    (live.tree.a as { children: string[] }).children.push('c');
-    live.tree.c = { key: '2', parentId: 'a', depth: 2, children: [] };
-    live.slots.runningTotal = 2;
-    live.slots.waiting = {};
+    book.admit('c', 'a');
+    book.releaseSlot('0', 1, null);
     live.limits = { maxSpawnDepth: 2 };
     live.note = `key ${API_KEY}`;
     // A new snapshot object around the same context, as the supervisor's next transition makes.
     observer.next?.({ ...event, snapshot: { ...snapshot } as unknown as SnapshotEvent['snapshot'] });
     const ref = received[0]!.actorRef as AnyActorRef;
-    live.tree.d = { key: '3', parentId: null, depth: 1, children: [] };
+    book.admit('d', null);
 
     expect(received.map((item) => summary(contextOf(item)))).toEqual([
-      { handleCount: 0, runningCount: 0, waitingForSlotCount: 0, paused: false, nextKey: 0, limits: { maxSpawnDepth: 1 }, note: undefined },
-      { handleCount: 2, runningCount: 1, waitingForSlotCount: 1, paused: true, nextKey: 2, limits: { maxSpawnDepth: 5 }, note: undefined },
-      { handleCount: 3, runningCount: 2, waitingForSlotCount: 0, paused: true, nextKey: 2, limits: { maxSpawnDepth: 2 }, note: `key ${REDACTED}` },
+      { handles: 0, running: 0, waiting: 0, paused: false, limits: { maxSpawnDepth: 1 }, note: undefined },
+      { handles: 2, running: 1, waiting: 1, paused: true, limits: { maxSpawnDepth: 5 }, note: undefined },
+      { handles: 3, running: 1, waiting: 0, paused: true, limits: { maxSpawnDepth: 2 }, note: `key ${REDACTED}` },
     ]);
     // The actor reference answers with the counts of now.
-    expect(summary((ref.getSnapshot() as { context: unknown }).context).handleCount).toBe(4);
-    expect(received.every((item) => !('tree' in (contextOf(item) as object)) && !('slots' in (contextOf(item) as object)))).toBe(true);
+    expect(summary((ref.getSnapshot() as { context: unknown }).context).handles).toBe(4);
   });
 
   it('cuts a shared object by the depth it is met at, whichever depth comes first', () => {
@@ -256,7 +278,7 @@ describe('caching what was sanitized', () => {
     ]);
   });
 
-  it('keeps one cache per observer: what another redacts nothing of is still redacted here', () => {
+  it('applies each observer its own settings: what another redacts nothing of is still redacted here', () => {
     const plain: InspectionEvent[] = [];
     const guarded: InspectionEvent[] = [];
     const open = sanitizeInspectionObserver((event) => plain.push(event));
@@ -270,7 +292,7 @@ describe('caching what was sanitized', () => {
     expect(contextOf(plain[1])).toEqual(contextOf(plain[0]));
   });
 
-  it('sanitizes strings right whether they are still kept or were pushed out of the bounded cache', () => {
+  it('sanitizes every string right, however many distinct ones come and whichever come again', () => {
     const received: InspectionEvent[] = [];
     const observer = sanitizeInspectionObserver((event) => received.push(event), { maxStringLength: 30 });
     const text = (index: number) => (index % 3 === 0 ? `note ${index} ${API_KEY}` : `note ${index} ${'w'.repeat(40)}`);
@@ -337,7 +359,7 @@ describe('caching what was sanitized', () => {
         expect(message).not.toContain('hunter2-local');
         expect(message).not.toContain('abcdefghijkl');
       }
-      expect(cached.some((message) => message.includes('"handleCount":3'))).toBe(true);
+      expect(cached.some((message) => message.includes('"handles":3'))).toBe(true);
     });
   });
 });
@@ -436,10 +458,12 @@ describe('a run streamed to the Stately inspector over a real WebSocket relay', 
     );
     const supervisorActor = received.find((event) => event.type === '@xstate.actor' && event.name === 'supervisor');
     expect(supervisorActor).toBeDefined();
-    const supervisorSnapshots = received.filter((event) => event.type === '@xstate.snapshot' && 'handleCount' in contextOf(event));
+    const bookOf = (event: StatelyInspectionEvent) => contextOf(event).book as { handles?: unknown } | undefined;
+    const supervisorSnapshots = received.filter((event) => event.type === '@xstate.snapshot' && bookOf(event) !== undefined);
     expect(supervisorSnapshots.length).toBeGreaterThan(0);
-    expect(supervisorSnapshots.every((event) => !('tree' in contextOf(event)) && !('slots' in contextOf(event)))).toBe(true);
-    expect(contextOf(supervisorSnapshots.at(-1)!).handleCount).toBe(2);
+    // The book as counts, never the handles one by one.
+    expect(supervisorSnapshots.every((event) => Object.keys(bookOf(event)!).every((key) => key !== 'tree' && key !== 'slots'))).toBe(true);
+    expect(bookOf(supervisorSnapshots.at(-1)!)?.handles).toBe(2);
 
     expect(raw.length).toBeGreaterThan(0);
     for (const message of raw) {

@@ -242,7 +242,7 @@ describe('races of the reference implementation', () => {
       expect(runtime.get(next.id).waitingForSlot).toBe(false);
       await nextMacrotask();
       expect(activeOf(next.id).map((run) => run.input)).toEqual(['next']);
-      expect(runtime.actor.getSnapshot().context.slots.runningTotal).toBe(1);
+      expect(runtime.actor.getSnapshot().context.book.running).toBe(1);
     });
 
     it('an interrupting send while waiting goes first; the displaced input keeps its place', async () => {

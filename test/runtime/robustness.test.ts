@@ -136,7 +136,7 @@ describe('forget', () => {
     // The forgotten handles' actors are stopped and unregistered; the other one is still there.
     const keys = ['0', '1', '2'].filter((key) => core.actor.system.get(handleSystemId(key)) !== undefined);
     expect(keys).toHaveLength(1);
-    expect(Object.keys(core.actor.getSnapshot().context.tree)).toEqual(['other']);
+    expect([...core.actor.getSnapshot().context.book.ids()]).toEqual(['other']);
     const reused = core.spawn({ name: 'parent', message: 'again' });
     await core.wait(reused.id);
     expect(core.get('parent').lastOutput).toBe('done again');
