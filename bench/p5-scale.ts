@@ -119,13 +119,13 @@ export async function benchScale(options: ScaleOptions = {}): Promise<Row[]> {
     },
     {
       id: 'P5',
-      measure: `scale: growth per handle, ${label(largest.count)} ÷ ${label(smallest.count)}: spawn / forget / shutdown`,
-      value: phaseGrowth.map((entry) => formatRatio(entry.growth)).join(' / '),
+      measure: `scale: growth per handle, ${label(largest.count)} ÷ ${label(smallest.count)}: spawn / forget / shutdown, CPU time of the process (wall time beside it: on a shared machine the short ${label(smallest.count)} phases often run uncontended)`,
+      value: cpuGrowth.map((entry) => formatRatio(entry.growth)).join(' / '),
       target: `each ≤ ${formatRatio(GROWTH_TARGET)}`,
-      met: phaseGrowth.every((entry) => Number.isFinite(entry.growth) && entry.growth <= GROWTH_TARGET),
+      met: cpuGrowth.every((entry) => Number.isFinite(entry.growth) && entry.growth <= GROWTH_TARGET),
       absolute:
-        `${phaseGrowth.map((entry) => `${entry.phase} ${entry.small.toFixed(1)} → ${entry.large.toFixed(1)} µs`).join(', ')} (medians per phase; each phase starts on a collected heap); ` +
-        `CPU time ${cpuGrowth.map((entry) => formatRatio(entry.growth)).join(' / ')} (${cpuGrowth.map((entry) => `${entry.small.toFixed(1)} → ${entry.large.toFixed(1)} µs`).join(', ')})`,
+        `CPU ${cpuGrowth.map((entry) => `${entry.phase} ${entry.small.toFixed(1)} → ${entry.large.toFixed(1)} µs`).join(', ')} (medians per phase; each phase starts on a collected heap); ` +
+        `wall time ${phaseGrowth.map((entry) => formatRatio(entry.growth)).join(' / ')} (${phaseGrowth.map((entry) => `${entry.small.toFixed(1)} → ${entry.large.toFixed(1)} µs`).join(', ')})`,
     },
   ];
   const firstShutdowns = results.filter((result) => result.shutdownMs !== null);
