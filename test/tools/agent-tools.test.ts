@@ -10,31 +10,18 @@ import type { AgentToolsOptions } from '../../src/agent-tools/agent-tools.js';
 import { defineTool } from '../../src/toolkit/define-tool.js';
 import { parseToolArguments } from '../../src/toolkit/tool-arguments.js';
 import { createToolDispatcher } from '../../src/agent-tools/dispatch.js';
-import { controllableRun } from '../support/controllable-run.js';
 import { closeAfterEach } from '../support/cleanup.js';
+import { agentToolsHarness } from '../support/agent-tools-harness.js';
+import type { Answer } from '../support/agent-tools-harness.js';
 
 let runtime: SubagentsRuntime | undefined;
 let server: FakeServer | undefined;
 closeAfterEach(() => [runtime, server]);
 
-/** What a dispatched call answers, parsed. */
-interface Answer {
-  ok: boolean;
-  error?: { code: string; message: string; field?: string };
-  [key: string]: unknown;
-}
-
 function setUp(options: Partial<RuntimeOptions> = {}, toolOptions: AgentToolsOptions = {}) {
-  const control = controllableRun();
-  const created = createRuntime({ run: control.run, ...options });
-  runtime = created;
-  const tools = createAgentTools(created, toolOptions);
-  const as = (handleId: string | null, signal?: AbortSignal) => {
-    const dispatch = createToolDispatcher(created, tools, { handleId, ...(signal ? { signal } : {}) });
-    return async (name: string, args: unknown): Promise<Answer> =>
-      JSON.parse(await dispatch(name, typeof args === 'string' ? args : JSON.stringify(args))) as Answer;
-  };
-  return { runtime: created, control, tools, as, call: as(null) };
+  const harness = agentToolsHarness(options, toolOptions);
+  runtime = harness.runtime;
+  return harness;
 }
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -12,27 +12,17 @@ import { createAgentTools } from '../../src/agent-tools/agent-tools.js';
 import type { AgentToolsOptions } from '../../src/agent-tools/agent-tools.js';
 import { createToolDispatcher } from '../../src/agent-tools/dispatch.js';
 import { closeAfterEach } from '../support/cleanup.js';
+import { agentToolsHarness } from '../support/agent-tools-harness.js';
+import type { Answer } from '../support/agent-tools-harness.js';
 import { controllableRun } from '../support/controllable-run.js';
 
 let runtime: SubagentsRuntime | undefined;
 closeAfterEach(() => [runtime]);
 
-interface Answer {
-  ok: boolean;
-  error?: { code: string; message: string; field?: string };
-  [key: string]: unknown;
-}
-
 function setUp(options: Partial<RuntimeOptions> = {}, toolOptions: AgentToolsOptions = {}) {
-  const control = controllableRun();
-  const created = createRuntime({ run: control.run, ...options });
-  runtime = created;
-  const tools = createAgentTools(created, toolOptions);
-  const as = (handleId: string | null) => {
-    const dispatch = createToolDispatcher(created, tools, { handleId });
-    return async (name: string, args: unknown): Promise<Answer> => JSON.parse(await dispatch(name, JSON.stringify(args))) as Answer;
-  };
-  return { runtime: created, control, as, call: as(null) };
+  const harness = agentToolsHarness(options, toolOptions);
+  runtime = harness.runtime;
+  return harness;
 }
 
 /** What `delegate()` throws for a request, synchronously; fails the test when it does not throw. */
