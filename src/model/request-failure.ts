@@ -86,6 +86,14 @@ export function retryAfterOf(headers: HeaderReader | null): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
+/** A 400 or 422 whose message or body names `stream_options`: the server refuses the field (Mistral). */
+export function refusesStreamOptions(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status !== 400 && status !== 422) return false;
+  const body = typeof error === 'object' && error !== null ? (error as { error?: unknown }).error : undefined;
+  return textOf(error).includes('stream_options') || (JSON.stringify(body) ?? '').includes('stream_options');
+}
+
 /** The client could not connect, or lost the connection before a response came (the `openai` client's `APIConnectionError`). */
 export function isConnectionError(error: unknown): boolean {
   return error instanceof APIConnectionError;
