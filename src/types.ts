@@ -67,6 +67,9 @@ export interface RunLimits {
   maxRunTokens: number | null;
 }
 
+/** Price per million tokens, per model. */
+export type ModelPrices = Record<string, { inputPerMillion: number; outputPerMillion: number }>;
+
 /** Token usage, summed over model calls. */
 export interface Usage {
   inputTokens: number;

@@ -109,9 +109,10 @@ export async function streamTurn(options: ModelCallOptions, controller: AbortCon
 }
 
 /**
- * Sends a streamed request. A 400 or 422 whose body names `stream_options`
- * (Mistral's `extra_forbidden`) is answered by sending the request once more
- * without it, and the provider remembers: its usage is then unknown.
+ * Sends a streamed request. A 400 or 422 that names `stream_options` (or
+ * has no readable body, as Mistral's `extra_forbidden` reaches the `openai`
+ * client) is answered by sending the request once more without it; when that
+ * one is accepted, the provider remembers, and its usage is then unknown.
  */
 async function openStream(options: ModelCallOptions, controller: AbortController): Promise<AsyncIterable<ChatChunk>> {
   const streamOptions = streamOptionsOf(options);
@@ -121,7 +122,14 @@ async function openStream(options: ModelCallOptions, controller: AbortController
     return await send(streamOptions);
   } catch (error) {
     if (streamOptions.stream_options === undefined || options.requestOptions?.stream_options !== undefined || !refusesStreamOptions(error)) throw error;
+    let stream: AsyncIterable<ChatChunk>;
+    try {
+      stream = await send({});
+    } catch {
+      // Refused without it too: `stream_options` was not the reason; report the first failure.
+      throw error;
+    }
     if (options.provider) options.provider.streamOptionsRefused = true;
-    return send({});
+    return stream;
   }
 }

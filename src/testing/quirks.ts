@@ -154,7 +154,9 @@ export const quirks = {
 
   /**
    * Mistral's answer to a request carrying `stream_options`: HTTP 422
-   * `extra_forbidden`. Sources: dnakov/anon-kode#53, TabbyML/tabby#4082.
+   * `extra_forbidden`, a body with no `error` field (so the `openai` client
+   * reports "422 status code (no body)"). Sources: dnakov/anon-kode#53
+   * (the body, verbatim), TabbyML/tabby#4082.
    */
   streamOptionsForbidden(): RawReply {
     return {
@@ -162,8 +164,18 @@ export const quirks = {
       status: 422,
       body: {
         object: 'error',
-        message: { detail: [{ type: 'extra_forbidden', loc: ['body', 'stream_options'], msg: 'Extra inputs are not permitted', input: { include_usage: true } }] },
-        type: 'invalid_request_message_error',
+        message: {
+          detail: [
+            {
+              type: 'extra_forbidden',
+              loc: ['body', 'stream_options', 'include_usage'],
+              msg: 'Extra inputs are not permitted',
+              input: true,
+              url: 'https://errors.pydantic.dev/2.10/v/extra_forbidden',
+            },
+          ],
+        },
+        type: 'invalid_request_error',
         param: null,
         code: null,
       },

@@ -1,0 +1,137 @@
+/**
+ * Provider settings, seen from the servers: request bodies per provider, a
+ * server that refuses `stream_options` learnt once per runtime, and the
+ * per-provider request limit as in-flight counts at two fake servers.
+ */
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import type { Runtime } from '../../src/agent/create-runtime.js';
+import { BadArgumentError } from '../../src/errors.js';
+import { modelRun } from '../../src/runtime/model-run.js';
+import { messageText, quirks, reply } from '../../src/testing/index.js';
+import type { FakeServer, RecordedRequest, Reply } from '../../src/testing/index.js';
+import { closeAfterEach } from '../support/cleanup.js';
+import { useFakeServers } from '../support/fake-servers.js';
+
+let runtime: Runtime | undefined;
+closeAfterEach(() => [runtime]);
+const start = useFakeServers();
+
+/** Mistral: 422 to any request carrying `stream_options`, else an answer. */
+const mistral = (request: RecordedRequest): Reply => (request.body.stream_options === undefined ? reply.text('ok') : quirks.streamOptionsForbidden());
+
+describe('a server that refuses stream_options', () => {
+  it('Mistral: the request is sent again without it once, and the provider remembers for the runtime’s life', async () => {
+    const refusing = await start({ script: mistral });
+    const other = await start({ script: () => reply.text('fine') });
+    runtime = createRuntime({ run: modelRun({ providers: { default: refusing.client, other: other.client }, model: 'm' }) });
+    const first = runtime.spawn({ message: 'one' });
+    await runtime.wait(first.id);
+    const second = runtime.spawn({ message: 'two' });
+    const elsewhere = runtime.spawn({ message: 'three', provider: 'other' });
+    await runtime.wait([second.id, elsewhere.id]);
+    expect(runtime.get(first.id)).toMatchObject({ status: 'completed', lastOutput: 'ok' });
+    expect(runtime.get(second.id)).toMatchObject({ status: 'completed', lastOutput: 'ok' });
+    expect(refusing.server.requests.map((request) => request.body.stream_options ?? null)).toEqual([{ include_usage: true }, null, null]);
+    // Usage is unknown without it: nothing is counted rather than a guess.
+    expect(runtime.get(first.id).usage).toEqual({ inputTokens: 0, outputTokens: 0 });
+    // Another provider's server is not affected.
+    expect(other.server.requests[0]?.body.stream_options).toEqual({ include_usage: true });
+  });
+
+  it('requestOptions `stream_options: null` sends none from the first request', async () => {
+    const refusing = await start({ script: mistral });
+    runtime = createRuntime({ run: modelRun({ providers: { default: { client: refusing.client, requestOptions: { stream_options: null } } }, model: 'm' }) });
+    const handle = runtime.spawn({ message: 'one' });
+    await runtime.wait(handle.id);
+    expect(runtime.get(handle.id)).toMatchObject({ status: 'completed', lastOutput: 'ok' });
+    expect(refusing.server.requests).toHaveLength(1);
+    expect(refusing.server.requests[0]?.body).not.toHaveProperty('stream_options');
+  });
+});
+
+describe('provider settings', () => {
+  it('stream, requestOptions and model apply to the handles on that provider only', async () => {
+    const main = await start({ script: () => reply.text('main') });
+    const local = await start({ script: () => reply.text('local') });
+    runtime = createRuntime({
+      run: modelRun({
+        providers: { default: main.client, local: { client: local.client, model: 'small', stream: false, requestOptions: { top_p: 0.5, temperature: 0 } } },
+        model: 'big',
+        requestOptions: { temperature: 0.7, seed: 1 },
+      }),
+    });
+    const a = runtime.spawn({ message: 'one' });
+    const b = runtime.spawn({ message: 'two', provider: 'local' });
+    await runtime.wait([a.id, b.id]);
+    expect(main.server.requests[0]?.body).toMatchObject({ model: 'big', stream: true, temperature: 0.7, seed: 1 });
+    expect(main.server.requests[0]?.body).not.toHaveProperty('top_p');
+    expect(local.server.requests[0]?.body).toMatchObject({ model: 'small', stream: false, temperature: 0, top_p: 0.5, seed: 1 });
+  });
+
+  it('bad provider settings name the setting, what was expected and what came', async () => {
+    const { client } = await start({ script: () => reply.text('x') });
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ client, maxConcurrentRequests: 0 }, 'providers.p.maxConcurrentRequests', /an integer >= 1.*0/],
+      [{ client, maxConcurrentRequests: 1.5 }, 'providers.p.maxConcurrentRequests', /an integer >= 1.*1\.5/],
+      [{ client, stream: 'yes' }, 'providers.p.stream', /a boolean.*yes/],
+      [{ client, echoReasoning: 1 }, 'providers.p.echoReasoning', /a boolean.*1/],
+      [{ client, requestOptions: [] }, 'providers.p.requestOptions', /a plain object/],
+    ];
+    for (const [config, argument, message] of cases) {
+      let error: unknown;
+      try {
+        modelRun({ providers: { p: config as never }, model: 'm' });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, argument).toBeInstanceOf(BadArgumentError);
+      expect(error).toMatchObject({ argument });
+      expect((error as Error).message).toMatch(message);
+    }
+  });
+});
+
+/** A server whose answers wait until the test lets them go, counting requests in flight as it sees them. */
+async function heldServer() {
+  const held: Array<() => void> = [];
+  let maxInFlight = 0;
+  const started = await start({
+    script: (request) =>
+      new Promise<Reply>((resolve) => {
+        maxInFlight = Math.max(maxInFlight, inFlight(started.server));
+        held.push(() => resolve(reply.text(`answer to ${messageText(request.body.messages.at(-1)!)}`)));
+      }),
+  });
+  return { ...started, held, maxInFlight: () => maxInFlight };
+}
+
+/** Requests the server has received and not finished answering. */
+const inFlight = (server: FakeServer) => server.requests.filter((request) => !request.completed && !request.aborted).length;
+
+describe('maxConcurrentRequests', () => {
+  it('caps requests in flight across every handle on the provider, first come first served; another provider is not held back', async () => {
+    const limited = await heldServer();
+    const free = await heldServer();
+    runtime = createRuntime({
+      run: modelRun({ providers: { limited: { client: limited.client, maxConcurrentRequests: 2 }, free: free.client }, model: 'm' }),
+      maxConcurrentChildren: 10,
+    });
+    const onLimited = [1, 2, 3, 4, 5].map((n) => runtime!.spawn({ message: `task ${n}`, provider: 'limited' }));
+    const onFree = [1, 2, 3].map((n) => runtime!.spawn({ message: `free ${n}`, provider: 'free' }));
+    await free.server.waitForRequests(3);
+    await limited.server.waitForRequests(2);
+    expect(free.maxInFlight()).toBe(3);
+    expect(inFlight(limited.server)).toBe(2);
+    // Each answer lets the next waiting request go, in the order they asked.
+    for (let answered = 0; answered < 5; answered += 1) {
+      limited.held.shift()!();
+      if (answered + 2 < 5) await limited.server.waitForRequests(answered + 3);
+    }
+    for (const release of free.held.splice(0)) release();
+    await runtime.wait([...onLimited, ...onFree].map((handle) => handle.id));
+    expect(limited.maxInFlight()).toBe(2);
+    expect(limited.server.requests.map((request) => messageText(request.body.messages.at(-1)!))).toEqual(['task 1', 'task 2', 'task 3', 'task 4', 'task 5']);
+    expect(onLimited.map((handle) => runtime!.get(handle.id).lastOutput)).toEqual(['task 1', 'task 2', 'task 3', 'task 4', 'task 5'].map((task) => `answer to ${task}`));
+  });
+});
