@@ -8,6 +8,9 @@ import { createRuntime } from '../../src/agent/create-runtime.js';
 import type { Runtime } from '../../src/agent/create-runtime.js';
 import { BadArgumentError } from '../../src/errors.js';
 import { modelRun } from '../../src/runtime/model-run.js';
+import { createAgentTools } from '../../src/agent-tools/agent-tools.js';
+import { createToolDispatcher } from '../../src/agent-tools/dispatch.js';
+import { toolDefinitionsFor } from '../../src/toolkit/dynamic-tool.js';
 import { messageText, quirks, reply } from '../../src/testing/index.js';
 import type { FakeServer, RecordedRequest, Reply } from '../../src/testing/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
@@ -133,5 +136,63 @@ describe('maxConcurrentRequests', () => {
     expect(limited.maxInFlight()).toBe(2);
     expect(limited.server.requests.map((request) => messageText(request.body.messages.at(-1)!))).toEqual(['task 1', 'task 2', 'task 3', 'task 4', 'task 5']);
     expect(onLimited.map((handle) => runtime!.get(handle.id).lastOutput)).toEqual(['task 1', 'task 2', 'task 3', 'task 4', 'task 5'].map((task) => `answer to ${task}`));
+  });
+});
+
+describe('a provider per child, from the caller', () => {
+  /** A runtime on two providers whose servers answer with their own name, and the tools as the root agent calls them. */
+  async function twoProviders() {
+    const main = await start({ script: () => reply.text('main answered') });
+    const local = await start({ script: () => reply.text('local answered') });
+    runtime = createRuntime({ run: modelRun({ providers: { default: main.client, local: { client: local.client, model: 'small' } }, model: 'big' }) });
+    const tools = createAgentTools(runtime);
+    const dispatch = createToolDispatcher(runtime, tools, { handleId: null });
+    const call = async (name: string, args: unknown) => JSON.parse(await dispatch(name, JSON.stringify(args))) as Record<string, unknown>;
+    return { main, local, tools, call };
+  }
+
+  it('runtime.delegate takes provider next to model; provider alone uses that provider’s model', async () => {
+    const { main, local } = await twoProviders();
+    const { results } = await runtime!.delegate({ tasks: [{ goal: 'one', provider: 'local' }, { goal: 'two', provider: 'local', model: 'tiny' }, { goal: 'three' }] }).result;
+    expect(results.map((result) => [result.summary, result.model])).toEqual([
+      ['local answered', 'small'],
+      ['local answered', 'tiny'],
+      ['main answered', 'big'],
+    ]);
+    expect(local.server.requests.map((request) => request.body.model).sort()).toEqual(['small', 'tiny']);
+    expect(main.server.requests.map((request) => request.body.model)).toEqual(['big']);
+  });
+
+  it('delegate_task and spawn_agent offer the configured providers as an enum, and route the child there', async () => {
+    const { local, tools, call } = await twoProviders();
+    const definitions = tools.map((tool) => toolDefinitionsFor([tool], { handleId: null, depth: 0 })[0]!);
+    const byName = new Map(definitions.map((definition) => [definition.function.name, definition.function]));
+    const delegateTask = byName.get('delegate_task')!;
+    const parameters = delegateTask.parameters as { properties: Record<string, { enum?: string[]; description?: string; items?: { properties: Record<string, { enum?: string[] }> } }> };
+    expect(parameters.properties.provider?.enum).toEqual(['default', 'local']);
+    expect(parameters.properties.provider?.description).toContain("'default', 'local'");
+    expect(parameters.properties.tasks?.items?.properties.provider?.enum).toEqual(['default', 'local']);
+    expect(delegateTask.description).toContain("Providers: 'default' (default), 'local'.");
+    const spawnAgent = byName.get('spawn_agent')!.parameters as { properties: Record<string, { enum?: string[] }> };
+    expect(spawnAgent.properties.provider?.enum).toEqual(['default', 'local']);
+
+    const delegated = await call('delegate_task', { goal: 'Look it up', provider: 'local' });
+    expect(delegated).toMatchObject({ ok: true, results: [{ summary: 'local answered', model: 'small' }] });
+    const spawned = (await call('spawn_agent', { message: 'hi', provider: 'local' })) as { handle: { id: string } };
+    await runtime!.wait(spawned.handle.id);
+    expect(runtime!.get(spawned.handle.id)).toMatchObject({ lastOutput: 'local answered', model: 'small' });
+    expect(local.server.requests).toHaveLength(2);
+  });
+
+  it('an unknown provider is refused to the model with the configured names, before anything starts', async () => {
+    const { main, local, call } = await twoProviders();
+    const delegated = await call('delegate_task', { goal: 'Look it up', provider: 'cloud' });
+    expect(delegated).toMatchObject({ ok: false, error: { code: 'bad_argument', field: 'provider' } });
+    expect((delegated.error as { message: string }).message).toMatch(/default, local.*cloud/s);
+    const spawned = await call('spawn_agent', { message: 'hi', provider: 'cloud' });
+    expect(spawned).toMatchObject({ ok: false, error: { field: 'provider' } });
+    expect((spawned.error as { message: string }).message).toMatch(/'default', 'local'.*cloud|cloud.*'default', 'local'/s);
+    expect(runtime!.list()).toEqual([]);
+    expect(main.server.requests.length + local.server.requests.length).toBe(0);
   });
 });
