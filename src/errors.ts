@@ -147,7 +147,7 @@ export function describeValue(value: unknown): string {
   }
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'function') return 'a function';
-  return describeZodSchema(value as object) ?? 'an object';
+  return describeZodSchema(value) ?? 'an object';
 }
 
 /** `a zod 3 schema (ZodObject)` or `a zod 4 string schema`, for a zod schema; `null` for anything else. */
