@@ -152,6 +152,25 @@ describe('whole responses', () => {
     expect(paths).toEqual(['a.md']);
   });
 
+  it('fields a server adds to the assistant message are kept and sent back with it', async () => {
+    const withExtra: Reply = {
+      fault: 'raw',
+      body: {
+        id: 'chatcmpl-x',
+        object: 'chat.completion',
+        created: 0,
+        model: 'm',
+        choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, refusal: null, extra_content: { google: { note: 'kept' } }, tool_calls: [{ id: 'call_a', type: 'function', function: { name: 'read_file', arguments: '{"path":"a.md"}' } }] } }],
+      },
+    };
+    const { server, run } = await runLoop([withExtra, reply.text('done')], { stream: false });
+    await expect(run).resolves.toMatchObject({ text: 'done' });
+    const echoed = echoedTurn(server.requests[1]);
+    expect(echoed).toMatchObject({ extra_content: { google: { note: 'kept' } } });
+    // What clients add to every message (`refusal: null`) is not sent back.
+    expect(echoed).not.toHaveProperty('refusal');
+  });
+
   it('llama.cpp (older builds): arguments sent as an object are the arguments', async () => {
     const { server, run, paths } = await runLoop([quirks.objectArguments(callA), reply.text('done')], { stream: false });
     await expect(run).resolves.toMatchObject({ text: 'done' });

@@ -137,6 +137,24 @@ describe('maxConcurrentRequests', () => {
     expect(limited.server.requests.map((request) => messageText(request.body.messages.at(-1)!))).toEqual(['task 1', 'task 2', 'task 3', 'task 4', 'task 5']);
     expect(onLimited.map((handle) => runtime!.get(handle.id).lastOutput)).toEqual(['task 1', 'task 2', 'task 3', 'task 4', 'task 5'].map((task) => `answer to ${task}`));
   });
+
+  it('a request waiting for a slot gives up its place when its run stops, and the next one goes', async () => {
+    const limited = await heldServer();
+    runtime = createRuntime({ run: modelRun({ providers: { limited: { client: limited.client, maxConcurrentRequests: 1 } }, model: 'm' }), maxConcurrentChildren: 10 });
+    const first = runtime.spawn({ message: 'task 1' });
+    const queued = runtime.spawn({ message: 'task 2' });
+    const third = runtime.spawn({ message: 'task 3' });
+    await limited.server.waitForRequests(1);
+    runtime.interrupt(queued.id);
+    await runtime.wait(queued.id);
+    limited.held.shift()!();
+    await limited.server.waitForRequests(2);
+    limited.held.shift()!();
+    await runtime.wait([first.id, third.id]);
+    expect(runtime.get(queued.id).status).toBe('interrupted');
+    expect(limited.server.requests.map((request) => messageText(request.body.messages.at(-1)!))).toEqual(['task 1', 'task 3']);
+    expect(runtime.get(third.id)).toMatchObject({ status: 'completed', lastOutput: 'answer to task 3' });
+  });
 });
 
 describe('a provider per child, from the caller', () => {
