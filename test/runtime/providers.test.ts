@@ -72,6 +72,22 @@ describe('provider settings', () => {
     expect(local.server.requests[0]?.body).toMatchObject({ model: 'small', stream: false, temperature: 0, top_p: 0.5, seed: 1 });
   });
 
+  it("prices: a provider's own prices go over the runtime's, in results and in usage()", async () => {
+    const usage = { promptTokens: 1_000_000, completionTokens: 1_000_000 };
+    const main = await start({ script: () => reply.text('main', { usage }) });
+    const local = await start({ script: () => reply.text('local', { usage }) });
+    runtime = createRuntime({
+      run: modelRun({ providers: { default: main.client, local: { client: local.client, prices: { m: { inputPerMillion: 0.5, outputPerMillion: 1 } } } }, model: 'm' }),
+      prices: { m: { inputPerMillion: 2, outputPerMillion: 8 } },
+    });
+    const { results } = await runtime.delegate({ tasks: [{ goal: 'a' }, { goal: 'b', provider: 'local' }] }).result;
+    expect(results.map((result) => [result.summary, result.cost])).toEqual([
+      ['main', 10],
+      ['local', 1.5],
+    ]);
+    expect(runtime.usage().cost).toBe(11.5);
+  });
+
   it('bad provider settings name the setting, what was expected and what came', async () => {
     const { client } = await start({ script: () => reply.text('x') });
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [
@@ -80,6 +96,7 @@ describe('provider settings', () => {
       [{ client, stream: 'yes' }, 'providers.p.stream', /a boolean.*yes/],
       [{ client, echoReasoning: 1 }, 'providers.p.echoReasoning', /a boolean.*1/],
       [{ client, requestOptions: [] }, 'providers.p.requestOptions', /a plain object/],
+      [{ client, prices: { m: { inputPerMillion: 'cheap' } } }, 'providers.p.prices.m', /inputPerMillion, outputPerMillion/],
     ];
     for (const [config, argument, message] of cases) {
       let error: unknown;
