@@ -88,7 +88,8 @@ export class TurnAssembler {
       this.delivered = true;
       options.onTextDelta?.(delta.content);
     }
-    const field = typeof delta.reasoning_content === 'string' ? 'reasoning_content' : 'reasoning';
+    // Some servers send both names, one of them empty: the one with text counts.
+    const field = delta.reasoning_content ? 'reasoning_content' : 'reasoning';
     const reasoning = delta[field];
     if (typeof reasoning === 'string' && reasoning) {
       this.delivered = true;

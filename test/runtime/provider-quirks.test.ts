@@ -134,6 +134,15 @@ describe('thinking', () => {
     expect(echoedTurn(server.requests[1])).not.toHaveProperty('reasoning_content');
   });
 
+  it('a stream sending both names, one empty, reports the thinking of the other', async () => {
+    const chunk = (delta: object, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const both: Reply = { fault: 'raw', events: [chunk({ role: 'assistant', reasoning_content: '', reasoning: 'Let me see.' }), chunk({ content: 'done' }), chunk({}, 'stop'), 'data: [DONE]\n\n'] };
+    const { run, thinking } = await runLoop([both]);
+    await expect(run).resolves.toMatchObject({ text: 'done' });
+    expect(thinking).toEqual(['Let me see.']);
+  });
+
   it.each(['reasoning_content', 'reasoning'] as const)('vLLM, DeepSeek, Ollama, OpenRouter, not streaming: message.%s becomes thinking', async (field) => {
     const { server, run, thinking } = await runLoop(
       [quirks.reasoningMessage({ field, reasoning: 'Thinking it over.', toolCalls: [callA] }), quirks.reasoningMessage({ field, reasoning: 'All read.', content: 'done' })],
