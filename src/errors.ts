@@ -166,7 +166,15 @@ export function describeValue(value: unknown): string {
   }
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'function') return 'a function';
-  return 'an object';
+  return describeZodSchema(value) ?? 'an object';
+}
+
+/** `a zod 3 schema (ZodObject)` or `a zod 4 string schema`, for a zod schema; `null` for anything else. */
+function describeZodSchema(value: object): string | null {
+  const zod4 = (value as { _zod?: { def?: { type?: unknown } } })._zod?.def?.type;
+  if (typeof zod4 === 'string') return `a zod 4 ${zod4} schema`;
+  const zod3 = (value as { _def?: { typeName?: unknown } })._def?.typeName;
+  return typeof zod3 === 'string' ? `a zod 3 schema (${zod3})` : null;
 }
 
 /** Why a model response was not a finished answer. */

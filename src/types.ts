@@ -23,18 +23,38 @@ export const STATUS_AFTER_OUTCOME = {
 /** Why an accepted input was handed back instead of processed. */
 export type HandBackReason = 'interrupted' | 'cancelled' | 'closed';
 
-/** A tool call as it sits in a conversation. */
+/**
+ * A tool call as it sits in a conversation. Fields a server adds beside the
+ * standard ones (Gemini's `extra_content` with its thought signature) are kept
+ * and sent back with the call as they came.
+ */
 export interface ChatToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
+  [field: string]: unknown;
+}
+
+/**
+ * An assistant message. `reasoning_content` (DeepSeek, vLLM) or `reasoning`
+ * (OpenRouter, Ollama) is the model's thinking on a turn with tool calls, sent
+ * back because some servers refuse the next request without it; other fields
+ * a server added to the message are kept and sent back too.
+ */
+export interface ChatAssistantMessage {
+  role: 'assistant';
+  content: string | null;
+  tool_calls?: ChatToolCall[];
+  reasoning_content?: string;
+  reasoning?: string;
+  [field: string]: unknown;
 }
 
 /** One message of a conversation: plain JSON, the shape OpenAI-compatible servers take. */
 export type ChatMessage =
   | { role: 'system'; content: string }
   | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string | null; tool_calls?: ChatToolCall[] }
+  | ChatAssistantMessage
   | { role: 'tool'; tool_call_id: string; content: string };
 
 /** Limits on each run of a handle; each is a transition of the handle's chart. `null`: none. */
@@ -46,6 +66,9 @@ export interface RunLimits {
   /** Tokens (input + output) one run may spend; past it the run ends in `error`. */
   maxRunTokens: number | null;
 }
+
+/** Price per million tokens, per model. */
+export type ModelPrices = Record<string, { inputPerMillion: number; outputPerMillion: number }>;
 
 /** Token usage, summed over model calls. */
 export interface Usage {

@@ -21,6 +21,8 @@ export interface DelegationFacts {
   toolsets: string[];
   blockedTools: readonly string[];
   agentTypes: Array<{ name: string; description: string }>;
+  /** The configured providers, the default first; empty for a custom run. */
+  providers: readonly string[];
 }
 
 /** Reads the facts now, for `caller`. */
@@ -44,6 +46,7 @@ export function delegationFacts(settings: AgentToolsSettings, caller: ToolCaller
     toolsets,
     blockedTools: runtime.options.blockedTools,
     agentTypes: knownAgentTypes(runtime).map(({ name, description }) => ({ name, description })),
+    providers: runtime.options.providers,
   };
 }
 
@@ -95,7 +98,7 @@ export function describeDelegateTask(facts: DelegationFacts): ToolDescription {
     'Delegate work to subagents. Each starts with a fresh conversation (it knows nothing of yours), its own tools ' +
       'and budget, and gives back only its final summary, so its intermediate work never fills your context.',
     '',
-    "Give exactly one of: 'goal' (one task, with optional context, toolsets, role, agent_type, model) or " +
+    `Give exactly one of: 'goal' (one task, with optional context, toolsets, role, agent_type, model${facts.providers.length > 0 ? ', provider' : ''}) or ` +
       "'tasks' (a batch: an array of task objects with those fields, run in parallel).",
     '',
     'Limits configured now:',
@@ -104,6 +107,7 @@ export function describeDelegateTask(facts: DelegationFacts): ToolDescription {
     toolsetsClause(facts) +
       ` A subagent never gets a tool you lack, nor these: ${facts.blockedTools.join(', ') || 'none'}.`,
     `Agent types: ${agentTypesClause(facts)}`,
+    ...(facts.providers.length > 1 ? [`Providers: ${facts.providers.map((name, index) => `'${name}'${index === 0 ? ' (default)' : ''}`).join(', ')}.`] : []),
     '',
     'Write goal and context so they stand alone: file paths, error text, constraints, the form the answer should take. ' +
       'Results come in task order, each with status, summary, exitReason, apiCalls, durationMs, tokens and a tool-call ' +

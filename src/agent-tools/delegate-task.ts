@@ -16,21 +16,35 @@ import { defineDynamicTool } from '../toolkit/dynamic-tool.js';
 import { AgentToolError, toolErrorOf } from '../toolkit/tool-error.js';
 import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
 
-/** The task of `runtime.delegate` under the tool's field names, with what the model reads about each field. */
-function toolTaskShape() {
-  const shape = taskShape();
+/**
+ * The task of `runtime.delegate` under the tool's field names, with what the
+ * model reads about each field; `provider` is an enum of the configured
+ * names, left out when there are none (a custom run).
+ */
+function toolTaskShape(providers: readonly string[]) {
+  const { provider: _provider, ...shape } = taskShape();
   const described = {
     ...shape,
     goal: shape.goal.describe('What the subagent must achieve: specific and self-contained.'),
     context: shape.context.describe('What it needs to know, since it sees nothing of your conversation: paths, errors, constraints, language.'),
-    model: shape.model.describe("Model for this subagent. Default: the runtime's model."),
+    model: shape.model.describe("Model for this subagent. Default: its provider's model, else the runtime's."),
+    ...(providers.length > 0 ? { provider: providerEnum(providers) } : {}),
   };
   return Object.fromEntries(Object.entries(described).map(([field, schema]) => [toolFieldName(field), schema]));
 }
 
+/** The configured providers as the model may name them. */
+export function providerEnum(providers: readonly string[]) {
+  const [first = 'default', ...rest] = providers;
+  return z
+    .enum([first, ...rest])
+    .optional()
+    .describe(`Where this subagent's model calls go: one of ${providers.map((name) => `'${name}'`).join(', ')}. Default: its agent type's, else '${first}'.`);
+}
+
 /** The schema the model sees: one task at the top level, or a batch in `tasks`. */
-const advertisedSchema = () => {
-  const task = toolTaskShape();
+const advertisedSchema = (providers: readonly string[]) => {
+  const task = toolTaskShape(providers);
   return z.object({
     ...task,
     goal: taskShape().goal.optional().describe('One task: what the subagent must achieve, specific and self-contained. Leave out when you give tasks.'),
@@ -65,7 +79,7 @@ function recoverJsonArray(value: unknown, context: z.core.$RefinementCtx): unkno
  */
 const parserSchema = () =>
   z.object({
-    ...Object.fromEntries(Object.keys(toolTaskShape()).map((name) => [name, z.unknown().optional()])),
+    ...Object.fromEntries(Object.keys(taskShape()).map((name) => [toolFieldName(name), z.unknown().optional()])),
     tasks: z.preprocess(recoverJsonArray, z.unknown()).optional(),
     background: z.unknown().optional(),
   });
@@ -164,7 +178,7 @@ export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<Retur
     name: 'delegate_task',
     toolset: DELEGATION_TOOLSET,
     parameters: parserSchema(),
-    advertised: advertisedSchema(),
+    advertised: advertisedSchema(runtime.options.providers),
     describe: (caller) => describeDelegateTask(delegationFacts(settings, caller)),
     execute: async (args, context) => {
       const background = args.background === true;

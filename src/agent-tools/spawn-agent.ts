@@ -4,20 +4,27 @@ import { knownAgentTypes } from './agent-tool-settings.js';
 import type { AgentToolsSettings } from './agent-tool-settings.js';
 import type { Tool } from '../toolkit/define-tool.js';
 import { delegationFacts, nestingClause } from './delegate-task-description.js';
+import { providerEnum } from './delegate-task.js';
 import { defineDynamicTool } from '../toolkit/dynamic-tool.js';
 import { AgentToolError, toolErrorOf } from '../toolkit/tool-error.js';
 import { handleView } from '../toolkit/tool-result.js';
-import { agentTypeSchema, modelSchema, nicknameSchema, textSchema } from '../toolkit/tool-schemas.js';
+import { agentTypeSchema, modelSchema, nicknameSchema, providerSchema, textSchema } from '../toolkit/tool-schemas.js';
 import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
 import type { HandleSnapshot } from '../types.js';
 
-const advertisedSchema = () =>
+const baseSchema = () =>
   z.object({
     message: textSchema().optional().describe('Its first input; it starts on it at once. Leave out to spawn it idle.'),
     agent_type: agentTypeSchema().optional(),
     nickname: nicknameSchema().optional().describe('A name that becomes its handle id. Default: a generated id.'),
-    model: modelSchema().optional().describe("Model for this subagent. Default: the runtime's model."),
+    model: modelSchema().optional().describe("Model for this subagent. Default: its provider's model, else the runtime's."),
   });
+
+/** What the tool parses: a provider is checked against the configured names by the runtime. */
+const parserSchema = () => baseSchema().extend({ provider: providerSchema().optional() });
+
+/** What the model sees: `provider` as an enum of the configured names, left out when there are none (a custom run). */
+const advertisedSchema = (providers: readonly string[]) => (providers.length > 0 ? baseSchema().extend({ provider: providerEnum(providers) }) : baseSchema());
 
 /**
  * Creates `spawn_agent`.
@@ -27,12 +34,12 @@ const advertisedSchema = () =>
  * const spawnAgent = createSpawnAgentTool(resolveAgentToolsSettings(runtime));
  * ```
  */
-export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnType<typeof advertisedSchema>, unknown> {
+export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnType<typeof parserSchema>, unknown> {
   const { runtime } = settings;
   return defineDynamicTool({
     name: 'spawn_agent',
     toolset: DELEGATION_TOOLSET,
-    parameters: advertisedSchema().superRefine((args, context) => {
+    parameters: parserSchema().superRefine((args, context) => {
       const known = knownAgentTypes(runtime).map((type) => type.name);
       if (args.agent_type !== undefined && !known.includes(args.agent_type)) {
         context.addIssue({
@@ -42,8 +49,12 @@ export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnT
           message: `expected one of ${known.map((name) => `'${name}'`).join(', ')}`,
         });
       }
+      const providers = runtime.options.providers;
+      if (args.provider !== undefined && providers.length > 0 && !providers.includes(args.provider)) {
+        context.addIssue({ code: 'custom', path: ['provider'], input: args.provider, message: `expected one of ${providers.map((name) => `'${name}'`).join(', ')}` });
+      }
     }),
-    advertised: advertisedSchema(),
+    advertised: advertisedSchema(runtime.options.providers),
     describe: (caller) => {
       const facts = delegationFacts(settings, caller);
       const types = facts.agentTypes.map((type) => `'${type.name}': ${type.description}`).join(' ');
@@ -70,6 +81,7 @@ export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnT
           ...(args.nickname !== undefined ? { name: args.nickname } : {}),
           ...(args.agent_type !== undefined ? { agentType: args.agent_type } : {}),
           ...(args.model !== undefined ? { model: args.model } : {}),
+          ...(args.provider !== undefined ? { provider: args.provider } : {}),
         });
       } catch (error) {
         throw toolErrorOf(error);

@@ -41,6 +41,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   // Given a logger, the clients' own logging goes through it too (where a client can make a copy of itself).
   const clients = new Map(strategy ? [...strategy.providers.keys()].map((name) => [name, providerClient(strategy, name, options.logger === undefined ? null : logger)]) : []);
   const inboxes = new BackgroundInboxes();
+  /** A provider's own prices over the runtime's. */
+  const pricesOf = (provider: string | null) => {
+    const own = provider === null ? undefined : strategy?.providers.get(provider)?.prices;
+    return own ? { ...options.prices, ...own } : options.prices;
+  };
   /** Fires at shutdown: ends every root-agent conversation still going. */
   const shutdownController = new AbortController();
   /** The root agent's own spend (its subagents' is in their handles). */
@@ -62,7 +67,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     prepare: (task, parentId) => prepareChild(prepareDeps, task, parentId, true),
     agentTypes: () => resolved.agentTypes,
     maxBackground: () => resolved.maxBackground,
-    prices: options.prices,
+    pricesOf,
     inboxes,
   });
 
@@ -112,7 +117,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (!found) return Promise.reject(new BadArgumentError('delegationId', 'the id of a delegation of this runtime', delegationId));
       return found;
     },
-    usage: (id) => treeUsage(handles, options.prices, { usage: rootUsage, model: resolved.model }, id),
+    usage: (id) => treeUsage(handles, pricesOf, { usage: rootUsage, model: resolved.model, provider: strategy?.defaultProvider ?? null }, id),
     toolsOf,
     shutdown() {
       shutdownController.abort(new RuntimeShutDownError());

@@ -70,6 +70,7 @@ export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
       blockedTools: options.blockedTools ?? DEFAULT_BLOCKED_TOOLS,
       agentTypes: options.agentTypes ?? [],
       workspacePath: options.workspacePath ?? null,
+      providers: strategy ? [strategy.defaultProvider, ...[...strategy.providers.keys()].filter((name) => name !== strategy.defaultProvider)] : [],
     },
   };
 }

@@ -67,5 +67,7 @@ export interface ResolvedOptions {
   blockedTools: readonly string[];
   agentTypes: readonly AgentType[];
   workspacePath: string | null;
+  /** The names of the model run's providers, the default first; empty for a custom run. */
+  providers: readonly string[];
 }
 

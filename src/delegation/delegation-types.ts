@@ -55,5 +55,4 @@ export interface Delegation {
 /** @deprecated The same as {@link Delegation}: every delegation returns one. */
 export type BackgroundDelegation = Delegation;
 
-/** Price per million tokens, per model. */
-export type ModelPrices = Record<string, { inputPerMillion: number; outputPerMillion: number }>;
+export type { ModelPrices } from '../types.js';

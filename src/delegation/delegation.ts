@@ -33,7 +33,8 @@ export interface DelegatorDeps {
   /** The user's agent types, beside the built-in ones. */
   agentTypes(): readonly AgentType[];
   maxBackground(): number;
-  prices: ModelPrices | undefined;
+  /** The prices that apply on a provider (its own over the runtime's); `null`: no provider (a custom run). */
+  pricesOf(provider: string | null): ModelPrices | undefined;
   inboxes: BackgroundInboxes;
 }
 
@@ -74,7 +75,7 @@ export function createDelegator(deps: DelegatorDeps) {
       handleId,
       goal: task.goal,
       usage: tokens,
-      cost: costOf(deps.prices, model, tokens),
+      cost: costOf(deps.pricesOf(setup?.provider ?? null), model, tokens),
       model,
       deniedToolsets: setup?.deniedToolsets ?? [],
       degradedToLeaf: setup?.degradedToLeaf ?? false,

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { BUILT_IN_AGENT_TYPES } from './agent-types.js';
 import type { AgentType } from './agent-types.js';
-import { TEXT_LIMIT, agentTypeSchema, modelSchema, roleSchema, textSchema, toolsetsSchema } from '../toolkit/tool-schemas.js';
+import { TEXT_LIMIT, agentTypeSchema, modelSchema, providerSchema, roleSchema, textSchema, toolsetsSchema } from '../toolkit/tool-schemas.js';
 
 /** The fields of a task, under their TypeScript names. */
 export const taskShape = () => ({
@@ -21,8 +21,10 @@ export const taskShape = () => ({
   role: roleSchema().optional(),
   /** @default 'general' */
   agentType: agentTypeSchema().optional(),
-  /** Model override for this subagent. @default the runtime's model */
+  /** Model override for this subagent. @default the provider's model, else the runtime's */
   model: modelSchema().optional(),
+  /** The named provider its model calls go to. @default the agent type's, else the runtime's default provider */
+  provider: providerSchema().optional(),
 });
 
 /** One task, as `runtime.delegate` checks it (unknown fields refused). */

@@ -5,7 +5,7 @@
  * the `openai` package.
  */
 import type { OpenAIFunctionTool } from '../toolkit/define-tool.js';
-import type { ChatMessage, ChatToolCall } from '../types.js';
+import type { ChatMessage } from '../types.js';
 
 /** The body of one chat-completions request as the loop sends it (extra fields from `requestOptions` ride along). */
 export interface ChatRequest {
@@ -26,37 +26,55 @@ export interface ChatUsage {
   completion_tokens: number;
 }
 
-/** A tool call in a response: `function` calls are run, calls of other types are left out. */
+/**
+ * A tool call in a response. `function` calls are run (a call with a
+ * `function` and no `type` is one, as Mistral sends them); calls of other
+ * types are left out. Some servers send `arguments` as a JSON object.
+ */
 export interface ChatResponseToolCall {
   id: string;
-  type: string;
-  function?: ChatToolCall['function'];
+  type?: string;
+  function?: { name: string; arguments: string | object };
+}
+
+/** Thinking text, under the name a server gives it (`reasoning_content`: DeepSeek, vLLM; `reasoning`: OpenRouter, Ollama). */
+export interface ChatReasoningFields {
+  reasoning_content?: string | null;
+  reasoning?: string | null;
 }
 
 /** A whole (not streamed) response: what the loop reads of it. */
 export interface ChatResponse {
   choices: Array<{
-    message: { content?: string | null; tool_calls?: ChatResponseToolCall[] | null };
+    message: { content?: string | null; tool_calls?: ChatResponseToolCall[] | null } & ChatReasoningFields;
     /** Typed as always present by some clients, yet some servers leave it out. */
     finish_reason?: string | null;
   }>;
   usage?: ChatUsage | null;
 }
 
-/** A tool call's part in a streamed chunk; some servers leave out `index`. */
+/**
+ * A tool call's part in a streamed chunk. Servers differ: some leave out
+ * `index` or start it at 1, some repeat the name in every part, some put
+ * parallel calls all at index 0 with distinct ids, some send `arguments` as
+ * an object, some add fields of their own (kept on the call).
+ */
 export interface ChatChunkToolCall {
   index?: number;
   id?: string;
-  function?: { name?: string; arguments?: string };
+  type?: string;
+  function?: { name?: string; arguments?: string | object };
 }
 
 /** One streamed chunk: what the loop reads of it. */
 export interface ChatChunk {
   choices: Array<{
-    delta?: { content?: string | null; tool_calls?: ChatChunkToolCall[] } | null;
+    delta?: ({ content?: string | null; tool_calls?: ChatChunkToolCall[] } & ChatReasoningFields) | null;
     finish_reason?: string | null;
   }>;
   usage?: ChatUsage | null;
+  /** Groq's 2024 stream shape: the usage is here, on the last chunk. */
+  x_groq?: { usage?: ChatUsage | null } | null;
 }
 
 /**
@@ -74,7 +92,7 @@ export interface ChatClient {
     completions: {
       create(body: ChatRequest & { stream: false }, options: ChatRequestOptions): PromiseLike<ChatResponse>;
       create(
-        body: ChatRequest & { stream: true; stream_options: { include_usage: boolean } },
+        body: ChatRequest & { stream: true; stream_options?: { include_usage: boolean } },
         options: ChatRequestOptions,
       ): PromiseLike<AsyncIterable<ChatChunk>>;
     };

@@ -23,6 +23,7 @@ export { partialOutputOf } from './model-failure.js';
 export type { ChatClient } from './chat-client.js';
 export type { ModelCallOptions } from './model-request.js';
 export type { ModelTurn } from './turn-assembler.js';
+export { ProviderState } from './provider-state.js';
 
 const DEFAULT_MAX_RETRIES = 2;
 const DEFAULT_RETRY_BASE_DELAY_MS = 500;
@@ -84,6 +85,17 @@ function retryDelay(failure: Failure, retryIndex: number, baseDelayMs: number): 
 
 /** One HTTP request: its own controller, so the run's signal holds one listener at most and drops it after. */
 async function attemptOnce(options: ModelCallOptions, attempt: number): Promise<ModelTurn | Failure> {
+  const { signal } = options;
+  // A slot of the provider's request limit, held until the response is read to its end.
+  const release = options.provider ? await options.provider.acquire(signal).catch(() => abortWith(signal, null)) : null;
+  try {
+    return await attemptWithSlot(options, attempt);
+  } finally {
+    release?.();
+  }
+}
+
+async function attemptWithSlot(options: ModelCallOptions, attempt: number): Promise<ModelTurn | Failure> {
   const controller = new AbortController();
   const { signal } = options;
   const forwardAbort = () => controller.abort(signal.reason);

@@ -12,10 +12,11 @@ import { executeToolCall } from '../toolkit/execute.js';
 import { failureJson } from '../tool-failure.js';
 import { createToolRegistry } from '../toolkit/toolsets.js';
 import type { ToolRegistry } from '../toolkit/toolsets.js';
-import type { ChatMessage, RunStats, Usage } from '../types.js';
+import type { ChatAssistantMessage, ChatMessage, RunStats, Usage } from '../types.js';
 import { redactSecrets } from '../secrets.js';
 import type { Logger } from '../logger.js';
 import type { ChatClient } from './chat-client.js';
+import type { ProviderState } from './provider-state.js';
 import { callModel, partialOutputOf } from './model-call.js';
 import type { ModelTurn } from './model-call.js';
 
@@ -44,6 +45,15 @@ export interface ModelLoopOptions {
   requestOptions?: Record<string, unknown> | undefined;
   /** Retries of 429, 5xx and connection errors per model call. @default 2 */
   maxRetries?: number | undefined;
+  /** The provider's shared state (request limit, what its server refuses). */
+  provider?: ProviderState | undefined;
+  /**
+   * Send the thinking of a turn with tool calls back on its assistant message
+   * (`reasoning_content` or `reasoning`, as it came): DeepSeek's thinking mode
+   * refuses the next request without it.
+   * @default true (when the server sent any)
+   */
+  echoReasoning?: boolean | undefined;
   /** Accept responses without `finish_reason`. @default false */
   allowMissingFinishReason?: boolean | undefined;
   /** Redacted from error text. */
@@ -116,6 +126,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
         signal,
         stream: options.stream ?? true,
         requestOptions: options.requestOptions,
+        provider: options.provider,
         ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
         ...(options.allowMissingFinishReason !== undefined ? { allowMissingFinishReason: options.allowMissingFinishReason } : {}),
         ...(options.secrets ? { secrets: options.secrets } : {}),
@@ -139,11 +150,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
     options.onModelCallEnd?.();
     lastText = turn.content || lastText;
     options.setPartialOutput?.(lastText || null);
-    add({
-      role: 'assistant',
-      content: turn.content || null,
-      ...(turn.toolCalls.length > 0 ? { tool_calls: turn.toolCalls } : {}),
-    });
+    add(assistantMessage(turn, options.echoReasoning ?? true));
     if (turn.toolCalls.length === 0) {
       const arrived = options.inbox ? await options.inbox.next(signal) : null;
       if (!arrived) return { text: turn.content, exitReason: 'completed', messages };
@@ -160,6 +167,18 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
   }
   // Out of model calls while the model was still working: not a completion (the last text is the partial output).
   throw new MaxIterationsError(options.maxIterations);
+}
+
+/** The turn as the conversation keeps it: fields the server added are sent back, and so is the thinking behind tool calls. */
+function assistantMessage(turn: ModelTurn, echoReasoning: boolean): ChatAssistantMessage {
+  const calls = turn.toolCalls.length > 0;
+  return {
+    ...turn.extra,
+    role: 'assistant',
+    content: turn.content || null,
+    ...(calls ? { tool_calls: turn.toolCalls } : {}),
+    ...(calls && echoReasoning && turn.reasoning ? { [turn.reasoning.field]: turn.reasoning.text } : {}),
+  };
 }
 
 /** Tells the logger about a retry of a model call. */

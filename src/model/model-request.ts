@@ -6,6 +6,7 @@
 import type { OpenAIFunctionTool } from '../toolkit/define-tool.js';
 import type { ChatMessage } from '../types.js';
 import type { ChatClient, ChatRequest } from './chat-client.js';
+import type { ProviderState } from './provider-state.js';
 
 /** Options of `callModel`. */
 export interface ModelCallOptions {
@@ -25,6 +26,8 @@ export interface ModelCallOptions {
   retryBaseDelayMs?: number;
   /** Accept a response without finish_reason (some servers never send one). @default false */
   allowMissingFinishReason?: boolean;
+  /** The provider's shared state: its request limit, and what the runtime learnt about its server. @default none */
+  provider?: ProviderState | undefined;
   /** Secrets (API keys) to redact from any error text this call produces or passes on. @default [] */
   secrets?: readonly string[];
   onTextDelta?: (delta: string) => void;
@@ -35,12 +38,27 @@ export interface ModelCallOptions {
   onRetry?: (retry: { attempt: number; delayMs: number; reason: string }) => void;
 }
 
-/** The request body, without `stream` (each reader sets its own). */
+/** The request body, without `stream` and `stream_options` (each reader sets its own). */
 export function requestBody(options: ModelCallOptions): ChatRequest {
+  const { stream_options: _streamOptions, ...requestOptions } = options.requestOptions ?? {};
   return {
-    ...options.requestOptions,
+    ...requestOptions,
     model: options.model,
     messages: options.messages,
     ...(options.tools.length > 0 ? { tools: options.tools } : {}),
   };
+}
+
+/**
+ * The `stream_options` of a streamed request: the caller's own when
+ * `requestOptions` names it (`null` sends none), none once the provider
+ * refused it, else `{ include_usage: true }`.
+ */
+export function streamOptionsOf(options: ModelCallOptions): { stream_options?: { include_usage: boolean } } {
+  const requestOptions = options.requestOptions ?? {};
+  if (Object.hasOwn(requestOptions, 'stream_options')) {
+    const given = requestOptions.stream_options as { include_usage: boolean } | null | undefined;
+    return given === null || given === undefined ? {} : { stream_options: given };
+  }
+  return options.provider?.streamOptionsRefused === true ? {} : { stream_options: { include_usage: true } };
 }

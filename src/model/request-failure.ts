@@ -86,6 +86,19 @@ export function retryAfterOf(headers: HeaderReader | null): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
+/**
+ * A 400 or 422 that may be the server refusing `stream_options`: its message
+ * or body names the field, or it has no body the client could read (Mistral's
+ * error body has no `error` field, which the `openai` client drops).
+ */
+export function refusesStreamOptions(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status !== 400 && status !== 422) return false;
+  const body = typeof error === 'object' && error !== null ? (error as { error?: unknown }).error : undefined;
+  if (body === undefined || body === null) return true;
+  return textOf(error).includes('stream_options') || (JSON.stringify(body) ?? '').includes('stream_options');
+}
+
 /** The client could not connect, or lost the connection before a response came (the `openai` client's `APIConnectionError`). */
 export function isConnectionError(error: unknown): boolean {
   return error instanceof APIConnectionError;

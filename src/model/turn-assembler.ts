@@ -4,7 +4,8 @@
  * finish reason, passing deltas on as they come.
  */
 import type { ChatToolCall, Usage } from '../types.js';
-import type { ChatChunk } from './chat-client.js';
+import type { ChatChunk, ChatUsage } from './chat-client.js';
+import { ToolCallParts } from './tool-call-parts.js';
 
 /** A model turn: what a finished response said. */
 export interface ModelTurn {
@@ -13,7 +14,20 @@ export interface ModelTurn {
   usage: Usage | null;
   /** `null` when the response sent none. */
   finishReason: string | null;
+  /** The thinking the response carried, under the field name the server used; `null` when none. */
+  reasoning: TurnReasoning | null;
+  /** Fields of the assistant message beyond the standard ones (whole responses only), sent back with it. */
+  extra?: Record<string, unknown>;
 }
+
+/** Thinking text, and the field it came in. */
+export interface TurnReasoning {
+  field: 'reasoning_content' | 'reasoning';
+  text: string;
+}
+
+/** Usage in the shape the runtime counts. */
+export const usageOf = (usage: ChatUsage): Usage => ({ inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens });
 
 /** Where the deltas of a streamed turn go. */
 export interface TurnListeners {
@@ -42,7 +56,8 @@ export class TurnAssembler {
   delivered = false;
   #usage: Usage | null = null;
   #finishReason: string | null = null;
-  readonly #calls: Array<{ id: string; name: string; arguments: string }> = [];
+  #reasoning: TurnReasoning | null = null;
+  readonly #calls = new ToolCallParts();
   readonly #options: TurnListeners;
 
   constructor(options: TurnListeners) {
@@ -59,7 +74,9 @@ export class TurnAssembler {
     const options = this.#options;
     this.chunks += 1;
     options.onProgress?.();
-    if (chunk.usage) this.#usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+    // Groq's 2024 stream shape carries the usage in `x_groq` instead.
+    const usage = chunk.usage ?? chunk.x_groq?.usage;
+    if (usage) this.#usage = usageOf(usage);
     const choice = chunk.choices[0];
     if (!choice) return;
     if (choice.finish_reason) this.#finishReason = choice.finish_reason;
@@ -71,41 +88,19 @@ export class TurnAssembler {
       this.delivered = true;
       options.onTextDelta?.(delta.content);
     }
-    const extra = delta as { reasoning_content?: unknown; reasoning?: unknown };
-    const reasoning = extra.reasoning_content ?? extra.reasoning;
+    // Some servers send both names, one of them empty: the one with text counts.
+    const field = delta.reasoning_content ? 'reasoning_content' : 'reasoning';
+    const reasoning = delta[field];
     if (typeof reasoning === 'string' && reasoning) {
       this.delivered = true;
+      this.#reasoning = { field, text: (this.#reasoning?.text ?? '') + reasoning };
       options.onThinkingDelta?.(reasoning);
     }
-    for (const part of delta.tool_calls ?? []) {
-      // Some OpenAI-compatible servers leave out `index`: place the part by its id, else with the last call.
-      const index = typeof part.index === 'number' ? part.index : this.#indexWithoutPosition(part.id);
-      const call = (this.#calls[index] ??= { id: '', name: '', arguments: '' });
-      if (part.id) call.id = part.id;
-      if (part.function?.name) call.name += part.function.name;
-      if (part.function?.arguments) call.arguments += part.function.arguments;
-    }
+    for (const part of delta.tool_calls ?? []) this.#calls.add(part);
   }
 
   /** The turn as received so far. */
   turn(): ModelTurn {
-    const toolCalls = this.#calls
-      .filter((call) => call !== undefined)
-      .map(
-        (call, index): ChatToolCall => ({
-          id: call.id || `call_${index}`,
-          type: 'function',
-          function: { name: call.name, arguments: call.arguments },
-        }),
-      );
-    return { content: this.content, toolCalls, usage: this.#usage, finishReason: this.#finishReason };
-  }
-
-  #indexWithoutPosition(id: string | undefined): number {
-    if (id) {
-      const known = this.#calls.findIndex((call) => call?.id === id);
-      return known === -1 ? this.#calls.length : known;
-    }
-    return Math.max(this.#calls.length - 1, 0);
+    return { content: this.content, toolCalls: this.#calls.calls(), usage: this.#usage, finishReason: this.#finishReason, reasoning: this.#reasoning };
   }
 }

@@ -3,16 +3,13 @@ import type { ChatMessage } from '../types.js';
 import type { Logger } from '../logger.js';
 import { runModelLoop } from '../model/model-loop.js';
 import type { ChatClient, LoopInbox } from '../model/model-loop.js';
+import { ProviderState } from '../model/provider-state.js';
+import { resolveProvider } from './providers.js';
+import type { ProviderConfig, ResolvedProvider } from './providers.js';
 
 export type { ChatClient } from '../model/model-loop.js';
+export type { ProviderConfig, ResolvedProvider } from './providers.js';
 import type { RunOf } from './run-types.js';
-
-/** A named provider: a client, and the model its handles use unless told otherwise. */
-export interface ProviderConfig {
-  client: ChatClient;
-  /** @default the run's `model` */
-  model?: string;
-}
 
 /** The model-backed run: where model calls go and how they are made. */
 export interface ModelRunOptions {
@@ -35,7 +32,7 @@ export interface ModelRunOptions {
 /** A model-backed run strategy, made by {@link modelRun}: give it to `createRuntime({ run })`. */
 export interface ModelRun {
   readonly kind: 'model-run';
-  readonly providers: ReadonlyMap<string, { client: ChatClient; model: string | null }>;
+  readonly providers: ReadonlyMap<string, ResolvedProvider>;
   readonly defaultProvider: string;
   /** The default model: `model`, else the default provider's. */
   readonly model: string;
@@ -46,8 +43,6 @@ export interface ModelRun {
   /** The providers' API keys, redacted wherever text leaves the runtime. */
   readonly secrets: readonly string[];
 }
-
-const isClient = (value: unknown): value is ChatClient => typeof value === 'object' && value !== null && 'chat' in value;
 
 function optionalType(value: unknown, name: string, type: 'boolean' | 'object'): void {
   if (value === undefined) return;
@@ -72,18 +67,8 @@ export function modelRun(options: ModelRunOptions): ModelRun {
   }
   optionalType(options.providers, 'providers', 'object');
   const given: Record<string, unknown> = options.providers ?? { default: options.client };
-  const providers = new Map<string, { client: ChatClient; model: string | null }>();
-  for (const [name, value] of Object.entries(given)) {
-    const field = options.providers ? `providers.${name}` : 'client';
-    const config = isClient(value) ? { client: value } : (value as Partial<ProviderConfig> | null);
-    if (typeof config !== 'object' || config === null || !isClient(config.client)) {
-      throw new BadArgumentError(field, 'an OpenAI client (or `{ client, model? }`)', value);
-    }
-    if (config.model !== undefined && (typeof config.model !== 'string' || config.model.trim() === '')) {
-      throw new BadArgumentError(`${field}.model`, 'a model name string', config.model);
-    }
-    providers.set(name, { client: config.client, model: config.model ?? null });
-  }
+  const providers = new Map<string, ResolvedProvider>();
+  for (const [name, value] of Object.entries(given)) providers.set(name, resolveProvider(options.providers ? `providers.${name}` : 'client', value));
   if (providers.size === 0) throw new BadArgumentError('providers', 'at least one provider', options.providers);
   const defaultProvider = providers.has('default') ? 'default' : providers.keys().next().value!;
   if (options.model !== undefined && (typeof options.model !== 'string' || options.model.trim() === '')) {
@@ -159,6 +144,8 @@ function waitAnnouncer(progress: (state: { waiting: boolean }) => void) {
  * them whatever the outcome.
  */
 export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): RunOf<unknown> {
+  // What the runtime learns about each provider, and its request slots, shared by all its handles for the runtime's life.
+  const states = new Map([...strategy.providers].map(([name, provider]) => [name, new ProviderState(provider)]));
   return async (input, context) => {
     const setup = context.handle.setup;
     if (!setup) throw new Error(`Handle \`${context.handle.id}\` has no model setup; spawn it through the runtime`);
@@ -169,6 +156,7 @@ export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): Ru
     if (context.conversation.length === 0) context.record(history[0]!);
     const waitingFor = waitAnnouncer(context.progress);
     const inbox = deps.inboxFor(context.handle.id);
+    const provider = strategy.providers.get(setup.provider);
     const result = await runModelLoop({
       client: deps.clientOf(setup.provider),
       model: setup.model,
@@ -177,10 +165,12 @@ export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): Ru
       tools: context.tools,
       maxIterations: setup.maxIterations,
       signal: context.signal,
-      stream: strategy.stream,
+      stream: provider?.stream ?? strategy.stream,
       stats: context.stats,
       toolContext: { handleId: context.handle.id, depth: context.handle.depth, waitingFor },
-      requestOptions: strategy.requestOptions,
+      requestOptions: provider?.requestOptions ? { ...strategy.requestOptions, ...provider.requestOptions } : strategy.requestOptions,
+      provider: states.get(setup.provider),
+      echoReasoning: provider?.echoReasoning ?? true,
       maxRetries: strategy.maxRetries,
       allowMissingFinishReason: strategy.allowMissingFinishReason,
       secrets: deps.secrets,

@@ -4,6 +4,8 @@
  */
 export { startFakeServer } from './fake-server.js';
 export { reply } from './replies.js';
+export { quirks } from './quirks.js';
+export type { QuirkToolCall, QuirkUsage } from './quirks.js';
 export { describeConversation, scriptByConversation } from './conversation.js';
 export { messageText } from './messages.js';
 export type { MessageReplyOptions, StatusReplyOptions, ToolCallReplyOptions } from './replies.js';
@@ -21,6 +23,7 @@ export type {
   HangFault,
   MalformedFault,
   MessageReply,
+  RawReply,
   RecordedRequest,
   Reply,
   ResetFault,

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Exchange } from './exchange.js';
 import { resolveReply } from './script.js';
-import type { CutFault, CutMidChunkFault, MessageReply, ResetFault, Script, SlowLorisFault, StatusFault } from './types.js';
+import type { CutFault, CutMidChunkFault, MessageReply, RawReply, ResetFault, Script, SlowLorisFault, StatusFault } from './types.js';
 import {
   completionIdentity,
   completionJson,
@@ -64,6 +64,8 @@ export async function respond(exchange: Exchange, script: Script, defaultLatency
       return trickle(exchange, reply, streaming);
     case 'malformed':
       return streaming ? sendMalformedStream(exchange) : sendMalformedJson(exchange);
+    case 'raw':
+      return sendRaw(exchange, reply);
   }
 }
 
@@ -184,6 +186,16 @@ function sendMalformedJson({ record, response }: Exchange): void {
 function sendMalformedStream({ record, response }: Exchange): void {
   response.writeHead(200, { ...SSE_HEADERS, ...requestId(record.index) });
   response.end(sseEvent(`{"id":"chatcmpl-fake-${record.index}","choices":[{"delta":{"content":"broken`) + SSE_DONE);
+}
+
+function sendRaw({ record, response }: Exchange, raw: RawReply): void {
+  const status = raw.status ?? 200;
+  if (raw.events) {
+    response.writeHead(status, { ...SSE_HEADERS, ...requestId(record.index), ...raw.headers });
+    response.end(raw.events.join(''));
+    return;
+  }
+  sendJson(response, status, typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body ?? null), { ...requestId(record.index), ...raw.headers });
 }
 
 function requestId(index: number): Record<string, string> {

@@ -6,7 +6,7 @@ import type { RecordedRequest, Reply, Script } from './types.js';
 
 export type ScriptOutcome = { reply: Reply } | { error: string };
 
-const FAULTS: ReadonlySet<string> = new Set(['status', 'cut', 'reset', 'cutMidChunk', 'slowLoris', 'malformed', 'hang']);
+const FAULTS: ReadonlySet<string> = new Set(['status', 'cut', 'reset', 'cutMidChunk', 'slowLoris', 'malformed', 'raw', 'hang']);
 
 export async function resolveReply(script: Script, request: RecordedRequest): Promise<ScriptOutcome> {
   if (typeof script !== 'function') {

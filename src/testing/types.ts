@@ -216,6 +216,31 @@ export interface MalformedFault {
   latencyMs?: number;
 }
 
+/**
+ * A response written as given, for shapes the other replies do not make:
+ * the `quirks` fixtures (what real servers send) are built on it. With
+ * `events` it is an SSE stream, each event written verbatim; else `body` is
+ * the JSON response.
+ *
+ * @example
+ * ```ts
+ * const raw: RawReply = { fault: 'raw', events: [': OPENROUTER PROCESSING\n\n', 'data: [DONE]\n\n'] };
+ * ```
+ */
+export interface RawReply {
+  fault: 'raw';
+  /** @default 200 */
+  status?: number;
+  /** SSE events written as they are (`data: {…}\n\n`, `: comment\n\n`), as `text/event-stream`. */
+  events?: readonly string[];
+  /** The JSON body (serialised unless a string), as `application/json`, when there are no `events`. */
+  body?: unknown;
+  /** Extra response headers. */
+  headers?: Record<string, string>;
+  /** @default the server's `latencyMs` */
+  latencyMs?: number;
+}
+
 /** No answer at all until the client aborts or the server closes. */
 export interface HangFault {
   fault: 'hang';
@@ -242,6 +267,7 @@ export type Reply =
   | CutMidChunkFault
   | SlowLorisFault
   | MalformedFault
+  | RawReply
   | HangFault;
 
 /** Chooses the reply to a request; may be async. */

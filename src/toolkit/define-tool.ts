@@ -114,7 +114,12 @@ export function defineTool<TParameters extends ToolParameters, TResult>(
     throw new BadArgumentError(`description of tool \`${name}\``, 'a non-empty string', description);
   }
   if (!((parameters as unknown) instanceof z.ZodObject)) {
-    throw new BadArgumentError(`parameters of tool \`${name}\``, 'a zod object schema (z.object({…}))', parameters);
+    // A zod 3 schema (zod@3, or `zod/v3`) has `_def` but no `_zod`: say which zod tool schemas are.
+    const zod3 = typeof parameters === 'object' && parameters !== null && '_def' in parameters && !('_zod' in parameters);
+    const expected = zod3
+      ? "a zod 4 object schema (tool schemas are zod 4: z.object({…}) from `import { z } from 'zod'` with zod 4 installed, or from 'zod/v4')"
+      : 'a zod object schema (z.object({…}))';
+    throw new BadArgumentError(`parameters of tool \`${name}\``, expected, parameters);
   }
   if (typeof execute !== 'function') {
     throw new BadArgumentError(`execute of tool \`${name}\``, 'a function', execute);

@@ -44,5 +44,9 @@ export const agentTypeSchema = () =>
 export const modelSchema = () =>
   z.string().trim().min(1, 'expected a non-empty model name').max(200, 'expected a model name of at most 200 characters');
 
+/** A provider name, as the runtime's `providers` name it. */
+export const providerSchema = () =>
+  z.string().trim().min(1, 'expected a non-empty provider name').max(200, 'expected a provider name of at most 200 characters');
+
 /** A role. */
 export const roleSchema = () => z.enum(['leaf', 'orchestrator']);

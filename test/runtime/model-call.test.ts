@@ -184,10 +184,11 @@ describe('callModel: finished turns', () => {
       toolCalls: [{ id: 'call_0_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }],
       usage: { inputTokens: 7, outputTokens: 3 },
       finishReason: 'tool_calls',
+      reasoning: null,
     });
     expect(deltas.join('')).toBe('Checking.');
     expect(progress).toBeGreaterThanOrEqual(4);
-    expect(second).toEqual({ content: 'Sunny.', toolCalls: [], usage: { inputTokens: 9, outputTokens: 2 }, finishReason: 'stop' });
+    expect(second).toEqual({ content: 'Sunny.', toolCalls: [], usage: { inputTokens: 9, outputTokens: 2 }, finishReason: 'stop', reasoning: null });
     expect(server.requests[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
     expect(server.requests[1]?.body.stream).toBe(false);
   });

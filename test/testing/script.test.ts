@@ -47,7 +47,7 @@ describe('resolveReply', () => {
       error: 'fake server script gave request #0 `undefined`, expected a Reply object',
     });
     expect(await resolveReply(unknownFault, request(0))).toEqual({
-      error: 'fake server script gave request #0 an unknown fault `"timeout"`, expected one of status, cut, reset, cutMidChunk, slowLoris, malformed, hang',
+      error: 'fake server script gave request #0 an unknown fault `"timeout"`, expected one of status, cut, reset, cutMidChunk, slowLoris, malformed, raw, hang',
     });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { z as z3 } from 'zod/v3';
 import { BadArgumentError } from '../../src/errors.js';
 import {
   type AnyTool,
@@ -57,6 +58,24 @@ describe('defineTool', () => {
       /parameters of tool `t`.*zod object schema/,
     );
     expect(() => defineTool({ ...base, execute: undefined as unknown as () => null })).toThrow(/execute of tool `t`/);
+  });
+
+  it('a zod 3 schema is refused with the word that tool schemas are zod 4', () => {
+    const base = { name: 't', toolset: 'misc', description: 'd', execute: () => null };
+    const zod3 = z3.object({ path: z3.string() }) as unknown as z.ZodObject;
+    let error: unknown;
+    try {
+      defineTool({ ...base, parameters: zod3 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(BadArgumentError);
+    expect((error as Error).message).toBe(
+      "Expected `parameters of tool `t`` to be a zod 4 object schema (tool schemas are zod 4: z.object({…}) from `import { z } from 'zod'` with zod 4 installed, or from 'zod/v4'), got a zod 3 schema (ZodObject)",
+    );
+    expect(error).toMatchObject({ received: 'a zod 3 schema (ZodObject)' });
+    // A zod 4 schema of the wrong kind is named as such.
+    expect(() => defineTool({ ...base, parameters: z.string() as unknown as z.ZodObject })).toThrow(/zod object schema \(z\.object\(\{…\}\)\), got a zod 4 string schema$/);
   });
 
   it('rejects at definition time a schema that JSON Schema cannot represent', () => {
