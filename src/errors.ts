@@ -151,6 +151,28 @@ export class LifecycleCheckError extends SubagentsError {
 }
 
 /**
+ * `checkDelegationFlows` found a flow of tool calls that breaks an invariant:
+ * `calls` are the calls a parent agent made, up to the one after which the
+ * check failed, as few as still fail.
+ */
+export class DelegationFlowCheckError extends SubagentsError {
+  readonly code = 'delegation_flow_check';
+  constructor(
+    /** The calls, each `tool({…arguments})`, in order. */
+    readonly calls: readonly string[],
+    /** What went wrong, in a sentence. */
+    readonly problem: string,
+    readonly expected: string,
+    readonly actual: string,
+    /** The seed and the flow (0-based) of the first failure. */
+    readonly seed: number,
+    readonly flow: number,
+  ) {
+    super(`${problem}\n  calls:    ${calls.join(' → ') || '(none)'}\n  expected: ${expected}\n  actual:   ${actual}\n  found by: seed ${seed}, flow ${flow}`);
+  }
+}
+
+/**
  * Renders a received value for an error message: short, with its type, never
  * the whole of a huge string.
  */

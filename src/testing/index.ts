@@ -43,3 +43,7 @@ export type { LifecyclePathsOptions } from './lifecycle-paths.js';
 export { initialOracleState, oracleStep } from './handle-spec.js';
 export type { ModelEvent, OracleSpec, OracleState, OracleStep } from './handle-spec.js';
 export { LifecycleCheckError } from '../errors.js';
+export { checkDelegationFlows } from './check-delegation-flows.js';
+export type { CheckDelegationFlowsOptions, DelegationFlowsReport } from './check-delegation-flows.js';
+export type { FlowCall, FlowTool } from './flow-calls.js';
+export { DelegationFlowCheckError } from '../errors.js';
