@@ -73,6 +73,8 @@ export async function callModel(options: ModelCallOptions): Promise<ModelTurn> {
     if (!outcome.retry || attempt > maxRetries) throw outcome.error;
     options.onProgress?.();
     const delayMs = retryDelay(outcome, attempt - 1, baseDelayMs);
+    // A `Retry-After` holds back every call to the provider, not this one only.
+    if (outcome.retryAfterMs !== null) options.provider?.pauseFor(delayMs);
     options.onRetry?.({ attempt, delayMs, reason: outcome.error.message });
     await sleep(delayMs, signal).catch(() => abortWith(signal, null));
   }
@@ -86,6 +88,10 @@ function retryDelay(failure: Failure, retryIndex: number, baseDelayMs: number): 
 /** One HTTP request: its own controller, so the run's signal holds one listener at most and drops it after. */
 async function attemptOnce(options: ModelCallOptions, attempt: number): Promise<ModelTurn | Failure> {
   const { signal } = options;
+  // A provider the server asked to wait is left alone until then (the wait re-checks: another 429 may extend it).
+  for (let left = options.provider?.pauseLeftMs ?? 0; left > 0; left = options.provider?.pauseLeftMs ?? 0) {
+    await sleep(left, signal).catch(() => abortWith(signal, null));
+  }
   // A slot of the provider's request limit, held until the response is read to its end.
   const release = options.provider ? await options.provider.acquire(signal).catch(() => abortWith(signal, null)) : null;
   try {

@@ -25,6 +25,7 @@ export class ProviderState {
   readonly maxConcurrentRequests: number | null;
   #inFlight = 0;
   readonly #waiting: Array<() => void> = [];
+  #pausedUntil = 0;
 
   constructor(options: { maxConcurrentRequests?: number | null | undefined } = {}) {
     const limit = options.maxConcurrentRequests ?? null;
@@ -32,6 +33,20 @@ export class ProviderState {
       throw new BadArgumentError('maxConcurrentRequests', 'an integer >= 1', limit);
     }
     this.maxConcurrentRequests = limit;
+  }
+
+  /**
+   * The server asked one call to wait (`Retry-After`): every request to this
+   * provider waits until then, so children sharing a key back off together
+   * instead of meeting the same 429 one after the other.
+   */
+  pauseFor(ms: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, performance.now() + ms);
+  }
+
+  /** Milliseconds until requests may go again (0: now). */
+  get pauseLeftMs(): number {
+    return Math.max(0, this.#pausedUntil - performance.now());
   }
 
   /** Requests in flight now. */

@@ -231,3 +231,39 @@ describe('a provider per child, from the caller', () => {
     expect(main.server.requests.length + local.server.requests.length).toBe(0);
   });
 });
+
+describe('Retry-After, per provider', () => {
+  it('a 429 with Retry-After holds back every call to that provider until then, and no other provider', async () => {
+    const held = await start({ script: [reply.status(429, { retryAfter: 1 }), reply.text('a'), reply.text('b')] });
+    const other = await start({ script: () => reply.text('elsewhere') });
+    let retriedAt = 0;
+    let markRetried!: () => void;
+    const retried = new Promise<void>((resolve) => (markRetried = resolve));
+    const logger = {
+      debug: (message: string) => {
+        if (!message.includes('retrying') || retriedAt !== 0) return;
+        retriedAt = performance.now();
+        markRetried();
+      },
+      info: () => {},
+      warn: () => {},
+      error: () => {},
+    };
+    runtime = createRuntime({ run: modelRun({ providers: { default: held.client, other: other.client }, model: 'm' }), logger });
+    const first = runtime.spawn({ message: 'one' });
+    await retried;
+    // Spawned once the server has asked the first call to wait: the pause applies to them too.
+    const second = runtime.spawn({ message: 'two' });
+    const elsewhere = runtime.spawn({ message: 'three', provider: 'other' });
+    const { completed } = await runtime.wait([first.id, second.id, elsewhere.id], { timeoutMs: 20_000 });
+    expect(completed.map((handle) => handle.status)).toEqual(['completed', 'completed', 'completed']);
+
+    const [refused, ...after] = held.server.requests;
+    expect(refused?.receivedAt).toBeLessThan(retriedAt);
+    expect(after).toHaveLength(2);
+    // Timers never fire early by more than a millisecond; the pause is 1 s from the retry decision.
+    for (const request of after) expect(request.receivedAt - retriedAt).toBeGreaterThanOrEqual(1_000 - 2);
+    // The other provider's server was not held back: its request came before the held ones went out again.
+    expect(other.server.requests[0]!.receivedAt).toBeLessThan(Math.min(...after.map((request) => request.receivedAt)));
+  });
+});
