@@ -116,6 +116,10 @@ export function bodyFailure(
   if (isTransportError(error)) {
     reason = 'stream_cut';
     received = `a stream cut off after ${chunks}: ${detail}`;
+  } else if (error instanceof SyntaxError && assembler.chunks > 0 && /server-sent event/.test(error.message)) {
+    // openai 7 reports a stream that ends inside an event this way (openai 6 drops the half event): a cut.
+    reason = 'stream_cut';
+    received = `a stream cut off after ${chunks}: ${detail}`;
   } else if (error instanceof SyntaxError) {
     reason = 'malformed_response';
     received = `a chunk that does not parse after ${chunks}: ${detail}`;
