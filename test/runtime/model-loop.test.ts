@@ -13,6 +13,7 @@ import type { ChatChunk, ChatClient, ChatRequest, ChatRequestOptions, ChatRespon
 import { createRuntime } from '../../src/agent/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
 import { runModelLoop } from '../../src/model/model-loop.js';
+import { toolMessageThroughLoop } from '../support/loop-once.js';
 import { defineTool } from '../../src/toolkit/define-tool.js';
 import type { AnyTool } from '../../src/toolkit/define-tool.js';
 import { createToolDispatcher } from '../../src/agent-tools/dispatch.js';
@@ -95,21 +96,7 @@ describe('the built-in loop and the dispatcher', () => {
   /** The tool message the loop added for one scripted call. */
   async function throughLoop(name: string, argumentsJson: string): Promise<{ content: string; stats: RunStats }> {
     next = { name, argumentsJson };
-    const stats = newStats();
-    const result = await runModelLoop({
-      client: new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0 }),
-      model: 'fake',
-      history: [{ role: 'system', content: 'test' }],
-      input: 'call it',
-      tools,
-      maxIterations: 3,
-      signal: new AbortController().signal,
-      stream: false,
-      stats,
-      toolContext: { handleId: null, depth: 0 },
-    });
-    const message = result.messages.find((each) => each.role === 'tool');
-    return { content: message?.content ?? '(no tool message)', stats };
+    return toolMessageThroughLoop(new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0 }), tools, { handleId: null, depth: 0 });
   }
 
   it.each(failing.map(([each, argumentsJson]) => [each.name, argumentsJson] as const))(

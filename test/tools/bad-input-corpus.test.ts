@@ -11,7 +11,7 @@ import { AGENT_TOOL_NAMES, createAgentTools } from '../../src/agent-tools/agent-
 import type { AnyTool } from '../../src/toolkit/define-tool.js';
 import { MAX_ARGUMENTS_LENGTH, createToolDispatcher } from '../../src/agent-tools/dispatch.js';
 import OpenAI from 'openai';
-import { runModelLoop } from '../../src/model/model-loop.js';
+import { toolMessageThroughLoop } from '../support/loop-once.js';
 import { reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
 import { controllableRun } from '../support/controllable-run.js';
@@ -336,21 +336,11 @@ describe('the same corpus through the built-in agent loop', () => {
       current = entry;
       const before = runtime.list();
       const dispatched = await createToolDispatcher(runtime, tools, { handleId: entry.caller })(entry.tool, entry.argumentsJson);
-      const stats = { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model: 'fake', startedAt: performance.now() };
-      const result = await runModelLoop({
-        client,
-        model: 'fake',
-        history: [{ role: 'system', content: 'corpus' }],
-        input: 'call it',
-        tools,
-        maxIterations: 3,
-        signal: new AbortController().signal,
-        stream: false,
-        stats,
-        toolContext: { handleId: entry.caller, depth: entry.caller === null ? 0 : runtime.get(entry.caller).depth },
+      const { content, stats } = await toolMessageThroughLoop(client, tools, {
+        handleId: entry.caller,
+        depth: entry.caller === null ? 0 : runtime.get(entry.caller).depth,
       });
-      const toolMessage = result.messages.find((message) => message.role === 'tool');
-      expect(toolMessage?.content, `#${corpus.indexOf(entry)} ${entry.tool.slice(0, 20)}`).toBe(dispatched);
+      expect(content, `#${corpus.indexOf(entry)} ${entry.tool.slice(0, 20)}`).toBe(dispatched);
       expect(JSON.parse(dispatched)).toMatchObject({ ok: false, error: { code: entry.code ?? 'bad_argument', field: entry.field } });
       expect(stats.toolTrace).toMatchObject([{ ok: false }]);
       expect(runtime.list()).toEqual(before);
