@@ -3,6 +3,7 @@
  * needs to react without parsing the message, and a message that says what
  * was expected and what came.
  */
+import { redactSecrets } from './secrets.js';
 
 /** Base class of every error thrown by subagents. */
 export abstract class SubagentsError extends Error {
@@ -102,7 +103,7 @@ export class BadArgumentError extends SubagentsError {
   ) {
     super(`Expected \`${argument}\` to be ${expected}, got ${describeValue(received)}`);
     this.received =
-      received === null || ['string', 'number', 'boolean', 'bigint', 'undefined'].includes(typeof received)
+      received === null || ['number', 'boolean', 'bigint', 'undefined'].includes(typeof received) || (typeof received === 'string' && redactSecrets(received) === received)
         ? (received as string | number | boolean | bigint | null | undefined)
         : describeValue(received);
     if (typeof this.received === 'string' && this.received.length > 200) this.received = `${this.received.slice(0, 200)}…`;
@@ -180,6 +181,9 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
   if (typeof value === 'string') {
+    // A key given where something else was expected must not ride on the error.
+    const redacted = redactSecrets(value);
+    if (redacted !== value) return `a string of ${value.length} characters shaped like a credential (not shown)`;
     const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
     return `string \`${shown}\`${value.length > 60 ? ` (${value.length} characters)` : ''}`;
   }

@@ -1,5 +1,8 @@
 /** Credentials in text and in keys: what is redacted wherever text leaves the runtime. */
 
+/** The shortest exact secret redacted: shorter ones would take ordinary words out of text. */
+export const MIN_SECRET_LENGTH = 6;
+
 /** What replaces a redacted secret. */
 export const REDACTED = '[redacted]';
 
@@ -47,7 +50,7 @@ export function redactSecrets(text: string, secrets: readonly string[] = []): st
   let result = text;
   for (const secret of secrets) {
     // Very short "secrets" would redact ordinary words; a real key is never that short.
-    if (secret.length >= 6 && result.includes(secret)) result = result.split(secret).join(REDACTED);
+    if (secret.length >= MIN_SECRET_LENGTH && result.includes(secret)) result = result.split(secret).join(REDACTED);
   }
   // Tested after the exact secrets are out: their removal can put a credential's start on a word boundary.
   if (!ANY_SECRET.test(result)) return result;

@@ -7,7 +7,8 @@ import { createDelegator } from '../delegation/delegation.js';
 import { createHandles } from '../runtime/handles.js';
 import { BackgroundInboxes, ROOT_AGENT } from '../delegation/inbox.js';
 import { redactingLogger, resolveLogger } from '../logger.js';
-import { providerClient, startModelRun } from '../runtime/model-run.js';
+import { MIN_SECRET_LENGTH } from '../secrets.js';
+import { providerClient, providerStates, startModelRun } from '../runtime/model-run.js';
 import { runParentAgent } from './parent-agent.js';
 import { prepareChild } from '../delegation/prepare.js';
 import type { PrepareDeps } from '../delegation/prepare.js';
@@ -36,7 +37,7 @@ export type * from './runtime-api.js';
 export function createRuntime(options: RuntimeOptions): Runtime {
   const { custom, strategy, runLimits, resolved } = checkRuntimeOptions(options);
   // Every key the runtime is given is redacted wherever text leaves it, even where it is not shaped like a key.
-  const secrets = [...(options.secrets ?? []), ...(strategy?.secrets ?? [])].filter((secret) => typeof secret === 'string' && secret.length >= 4);
+  const secrets = [...(options.secrets ?? []), ...(strategy?.secrets ?? [])].filter((secret) => typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH);
   const logger = redactingLogger(resolveLogger(options.logger), secrets);
   // Given a logger, the clients' own logging goes through it too (where a client can make a copy of itself).
   const clients = new Map(strategy ? [...strategy.providers.keys()].map((name) => [name, providerClient(strategy, name, options.logger === undefined ? null : logger)]) : []);
@@ -59,7 +60,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return (handles.setupOf(id)?.tools ?? []).flatMap((name) => toolsByName.get(name) ?? []);
   };
 
-  const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id) });
+  const states = strategy ? providerStates(strategy) : new Map<string, never>();
+  const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states });
   const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf });
   const prepareDeps: PrepareDeps = { handles, options: resolved, toolsOf, strategy };
   const delegator = createDelegator({
@@ -131,16 +133,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
+      // The root agent is on the default provider, with its settings and its shared state (request slots, Retry-After pause).
+      const provider = strategy.providers.get(strategy.defaultProvider);
       return runParentAgent(
         {
           client: clients.get(strategy.defaultProvider)!,
+          provider: states.get(strategy.defaultProvider),
+          echoReasoning: provider?.echoReasoning ?? true,
           logger,
           model: strategy.model,
           tools: rootTools,
           inbox: inboxes.inboxFor(ROOT_AGENT),
           maxIterations: resolved.maxIterations,
-          stream: strategy.stream,
-          requestOptions: strategy.requestOptions,
+          stream: provider?.stream ?? strategy.stream,
+          requestOptions: provider?.requestOptions ? { ...strategy.requestOptions, ...provider.requestOptions } : strategy.requestOptions,
           maxRetries: strategy.maxRetries,
           allowMissingFinishReason: strategy.allowMissingFinishReason,
           secrets,

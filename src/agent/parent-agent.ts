@@ -2,7 +2,8 @@ import type { AnyTool } from '../toolkit/define-tool.js';
 import { errorCodeOf, errorText } from '../machines/handle.js';
 import { settleTurns } from '../machines/conversation.js';
 import type { ChatMessage, RunOutcome, RunStats, Usage } from '../types.js';
-import { redactSecrets } from '../runtime/inspection.js';
+import { redactSecrets } from '../secrets.js';
+import type { ProviderState } from '../model/provider-state.js';
 import type { Logger } from '../logger.js';
 import { runModelLoop } from '../model/model-loop.js';
 import type { ChatClient, LoopExitReason, LoopInbox } from '../model/model-loop.js';
@@ -56,6 +57,10 @@ export interface ParentAgentDeps {
   maxIterations: number;
   stream: boolean;
   requestOptions?: Record<string, unknown> | undefined;
+  /** The provider's shared state (request limit, Retry-After pause, what its server refuses), shared with the handles on it. */
+  provider?: ProviderState | undefined;
+  /** Send a turn's thinking back on its assistant message. @default true */
+  echoReasoning?: boolean | undefined;
   maxRetries?: number | undefined;
   allowMissingFinishReason?: boolean | undefined;
   secrets?: readonly string[] | undefined;
@@ -102,6 +107,8 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
       stats,
       toolContext: { handleId: null, depth: 0 },
       requestOptions: deps.requestOptions,
+      provider: deps.provider,
+      echoReasoning: deps.echoReasoning,
       maxRetries: deps.maxRetries,
       allowMissingFinishReason: deps.allowMissingFinishReason,
       secrets: deps.secrets,

@@ -11,7 +11,7 @@
  * failed attempt comes to (`model-failure.ts`); this file holds the retries.
  */
 import { BadArgumentError } from '../errors.js';
-import { abortWith } from './model-failure.js';
+import { MAX_RETRY_AFTER_MS, abortWith } from './model-failure.js';
 import type { Failure } from './model-failure.js';
 import type { ModelCallOptions } from './model-request.js';
 import { sleep } from './request-failure.js';
@@ -73,8 +73,6 @@ export async function callModel(options: ModelCallOptions): Promise<ModelTurn> {
     if (!outcome.retry || attempt > maxRetries) throw outcome.error;
     options.onProgress?.();
     const delayMs = retryDelay(outcome, attempt - 1, baseDelayMs);
-    // A `Retry-After` holds back every call to the provider, not this one only.
-    if (outcome.retryAfterMs !== null) options.provider?.pauseFor(delayMs);
     options.onRetry?.({ attempt, delayMs, reason: outcome.error.message });
     await sleep(delayMs, signal).catch(() => abortWith(signal, null));
   }
@@ -87,17 +85,24 @@ function retryDelay(failure: Failure, retryIndex: number, baseDelayMs: number): 
 
 /** One HTTP request: its own controller, so the run's signal holds one listener at most and drops it after. */
 async function attemptOnce(options: ModelCallOptions, attempt: number): Promise<ModelTurn | Failure> {
-  const { signal } = options;
-  // A provider the server asked to wait is left alone until then (the wait re-checks: another 429 may extend it).
-  for (let left = options.provider?.pauseLeftMs ?? 0; left > 0; left = options.provider?.pauseLeftMs ?? 0) {
-    await sleep(left, signal).catch(() => abortWith(signal, null));
+  const { signal, provider } = options;
+  if (!provider) return attemptWithSlot(options, attempt);
+  // A slot of the provider's request limit, held until the response is read to its end. A provider the server
+  // asked to wait is left alone until then, checked again once the slot is ours: a 429 may have come meanwhile.
+  let release: () => void;
+  for (;;) {
+    for (let left = provider.pauseLeftMs; left > 0; left = provider.pauseLeftMs) await sleep(left, signal).catch(() => abortWith(signal, null));
+    release = await provider.acquire(signal).catch(() => abortWith(signal, null));
+    if (provider.pauseLeftMs === 0) break;
+    release();
   }
-  // A slot of the provider's request limit, held until the response is read to its end.
-  const release = options.provider ? await options.provider.acquire(signal).catch(() => abortWith(signal, null)) : null;
   try {
-    return await attemptWithSlot(options, attempt);
+    const outcome = await attemptWithSlot(options, attempt);
+    // A `Retry-After` holds back every call to the provider, not this one only: set before the slot passes on.
+    if ('failed' in outcome && outcome.retryAfterMs !== null) provider.pauseFor(Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS));
+    return outcome;
   } finally {
-    release?.();
+    release();
   }
 }
 

@@ -1,4 +1,5 @@
 import { BadArgumentError } from '../errors.js';
+import { MIN_SECRET_LENGTH } from '../secrets.js';
 import type { ChatMessage } from '../types.js';
 import type { Logger } from '../logger.js';
 import { runModelLoop } from '../model/model-loop.js';
@@ -32,6 +33,7 @@ export interface ModelRunOptions {
 /** A model-backed run strategy, made by {@link modelRun}: give it to `createRuntime({ run })`. */
 export interface ModelRun {
   readonly kind: 'model-run';
+  /** @internal The resolved providers, clients included (not enumerable). */
   readonly providers: ReadonlyMap<string, ResolvedProvider>;
   readonly defaultProvider: string;
   /** The default model: `model`, else the default provider's. */
@@ -40,8 +42,10 @@ export interface ModelRun {
   readonly requestOptions: Record<string, unknown> | undefined;
   readonly maxRetries: number;
   readonly allowMissingFinishReason: boolean;
-  /** The providers' API keys, redacted wherever text leaves the runtime. */
+  /** @internal The providers' API keys, redacted wherever text leaves the runtime (not enumerable). */
   readonly secrets: readonly string[];
+  /** A loggable view: provider names and the default model, no client or key. */
+  toJSON(): { kind: 'model-run'; providers: string[]; defaultProvider: string; model: string };
 }
 
 function optionalType(value: unknown, name: string, type: 'boolean' | 'object'): void {
@@ -84,19 +88,24 @@ export function modelRun(options: ModelRunOptions): ModelRun {
   const secrets: string[] = [];
   for (const { client } of providers.values()) {
     const apiKey = (client as { apiKey?: unknown }).apiKey;
-    if (typeof apiKey === 'string' && apiKey.length >= 4) secrets.push(apiKey);
+    if (typeof apiKey === 'string' && apiKey.length >= MIN_SECRET_LENGTH) secrets.push(apiKey);
   }
-  return {
-    kind: 'model-run',
-    providers,
+  const strategy = {
+    kind: 'model-run' as const,
     defaultProvider,
     model,
     stream: options.stream ?? true,
     requestOptions: options.requestOptions,
     maxRetries,
     allowMissingFinishReason: options.allowMissingFinishReason ?? false,
-    secrets,
+    /** What a log of the strategy shows: no client, no key. */
+    toJSON: () => ({ kind: 'model-run', providers: [...providers.keys()], defaultProvider, model }),
   };
+  // The clients and their keys are not enumerable: a strategy logged or spread carries neither.
+  return Object.defineProperties(strategy, {
+    providers: { value: providers, enumerable: false },
+    secrets: { value: secrets, enumerable: false },
+  }) as ModelRun;
 }
 
 /** True for a run strategy made by {@link modelRun}. */
@@ -119,6 +128,17 @@ export interface StartedModelRunDeps {
   secrets: readonly string[];
   /** Where the results of a handle's background delegations reach its conversation. */
   inboxFor(handleId: string): LoopInbox;
+  /** Each provider's shared state, from {@link providerStates}: the root agent uses the same. */
+  states: ReadonlyMap<string, ProviderState>;
+}
+
+/**
+ * What the runtime learns about each provider, its request slots and its
+ * Retry-After pause: one per provider for the runtime's life, shared by every
+ * handle on it and by the root agent.
+ */
+export function providerStates(strategy: ModelRun): ReadonlyMap<string, ProviderState> {
+  return new Map([...strategy.providers].map(([name, provider]) => [name, new ProviderState(provider)]));
 }
 
 /**
@@ -144,8 +164,7 @@ function waitAnnouncer(progress: (state: { waiting: boolean }) => void) {
  * them whatever the outcome.
  */
 export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): RunOf<unknown> {
-  // What the runtime learns about each provider, and its request slots, shared by all its handles for the runtime's life.
-  const states = new Map([...strategy.providers].map(([name, provider]) => [name, new ProviderState(provider)]));
+  const { states } = deps;
   return async (input, context) => {
     const setup = context.handle.setup;
     if (!setup) throw new Error(`Handle \`${context.handle.id}\` has no model setup; spawn it through the runtime`);

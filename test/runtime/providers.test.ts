@@ -267,3 +267,58 @@ describe('Retry-After, per provider', () => {
     expect(other.server.requests[0]!.receivedAt).toBeLessThan(Math.min(...after.map((request) => request.receivedAt)));
   });
 });
+
+describe('the review of the provider layer', () => {
+  it('a call queued behind the one that got a Retry-After waits the pause out too', async () => {
+    const held = await start({ script: [reply.status(429, { retryAfter: 1 }), reply.text('a'), reply.text('b')] });
+    runtime = createRuntime({ run: modelRun({ providers: { default: { client: held.client, maxConcurrentRequests: 1 } }, model: 'm' }) });
+    const first = runtime.spawn({ message: 'one' });
+    const second = runtime.spawn({ message: 'two' });
+    const { completed } = await runtime.wait([first.id, second.id], { timeoutMs: 20_000 });
+    expect(completed.map((handle) => handle.status)).toEqual(['completed', 'completed']);
+    const [refused, ...after] = held.server.requests;
+    expect(after).toHaveLength(2);
+    // The pause starts once the 429 is read, after its request came in: nothing goes out again within the second.
+    for (const request of after) expect(request.receivedAt - refused!.receivedAt).toBeGreaterThanOrEqual(1_000 - 2);
+  });
+
+  it('the root agent shares the default provider: it waits out a Retry-After its children got', async () => {
+    const held = await start({ script: [reply.status(429, { retryAfter: 1 }), reply.text('child done'), reply.text('root done')] });
+    let markRetried!: () => void;
+    const retried = new Promise<void>((resolve) => (markRetried = resolve));
+    const logger = { debug: (message: string) => message.includes('retrying') && markRetried(), info: () => {}, warn: () => {}, error: () => {} };
+    runtime = createRuntime({ run: modelRun({ client: held.client, model: 'm' }), logger });
+    const child = runtime.spawn({ message: 'one' });
+    await retried;
+    const answer = await runtime.runAgent('hello');
+    await runtime.wait(child.id, { timeoutMs: 20_000 });
+    expect(answer.outcome).toBe('completed');
+    const [refused, ...after] = held.server.requests;
+    const rootRequest = after.find((request) => request.body.messages.some((message) => message.role === 'user' && messageText(message) === 'hello'));
+    expect(rootRequest).toBeDefined();
+    expect(rootRequest!.receivedAt - refused!.receivedAt).toBeGreaterThanOrEqual(1_000 - 2);
+  });
+
+  it('a key given where a client was expected is not shown in the error', () => {
+    const key = 'sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdef';
+    let error: unknown;
+    try {
+      createRuntime({ client: key as never, model: 'm' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(BadArgumentError);
+    expect(`${(error as Error).message} ${String((error as BadArgumentError).received)} ${JSON.stringify(error)}`).not.toContain(key.slice(8, 30));
+    expect((error as Error).message).toMatch(/shaped like a credential \(not shown\)/);
+  });
+
+  it('a model run logged or spread carries no client and no key', () => {
+    const key = 'sk-live-0123456789abcdef';
+    const strategy = modelRun({ client: { apiKey: key, chat: { completions: { create: () => Promise.reject(new Error('unused')) } } } as never, model: 'm' });
+    expect(JSON.stringify(strategy)).toBe('{"kind":"model-run","providers":["default"],"defaultProvider":"default","model":"m"}');
+    expect(Object.keys({ ...strategy })).not.toContain('secrets');
+    expect(Object.keys({ ...strategy })).not.toContain('providers');
+    // Still a strategy createRuntime takes.
+    expect(() => createRuntime({ run: strategy }).shutdown()).not.toThrow();
+  });
+});
