@@ -16,7 +16,9 @@ import { checkRuntimeOptions } from './runtime-options.js';
 import type { AgentRun, Runtime, RuntimeOptions } from './runtime-api.js';
 import { treeUsage } from '../delegation/tree-usage.js';
 import { addUsage, noUsage } from '../usage.js';
-import { requireMessage } from '../runtime/validate.js';
+import { optionalStringArray, rejectUnknownKeys, requireMessage } from '../runtime/validate.js';
+import { resolveAgentType } from '../delegation/agent-types.js';
+import type { ResolvedOptions } from '../delegation/delegating-runtime.js';
 
 export type * from './runtime-api.js';
 
@@ -84,7 +86,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     spawn(spawnOptions = {}) {
       if (typeof spawnOptions !== 'object' || spawnOptions === null || Array.isArray(spawnOptions)) throw new BadArgumentError('options', 'an object', spawnOptions);
-      checkSpawnOptions(spawnOptions as Record<string, unknown>);
+      checkSpawnOptions(spawnOptions as Record<string, unknown>, custom !== null, resolved.agentTypes);
       const { message, parentId = null } = spawnOptions;
       if (message !== undefined) requireMessage(message);
       // A custom run's handle needs no setup; a model run's gets one, worked out like a delegated task's.
@@ -158,13 +160,24 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       );
     },
   };
+  // Internal: not enumerable, so a runtime logged or spread does not carry the supervisor actor.
+  Object.defineProperty(runtime, 'actor', { enumerable: false });
   rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
   return runtime;
 }
 
-/** The spawn options whose type the handle API does not check itself. */
-function checkSpawnOptions(options: Record<string, unknown>): void {
+/** The options `spawn` takes. */
+const SPAWN_KEYS = ['message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets'] as const;
+
+/** The spawn options whose type the handle API does not check itself; the same whatever the run. */
+function checkSpawnOptions(options: Record<string, unknown>, custom: boolean, agentTypes: ResolvedOptions['agentTypes']): void {
+  rejectUnknownKeys(options, SPAWN_KEYS);
+  optionalStringArray(options.toolsets, 'toolsets');
+  if (typeof options.agentType === 'string') resolveAgentType(options.agentType, agentTypes, 'agentType');
+  if (custom && options.provider !== undefined) {
+    throw new BadArgumentError('provider', 'left out: this runtime runs your own `run` function, which has no providers', options.provider);
+  }
   if (options.role !== undefined && options.role !== 'leaf' && options.role !== 'orchestrator') {
     throw new BadArgumentError('role', "'leaf' or 'orchestrator'", options.role);
   }

@@ -4,14 +4,18 @@ import type { AgentType } from '../delegation/agent-types.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import { DEFAULT_BLOCKED_TOOLS } from '../toolkit/toolsets.js';
 import type { RunLimits } from '../types.js';
-import { isModelRun, modelRun } from '../runtime/model-run.js';
+import { MODEL_RUN_KEYS, buildModelRun, isModelRun } from '../runtime/model-run.js';
 import type { ModelRun } from '../runtime/model-run.js';
 import type { ResolvedOptions } from '../delegation/delegating-runtime.js';
 import type { AgentRun, RuntimeOptions } from './runtime-api.js';
-import { optionalStringArray, validateCoreOptions } from '../runtime/validate.js';
+import { optionalStringArray, rejectUnknownKeys, validateCoreOptions } from '../runtime/validate.js';
 
-/** The model options that make a `modelRun` when no `run` is given. */
-const MODEL_RUN_KEYS = ['client', 'providers', 'model', 'stream', 'requestOptions', 'maxRetries', 'allowMissingFinishReason'] as const;
+/** Every option `createRuntime` takes: its own, and the model options that make a `modelRun` when no `run` is given. */
+const RUNTIME_KEYS: readonly string[] = [
+  'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'workspacePath',
+  'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
+  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', ...MODEL_RUN_KEYS,
+];
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
@@ -33,6 +37,7 @@ export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new BadArgumentError('options', 'an object with `run`, or `client` (or `providers`) and `model`', options);
   }
+  rejectUnknownKeys(options, RUNTIME_KEYS);
   if (options.tools !== undefined && !Array.isArray(options.tools)) throw new BadArgumentError('tools', 'an array of tools from defineTool()', options.tools);
   (options.tools ?? []).forEach((tool: unknown, index) => {
     const candidate = tool as Partial<AnyTool> | null;
@@ -84,7 +89,7 @@ function checkRun(options: RuntimeOptions): { custom: AgentRun | null; strategy:
       throw new BadArgumentError('run', 'a function (input, context) => Promise<output>, or modelRun({ … })', options.run);
     }
     if (given.length > 0) {
-      throw new BadArgumentError(given[0]!, `no \`${given[0]}\` beside \`run\` (give the model options to modelRun({ … }))`, options[given[0]!]);
+      throw new BadArgumentError(given[0]!, `left out when \`run\` is given (model options go in modelRun({ … }))`, options[given[0]!]);
     }
     if (options.model !== undefined && (typeof options.model !== 'string' || options.model.trim() === '')) throw new BadArgumentError('model', 'a model name string', options.model);
     return typeof options.run === 'function' ? { custom: options.run, strategy: null } : { custom: null, strategy: options.run };
@@ -92,5 +97,5 @@ function checkRun(options: RuntimeOptions): { custom: AgentRun | null; strategy:
   if (options.client === undefined && options.providers === undefined) {
     throw new BadArgumentError('client', 'an OpenAI client, `providers`, or a `run`', options.client);
   }
-  return { custom: null, strategy: modelRun(options) };
+  return { custom: null, strategy: buildModelRun(options) };
 }

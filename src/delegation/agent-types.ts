@@ -52,27 +52,27 @@ export function defineAgentType(config: AgentType): AgentType {
     throw new BadArgumentError('name', 'an agent type name matching /^[a-z][a-z0-9_-]{0,63}$/', name);
   }
   if (typeof description !== 'string' || description.trim() === '') {
-    throw new BadArgumentError(`description of agent type \`${name}\``, 'a non-empty string', description);
+    throw new BadArgumentError(`${name}.description`, 'a non-empty string', description);
   }
   if (allowedToolsets !== undefined) {
     if (!Array.isArray(allowedToolsets)) {
-      throw new BadArgumentError(`allowedToolsets of agent type \`${name}\``, 'an array of toolset names or undefined', allowedToolsets);
+      throw new BadArgumentError(`${name}.allowedToolsets`, 'an array of toolset names or undefined', allowedToolsets);
     }
     allowedToolsets.forEach((toolset: unknown, index) => {
       if (typeof toolset !== 'string' || toolset.trim() === '') {
-        throw new BadArgumentError(`allowedToolsets[${index}] of agent type \`${name}\``, 'a non-empty string', toolset);
+        throw new BadArgumentError(`${name}.allowedToolsets[${index}]`, 'a non-empty string', toolset);
       }
     });
   }
   if (typeof maxIterations !== 'number' || !Number.isInteger(maxIterations) || maxIterations < 1) {
-    throw new BadArgumentError(`maxIterations of agent type \`${name}\``, 'an integer >= 1', maxIterations);
+    throw new BadArgumentError(`${name}.maxIterations`, 'an integer >= 1', maxIterations);
   }
   if (typeof promptFocus !== 'string' || promptFocus.trim() === '') {
-    throw new BadArgumentError(`promptFocus of agent type \`${name}\``, 'a non-empty string', promptFocus);
+    throw new BadArgumentError(`${name}.promptFocus`, 'a non-empty string', promptFocus);
   }
   for (const [field, value] of [['model', model], ['provider', provider]] as const) {
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
-      throw new BadArgumentError(`${field} of agent type \`${name}\``, 'a non-empty string or undefined', value);
+      throw new BadArgumentError(`${name}.${field}`, 'a non-empty string or undefined', value);
     }
   }
   return Object.freeze({
@@ -143,11 +143,11 @@ export type BuiltInAgentTypeName = keyof typeof BUILT_IN_AGENT_TYPES;
  * resolveAgentType('review', [reviewer]); // reviewer
  * ```
  */
-export function resolveAgentType(name: string, custom: readonly AgentType[] = []): AgentType {
+export function resolveAgentType(name: string, custom: readonly AgentType[] = [], field = 'agent_type'): AgentType {
   const found = custom.find((type) => type.name === name) ?? builtInAgentType(name);
   if (found) return found;
   const known = [...new Set([...Object.keys(BUILT_IN_AGENT_TYPES), ...custom.map((type) => type.name)])];
-  throw new BadArgumentError('agent_type', `one of ${known.map((typeName) => `\`${typeName}\``).join(', ')}`, name);
+  throw new BadArgumentError(field, `one of ${known.map((typeName) => `\`${typeName}\``).join(', ')}`, name);
 }
 
 function builtInAgentType(name: string): AgentType | undefined {

@@ -82,7 +82,7 @@ export function spawnRefusal(
 ): SubagentsError | null {
   if (!running) return new RuntimeShutDownError();
   if (context.paused) return new SpawningPausedError();
-  if (context.book.has(spec.id)) return new BadArgumentError('id', 'an id no other handle uses', spec.id);
+  if (context.book.has(spec.id)) return new BadArgumentError('name', 'a name no other handle uses', spec.id);
   const parentDepth = depthOf(context, spec.parentId);
   if (parentDepth === undefined) {
     return new BadArgumentError('parentId', 'the id of an existing handle or null for the root agent', spec.parentId);

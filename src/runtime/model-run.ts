@@ -1,4 +1,5 @@
 import { BadArgumentError } from '../errors.js';
+import { rejectUnknownKeys } from './validate.js';
 import { MIN_SECRET_LENGTH } from '../secrets.js';
 import type { ChatMessage } from '../types.js';
 import type { Logger } from '../logger.js';
@@ -65,9 +66,18 @@ function optionalType(value: unknown, name: string, type: 'boolean' | 'object'):
  * ```
  */
 export function modelRun(options: ModelRunOptions): ModelRun {
+  if (typeof options === 'object' && options !== null) rejectUnknownKeys(options, MODEL_RUN_KEYS);
+  return buildModelRun(options);
+}
+
+/** The options `modelRun` takes (and `createRuntime` passes on to it when no `run` is given). */
+export const MODEL_RUN_KEYS = ['client', 'providers', 'model', 'stream', 'requestOptions', 'maxRetries', 'allowMissingFinishReason'] as const;
+
+/** {@link modelRun} without the check for unknown keys: `createRuntime`'s shorthand hands it all its options. */
+export function buildModelRun(options: ModelRunOptions): ModelRun {
   if (typeof options !== 'object' || options === null) throw new BadArgumentError('options', 'an object with `client` (or `providers`) and `model`', options);
   if (options.client !== undefined && options.providers !== undefined) {
-    throw new BadArgumentError('client', 'either `client` or `providers`, not both', options.client);
+    throw new BadArgumentError('client', 'left out when `providers` is given (name it in `providers` instead)', options.client);
   }
   optionalType(options.providers, 'providers', 'object');
   const given: Record<string, unknown> = options.providers ?? { default: options.client };

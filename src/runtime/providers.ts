@@ -3,6 +3,7 @@
  * when the model run is made. Keys stay inside the clients.
  */
 import { BadArgumentError } from '../errors.js';
+import { rejectUnknownKeys } from './validate.js';
 import type { ChatClient } from '../model/chat-client.js';
 import type { ModelPrices } from '../types.js';
 
@@ -45,11 +46,15 @@ const isClient = (value: unknown): value is ChatClient => typeof value === 'obje
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Checks one provider (`field` names it in errors: `client` or `providers.<name>`). */
+/** The settings a provider takes. */
+const PROVIDER_KEYS = ['client', 'model', 'stream', 'requestOptions', 'prices', 'maxConcurrentRequests', 'echoReasoning'] as const;
+
 export function resolveProvider(field: string, value: unknown): ResolvedProvider {
   const config = isClient(value) ? { client: value } : (value as Partial<ProviderConfig> | null);
   if (!isPlainObject(config) || !isClient(config.client)) {
     throw new BadArgumentError(field, 'an OpenAI client (or `{ client, model?, stream?, requestOptions?, prices?, maxConcurrentRequests?, echoReasoning? }`)', value);
   }
+  if (!isClient(value)) rejectUnknownKeys(config, PROVIDER_KEYS, field);
   if (config.model !== undefined && (typeof config.model !== 'string' || config.model.trim() === '')) {
     throw new BadArgumentError(`${field}.model`, 'a model name string', config.model);
   }

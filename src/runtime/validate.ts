@@ -88,3 +88,29 @@ export function validateCoreOptions(options: RuntimeBaseOptions): RunLimits {
     maxRunTokens: optionalLimit(options.maxRunTokens, 'maxRunTokens', true),
   };
 }
+
+/** The edit distance of two short strings (insertions, deletions, substitutions). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * Refuses a key an options object does not take (a misspelt option would
+ * otherwise be ignored without a word), naming the known key it is closest to.
+ */
+export function rejectUnknownKeys(value: object, known: readonly string[], where?: string): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const near = known.find((candidate) => candidate.toLowerCase() === key.toLowerCase()) ?? known.find((candidate) => distance(candidate, key) <= 2);
+    const expected = near ? `left out: it is not an option (did you mean \`${near}\`?)` : `left out: it is not an option (the options are ${known.join(', ')})`;
+    throw new BadArgumentError(where ? `${where}.${key}` : key, expected, (value as Record<string, unknown>)[key]);
+  }
+}

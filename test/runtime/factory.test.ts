@@ -136,3 +136,44 @@ describe('named providers', () => {
     expect(() => runtime!.spawn({ parentId: parent.id })).toThrow(DepthLimitError);
   });
 });
+
+describe('bad input found trying the package as a new user', () => {
+  const fake = { chat: { completions: { create: () => Promise.reject(new Error('unused')) } } } as never;
+  const refusal = (make: () => unknown): BadArgumentError => {
+    try {
+      make();
+    } catch (error) {
+      if (error instanceof BadArgumentError) return error;
+      throw error;
+    }
+    throw new Error('expected a BadArgumentError, nothing was thrown');
+  };
+
+  it('a misspelt option is refused, naming the option it is closest to', () => {
+    const cases: Array<[() => unknown, string, string]> = [
+      [() => createRuntime({ run: async () => 'x', maxConcurentChildren: 2 } as never), 'maxConcurentChildren', 'maxConcurrentChildren'],
+      [() => modelRun({ client: fake, model: 'm', maxConcurrentRequests: 1 } as never), 'maxConcurrentRequests', ''],
+      [() => modelRun({ providers: { a: { client: fake, modle: 'x' } as never }, model: 'm' }), 'providers.a.modle', 'model'],
+      [() => createRuntime({ run: async () => 'x' }).spawn({ mesage: 'hi' } as never), 'mesage', 'message'],
+    ];
+    for (const [make, argument, near] of cases) {
+      const error = refusal(make);
+      expect(error.argument).toBe(argument);
+      expect(error.message).toContain(near ? `did you mean \`${near}\`?` : 'the options are client, providers, model');
+    }
+  });
+
+  it('spawn checks agent type, toolsets and provider the same way whatever the run', () => {
+    runtime = createRuntime({ run: async () => 'x' });
+    expect(refusal(() => runtime!.spawn({ message: 'hi', agentType: 'nope' })).argument).toBe('agentType');
+    expect(refusal(() => runtime!.spawn({ message: 'hi', toolsets: 'read' as never })).argument).toBe('toolsets');
+    expect(refusal(() => runtime!.spawn({ message: 'hi', provider: 'local' })).message).toMatch(/your own `run` function, which has no providers/);
+    expect(runtime.list()).toEqual([]);
+  });
+
+  it('the runtime object does not show its supervisor actor', () => {
+    runtime = createRuntime({ run: async () => 'x' });
+    expect(Object.keys(runtime)).not.toContain('actor');
+    expect(runtime.actor.getSnapshot().status).toBe('active');
+  });
+});

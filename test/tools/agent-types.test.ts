@@ -62,7 +62,7 @@ describe('defineAgentType', () => {
 
   it('rejects each invalid field with what was expected and what came', () => {
     expect(() => defineAgentType({ ...valid, name: 'Has Space' })).toThrow(/Expected `name` to be an agent type name.*got string `Has Space`/);
-    expect(() => defineAgentType({ ...valid, description: '' })).toThrow(/description of agent type `review`/);
+    expect(() => defineAgentType({ ...valid, description: '' })).toThrow(/`review.description` to be a non-empty string/);
     expect(() => defineAgentType({ ...valid, maxIterations: 0 })).toThrow(/maxIterations.*an integer >= 1, got number `0`/);
     expect(() => defineAgentType({ ...valid, maxIterations: 2.5 })).toThrow(BadArgumentError);
     expect(() => defineAgentType({ ...valid, promptFocus: ' ' })).toThrow(/promptFocus/);
