@@ -89,12 +89,14 @@ async function attemptOnce(options: ModelCallOptions, attempt: number): Promise<
   if (!provider) return attemptWithSlot(options, attempt);
   // A slot of the provider's request limit, held until the response is read to its end. A provider the server
   // asked to wait is left alone until then, checked again once the slot is ours: a 429 may have come meanwhile.
-  let release: () => void;
-  for (;;) {
+  let release = provider.tryAcquire();
+  while (release === null) {
     for (let left = provider.pauseLeftMs; left > 0; left = provider.pauseLeftMs) await sleep(left, signal).catch(() => abortWith(signal, null));
     release = await provider.acquire(signal).catch(() => abortWith(signal, null));
-    if (provider.pauseLeftMs === 0) break;
-    release();
+    if (provider.pauseLeftMs > 0) {
+      release();
+      release = null;
+    }
   }
   try {
     const outcome = await attemptWithSlot(options, attempt);

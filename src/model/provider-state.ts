@@ -49,6 +49,14 @@ export class ProviderState {
     return Math.max(0, this.#pausedUntil - performance.now());
   }
 
+  /** A slot at once, when one is free, nobody waits and no pause holds: the common case, with no promise. */
+  tryAcquire(): (() => void) | null {
+    const free = this.maxConcurrentRequests === null || (this.#inFlight < this.maxConcurrentRequests && this.#waiting.length === 0);
+    if (!free || this.pauseLeftMs > 0) return null;
+    this.#inFlight += 1;
+    return this.#releaser();
+  }
+
   /** Requests in flight now. */
   get inFlight(): number {
     return this.#inFlight;
@@ -66,10 +74,8 @@ export class ProviderState {
    */
   acquire(signal: AbortSignal): Promise<() => void> {
     if (signal.aborted) return Promise.reject(signal.reason as Error);
-    if (this.maxConcurrentRequests === null || (this.#inFlight < this.maxConcurrentRequests && this.#waiting.length === 0)) {
-      this.#inFlight += 1;
-      return Promise.resolve(this.#releaser());
-    }
+    const now = this.tryAcquire();
+    if (now) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       const grant = () => {
         signal.removeEventListener('abort', onAbort);
