@@ -284,3 +284,18 @@ export class MaxIterationsError extends SubagentsError {
     super(`Expected a final answer within maxIterations (${maxIterations} model calls), got a model still calling tools; the run was stopped`);
   }
 }
+
+/** A request would be over `maxConversationTokens` even with every older turn left out. */
+export class ConversationTooLongError extends SubagentsError {
+  readonly code = 'conversation_too_long';
+  constructor(
+    readonly estimatedTokens: number,
+    readonly maxTokens: number,
+  ) {
+    super(
+      `The conversation needs about ${estimatedTokens} tokens with only the system prompt, the input and the last turn, ` +
+        `over maxConversationTokens (${maxTokens}); raise maxConversationTokens or send a shorter input.`,
+    );
+    this.name = 'ConversationTooLongError';
+  }
+}

@@ -79,6 +79,7 @@ export {
   HandleStateError,
   ModelOutputError,
   ModelRequestError,
+  ConversationTooLongError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';

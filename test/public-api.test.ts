@@ -34,6 +34,7 @@ const PUBLIC_VALUES = [
   'ModelOutputError',
   'ModelRequestError',
   'BatchSizeError',
+  'ConversationTooLongError',
   'AgentToolError',
 ];
 

@@ -51,6 +51,8 @@ export const DEFAULT_ROOT_PROMPT = [
 
 export interface ParentAgentDeps {
   client: ChatClient;
+  /** The root agent's working directory: its tools get it as `ToolContext.cwd`. */
+  cwd: string;
   model: string;
   tools: readonly AnyTool[];
   inbox: LoopInbox;
@@ -105,7 +107,7 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
       signal,
       stream: deps.stream,
       stats,
-      toolContext: { handleId: null, depth: 0 },
+      toolContext: { handleId: null, depth: 0, cwd: deps.cwd },
       requestOptions: deps.requestOptions,
       provider: deps.provider,
       echoReasoning: deps.echoReasoning,
