@@ -7,6 +7,7 @@
 import { BadArgumentError } from '../errors.js';
 import { callerDepth } from './agent-tool-settings.js';
 import type { AgentToolsRuntime } from './agent-tool-settings.js';
+import type { DelegatingRuntime } from '../delegation/delegating-runtime.js';
 import type { AnyTool, OpenAIFunctionTool, ToolContext } from '../toolkit/define-tool.js';
 import { toolDefinitionsFor } from '../toolkit/dynamic-tool.js';
 import { executeToolCall } from '../toolkit/execute.js';
@@ -48,7 +49,7 @@ export interface ToolDispatcher {
  * ```
  */
 export function createToolDispatcher(
-  runtime: Pick<AgentToolsRuntime, 'get' | 'workingDirectory'>,
+  runtime: Pick<AgentToolsRuntime, 'get' | 'workingDirectory'> & Partial<Pick<DelegatingRuntime, 'requestApproval'>>,
   tools: readonly AnyTool[],
   options: ToolDispatcherOptions,
 ): ToolDispatcher {
@@ -60,7 +61,15 @@ export function createToolDispatcher(
   }
   const depth = options.depth ?? callerDepth(runtime, handleId);
   if (options.cwd !== undefined && typeof options.cwd !== 'string') throw new BadArgumentError('cwd', 'a directory path', options.cwd);
-  const context: ToolContext = { signal, handleId, depth, cwd: options.cwd ?? runtime.workingDirectory(handleId) };
+  const { requestApproval } = runtime;
+  const context: ToolContext = {
+    signal,
+    handleId,
+    depth,
+    cwd: options.cwd ?? runtime.workingDirectory(handleId),
+    // Calls that need approval reach the runtime's host; without a runtime behind the dispatcher they are denied.
+    ...(requestApproval ? { requestApproval: (ask) => requestApproval(handleId, ask, signal) } : {}),
+  };
 
   const dispatch = async (name: string, argumentsJson: string): Promise<string> => {
     const outcome = await executeToolCall(registry, name, argumentsJson, context);

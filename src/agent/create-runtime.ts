@@ -69,7 +69,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   /** An agent's working directory: the runtime's for the root agent, its setup's for a handle. */
   const cwdOf = (id: string | null): string => (id === null ? resolved.cwd : (handles.setupOf(id)?.cwd ?? resolved.cwd));
   const workspace = (handle: RunHandleInfo) => handle.setup?.cwd ?? resolved.cwd;
-  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf, workspace });
+  const handles = createHandles({ ...options, runLimits, secrets, rootModel: strategy?.model ?? resolved.model }, { run, logger, runtime: () => runtime, toolsOf, workspace });
   const prepareDeps: PrepareDeps = {
     handles,
     options: resolved,
@@ -123,6 +123,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     setLimits: handles.setLimits,
     subscribe: handles.subscribe,
     events: handles.events,
+    approve: handles.approve,
+    requestApproval: handles.requestApproval,
     delegate: delegator.delegate,
     delegation(delegationId) {
       const found = typeof delegationId === 'string' ? delegator.delegation(delegationId) : undefined;
@@ -166,6 +168,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           allowMissingFinishReason: strategy.allowMissingFinishReason,
           secrets,
           shutdownSignal: shutdownController.signal,
+          requestApproval: (ask, signal) => handles.requestApproval(null, ask, signal),
           onUsage: (usage) => void addUsage(rootUsage, usage),
         },
         message,
@@ -175,6 +178,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
   // Internal: not enumerable, so a runtime logged or spread does not carry the supervisor actor.
   Object.defineProperty(runtime, 'actor', { enumerable: false });
+  Object.defineProperty(runtime, 'requestApproval', { enumerable: false });
   rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
   return runtime;

@@ -16,6 +16,7 @@ const RUNTIME_KEYS: readonly string[] = [
   'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'cwd', 'maxConversationTokens',
   'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
   'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', ...MODEL_RUN_KEYS,
+  'onApproval', 'approvalTimeoutMs', 'progressIntervalMs',
 ];
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {

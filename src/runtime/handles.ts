@@ -14,11 +14,12 @@ import type { AnyTool } from '../toolkit/define-tool.js';
 import { createCommands } from './handle-commands.js';
 import { createRelay } from './relay.js';
 import { createRunActor } from './run-actor.js';
-import type { RunActorDeps } from './run-actor.js';
+import type { RunActorDeps, RunApprovals } from './run-actor.js';
+import { Approvals } from './approvals.js';
 import type { RunOf } from './run-types.js';
 import type { HandleApi, HandleSpawn, HandleApiOptions, SendOptions } from './runtime-types.js';
 import { toHandleSnapshot, refOf } from './snapshot.js';
-import { optionsObject, requireMessage, requireTimeout, validateLimits } from './validate.js';
+import { optionsObject, requireMessage, requireTimeout, validateActivityOptions, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
 
 /** The limits `setLimits` changes. */
@@ -71,7 +72,30 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     });
   }
 
-  const agentRun = createRunActor({ ...deps, refOf: (id) => refs.get(id), emit: (event) => hub.emit(event), secrets: () => secrets });
+  const activity = validateActivityOptions(options);
+  const approvals = new Approvals({
+    handler: activity.onApproval,
+    timeoutMs: activity.approvalTimeoutMs,
+    secrets,
+    emit: (event) => hub.emit(event),
+    reportError: report,
+  });
+  /** How each run in flight asks for approval, by handle id: calls through a dispatcher go the way the run's own do. */
+  const runApprovals = new Map<string, RunApprovals>();
+  const agentRun = createRunActor({
+    ...deps,
+    refOf: (id) => refs.get(id),
+    emit: (event) => hub.emit(event),
+    secrets: () => secrets,
+    approvals,
+    progressIntervalMs: activity.progressIntervalMs,
+    registerApprovals(id, ask) {
+      runApprovals.set(id, ask);
+      return () => {
+        if (runApprovals.get(id) === ask) runApprovals.delete(id);
+      };
+    },
+  });
   const handleLogic = handleMachine.provide({ actors: { agentRun } });
   const inspect = options.inspect
     ? { inspect: sanitizeInspectionObserver(options.inspect, { ...options.inspection, secrets: [...(options.inspection?.secrets ?? []), ...secrets] }) }
@@ -210,6 +234,16 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       }
       actor.send({ type: 'LIMITS.SET', limits: validateLimits({ ...actor.getSnapshot().context.limits, ...pickLimits(optionsObject(partial, 'limits')) }) });
     },
+    approve: (requestId, answer) => approvals.approve(requestId, answer),
+    requestApproval(agentId, ask, signal = new AbortController().signal) {
+      const inRun = agentId === null ? undefined : runApprovals.get(agentId);
+      if (inRun) return inRun(ask, signal);
+      const spec = agentId === null ? null : requireRef(agentId).getSnapshot().context.spec;
+      const who = spec
+        ? { handleId: spec.id, parentId: spec.parentId, depth: spec.depth, goal: spec.goal, model: spec.model, runId: null }
+        : { handleId: null, parentId: null, depth: 0, goal: null, model: options.rootModel ?? null, runId: null };
+      return approvals.request(who, ask, signal, null);
+    },
     subscribe(listener) {
       if (typeof listener !== 'function') throw new BadArgumentError('listener', 'a function', listener);
       return hub.subscribe(listener);
@@ -228,6 +262,8 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.CLOSE', ids: ids.slice(start, start + STOP_BATCH) });
       const unprocessed = relay.takeHandedBack();
       waiters.settleAll();
+      // Calls waiting outside any run (the root agent's, a dispatcher's) end here; those of runs ended with their run.
+      approvals.endAll();
       for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.STOP', ids: ids.slice(start, start + STOP_BATCH) });
       actor.stop();
       hub.close();

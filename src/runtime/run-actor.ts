@@ -4,8 +4,11 @@ import { BadArgumentError } from '../errors.js';
 import { addUsage, tokensOf } from '../usage.js';
 import { errorCodeOf, errorText } from '../machines/handle.js';
 import type { HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
-import type { RuntimeEvent, SubagentRef } from './events.js';
+import type { AgentRef, RuntimeEvent, SubagentRef } from './events.js';
 import { redactSecrets } from './inspection.js';
+import type { ApprovalAsk, ApprovalDecision } from '../toolkit/define-tool.js';
+import { elapsedOf, noteActivity, progressOf } from './activity.js';
+import type { Approvals } from './approvals.js';
 import type { AgentRunResult, RunContextOf, RunHandleInfo, RunOf } from './run-types.js';
 
 /** What a failed run hands the chart: its error as redacted text, and its code. Never the thrown value itself. */
@@ -46,7 +49,19 @@ export interface RunActorDeps<R> {
    * made; the run then fails with that error, never in another directory.
    */
   workspace(spec: RunHandleInfo, signal: AbortSignal): string | Promise<string>;
+  approvals: Approvals;
+  /** Milliseconds between `progress` events of a run; `null`: none. */
+  progressIntervalMs: number | null;
+  /**
+   * Makes a run's way of asking for approval reachable by handle id while the
+   * run is in flight (calls through a dispatcher); returns the function that
+   * takes it back.
+   */
+  registerApprovals(handleId: string, ask: RunApprovals): () => void;
 }
+
+/** How a run in flight asks for approval: its journal shows the wait, and its stale detection pauses. */
+export type RunApprovals = (ask: ApprovalAsk, signal?: AbortSignal) => Promise<ApprovalDecision>;
 
 /**
  * The run actor the handle chart invokes: it calls the user's run a
@@ -77,16 +92,39 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       ref.send({ type: 'RUN.PROGRESS' });
     };
     signal.addEventListener('abort', () => trailing !== null && clearTimeout(trailing), { once: true });
+    // The chart waits (stale detection paused) while the run says it waits or any of its approval requests is open.
+    let runWaiting = false;
+    let approvalsOpen = 0;
+    let chartWaiting = false;
+    const syncWaiting = (): boolean => {
+      const waiting = runWaiting || approvalsOpen > 0;
+      if (waiting === chartWaiting || signal.aborted) return false;
+      chartWaiting = waiting;
+      ref.send({ type: 'RUN.PROGRESS', waiting });
+      return true;
+    };
     const progress = (waiting?: boolean) => {
       if (signal.aborted) return;
+      journal.activity.lastActivityAt = performance.now();
       if (waiting !== undefined) {
-        ref.send({ type: 'RUN.PROGRESS', waiting });
-        return;
+        runWaiting = waiting;
+        if (syncWaiting()) return;
       }
       if (interval === null) return;
       const since = performance.now() - lastProgress;
       if (since >= interval) sendProgress();
       else trailing ??= setTimeout(sendProgress, interval - since);
+    };
+    const requestApproval: RunApprovals = async (ask, callSignal) => {
+      const stop = callSignal ? AbortSignal.any([signal, callSignal]) : signal;
+      approvalsOpen += 1;
+      syncWaiting();
+      try {
+        return await deps.approvals.request({ ...who, runId: input.runId } satisfies AgentRef, ask, stop, journal.activity);
+      } finally {
+        approvalsOpen -= 1;
+        syncWaiting();
+      }
     };
     const handle: RunHandleInfo = { id: spec.id, name: spec.name, parentId: spec.parentId, depth: spec.depth, role: spec.role, agentType: spec.agentType, model: spec.model, goal: spec.goal, setup: spec.setup };
     let cwd: string;
@@ -107,6 +145,7 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       tools: deps.toolsOf(spec.id),
       emit: (event) => {
         if (signal.aborted) return;
+        noteActivity(journal.activity, event, deps.secrets());
         deps.emit({ ...event, ...who, runId: input.runId });
         progress();
       },
@@ -124,15 +163,34 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
         if (!signal.aborted) journal.partialOutput = text;
       },
       progress: (state) => progress(state?.waiting),
+      requestApproval: (ask) => requestApproval(ask),
       runtime: deps.runtime(),
     };
+    const unregister = deps.registerApprovals(spec.id, requestApproval);
+    const stopTicking = tickProgress(deps, signal, () => ({ type: 'progress', ...who, runId: input.runId, ...progressOf(journal), ...elapsedOf(journal), awaitingApproval: journal.activity.awaitingApproval && { ...journal.activity.awaitingApproval } }));
     try {
       return normaliseResult(await deps.run(input.message, context));
     } catch (error) {
       throw new RunFailure(redactSecrets(errorText(error), deps.secrets()), errorCodeOf(error));
     } finally {
       if (trailing !== null) clearTimeout(trailing);
+      stopTicking();
+      unregister();
     }
   });
 }
 
+
+/** Emits a `progress` event every `progressIntervalMs` until the run ends or is stopped; returns the function that stops it. */
+function tickProgress<R>(deps: RunActorDeps<R>, signal: AbortSignal, event: () => RuntimeEvent): () => void {
+  if (deps.progressIntervalMs === null) return () => {};
+  const timer = setInterval(() => {
+    if (!signal.aborted) deps.emit(event());
+  }, deps.progressIntervalMs);
+  const stop = () => clearInterval(timer);
+  signal.addEventListener('abort', stop, { once: true });
+  return () => {
+    stop();
+    signal.removeEventListener('abort', stop);
+  };
+}

@@ -33,6 +33,8 @@ function handle(id: string, status: HandleSnapshot['status'], tokens = 0): Handl
     lastOutcome: null,
     previousStatus: null,
   partialOutput: null,
+    awaitingApproval: null,
+    progress: null,
   };
 }
 
