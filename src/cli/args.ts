@@ -22,6 +22,10 @@ export interface DemoOptions {
   maxConcurrent: number;
   /** One line per event even on a terminal. @default false */
   plain: boolean;
+  /** The parent saves its report to this file with `save_report`, a tool that needs approval. @default null (no such tool) */
+  report: string | null;
+  /** Approve every approval request without asking. @default false */
+  yes: boolean;
 }
 
 export type Command =
@@ -82,6 +86,10 @@ Options
   --delay <ms>           Scripted model: delay between streamed chunks, 0-2000 (default: 40)
   --max-concurrent <n>   Subagents running at once, 1-16 (default: 3)
   --plain                One line per event instead of the live tree
+  --report <file>        Give the parent agent save_report, which saves its
+                         survey report to <file>; each call needs your approval,
+                         asked on the terminal (denied when stdin is not one)
+  --yes                  Approve every approval request without asking
   --inspect              Stream the run to the Stately inspector through a local
                          relay (http://localhost:<port>); no browser is opened
   --inspect-port <port>  Port of the inspector relay (default: 8080)
@@ -96,6 +104,7 @@ Environment
 Examples
   subagents demo
   subagents demo --dir ./src --delay 80
+  subagents demo --report /tmp/survey.md
   OPENAI_API_KEY=sk-... subagents demo --model gpt-4.1-mini
   OPENAI_BASE_URL=http://localhost:11434/v1 subagents demo --model qwen2.5:7b
 `;
@@ -138,6 +147,8 @@ function parseDemo(argv: readonly string[]): Command {
         delay: { type: 'string' },
         'max-concurrent': { type: 'string' },
         plain: { type: 'boolean' },
+        report: { type: 'string' },
+        yes: { type: 'boolean' },
         inspect: { type: 'boolean' },
         'inspect-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -167,6 +178,8 @@ function parseDemo(argv: readonly string[]): Command {
       inspectPort: integerOption('inspect-port', text('inspect-port'), 8080, 1, 65_535),
       maxConcurrent: integerOption('max-concurrent', text('max-concurrent'), 3, 1, 16),
       plain: values.plain === true,
+      report: text('report') ?? null,
+      yes: values.yes === true,
     },
   };
 }

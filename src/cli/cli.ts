@@ -70,6 +70,7 @@ export function processIo(): DemoIo {
       process.exit(code);
     },
     interactive,
+    stdin: process.stdin,
   };
 }
 

@@ -105,9 +105,13 @@ async function approvalRefusal(tool: AnyTool, args: Parameters<AnyTool['execute'
 /** What the model reads when a call was denied: who denied it and why, and what to do instead. */
 function deniedMessage(tool: string, decision: ApprovalDecision): string {
   const why = decision.reason ? `: ${decision.reason}` : '';
-  const who =
-    decision.decidedBy === 'timeout' ? 'nobody approved it in time' : decision.decidedBy === 'no-handler' ? 'nobody can approve calls here' : 'the user denied it';
-  return `The call of \`${tool}\` needs approval and was denied (${who})${why}. Do not retry it unchanged; go on without it or say what you needed.`;
+  const what =
+    decision.decidedBy === 'timeout'
+      ? 'needs approval and nobody answered in time'
+      : decision.decidedBy === 'no-handler'
+        ? 'needs approval and nobody can approve calls here'
+        : 'was denied by the approver';
+  return `The call of \`${tool}\` ${what}${why}. Do not retry it unchanged; go on without it or say what you needed.`;
 }
 
 /** Why a text is not JSON, or `null` when it is (an empty text counts as `{}`, as `parseToolArguments` takes it). */

@@ -125,7 +125,7 @@ describe('approvals that reach the host', () => {
     expect(removed).toEqual([]);
     const seen = toolResultSeen(server);
     expect(seen).toMatchObject({ ok: false, error: { code: 'approval_denied' } });
-    expect(typeof seen === 'object' && seen.error?.message).toMatch(/remove_file.*denied \(the user denied it\): a\.txt is still needed/);
+    expect(typeof seen === 'object' && seen.error?.message).toMatch(/The call of `remove_file` was denied by the approver: a\.txt is still needed\. Do not retry it unchanged/);
     expect(results[0]?.status).toBe('completed');
     expect(endsOf(events)).toEqual([expect.objectContaining({ approved: false, reason: 'a.txt is still needed', decidedBy: 'handler' })]);
   });
@@ -138,7 +138,7 @@ describe('approvals that reach the host', () => {
     expect(server.requests).toHaveLength(2);
     const seen = toolResultSeen(server);
     expect(seen).toMatchObject({ ok: false, error: { code: 'approval_denied' } });
-    expect(typeof seen === 'object' && seen.error?.message).toMatch(/nobody can approve calls here.*no approval handler \(`onApproval`\)/);
+    expect(typeof seen === 'object' && seen.error?.message).toMatch(/`remove_file` needs approval and nobody can approve calls here: this runtime has no approval handler \(`onApproval`\)/);
     expect(events.filter((event) => event.type === 'approval-request')).toHaveLength(1);
     expect(endsOf(events)).toEqual([expect.objectContaining({ approved: false, decidedBy: 'no-handler' })]);
   });
@@ -149,7 +149,7 @@ describe('approvals that reach the host', () => {
     expect(removed).toEqual([]);
     expect(results[0]?.status).toBe('completed');
     const seen = toolResultSeen(server);
-    expect(typeof seen === 'object' && seen.error?.message).toMatch(/nobody approved it in time\): nobody answered within 40 ms \(approvalTimeoutMs\)/);
+    expect(typeof seen === 'object' && seen.error?.message).toMatch(/needs approval and nobody answered in time: nobody answered within 40 ms \(approvalTimeoutMs\)/);
     const [end] = endsOf(events);
     expect(end).toMatchObject({ approved: false, decidedBy: 'timeout' });
     // Too late: the request is over, and approve() says how it ended.

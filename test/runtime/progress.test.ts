@@ -71,7 +71,7 @@ function progressWhere(target: Runtime, matches: (event: ProgressEvent) => boole
   });
 }
 
-const FAKED = { toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] as const };
+const FAKED: Parameters<typeof vi.useFakeTimers>[0] = { toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] };
 
 /** A custom run that says it started a tool, then waits until released: no I/O, so the clock can be faked. */
 function heldRuntime(progressIntervalMs: number | undefined) {
