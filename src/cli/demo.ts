@@ -152,7 +152,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     let answer: AgentAnswer | null = null;
     let failure: unknown = null;
     try {
-      answer = await activeRuntime.runAgent(surveyPrompt(projectName), {
+      answer = await activeRuntime.runAgent(surveyPrompt(projectName, { saveReport: reportFile !== null }), {
         signal: controller.signal,
         onTextDelta: () => tree.rootWriting(),
       });

@@ -187,6 +187,8 @@ function tickProgress<R>(deps: RunActorDeps<R>, signal: AbortSignal, event: () =
   const timer = setInterval(() => {
     if (!signal.aborted) deps.emit(event());
   }, deps.progressIntervalMs);
+  // Reporting never keeps the process alive by itself.
+  timer.unref();
   const stop = () => clearInterval(timer);
   signal.addEventListener('abort', stop, { once: true });
   return () => {
