@@ -227,3 +227,22 @@ describe('a bound on what a request carries', () => {
     expect(server.requests).toHaveLength(0);
   });
 });
+
+describe('inheritedMessages', () => {
+  it('leaves out a tool call still open (and its results so far), so a fork is a valid conversation', async () => {
+    const { inheritedMessages } = await import('../../src/delegation/context-mode.js');
+    const call = (id: string) => ({ id, type: 'function' as const, function: { name: 't', arguments: '{}' } });
+    const conversation: ChatMessage[] = [
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: null, tool_calls: [call('a')] },
+      { role: 'tool', tool_call_id: 'a', content: 'ra' },
+      { role: 'assistant', content: null, tool_calls: [call('b'), call('c')] },
+      { role: 'tool', tool_call_id: 'b', content: 'rb' },
+    ];
+    expect(inheritedMessages('fork', conversation, 'contextMode').map((message) => message.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(inheritedMessages({ lastMessages: 2 }, conversation, 'contextMode')).toEqual([conversation[2], conversation[3]]);
+    expect(inheritedMessages('fresh', null, 'contextMode')).toEqual([]);
+    expect(() => inheritedMessages('fork', null, 'tasks[0].contextMode')).toThrow(/`tasks\[0\]\.contextMode`/);
+  });
+});
