@@ -58,8 +58,14 @@ export function stopDiagnostic(journal: RunJournal | null, now = performance.now
   const { activity, stats } = journal;
   const since = (at: number) => `${Math.max(0, Math.round(now - at))} ms`;
   const parts: string[] = [];
-  if (activity.awaitingApproval) parts.push(`waiting for approval of \`${activity.awaitingApproval.tool}\` (request ${activity.awaitingApproval.requestId})`);
-  parts.push(activity.currentTool ? `running tool \`${activity.currentTool.name}\` for ${since(activity.currentTool.startedAt)}` : 'running no tool');
+  const { awaitingApproval: approval, currentTool: tool } = activity;
+  if (approval) {
+    // The call that waits is the tool call in progress: one clause says both.
+    const waited = tool?.name === approval.tool ? ` for ${since(tool.startedAt)}` : '';
+    parts.push(`waiting for approval of \`${approval.tool}\` (request ${approval.requestId})${waited}`);
+  } else {
+    parts.push(tool ? `running tool \`${tool.name}\` for ${since(tool.startedAt)}` : 'running no tool');
+  }
   parts.push(
     activity.lastModelCallEndedAt === null
       ? 'no model call had ended'

@@ -163,7 +163,7 @@ describe('approvals that reach the host', () => {
     const request = await asked;
     const { results } = await delegation.result;
     expect(results[0]?.status).toBe('timeout');
-    expect(results[0]?.error).toMatch(/exceeded childTimeoutMs \(200 ms\).*waiting for approval of `remove_file` \(request ap_\w+\)/);
+    expect(results[0]?.error).toMatch(/^The run exceeded childTimeoutMs \(200 ms\) and was stopped\. When stopped it was waiting for approval of `remove_file` \(request ap_[\w-]+\) for \d+ ms; its last model call/);
     expect(removed).toEqual([]);
     expect(server.requests).toHaveLength(1);
     expect(endsOf(events)).toEqual([expect.objectContaining({ requestId: request.requestId, approved: false, decidedBy: 'run-ended' })]);
