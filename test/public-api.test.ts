@@ -21,6 +21,9 @@ const PUBLIC_VALUES = [
   // The handle chart, for model-based tests of your own runs.
   'handleMachine',
   'sanitizeInspectionObserver',
+  // The MCP server over stdio and Streamable HTTP.
+  'serveMcpStdio',
+  'startMcpHttpServer',
   // Errors, to tell failures apart with instanceof.
   'SubagentsError',
   'UnknownHandleError',
@@ -35,6 +38,7 @@ const PUBLIC_VALUES = [
   'ModelRequestError',
   'BatchSizeError',
   'AgentToolError',
+  'McpSdkMissingError',
 ];
 
 describe('the public API', () => {
