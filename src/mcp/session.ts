@@ -11,7 +11,7 @@ import type { AgentToolsOptions, AgentToolsRuntime } from '../agent-tools/agent-
 import { createToolDispatcher } from '../agent-tools/dispatch.js';
 import type { SubagentsRuntime } from '../agent/runtime-api.js';
 import type { DelegateRequest, Delegation } from '../delegation/delegation-types.js';
-import { DELEGATION_URI_TEMPLATE, DelegationResources } from './delegations.js';
+import { DELEGATION_URI_TEMPLATE, DelegationResources, delegationUri } from './delegations.js';
 import { startProgress } from './progress.js';
 import type { ProgressReporter, ProgressScope } from './progress.js';
 import type { McpSdk, SdkServer } from './sdk.js';
@@ -102,8 +102,16 @@ export function createMcpSession(sdk: McpSdk, runtime: SubagentsRuntime, options
     try {
       // A dispatcher per call: the request's signal (the client cancelled) stops what the call waits for.
       const dispatch = createToolDispatcher(toolRuntime, tools, { handleId: null, depth: 0, signal: extra.signal });
-      const text = await calls.run({ onDelegation: (delegation) => reporter?.follow(delegation.handleIds) }, () => dispatch(name, JSON.stringify(args)));
-      return { content: [{ type: 'text' as const, text }], isError: !succeeded(text) };
+      let resource: string | null = null;
+      const onDelegation = (delegation: Delegation) => {
+        resource = delegationUri(delegation.delegationId);
+        reporter?.follow(delegation.handleIds);
+      };
+      const text = await calls.run({ onDelegation }, () => dispatch(name, JSON.stringify(args)));
+      const answer = parseAnswer(text);
+      // The answer names the resource of the delegation it started, where its result is published.
+      const withResource = answer?.ok === true && resource !== null ? JSON.stringify({ ...answer, resource }) : text;
+      return { content: [{ type: 'text' as const, text: withResource }], isError: answer?.ok !== true };
     } finally {
       reporter?.stop();
     }
@@ -185,11 +193,13 @@ function scopedRuntime(runtime: SubagentsRuntime, started: (delegation: Delegati
   };
 }
 
-function succeeded(text: string): boolean {
+/** A dispatcher answer as an object; `null` if it is not one (it always is). */
+function parseAnswer(text: string): Record<string, unknown> | null {
   try {
-    return (JSON.parse(text) as { ok?: unknown }).ok === true;
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
