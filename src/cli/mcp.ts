@@ -101,7 +101,10 @@ export async function runMcp(options: McpOptions, io: McpIo): Promise<number> {
     return EXIT.ok;
   } finally {
     removeInterrupt();
-    await stop?.();
+    if (stop !== null) {
+      await stop();
+      say('stopped; every subagent is closed');
+    }
     await model?.close();
   }
 }
