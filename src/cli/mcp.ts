@@ -64,7 +64,7 @@ export async function runMcp(options: McpOptions, io: McpIo): Promise<number> {
     ];
     if (options.httpPort === null) {
       const server = await serveMcpStdio({ runtime: makeRuntime(), stdin: io.stdin, stdout: io.rawStdout });
-      stop = server.close;
+      stop = () => server.close();
       say('serving MCP on stdio (delegate_task runs in the background unless a call passes background: false)');
       for (const line of about) say(line);
       await Promise.race([server.closed, interrupt]);
@@ -83,7 +83,7 @@ export async function runMcp(options: McpOptions, io: McpIo): Promise<number> {
       if ((error as { code?: unknown }).code === 'EADDRINUSE') throw new UsageError(`Port ${options.httpPort} is already in use; choose another with \`--http <port>\``);
       throw error;
     });
-    stop = server.close;
+    stop = () => server.close();
     say(`serving MCP over Streamable HTTP at ${server.url} (127.0.0.1 only; Host and Origin must be loopback)`);
     say(
       given === null

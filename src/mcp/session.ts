@@ -10,7 +10,7 @@ import { createAgentTools } from '../agent-tools/agent-tools.js';
 import type { AgentToolsOptions, AgentToolsRuntime } from '../agent-tools/agent-tools.js';
 import { createToolDispatcher } from '../agent-tools/dispatch.js';
 import type { SubagentsRuntime } from '../agent/runtime-api.js';
-import type { DelegateRequest, Delegation } from '../delegation/delegation-types.js';
+import type { Delegation } from '../delegation/delegation-types.js';
 import { DELEGATION_URI_TEMPLATE, DelegationResources, delegationUri } from './delegations.js';
 import { startProgress } from './progress.js';
 import type { ProgressReporter, ProgressScope } from './progress.js';
@@ -186,7 +186,7 @@ function scopedRuntime(runtime: SubagentsRuntime, started: (delegation: Delegati
       return runtime.options;
     },
     delegate(request) {
-      const delegation = runtime.delegate({ ...request, deliverToAgent: false } as DelegateRequest);
+      const delegation = runtime.delegate({ ...request, deliverToAgent: false });
       started(delegation, request.background === true);
       return delegation;
     },

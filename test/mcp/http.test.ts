@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProjectFixture } from '../cli/fixture.js';
 import { fromGoal, startTestModel } from './model.js';
 import type { TestModel } from './model.js';
-import { answerOf, connectHttp, serverEnv, startHttpServer } from './processes.js';
+import { answerOf, connectHttp, readJsonResource, serverEnv, startHttpServer } from './processes.js';
 import type { HttpServerProcess } from './processes.js';
 
 let model: TestModel;
@@ -48,10 +48,10 @@ describe('subagents mcp --http, in a real process', () => {
   it('refuses a foreign Host or Origin with 403 and a missing or wrong token with 401; takes the right one', async () => {
     const port = new URL(server.url).port;
     const bearer = { authorization: `Bearer ${server.token}` };
-    expect(await rawInitialize(server.url, { ...bearer, host: `evil.example:${port}` })).toMatchObject({ status: 403, body: expect.stringMatching(/expected a loopback Host/) });
-    expect(await rawInitialize(server.url, { ...bearer, origin: 'https://evil.example' })).toMatchObject({ status: 403, body: expect.stringMatching(/expected no Origin or a loopback one/) });
+    expect(await rawInitialize(server.url, { ...bearer, host: `evil.example:${port}` })).toMatchObject({ status: 403, body: expect.stringMatching(/expected a loopback Host/) as string });
+    expect(await rawInitialize(server.url, { ...bearer, origin: 'https://evil.example' })).toMatchObject({ status: 403, body: expect.stringMatching(/expected no Origin or a loopback one/) as string });
     expect(await rawInitialize(server.url, { ...bearer, origin: 'null' })).toMatchObject({ status: 403 });
-    expect(await rawInitialize(server.url, {})).toMatchObject({ status: 401, body: expect.stringMatching(/Authorization: Bearer <token>/) });
+    expect(await rawInitialize(server.url, {})).toMatchObject({ status: 401, body: expect.stringMatching(/Authorization: Bearer <token>/) as string });
     expect(await rawInitialize(server.url, { authorization: `Bearer ${server.token}x` })).toMatchObject({ status: 401 });
     expect(await rawInitialize(server.url, { authorization: `Bearer ${keeping.token}` })).toMatchObject({ status: 401 });
     expect(await rawInitialize(server.url.replace('/mcp', '/other'), bearer)).toMatchObject({ status: 404 });
@@ -85,7 +85,7 @@ describe('subagents mcp --http, in a real process', () => {
     const waited = answerOf(await client.callTool({ name: 'wait_agent', arguments: { targets: started.handleIds, timeout_ms: 20_000 } }));
     expect(waited).toMatchObject({ ok: true, timedOut: false, completed: [{ status: 'completed', lastOutput: 'listed for hold for the resource test' }] });
     await expect.poll(() => updates.filter((update) => update === uri).length, { timeout: 5_000 }).toBeGreaterThan(0);
-    const resource = JSON.parse((await client.readResource({ uri })).contents[0]!.text as string) as Record<string, unknown>;
+    const resource = await readJsonResource(client, uri);
     expect(resource).toMatchObject({ status: 'done', results: [{ status: 'completed', summary: 'listed for hold for the resource test' }] });
 
     const malformed = await client.callTool({ name: 'wait_agent', arguments: { targets: [42] } });
@@ -105,7 +105,7 @@ describe('subagents mcp --http, in a real process', () => {
     expect(answerOf(await second.client.callTool({ name: 'list_agents', arguments: {} }))).toMatchObject({ ok: true, total: 0, agents: [] });
     const status = await second.client.callTool({ name: 'agent_status', arguments: { target: handleId } });
     expect(status.isError).toBe(true);
-    expect(answerOf(status)).toMatchObject({ ok: false, error: { code: 'unknown_handle', message: expect.stringContaining('you have spawned none') } });
+    expect(answerOf(status)).toMatchObject({ ok: false, error: { code: 'unknown_handle', message: expect.stringContaining('you have spawned none') as string } });
     expect(answerOf(await second.client.callTool({ name: 'close_agent', arguments: { target: handleId } }))).toMatchObject({ ok: false, error: { code: 'unknown_handle' } });
     expect((await second.client.listResources()).resources).toEqual([]);
     await expect(second.client.readResource({ uri: mine.resource as string })).rejects.toThrow(/Resource not found/);

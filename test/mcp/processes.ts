@@ -25,6 +25,13 @@ export function answerOf(result: Awaited<ReturnType<Client['callTool']>>): Recor
   return JSON.parse(first!.text) as Record<string, unknown>;
 }
 
+/** A resource's JSON, read by `client`. */
+export async function readJsonResource(client: Client, uri: string): Promise<Record<string, unknown>> {
+  const [content] = (await client.readResource({ uri })).contents;
+  if (!content || !('text' in content)) throw new Error(`expected the text of ${uri}, got ${JSON.stringify(content)}`);
+  return JSON.parse(content.text) as Record<string, unknown>;
+}
+
 /** A client connected to `command args` over stdio, and what the server wrote to stderr. */
 export async function connectStdio(command: string, args: string[], options: { env: Record<string, string>; cwd: string }) {
   const transport = new StdioClientTransport({ command, args, env: options.env, cwd: options.cwd, stderr: 'pipe' });
@@ -53,8 +60,8 @@ export function startHttpServer(args: string[], env: Record<string, string>, cwd
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not print its address in 15 s:\n${stderr}`)), 15_000);
     child.once('close', (code) => reject(new Error(`the server exited with ${code} before it was ready:\n${stderr}${stdout}`)));
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       const url = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr)?.[1];
       const token = /bearer token \(send `Authorization: Bearer <token>`\): (\S+)/.exec(stderr)?.[1] ?? (args.includes('--token') ? args[args.indexOf('--token') + 1] : undefined);

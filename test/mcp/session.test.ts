@@ -5,12 +5,13 @@ import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/agent/create-runtime.js';
 import type { SubagentsRuntime } from '../../src/agent/create-runtime.js';
-import { AGENT_TOOL_NAMES, agentToolDefinitions } from '../../src/agent-tools/agent-tools.js';
+import { AGENT_TOOL_NAMES, agentToolDefinitions, createAgentTools } from '../../src/agent-tools/agent-tools.js';
 import { loadMcpSdk } from '../../src/mcp/sdk.js';
 import { createMcpSession } from '../../src/mcp/session.js';
 import type { McpSession } from '../../src/mcp/session.js';
 import { createFileTools } from '../../src/toolkit/file-tools.js';
 import { startTestModel } from './model.js';
+import { answerOf, readJsonResource } from './processes.js';
 import type { TestModel } from './model.js';
 
 let model: TestModel;
@@ -39,12 +40,6 @@ afterEach(async () => {
   await runtime.shutdown();
   await model.server.close();
 });
-
-/** The JSON of a tool answer. */
-function answerOf(result: Awaited<ReturnType<Client['callTool']>>): Record<string, unknown> {
-  const [first] = result.content as Array<{ type: string; text: string }>;
-  return JSON.parse(first!.text) as Record<string, unknown>;
-}
 
 describe('an MCP session over a runtime', () => {
   it('lists the nine agent tools with the schemas and texts a model gets; delegate_task says it runs in the background', async () => {
@@ -77,7 +72,7 @@ describe('an MCP session over a runtime', () => {
     expect((await client.listResources()).resources.map((resource) => resource.uri)).toEqual([uri]);
     expect((await client.listResourceTemplates()).resourceTemplates.map((template) => template.uriTemplate)).toEqual(['subagents://delegations/{id}']);
 
-    const running = JSON.parse((await client.readResource({ uri })).contents[0]!.text as string) as Record<string, unknown>;
+    const running = await readJsonResource(client, uri);
     expect(running).toMatchObject({ status: 'running', results: null, tasks: [{ goal: 'hold the line', status: 'running' }] });
     await client.subscribeResource({ uri });
     await model.request((request) => request.body.messages.some((message) => message.content === 'hold the line'));
@@ -85,7 +80,7 @@ describe('an MCP session over a runtime', () => {
     const waited = answerOf(await client.callTool({ name: 'wait_agent', arguments: { targets: answer.handleIds, timeout_ms: 10_000 } }));
     expect(waited).toMatchObject({ ok: true, timedOut: false, completed: [{ status: 'completed', lastOutput: 'listed for hold the line' }] });
     await expect.poll(() => updates.length).toBeGreaterThan(0);
-    const done = JSON.parse((await client.readResource({ uri })).contents[0]!.text as string) as Record<string, unknown>;
+    const done = await readJsonResource(client, uri);
     expect(done).toMatchObject({ status: 'done', results: [{ status: 'completed', summary: 'listed for hold the line' }] });
     expect(new Set(updates)).toEqual(new Set([uri]));
   });
@@ -100,6 +95,11 @@ describe('an MCP session over a runtime', () => {
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress.map((update) => update.progress)).toEqual(progress.map((_, index) => index + 1));
     expect(progress.at(-1)?.message).toMatch(/^1 of 1 subagents done; sa_\S+ ended: completed$/);
+  });
+
+  it('the agent tools refuse a bad background option when they are made', () => {
+    expect(() => createAgentTools(runtime, { backgroundByDefault: 'yes' as unknown as boolean })).toThrow('Expected `backgroundByDefault` to be a boolean, got string `yes`');
+    expect(() => createAgentTools(runtime, { backgroundDelivery: ' ' })).toThrow('Expected `backgroundDelivery` to be a non-empty string');
   });
 
   it('a malformed call gives an isError result the model can read, and changes nothing', async () => {

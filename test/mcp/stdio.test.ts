@@ -43,7 +43,7 @@ describe('subagents mcp over stdio, in a real process', () => {
     );
     const result = await client.callTool({ name: 'delegate_task', arguments: { goal: 'Describe the project root', background: false } });
     expect(result.isError).toBe(false);
-    expect(answerOf(result)).toMatchObject({ ok: true, results: [{ status: 'completed', summary: expect.stringMatching(/^The project root has 2 files and 2 directories/) }] });
+    expect(answerOf(result)).toMatchObject({ ok: true, results: [{ status: 'completed', summary: expect.stringMatching(/^The project root has 2 files and 2 directories/) as string }] });
     await client.close();
     expect(stderr()).toMatch(/embedded scripted model/);
     expect(stderr()).toContain(`Files: ${fixture.dir}`);
@@ -61,7 +61,7 @@ describe('subagents mcp over stdio, in a real process', () => {
       onprogress: (update) => void progress.push(update),
     });
     expect(answerOf(foreground)).toMatchObject({ ok: true, background: false, results: [{ status: 'completed', summary: 'done: summarise the docs' }] });
-    expect(progress.map((update) => update.message)).toEqual(expect.arrayContaining([expect.stringMatching(/started: summarise the docs$/), expect.stringMatching(/ended: completed$/)]));
+    expect(progress.map((update) => update.message)).toEqual(expect.arrayContaining([expect.stringMatching(/started: summarise the docs$/) as string, expect.stringMatching(/ended: completed$/) as string]));
 
     const background = answerOf(await client.callTool({ name: 'delegate_task', arguments: { goal: 'hang on the model' } }));
     expect(background).toMatchObject({ ok: true, background: true, handleIds: [expect.any(String)] });
