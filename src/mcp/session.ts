@@ -19,8 +19,10 @@ import type { McpSdk, SdkServer } from './sdk.js';
 /** Options every MCP server of the package takes. */
 export interface McpSessionOptions {
   /**
-   * Options of the agent tools (batch size, wait bounds). `delegate_task`
-   * always runs in the background unless a call says `background: false`.
+   * Options of the agent tools (batch size, wait bounds; `maxWaitMs`
+   * defaults to 50000 here, under a client's usual 60 s request timeout).
+   * `delegate_task` always runs in the background unless a call says
+   * `background: false`.
    */
   agentTools?: Omit<AgentToolsOptions, 'backgroundByDefault' | 'backgroundDelivery'>;
   /** The name the server gives clients. @default 'subagents' */
@@ -35,6 +37,9 @@ export interface McpSession {
   /** Stops following the runtime and closes the server (and its transport). Idempotent. */
   close(): Promise<void>;
 }
+
+/** Longest `wait_agent` by default: under the 60 s an MCP client waits for an answer by default. */
+export const MCP_MAX_WAIT_MS = 50_000;
 
 /** How a background result reaches an MCP client, told in `delegate_task`'s description and answer. */
 export const MCP_BACKGROUND_DELIVERY =
@@ -77,7 +82,12 @@ export function createMcpSession(sdk: McpSdk, runtime: SubagentsRuntime, options
     resources.add(delegation, background);
     calls.getStore()?.onDelegation(delegation);
   });
-  const tools = createAgentTools(toolRuntime, { ...options.agentTools, backgroundByDefault: true, backgroundDelivery: MCP_BACKGROUND_DELIVERY });
+  const tools = createAgentTools(toolRuntime, {
+    maxWaitMs: MCP_MAX_WAIT_MS,
+    ...options.agentTools,
+    backgroundByDefault: true,
+    backgroundDelivery: MCP_BACKGROUND_DELIVERY,
+  });
   const stopObserving = runtime.subscribe((event) => resources.observe(event));
 
   server.setRequestHandler(types.ListToolsRequestSchema, () => ({
