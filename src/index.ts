@@ -66,7 +66,7 @@ export { serveMcpStdio } from './mcp/serve-stdio.js';
 export type { McpStdioOptions, McpStdioServer } from './mcp/serve-stdio.js';
 export { startMcpHttpServer } from './mcp/serve-http.js';
 export type { McpHttpOptions, McpHttpServer } from './mcp/serve-http.js';
-export type { McpSessionOptions } from './mcp/session.js';
+export type { McpSessionOptions } from './mcp/options.js';
 
 // Inspection.
 export { sanitizeInspectionObserver } from './runtime/inspection.js';

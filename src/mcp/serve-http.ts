@@ -14,7 +14,8 @@ import { bearerMatches, generateToken, isAllowedOrigin, isLoopbackHost } from '.
 import { loadMcpSdk } from './sdk.js';
 import type { McpSdk } from './sdk.js';
 import { createMcpSession } from './session.js';
-import type { McpSession, McpSessionOptions } from './session.js';
+import type { McpSessionOptions } from './options.js';
+import type { McpSession } from './session.js';
 
 /** Options of {@link startMcpHttpServer}. */
 export interface McpHttpOptions extends McpSessionOptions {

@@ -7,7 +7,7 @@ import type { SubagentsRuntime } from '../agent/runtime-api.js';
 import { BadArgumentError } from '../errors.js';
 import { loadMcpSdk } from './sdk.js';
 import { createMcpSession } from './session.js';
-import type { McpSessionOptions } from './session.js';
+import type { McpSessionOptions } from './options.js';
 
 /** Options of {@link serveMcpStdio}. */
 export interface McpStdioOptions extends McpSessionOptions {

@@ -7,29 +7,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { createAgentTools } from '../agent-tools/agent-tools.js';
-import type { AgentToolsOptions, AgentToolsRuntime } from '../agent-tools/agent-tools.js';
+import type { AgentToolsRuntime } from '../agent-tools/agent-tools.js';
 import { createToolDispatcher } from '../agent-tools/dispatch.js';
 import type { SubagentsRuntime } from '../agent/runtime-api.js';
 import type { Delegation } from '../delegation/delegation-types.js';
 import { DELEGATION_URI_TEMPLATE, DelegationResources, delegationUri } from './delegations.js';
 import { startProgress } from './progress.js';
 import type { ProgressReporter, ProgressScope } from './progress.js';
+import type { McpSessionOptions } from './options.js';
 import type { McpSdk, SdkServer } from './sdk.js';
 
-/** Options every MCP server of the package takes. */
-export interface McpSessionOptions {
-  /**
-   * Options of the agent tools (batch size, wait bounds; `maxWaitMs`
-   * defaults to 50000 here, under a client's usual 60 s request timeout).
-   * `delegate_task` always runs in the background unless a call says
-   * `background: false`.
-   */
-  agentTools?: Omit<AgentToolsOptions, 'backgroundByDefault' | 'backgroundDelivery'>;
-  /** The name the server gives clients. @default 'subagents' */
-  serverName?: string;
-  /** The version it gives. @default the package's version */
-  serverVersion?: string;
-}
+export type { McpSessionOptions } from './options.js';
 
 /** A connected-or-not session server and how to end it. */
 export interface McpSession {
