@@ -61,6 +61,13 @@ export type { ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispat
 export { createFileTools } from './toolkit/file-tools.js';
 export type { FileTools, FileToolsOptions } from './toolkit/file-tools.js';
 
+// The MCP server: delegate_task and the handle tools for MCP clients (needs the optional peer @modelcontextprotocol/sdk).
+export { serveMcpStdio } from './mcp/serve-stdio.js';
+export type { McpStdioOptions, McpStdioServer } from './mcp/serve-stdio.js';
+export { startMcpHttpServer } from './mcp/serve-http.js';
+export type { McpHttpOptions, McpHttpServer } from './mcp/serve-http.js';
+export type { McpSessionOptions } from './mcp/options.js';
+
 // Inspection.
 export { sanitizeInspectionObserver } from './runtime/inspection.js';
 export type { InspectionSanitizeOptions, InspectionObserver } from './runtime/inspection.js';
@@ -80,6 +87,7 @@ export {
   ModelOutputError,
   ModelRequestError,
   ConversationTooLongError,
+  McpSdkMissingError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';

@@ -137,6 +137,15 @@ describe('the packed package, installed offline into a fresh project', () => {
     }
   });
 
+  it('says how to install the optional MCP SDK when `subagents mcp` is used without it', async () => {
+    const mcp = run(process.execPath, ['node_modules/subagents/dist/cli/main.js', 'mcp', '--scripted'], {
+      cwd: project,
+      env: { ...npmEnvironment(), OPENAI_API_KEY: '' },
+      timeout: 15_000,
+    });
+    await expect(mcp).rejects.toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining('npm install @modelcontextprotocol/sdk') as unknown });
+  });
+
   it('says how to install the optional inspector when `--inspect` is used without it', async () => {
     const demo = run(process.execPath, ['node_modules/subagents/dist/cli/main.js', 'demo', '--scripted', '--plain', '--inspect'], {
       cwd: project,
