@@ -19,6 +19,8 @@ import { addUsage, noUsage } from '../usage.js';
 import { optionalStringArray, rejectUnknownKeys, requireMessage } from '../runtime/validate.js';
 import { resolveAgentType } from '../delegation/agent-types.js';
 import type { ResolvedOptions } from '../delegation/delegating-runtime.js';
+import { registerTelemetry } from '../telemetry-hooks.js';
+import { traceHandleRuns, traceRootRun } from './trace-runs.js';
 
 export type * from './runtime-api.js';
 
@@ -63,8 +65,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
 
   const states = strategy ? providerStates(strategy) : new Map<string, never>();
-  const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states });
-  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf });
+  const { telemetry } = options;
+  const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states, telemetry });
+  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf, telemetry });
+  if (telemetry) traceHandleRuns(telemetry, handles, secrets);
   const prepareDeps: PrepareDeps = { handles, options: resolved, toolsOf, strategy };
   const delegator = createDelegator({
     core: handles,
@@ -137,7 +141,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       }
       // The root agent is on the default provider, with its settings and its shared state (request slots, Retry-After pause).
       const provider = strategy.providers.get(strategy.defaultProvider);
-      return runParentAgent(
+      const converse = () => runParentAgent(
         {
           client: clients.get(strategy.defaultProvider)!,
           provider: states.get(strategy.defaultProvider),
@@ -154,14 +158,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           secrets,
           shutdownSignal: shutdownController.signal,
           onUsage: (usage) => void addUsage(rootUsage, usage),
+          telemetry,
         },
         message,
         agentOptions,
       );
+      return telemetry ? traceRootRun(telemetry, { model: strategy.model, input: message }, converse) : converse();
     },
   };
   // Internal: not enumerable, so a runtime logged or spread does not carry the supervisor actor.
   Object.defineProperty(runtime, 'actor', { enumerable: false });
+  if (telemetry) registerTelemetry(runtime, telemetry);
   rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
   return runtime;

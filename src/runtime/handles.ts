@@ -19,6 +19,7 @@ import type { HandleApi, HandleSpawn, HandleApiOptions, SendOptions } from './ru
 import { toHandleSnapshot, refOf } from './snapshot.js';
 import { optionsObject, requireMessage, requireTimeout, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
+import type { TelemetryHooks } from '../telemetry-hooks.js';
 
 /** The limits `setLimits` changes. */
 const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
@@ -30,6 +31,8 @@ export interface HandlesDeps<R> {
   runtime(): R;
   /** The tools of a handle, resolved from its setup. */
   toolsOf(handleId: string): readonly AnyTool[];
+  /** Where runs are traced; told of each spawn, in the spawner's context. */
+  telemetry?: TelemetryHooks | undefined;
 }
 
 /** Handles stopped per supervisor step at shutdown. */
@@ -122,6 +125,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     if (!entry) throw new Error(`subagents: the supervisor did not admit \`${id}\`; this is a bug`);
     const ref = startHandleActor(actor, handleLogic, spec, entry);
     refs.set(id, ref);
+    deps.telemetry?.handleSpawned(id);
     ref.on('*', (event) => relay.relay(ref, event));
     ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
     if (hub.hasListeners) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: toHandleSnapshot(ref.getSnapshot()) });
