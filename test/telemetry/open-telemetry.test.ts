@@ -1,8 +1,11 @@
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { generateText, stepCountIs } from 'ai';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { createAiSdkTools } from '../../src/adapters/ai-sdk.js';
 import { createRuntime } from '../../src/agent/create-runtime.js';
 import type { Runtime } from '../../src/agent/create-runtime.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';
@@ -117,6 +120,32 @@ describe('OpenTelemetry spans', () => {
     };
     expect(runOf('Define alpha').parentSpanContext?.spanId).toBe(toolSpan('call_background').spanContext().spanId);
     expect(runOf('Define beta').parentSpanContext?.spanId).toBe(toolSpan('call_foreground').spanContext().spanId);
+  });
+
+  it("put a framework's delegation in the framework's trace: the adapter's delegate_task span under the AI SDK's tool call, the children under it", async () => {
+    server = await startFakeServer({ script: delegatingScript });
+    runtime = createRuntime({
+      client: new OpenAI({ baseURL: server.url, apiKey: API_KEY, maxRetries: 0 }),
+      model: 'fake',
+      tools: [lookup],
+      telemetry: openTelemetry({ tracerProvider: provider }),
+    });
+    await generateText({
+      model: createOpenAICompatible({ name: 'fake', baseURL: server.url, apiKey: API_KEY }).chatModel('fake'),
+      prompt: PROMPT,
+      tools: createAiSdkTools(runtime),
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+      experimental_telemetry: { isEnabled: true, tracer: provider.getTracer('ai'), recordInputs: false, recordOutputs: false },
+    });
+    const [delegateTask] = named('execute_tool delegate_task');
+    expect(delegateTask!.attributes['gen_ai.tool.call.id']).toBe('call_root_1');
+    const [aiToolCall] = finished().filter((span) => span.name === 'ai.toolCall');
+    expect(delegateTask!.parentSpanContext?.spanId).toBe(aiToolCall!.spanContext().spanId);
+    const childRuns = named('invoke_agent sa_');
+    expect(childRuns).toHaveLength(2);
+    for (const span of childRuns) expect(span.parentSpanContext?.spanId).toBe(delegateTask!.spanContext().spanId);
+    expect(new Set(finished().map((span) => span.spanContext().traceId)).size).toBe(1);
   });
 
   it('carry the GenAI attributes, the outcome as status, and no prompt, output or key', async () => {
