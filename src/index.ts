@@ -42,6 +42,7 @@ export type {
 } from './delegation/delegation-types.js';
 export type { EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
 export type { LogLevel, Logger } from './logger.js';
+export type { TelemetryHooks, TracedAgent, TracedRun, TracedRunEnd, TracedRunStart, TracedToolOutcome, TracedTurn } from './telemetry-hooks.js';
 
 // The handle chart, for model-based tests of your own runs.
 export { handleMachine } from './machines/handle.js';
@@ -57,7 +58,7 @@ export type { AgentType } from './delegation/agent-types.js';
 export { createAgentTools } from './agent-tools/agent-tools.js';
 export type { AgentToolsOptions } from './agent-tools/agent-tools.js';
 export { createToolDispatcher } from './agent-tools/dispatch.js';
-export type { ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispatch.js';
+export type { DispatchCallOptions, ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispatch.js';
 export { createFileTools } from './toolkit/file-tools.js';
 export type { FileTools, FileToolsOptions } from './toolkit/file-tools.js';
 

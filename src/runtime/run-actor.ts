@@ -7,6 +7,7 @@ import type { HandleMachine, RunRequest, RunResult } from '../machines/handle.js
 import type { RuntimeEvent, SubagentRef } from './events.js';
 import { redactSecrets } from './inspection.js';
 import type { AgentRunResult, RunContextOf, RunHandleInfo, RunOf } from './run-types.js';
+import type { TelemetryHooks } from '../telemetry-hooks.js';
 
 /** What a failed run hands the chart: its error as redacted text, and its code. Never the thrown value itself. */
 class RunFailure extends Error {
@@ -46,6 +47,8 @@ export interface RunActorDeps<R> {
    * made; the run then fails with that error, never in another directory.
    */
   workspace(spec: RunHandleInfo, signal: AbortSignal): string | Promise<string>;
+  /** Where each run is traced: its work runs inside its span. */
+  telemetry?: TelemetryHooks | undefined;
 }
 
 /**
@@ -127,7 +130,10 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       runtime: deps.runtime(),
     };
     try {
-      return normaliseResult(await deps.run(input.message, context));
+      const work = () => deps.run(input.message, context);
+      const { handle } = context;
+      const traced = deps.telemetry?.startRun({ handleId: handle.id, name: handle.name, parentId: handle.parentId, depth: handle.depth, agentType: handle.agentType, model: handle.model, runId: input.runId, input: input.message });
+      return normaliseResult(await (traced ? traced.within(work) : work()));
     } catch (error) {
       throw new RunFailure(redactSecrets(errorText(error), deps.secrets()), errorCodeOf(error));
     } finally {
