@@ -124,6 +124,21 @@ export class BatchSizeError extends BadArgumentError {
   }
 }
 
+/**
+ * The MCP server needs `@modelcontextprotocol/sdk`, an optional peer
+ * dependency that is not installed. The message says how to install it.
+ */
+export class McpSdkMissingError extends SubagentsError {
+  readonly code = 'mcp_sdk_missing';
+  constructor(options?: ErrorOptions) {
+    super(
+      'Expected the optional peer dependency `@modelcontextprotocol/sdk` (1.x) to be installed for the MCP server, got none; ' +
+        'install it with `npm install @modelcontextprotocol/sdk` (next to subagents)',
+      options,
+    );
+  }
+}
+
 /** The runtime was shut down and accepts no more work. */
 export class RuntimeShutDownError extends SubagentsError {
   readonly code = 'runtime_shut_down';

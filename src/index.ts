@@ -43,6 +43,7 @@ export type {
 export type { AgentRef, ApprovalRequest, EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
 export type { ApprovalAnswer, ApprovalHandler } from './runtime/approvals.js';
 export type { LogLevel, Logger } from './logger.js';
+export type { TelemetryHooks, TracedAgent, TracedRun, TracedRunEnd, TracedRunStart, TracedToolOutcome, TracedTurn } from './telemetry-hooks.js';
 
 // The handle chart, for model-based tests of your own runs.
 export { handleMachine } from './machines/handle.js';
@@ -58,9 +59,16 @@ export type { AgentType } from './delegation/agent-types.js';
 export { createAgentTools } from './agent-tools/agent-tools.js';
 export type { AgentToolsOptions } from './agent-tools/agent-tools.js';
 export { createToolDispatcher } from './agent-tools/dispatch.js';
-export type { ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispatch.js';
+export type { DispatchCallOptions, ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispatch.js';
 export { createFileTools } from './toolkit/file-tools.js';
 export type { FileTools, FileToolsOptions } from './toolkit/file-tools.js';
+
+// The MCP server: delegate_task and the handle tools for MCP clients (needs the optional peer @modelcontextprotocol/sdk).
+export { serveMcpStdio } from './mcp/serve-stdio.js';
+export type { McpStdioOptions, McpStdioServer } from './mcp/serve-stdio.js';
+export { startMcpHttpServer } from './mcp/serve-http.js';
+export type { McpHttpOptions, McpHttpServer } from './mcp/serve-http.js';
+export type { McpSessionOptions } from './mcp/options.js';
 
 // Inspection.
 export { sanitizeInspectionObserver } from './runtime/inspection.js';
@@ -81,6 +89,7 @@ export {
   ModelOutputError,
   ModelRequestError,
   ConversationTooLongError,
+  McpSdkMissingError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';

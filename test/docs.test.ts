@@ -29,6 +29,7 @@ const relativeModule = (file: string) => path.relative(workDirectory, path.join(
 const entryPoints: ImportSource[] = [
   { specifier: 'subagents', names: exportsOf('src/index.ts') },
   { specifier: 'subagents/testing', names: exportsOf('src/testing/index.ts') },
+  { specifier: 'subagents/opentelemetry', names: exportsOf('src/telemetry/index.ts') },
 ];
 const otherModules = sourceFiles(root, 'src').map((file) => ({ specifier: relativeModule(file), names: exportsOf(file) }));
 
@@ -66,7 +67,13 @@ function check(files: readonly CheckedFile[]): Map<CheckedFile, string[]> {
         noImplicitReturns: false,
         verbatimModuleSyntax: false,
         isolatedModules: false,
-        paths: { subagents: ['../../src/index.ts'], 'subagents/testing': ['../../src/testing/index.ts'] },
+        paths: {
+          subagents: ['../../src/index.ts'],
+          'subagents/testing': ['../../src/testing/index.ts'],
+          'subagents/openai-agents': ['../../src/adapters/openai-agents.ts'],
+          'subagents/ai-sdk': ['../../src/adapters/ai-sdk.ts'],
+          'subagents/opentelemetry': ['../../src/telemetry/index.ts'],
+        },
       },
       include: ['*.ts'],
     }),

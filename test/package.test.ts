@@ -17,6 +17,17 @@ describe('the built package', () => {
     expect(stdout.trim()).toBe('function function function');
   });
 
+  it('exposes the adapters and the OpenTelemetry tracer as their own entry points', async () => {
+    const script = [
+      "const agents = await import('subagents/openai-agents');",
+      "const aiSdk = await import('subagents/ai-sdk');",
+      "const otel = await import('subagents/opentelemetry');",
+      'console.log(typeof agents.createOpenAIAgentsTools, typeof aiSdk.createAiSdkTools, typeof otel.openTelemetry, otel.GEN_AI_SEMCONV_VERSION);',
+    ].join('');
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root });
+    expect(stdout.trim()).toBe('function function function 1.38.0');
+  });
+
   it('exits by itself after faulty delegations: no leaked sockets, timers or unhandled rejections', async () => {
     // A leaked handle keeps the process alive: the timeout then kills it and the call rejects.
     const { stdout, stderr } = await run(process.execPath, ['test/fixtures/faults-then-exit.mjs'], { cwd: root, timeout: 15_000 });

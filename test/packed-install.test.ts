@@ -137,6 +137,23 @@ describe('the packed package, installed offline into a fresh project', () => {
     }
   });
 
+  it('says how to install the optional MCP SDK when `subagents mcp` is used without it', async () => {
+    const mcp = run(process.execPath, ['node_modules/subagents/dist/cli/main.js', 'mcp', '--scripted'], {
+      cwd: project,
+      env: { ...npmEnvironment(), OPENAI_API_KEY: '' },
+      timeout: 15_000,
+    });
+    await expect(mcp).rejects.toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining('npm install @modelcontextprotocol/sdk') as unknown });
+  });
+
+  it('loads without the optional peers; an entry point that needs one says which', async () => {
+    // The Quickstart above ran without them. Each entry point of an optional peer fails on its own, naming the package.
+    for (const [entry, peer] of [['subagents/opentelemetry', '@opentelemetry/api'], ['subagents/ai-sdk', 'ai'], ['subagents/openai-agents', '@openai/agents']]) {
+      const load = run(process.execPath, ['--input-type=module', '-e', `await import('${entry}');`], { cwd: project, timeout: 15_000 });
+      await expect(load).rejects.toMatchObject({ stderr: expect.stringContaining(`Cannot find package '${peer}'`) as unknown });
+    }
+  });
+
   it('says how to install the optional inspector when `--inspect` is used without it', async () => {
     const demo = run(process.execPath, ['node_modules/subagents/dist/cli/main.js', 'demo', '--scripted', '--plain', '--inspect'], {
       cwd: project,

@@ -21,6 +21,9 @@ const PUBLIC_VALUES = [
   // The handle chart, for model-based tests of your own runs.
   'handleMachine',
   'sanitizeInspectionObserver',
+  // The MCP server over stdio and Streamable HTTP.
+  'serveMcpStdio',
+  'startMcpHttpServer',
   // Errors, to tell failures apart with instanceof.
   'SubagentsError',
   'UnknownHandleError',
@@ -36,6 +39,7 @@ const PUBLIC_VALUES = [
   'BatchSizeError',
   'ConversationTooLongError',
   'AgentToolError',
+  'McpSdkMissingError',
 ];
 
 describe('the public API', () => {

@@ -41,6 +41,19 @@ export interface AgentToolsOptions {
   maxWaitMs?: number;
   /** Wait when `timeout_ms` is left out. @default 30000 */
   defaultWaitMs?: number;
+  /**
+   * Whether `delegate_task` runs in the background when the caller leaves
+   * `background` out (its description says which). A caller whose requests
+   * time out, such as an MCP client, is better served by `true`.
+   * @default false
+   */
+  backgroundByDefault?: boolean;
+  /**
+   * How the combined result of a background delegation reaches the caller,
+   * as a clause of the tool's description and answer.
+   * @default 'the combined result arrives later as a message'
+   */
+  backgroundDelivery?: string;
 }
 
 /** The settings after defaults and checks. */
@@ -51,7 +64,12 @@ export interface AgentToolsSettings {
   readonly minWaitMs: number;
   readonly maxWaitMs: number;
   readonly defaultWaitMs: number;
+  readonly backgroundByDefault: boolean;
+  readonly backgroundDelivery: string;
 }
+
+/** How a background result reaches an agent that runs the model loop. */
+export const DEFAULT_BACKGROUND_DELIVERY = 'the combined result arrives later as a message';
 
 const TIMER_LIMIT_MS = 2_147_483_647;
 
@@ -81,8 +99,16 @@ export function resolveAgentToolsSettings(runtime: AgentToolsRuntime, options: A
   if (defaultWaitMs < minWaitMs || defaultWaitMs > maxWaitMs) {
     throw new BadArgumentError('defaultWaitMs', `between minWaitMs (${minWaitMs}) and maxWaitMs (${maxWaitMs})`, defaultWaitMs);
   }
+  if (options.backgroundByDefault !== undefined && typeof options.backgroundByDefault !== 'boolean') {
+    throw new BadArgumentError('backgroundByDefault', 'a boolean', options.backgroundByDefault);
+  }
+  if (options.backgroundDelivery !== undefined && (typeof options.backgroundDelivery !== 'string' || options.backgroundDelivery.trim() === '')) {
+    throw new BadArgumentError('backgroundDelivery', 'a non-empty string', options.backgroundDelivery);
+  }
   return {
     runtime,
+    backgroundByDefault: options.backgroundByDefault ?? false,
+    backgroundDelivery: options.backgroundDelivery ?? DEFAULT_BACKGROUND_DELIVERY,
     maxBatchSize: () => fixedBatch ?? runtimeBatchSize(runtime) ?? runtime.limits.maxConcurrentChildren,
     minWaitMs,
     maxWaitMs,

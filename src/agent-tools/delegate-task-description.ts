@@ -23,6 +23,10 @@ export interface DelegationFacts {
   agentTypes: Array<{ name: string; description: string }>;
   /** The configured providers, the default first; empty for a custom run. */
   providers: readonly string[];
+  /** Whether a call that leaves `background` out runs in the background. */
+  backgroundByDefault: boolean;
+  /** How a background result reaches the caller (a clause). */
+  backgroundDelivery: string;
 }
 
 /** Reads the facts now, for `caller`. */
@@ -47,6 +51,8 @@ export function delegationFacts(settings: AgentToolsSettings, caller: ToolCaller
     blockedTools: runtime.options.blockedTools,
     agentTypes: knownAgentTypes(runtime).map(({ name, description }) => ({ name, description })),
     providers: runtime.options.providers,
+    backgroundByDefault: settings.backgroundByDefault,
+    backgroundDelivery: settings.backgroundDelivery,
   };
 }
 
@@ -90,8 +96,9 @@ export function describeDelegateTask(facts: DelegationFacts): ToolDescription {
     `- At most ${facts.maxConcurrentChildren} of your subagents run at once; the others wait, in order, for a free slot.`,
     `- At most ${facts.maxBatchSize} tasks per call. For more, ${batchWaysOut(facts)}.`,
     `- ${nestingClause(facts)}`,
-    `- background: true returns at once with a delegation id and the handle ids; the combined result arrives later ` +
-      `as a message. At most ${facts.maxBackground} background delegations run at once; over that the call is refused.`,
+    `- background: true ${facts.backgroundByDefault ? '(the default here; pass background: false to wait for the results) ' : ''}` +
+      `returns at once with a delegation id and the handle ids; ${facts.backgroundDelivery}. ` +
+      `At most ${facts.maxBackground} background delegations run at once; over that the call is refused.`,
     ...(facts.maxConcurrentRuns === null ? [] : [`- At most ${facts.maxConcurrentRuns} subagents run at once in the whole tree.`]),
   ];
   const description = [

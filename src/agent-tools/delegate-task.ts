@@ -9,6 +9,7 @@ import { fieldNameOf, isRenamedField, taskShape, toolFieldName } from '../delega
 import { unknownFieldError } from '../delegation/validate-delegation.js';
 import type { ToolTraceEntry } from '../types.js';
 import { abortable } from '../toolkit/abortable.js';
+import { DEFAULT_BACKGROUND_DELIVERY } from './agent-tool-settings.js';
 import type { AgentToolsSettings } from './agent-tool-settings.js';
 import type { Tool } from '../toolkit/define-tool.js';
 import { batchWaysOut, delegationFacts, describeDelegateTask } from './delegate-task-description.js';
@@ -56,17 +57,21 @@ export function providerEnum(providers: readonly string[]) {
     .describe(`Where this subagent's model calls go: one of ${providers.map((name) => `'${name}'`).join(', ')}. Default: its agent type's, else '${first}'.`);
 }
 
+/** What the model reads about `background`, by its default. */
+function backgroundDescription(byDefault: boolean): string {
+  return byDefault
+    ? 'Return at once and read the combined result later. Default: true; false waits for the results (a long wait may outlast the request).'
+    : 'Return at once and get the combined result later as a message. Default: false (wait for the results).';
+}
+
 /** The schema the model sees: one task at the top level, or a batch in `tasks`. */
-const advertisedSchema = (providers: readonly string[]) => {
+const advertisedSchema = (providers: readonly string[], backgroundByDefault: boolean) => {
   const task = toolTaskShape(providers);
   return z.object({
     ...task,
     goal: taskShape().goal.optional().describe('One task: what the subagent must achieve, specific and self-contained. Leave out when you give tasks.'),
     tasks: z.array(z.object(task).strict()).min(1, 'expected a non-empty array of tasks').optional(),
-    background: z
-      .boolean()
-      .optional()
-      .describe('Return at once and get the combined result later as a message. Default: false (wait for the results).'),
+    background: z.boolean().optional().describe(backgroundDescription(backgroundByDefault)),
   });
 };
 
@@ -164,8 +169,16 @@ function traceSummary(trace: readonly ToolTraceEntry[]) {
   };
 }
 
-function outcomeView(outcome: DelegationOutcome) {
-  return { delegationId: outcome.delegationId, background: false, results: outcome.results.map(resultView) };
+/**
+ * A delegation's combined result as the model reads it from `delegate_task`.
+ *
+ * @example
+ * ```ts
+ * const view = delegationOutcomeView(await runtime.delegate({ goal: 'Summarise README.md' }).result);
+ * ```
+ */
+export function delegationOutcomeView(outcome: DelegationOutcome) {
+  return { delegationId: outcome.delegationId, background: outcome.background, results: outcome.results.map(resultView) };
 }
 
 /**
@@ -192,16 +205,18 @@ export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<Retur
     name: 'delegate_task',
     toolset: DELEGATION_TOOLSET,
     parameters: parserSchema(),
-    advertised: advertisedSchema(runtime.options.providers),
+    advertised: advertisedSchema(runtime.options.providers, settings.backgroundByDefault),
     describe: (caller) => describeDelegateTask(delegationFacts(settings, caller)),
     execute: async (args, context) => {
-      const background = args.background === true;
+      // Left out, it takes the tool set's default; any other value is for delegate() to check.
+      const requestedBackground = args.background === undefined ? settings.backgroundByDefault : args.background;
+      const background = requestedBackground === true;
       let started: Delegation;
       try {
         // Checked in full by delegate(), synchronously, before anything starts: limits included.
         const request = {
           ...requestOf(args),
-          background: args.background,
+          background: requestedBackground,
           parentId: context.handleId,
           ...(context.conversation ? { parentConversation: context.conversation() } : {}),
           deliverToAgent: true,
@@ -221,14 +236,20 @@ export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<Retur
           handleIds,
           note:
             `Started ${handleIds.length} subagent${handleIds.length === 1 ? '' : 's'} in the background. ` +
-            'The combined result will arrive later as a message; keep working meanwhile. wait_agent, agent_status, ' +
+            `${backgroundNote(settings.backgroundDelivery)}; keep working meanwhile. wait_agent, agent_status, ` +
             'interrupt_agent and close_agent take these handle ids.',
         };
       }
       const waiting = abortable(started.result, context.signal);
       // Waiting for its own children is not being stale.
       const outcome = await (context.waitingFor ? context.waitingFor(waiting) : waiting);
-      return outcomeView(outcome);
+      return delegationOutcomeView(outcome);
     },
   });
+}
+
+/** The answer's sentence on the result: the default delivery keeps its long-standing wording. */
+function backgroundNote(delivery: string): string {
+  if (delivery === DEFAULT_BACKGROUND_DELIVERY) return 'The combined result will arrive later as a message';
+  return delivery.charAt(0).toUpperCase() + delivery.slice(1);
 }

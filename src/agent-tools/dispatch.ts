@@ -14,6 +14,7 @@ import { executeToolCall } from '../toolkit/execute.js';
 import { failureJson } from '../tool-failure.js';
 import { successJson } from '../toolkit/tool-result.js';
 import { createToolRegistry } from '../toolkit/toolsets.js';
+import { telemetryOf } from '../telemetry-hooks.js';
 
 export { MAX_ARGUMENTS_LENGTH } from '../toolkit/execute.js';
 
@@ -29,9 +30,17 @@ export interface ToolDispatcherOptions {
   cwd?: string;
 }
 
+/** What one call may add: its id (for tracing) and a signal of its own. */
+export interface DispatchCallOptions {
+  /** The model's id for the call, recorded on its span when the runtime traces. */
+  callId?: string;
+  /** Fires when this call should stop (with the dispatcher's own signal, whichever fires first). */
+  signal?: AbortSignal;
+}
+
 /** Runs one call: `{"ok":true,…}` or `{"ok":false,"error":{"code","message","field"?}}`; never throws. */
 export interface ToolDispatcher {
-  (name: string, argumentsJson: string): Promise<string>;
+  (name: string, argumentsJson: string, options?: DispatchCallOptions): Promise<string>;
   /** The definitions of the dispatcher's tools for its caller, computed now. */
   definitions(): OpenAIFunctionTool[];
 }
@@ -62,17 +71,21 @@ export function createToolDispatcher(
   const depth = options.depth ?? callerDepth(runtime, handleId);
   if (options.cwd !== undefined && typeof options.cwd !== 'string') throw new BadArgumentError('cwd', 'a directory path', options.cwd);
   const { requestApproval } = runtime;
-  const context: ToolContext = {
-    signal,
-    handleId,
-    depth,
-    cwd: options.cwd ?? runtime.workingDirectory(handleId),
-    // Calls that need approval reach the runtime's host; without a runtime behind the dispatcher they are denied.
-    ...(requestApproval ? { requestApproval: (ask) => requestApproval(handleId, ask, signal) } : {}),
-  };
+  // Calls that need approval reach the runtime's host, their wait ended by the call's signal; without a runtime behind the dispatcher they are denied.
+  const asking = (stop: AbortSignal): Pick<ToolContext, 'requestApproval'> =>
+    requestApproval ? { requestApproval: (ask) => requestApproval(handleId, ask, stop) } : {};
+  const context: ToolContext = { signal, handleId, depth, cwd: options.cwd ?? runtime.workingDirectory(handleId), ...asking(signal) };
 
-  const dispatch = async (name: string, argumentsJson: string): Promise<string> => {
-    const outcome = await executeToolCall(registry, name, argumentsJson, context);
+  // A runtime created with `telemetry` traces the calls made here too: one span each, the work inside it.
+  const telemetry = telemetryOf(runtime);
+  const dispatch = async (name: string, argumentsJson: string, options?: DispatchCallOptions): Promise<string> => {
+    const call: DispatchCallOptions = typeof options === 'object' && options !== null ? options : {};
+    const callSignal = call.signal instanceof AbortSignal ? call.signal : undefined;
+    const callStop = callSignal ? AbortSignal.any([signal, callSignal]) : null;
+    const callContext = callStop ? { ...context, signal: callStop, ...asking(callStop) } : context;
+    const execute = () => executeToolCall(registry, name, argumentsJson, callContext);
+    const callId = typeof call.callId === 'string' ? call.callId : null;
+    const outcome = await (telemetry ? telemetry.toolCall({ callId, tool: String(name), argumentsJson }, execute) : execute());
     return outcome.ok ? successJson(outcome.result) : failureJson(outcome.error);
   };
   return Object.assign(dispatch, { definitions: () => toolDefinitionsFor(registry.tools, { handleId, depth }) });

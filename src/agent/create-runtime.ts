@@ -21,6 +21,8 @@ import { addUsage, noUsage } from '../usage.js';
 import { optionalStringArray, rejectUnknownKeys, requireMessage } from '../runtime/validate.js';
 import { resolveAgentType } from '../delegation/agent-types.js';
 import type { ResolvedOptions } from '../delegation/delegating-runtime.js';
+import { registerTelemetry } from '../telemetry-hooks.js';
+import { traceHandleRuns, traceRootRun } from './trace-runs.js';
 
 export type * from './runtime-api.js';
 
@@ -65,11 +67,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
 
   const states = strategy ? providerStates(strategy) : new Map<string, never>();
-  const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states });
+  const { telemetry } = options;
+  const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states, telemetry });
   /** An agent's working directory: the runtime's for the root agent, its setup's for a handle. */
   const cwdOf = (id: string | null): string => (id === null ? resolved.cwd : (handles.setupOf(id)?.cwd ?? resolved.cwd));
   const workspace = (handle: RunHandleInfo) => handle.setup?.cwd ?? resolved.cwd;
-  const handles = createHandles({ ...options, runLimits, secrets, rootModel: strategy?.model ?? resolved.model }, { run, logger, runtime: () => runtime, toolsOf, workspace });
+  const handles = createHandles({ ...options, runLimits, secrets, rootModel: strategy?.model ?? resolved.model }, { run, logger, runtime: () => runtime, toolsOf, workspace, telemetry });
+  if (telemetry) traceHandleRuns(telemetry, handles, secrets);
   const prepareDeps: PrepareDeps = {
     handles,
     options: resolved,
@@ -151,7 +155,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       }
       // The root agent is on the default provider, with its settings and its shared state (request slots, Retry-After pause).
       const provider = strategy.providers.get(strategy.defaultProvider);
-      return runParentAgent(
+      const converse = () => runParentAgent(
         {
           client: clients.get(strategy.defaultProvider)!,
           cwd: resolved.cwd,
@@ -171,15 +175,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           shutdownSignal: shutdownController.signal,
           requestApproval: (ask, signal) => handles.requestApproval(null, ask, signal),
           onUsage: (usage) => void addUsage(rootUsage, usage),
+          telemetry,
         },
         message,
         agentOptions,
       );
+      return telemetry ? traceRootRun(telemetry, { model: strategy.model, input: message }, converse) : converse();
     },
   };
   // Internal: not enumerable, so a runtime logged or spread does not carry the supervisor actor.
   Object.defineProperty(runtime, 'actor', { enumerable: false });
   Object.defineProperty(runtime, 'requestApproval', { enumerable: false });
+  if (telemetry) registerTelemetry(runtime, telemetry);
   rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
   return runtime;

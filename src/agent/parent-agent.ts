@@ -5,6 +5,7 @@ import type { ChatMessage, RunOutcome, RunStats, Usage } from '../types.js';
 import { redactSecrets } from '../secrets.js';
 import type { ProviderState } from '../model/provider-state.js';
 import type { Logger } from '../logger.js';
+import type { TelemetryHooks } from '../telemetry-hooks.js';
 import { runModelLoop } from '../model/model-loop.js';
 import type { ChatClient, LoopExitReason, LoopInbox } from '../model/model-loop.js';
 
@@ -74,6 +75,8 @@ export interface ParentAgentDeps {
   shutdownSignal?: AbortSignal;
   /** Asks the host to approve a call of the root agent (tools that declare `needsApproval`). */
   requestApproval?: (ask: ApprovalAsk, signal: AbortSignal) => Promise<ApprovalDecision>;
+  /** Where model calls and tool calls are traced. */
+  telemetry?: TelemetryHooks | undefined;
 }
 
 /** Runs the root agent (depth 0) on one user message. */
@@ -125,6 +128,7 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
       allowMissingFinishReason: deps.allowMissingFinishReason,
       secrets: deps.secrets,
       logger: deps.logger,
+      telemetry: deps.telemetry,
       inbox: deps.inbox,
       record: (recorded) => added.push(recorded),
       setPartialOutput: (text) => {

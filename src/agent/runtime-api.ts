@@ -9,6 +9,7 @@ import type { ModelRun, ModelRunOptions } from '../runtime/model-run.js';
 import type { RunContextOf, RunOf } from '../runtime/run-types.js';
 import type { RuntimeBaseOptions } from '../runtime/runtime-types.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
+import type { TelemetryHooks } from '../telemetry-hooks.js';
 import type { AgentAnswer, AgentOptions } from './parent-agent.js';
 
 export type * from '../runtime/run-types.js';
@@ -72,5 +73,11 @@ export interface RuntimeOptions extends RuntimeBaseOptions, ModelRunOptions {
    * their own. @default no bound
    */
   maxConversationTokens?: number;
+  /**
+   * Traces every run, model call and tool call as spans nested along the
+   * subagent tree: `openTelemetry()` from `subagents/opentelemetry`. Nothing
+   * of a tracing library is loaded without it.
+   */
+  telemetry?: TelemetryHooks;
 }
 

@@ -15,7 +15,7 @@ import { optionalStringArray, rejectUnknownKeys, validateCoreOptions } from '../
 const RUNTIME_KEYS: readonly string[] = [
   'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'cwd', 'maxConversationTokens',
   'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
-  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', ...MODEL_RUN_KEYS,
+  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'telemetry', ...MODEL_RUN_KEYS,
   'onApproval', 'approvalTimeoutMs', 'progressIntervalMs',
 ];
 
@@ -62,6 +62,7 @@ export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
     const valid = typeof price === 'object' && price !== null && Number.isFinite(price.inputPerMillion) && Number.isFinite(price.outputPerMillion);
     if (!valid) throw new BadArgumentError(`prices.${model}`, 'an object { inputPerMillion, outputPerMillion } of finite numbers', price);
   }
+  checkTelemetry(options.telemetry);
   const runLimits = validateCoreOptions(options);
   const { custom, strategy } = checkRun(options);
   return {
@@ -100,4 +101,12 @@ function checkRun(options: RuntimeOptions): { custom: AgentRun | null; strategy:
     throw new BadArgumentError('client', 'an OpenAI client, `providers`, or a `run`', options.client);
   }
   return { custom: null, strategy: buildModelRun(options) };
+}
+
+/** `telemetry`, when given, is a tracer made by `openTelemetry()` (or anything with its hooks). */
+function checkTelemetry(telemetry: unknown): void {
+  if (telemetry === undefined) return;
+  const hooks = ['handleSpawned', 'startRun', 'handleRunEnded', 'modelCall', 'toolCall'] as const;
+  const valid = typeof telemetry === 'object' && telemetry !== null && hooks.every((hook) => typeof (telemetry as Record<string, unknown>)[hook] === 'function');
+  if (!valid) throw new BadArgumentError('telemetry', "a tracer from openTelemetry() (import { openTelemetry } from 'subagents/opentelemetry')", telemetry);
 }

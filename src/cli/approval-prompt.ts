@@ -4,15 +4,14 @@
  * with `--yes`, and otherwise a denial that says why.
  */
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import type { ApprovalAnswer, ApprovalHandler } from '../runtime/approvals.js';
 import type { ApprovalRequest } from '../runtime/events.js';
 import type { TextOutput } from './live-view.js';
 import type { Style } from './render.js';
 
 /** The terminal the demo may ask on. */
-export interface PromptInput extends NodeJS.ReadableStream {
-  isTTY?: boolean;
-}
+export type PromptInput = Readable & { isTTY?: boolean };
 
 export interface ApprovalPromptOptions {
   stdin: PromptInput | undefined;

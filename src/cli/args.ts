@@ -28,10 +28,31 @@ export interface DemoOptions {
   yes: boolean;
 }
 
+/** Options of `subagents mcp`. */
+export interface McpOptions {
+  /** Serve Streamable HTTP on this port of 127.0.0.1 (0: any free port); `null` serves stdio. @default null */
+  httpPort: number | null;
+  /** The bearer token for `--http`; `null` takes SUBAGENTS_MCP_TOKEN, else a generated one. @default null */
+  token: string | null;
+  /** With `--http`: a session that ends leaves its handles running. @default false */
+  keepHandles: boolean;
+  /** The directory the subagents' file tools see. @default the working directory */
+  dir: string | null;
+  /** Model name on a real endpoint. @default 'gpt-4.1-mini' */
+  model: string;
+  /** Use the scripted model even when OPENAI_BASE_URL / OPENAI_API_KEY are set. @default false */
+  scripted: boolean;
+  /** Scripted model: delay between streamed chunks, in ms. @default 10 */
+  delayMs: number;
+  /** Subagents of a session running at once. @default 3 */
+  maxConcurrent: number;
+}
+
 export type Command =
-  | { command: 'help'; topic: 'main' | 'demo' }
+  | { command: 'help'; topic: 'main' | 'demo' | 'mcp' }
   | { command: 'version' }
-  | { command: 'demo'; options: DemoOptions };
+  | { command: 'demo'; options: DemoOptions }
+  | { command: 'mcp'; options: McpOptions };
 
 /** A command line that cannot be run; the message says why and what to do. */
 export class UsageError extends Error {
@@ -51,13 +72,15 @@ Usage
 Commands
   demo        Run a parent agent that delegates a survey of a directory to
               three subagents using real, read-only file tools, with a live tree
+  mcp         Serve delegate_task and the handle tools to MCP clients
+              (stdio, or Streamable HTTP with --http <port>)
   help [cmd]  Show help (for a command)
 
 Options
   -h, --help      Show this help
   -v, --version   Show the version
 
-Run \`subagents demo --help\` for the demo's options.
+Run \`subagents demo --help\` or \`subagents mcp --help\` for a command's options.
 `;
 
 export const DEMO_HELP = `subagents demo — a parent agent delegates a project survey to subagents
@@ -109,6 +132,55 @@ Examples
   OPENAI_BASE_URL=http://localhost:11434/v1 subagents demo --model qwen2.5:7b
 `;
 
+export const MCP_HELP = `subagents mcp — delegate_task and the handle tools for MCP clients
+
+Usage
+  subagents mcp [options]              stdio: for a client that starts the server
+  subagents mcp --http <port> [options] Streamable HTTP on http://127.0.0.1:<port>/mcp
+
+The client is the root agent: it gets delegate_task, spawn_agent, send_input,
+wait_agent, interrupt_agent, close_agent, resume_agent, list_agents and
+agent_status, with the schemas and limits a model gets. delegate_task runs in
+the background unless a call passes background: false; each delegation is the
+resource subagents://delegations/{id} (subscribe for updates), and wait_agent
+waits for its handles. Subagents get read-only file tools (list_files,
+read_file, search_files) confined to --dir.
+
+Needs the optional peer dependency @modelcontextprotocol/sdk 1.x
+(npm install @modelcontextprotocol/sdk).
+
+Model
+  OPENAI_BASE_URL and/or OPENAI_API_KEY name the endpoint the subagents run on
+  (OpenAI, Ollama, vLLM, LM Studio, anything OpenAI-compatible). With neither,
+  or with --scripted, they run on the embedded scripted model (not an LLM).
+
+Options
+  --http <port>          Serve Streamable HTTP on 127.0.0.1:<port> (0: any free port)
+                         instead of stdio; each session is its own root agent
+  --token <token>        Bearer token for --http (default: SUBAGENTS_MCP_TOKEN, else
+                         a random one, printed at start)
+  --keep-handles         With --http: a session that ends leaves its subagents
+                         running until they finish or the server stops
+                         (default: its subagents are closed)
+  --dir <path>           Directory the file tools see (default: the working directory)
+  --model <name>         Model on a real endpoint (default: ${DEFAULT_MODEL})
+  --scripted             Use the embedded scripted model even if OPENAI_* variables are set
+  --delay <ms>           Scripted model: delay between streamed chunks, 0-2000 (default: 10)
+  --max-concurrent <n>   Subagents of a session running at once, 1-16 (default: 3)
+  -h, --help             Show this help
+
+Environment
+  OPENAI_BASE_URL, OPENAI_API_KEY   The endpoint, as for the demo (the key is never printed)
+  SUBAGENTS_MCP_TOKEN               Bearer token for --http (kept out of the process list)
+
+Messages for people go to stderr; with stdio, stdout carries only MCP.
+
+Examples
+  subagents mcp --scripted
+  OPENAI_API_KEY=sk-... subagents mcp --model gpt-4.1-mini --dir ~/src/app
+  subagents mcp --http 3100 --dir .
+`;
+
 /**
  * Parses the arguments after `node main.js`.
  *
@@ -124,12 +196,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (first === '-v' || first === '--version') return { command: 'version' };
   if (first === 'help') {
     if (rest[0] === undefined) return { command: 'help', topic: 'main' };
-    if (rest[0] === 'demo') return { command: 'help', topic: 'demo' };
-    throw new UsageError(`Expected \`subagents help\` to be followed by a command (demo), got \`${rest[0]}\``);
+    if (rest[0] === 'demo' || rest[0] === 'mcp') return { command: 'help', topic: rest[0] };
+    throw new UsageError(`Expected \`subagents help\` to be followed by a command (demo, mcp), got \`${rest[0]}\``);
   }
   if (first === 'demo') return parseDemo(rest);
+  if (first === 'mcp') return parseMcp(rest);
   if (first.startsWith('-')) throw new UsageError(`Expected a command before options, got \`${first}\`; run \`subagents --help\``);
-  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, help. Run \`subagents --help\``);
+  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, mcp, help. Run \`subagents --help\``);
 }
 
 function parseDemo(argv: readonly string[]): Command {
@@ -155,7 +228,7 @@ function parseDemo(argv: readonly string[]): Command {
       },
     }));
   } catch (error) {
-    throw new UsageError(`${describeParseError(error)}. Run \`subagents demo --help\` for the options`);
+    throw new UsageError(`${describeParseError(error, 'demo')}. Run \`subagents demo --help\` for the options`);
   }
   if (values.help === true) return { command: 'help', topic: 'demo' };
   if (positionals.length > 0) {
@@ -184,6 +257,61 @@ function parseDemo(argv: readonly string[]): Command {
   };
 }
 
+function parseMcp(argv: readonly string[]): Command {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        http: { type: 'string' },
+        token: { type: 'string' },
+        'keep-handles': { type: 'boolean' },
+        dir: { type: 'string' },
+        model: { type: 'string' },
+        scripted: { type: 'boolean' },
+        delay: { type: 'string' },
+        'max-concurrent': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${describeParseError(error, 'mcp')}. Run \`subagents mcp --help\` for the options`);
+  }
+  if (values.help === true) return { command: 'help', topic: 'mcp' };
+  if (positionals.length > 0) throw new UsageError(`\`subagents mcp\` takes no arguments, got \`${positionals[0]}\`; did you mean \`--http ${positionals[0]}\`?`);
+  const text = (name: string) => {
+    const value = values[name];
+    if (typeof value !== 'string') return undefined;
+    if (value.trim() === '') throw new UsageError(`Expected \`--${name}\` to have a value, got an empty string`);
+    return value;
+  };
+  const http = text('http');
+  const token = text('token');
+  if (http === undefined && token !== undefined) throw new UsageError('Expected `--token` with `--http <port>`: over stdio there is no token, got `--token` alone');
+  if (http === undefined && values['keep-handles'] === true) {
+    throw new UsageError('Expected `--keep-handles` with `--http <port>`: over stdio the one session lasts as long as the server, got `--keep-handles` alone');
+  }
+  if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
+    throw new UsageError(`Expected \`--token\` to be at least 16 characters without spaces, got ${token.length} characters`);
+  }
+  return {
+    command: 'mcp',
+    options: {
+      httpPort: http === undefined ? null : integerOption('http', http, 0, 0, 65_535),
+      token: token ?? null,
+      keepHandles: values['keep-handles'] === true,
+      dir: text('dir') ?? null,
+      model: text('model') ?? DEFAULT_MODEL,
+      scripted: values.scripted === true,
+      delayMs: integerOption('delay', text('delay'), 10, 0, 2_000),
+      maxConcurrent: integerOption('max-concurrent', text('max-concurrent'), 3, 1, 16),
+    },
+  };
+}
+
 function integerOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const number = Number(value);
@@ -193,13 +321,13 @@ function integerOption(name: string, value: string | undefined, fallback: number
   return number;
 }
 
-function describeParseError(error: unknown): string {
+function describeParseError(error: unknown, command: 'demo' | 'mcp'): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-{1,2}[^']+)'/.exec(message)?.[1];
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `Unknown option \`${option ?? message}\` for \`subagents demo\``;
+      return `Unknown option \`${option ?? message}\` for \`subagents ${command}\``;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const name = option?.split(' ')[0] ?? 'the option';
       if (/argument missing/.test(message)) return `Expected \`${name}\` to be followed by a value, got nothing`;

@@ -5,11 +5,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEMO_HELP, MAIN_HELP, parseCommandLine, UsageError } from './args.js';
+import { McpSdkMissingError } from '../errors.js';
+import { DEMO_HELP, MAIN_HELP, MCP_HELP, parseCommandLine, UsageError } from './args.js';
 import { EXIT, runDemo } from './demo.js';
 import type { DemoIo } from './demo.js';
 import type { TextOutput } from './live-view.js';
 import { InspectorStartError } from './inspector.js';
+import { runMcp } from './mcp.js';
+import type { McpIo } from './mcp.js';
+
+/** The process as the commands see it; the MCP streams and working directory default to this process's. */
+export type CliIo = DemoIo & Partial<Pick<McpIo, 'cwd' | 'stdin' | 'rawStdout'>>;
+
+const HELP = { main: MAIN_HELP, demo: DEMO_HELP, mcp: MCP_HELP } as const;
 
 /** The package's own directory: the default `--dir` of the demo. */
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,25 +30,27 @@ export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
  * process.exitCode = await runCli(process.argv.slice(2), processIo());
  * ```
  */
-export async function runCli(argv: readonly string[], io: DemoIo): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     const command = parseCommandLine(argv);
     switch (command.command) {
       case 'help':
-        io.stdout.write(command.topic === 'demo' ? DEMO_HELP : MAIN_HELP);
+        io.stdout.write(HELP[command.topic]);
         return EXIT.ok;
       case 'version':
         io.stdout.write(`${packageVersion()}\n`);
         return EXIT.ok;
       case 'demo':
         return await runDemo(command.options, io);
+      case 'mcp':
+        return await runMcp(command.options, { ...io, cwd: io.cwd ?? process.cwd(), stdin: io.stdin ?? process.stdin, rawStdout: io.rawStdout ?? process.stdout });
     }
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`subagents: ${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof InspectorStartError) {
+    if (error instanceof InspectorStartError || error instanceof McpSdkMissingError) {
       io.stderr.write(`subagents: ${error.message}\n`);
       return EXIT.failed;
     }

@@ -197,7 +197,8 @@ function describeFailure(failure: unknown): string {
   return typeof failure === 'string' ? failure : 'an unknown error';
 }
 
-function resolveDirectory(dir: string): string {
+/** `dir` as an absolute path, once it is known to be a directory. */
+export function resolveDirectory(dir: string): string {
   const absolute = path.resolve(dir);
   let isDirectory = false;
   try {

@@ -15,6 +15,7 @@ import type { ToolRegistry } from '../toolkit/toolsets.js';
 import type { ChatAssistantMessage, ChatMessage, RunStats, Usage } from '../types.js';
 import { redactSecrets } from '../secrets.js';
 import type { Logger } from '../logger.js';
+import type { TelemetryHooks } from '../telemetry-hooks.js';
 import type { ChatClient } from './chat-client.js';
 import type { ProviderState } from './provider-state.js';
 import { callModel, partialOutputOf } from './model-call.js';
@@ -77,6 +78,8 @@ export interface ModelLoopOptions {
   inbox?: LoopInbox;
   /** Estimated tokens a request may carry (see {@link fitConversation}); `null` or absent: no bound. */
   maxConversationTokens?: number | null | undefined;
+  /** Where model calls and tool calls are traced, each in its span. */
+  telemetry?: TelemetryHooks | undefined;
 }
 
 /**
@@ -123,7 +126,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
     let turnText = '';
     let turn: ModelTurn;
     try {
-      turn = await callModel({
+      const call = () => callModel({
         client: options.client,
         model: options.model,
         messages: bound === null ? messages : fitConversation(messages, bound, inputIndex),
@@ -144,6 +147,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.logger ? { onRetry: retryReporter(options.logger, options.model) } : {}),
       });
+      turn = await (options.telemetry ? options.telemetry.modelCall({ model: options.model, client: options.client }, call) : call());
     } catch (error) {
       // The turn did not finish: what it streamed is partial, never an answer.
       const partial = partialOutputOf(error) ?? (turnText || null);
@@ -209,7 +213,8 @@ async function runToolCall(
   const argumentBytes = byteLength(call.function.arguments);
   const started = performance.now();
   options.onToolCallStart?.({ callId: call.id, tool: name, argumentBytes });
-  const outcome = await executeToolCall(registry, name, call.function.arguments, { ...options.toolContext, conversation, signal: options.signal });
+  const execute = () => executeToolCall(registry, name, call.function.arguments, { ...options.toolContext, conversation, signal: options.signal });
+  const outcome = await (options.telemetry ? options.telemetry.toolCall({ callId: call.id, tool: name, argumentsJson: call.function.arguments }, execute) : execute());
   const content = outcome.ok
     ? toolResultToString(outcome.result)
     : failureJson({ ...outcome.error, message: redactSecrets(outcome.error.message, options.secrets ?? []) });

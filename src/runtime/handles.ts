@@ -21,6 +21,7 @@ import type { HandleApi, HandleSpawn, HandleApiOptions, SendOptions } from './ru
 import { toHandleSnapshot, refOf } from './snapshot.js';
 import { optionsObject, requireMessage, requireTimeout, validateActivityOptions, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
+import type { TelemetryHooks } from '../telemetry-hooks.js';
 
 /** The limits `setLimits` changes. */
 const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
@@ -34,6 +35,8 @@ export interface HandlesDeps<R> {
   toolsOf(handleId: string): readonly AnyTool[];
   /** The working directory of a handle's run (see {@link RunActorDeps.workspace}). */
   workspace: RunActorDeps<R>['workspace'];
+  /** Where runs are traced; told of each spawn, in the spawner's context. */
+  telemetry?: TelemetryHooks | undefined;
 }
 
 /** Handles stopped per supervisor step at shutdown. */
@@ -149,6 +152,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     if (!entry) throw new Error(`subagents: the supervisor did not admit \`${id}\`; this is a bug`);
     const ref = startHandleActor(actor, handleLogic, spec, entry);
     refs.set(id, ref);
+    deps.telemetry?.handleSpawned(id);
     ref.on('*', (event) => relay.relay(ref, event));
     ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
     if (hub.hasListeners) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: toHandleSnapshot(ref.getSnapshot()) });

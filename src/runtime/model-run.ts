@@ -7,6 +7,7 @@ import { runModelLoop } from '../model/model-loop.js';
 import type { ChatClient, LoopInbox } from '../model/model-loop.js';
 import { ProviderState } from '../model/provider-state.js';
 import { resolveProvider } from './providers.js';
+import type { TelemetryHooks } from '../telemetry-hooks.js';
 import type { ProviderConfig, ResolvedProvider } from './providers.js';
 
 export type { ChatClient } from '../model/model-loop.js';
@@ -140,6 +141,8 @@ export interface StartedModelRunDeps {
   inboxFor(handleId: string): LoopInbox;
   /** Each provider's shared state, from {@link providerStates}: the root agent uses the same. */
   states: ReadonlyMap<string, ProviderState>;
+  /** Where model calls and tool calls are traced. */
+  telemetry?: TelemetryHooks | undefined;
 }
 
 /**
@@ -215,6 +218,7 @@ export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): Ru
       onModelCallEnd: () => context.emit({ type: 'model-call-end', apiCalls: context.stats.apiCalls, usage: { ...context.stats.usage } }),
       onToolCallStart: (call) => context.emit({ type: 'tool-call-start', ...call }),
       onToolCallEnd: (call) => context.emit({ type: 'tool-call-end', ...call }),
+      telemetry: deps.telemetry,
     });
     return result.text;
   };

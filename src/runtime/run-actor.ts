@@ -10,6 +10,7 @@ import type { ApprovalAsk, ApprovalDecision } from '../toolkit/define-tool.js';
 import { elapsedOf, noteActivity, progressOf } from './activity.js';
 import type { Approvals } from './approvals.js';
 import type { AgentRunResult, RunContextOf, RunHandleInfo, RunOf } from './run-types.js';
+import type { TelemetryHooks } from '../telemetry-hooks.js';
 
 /** What a failed run hands the chart: its error as redacted text, and its code. Never the thrown value itself. */
 class RunFailure extends Error {
@@ -58,6 +59,8 @@ export interface RunActorDeps<R> {
    * takes it back.
    */
   registerApprovals(handleId: string, ask: RunApprovals): () => void;
+  /** Where each run is traced: its work runs inside its span. */
+  telemetry?: TelemetryHooks | undefined;
 }
 
 /** How a run in flight asks for approval: its journal shows the wait, and its stale detection pauses. */
@@ -169,7 +172,10 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
     const unregister = deps.registerApprovals(spec.id, requestApproval);
     const stopTicking = tickProgress(deps, signal, () => ({ type: 'progress', ...who, runId: input.runId, ...progressOf(journal), ...elapsedOf(journal), awaitingApproval: journal.activity.awaitingApproval && { ...journal.activity.awaitingApproval } }));
     try {
-      return normaliseResult(await deps.run(input.message, context));
+      const work = () => deps.run(input.message, context);
+      const { handle } = context;
+      const traced = deps.telemetry?.startRun({ handleId: handle.id, name: handle.name, parentId: handle.parentId, depth: handle.depth, agentType: handle.agentType, model: handle.model, runId: input.runId, input: input.message });
+      return normaliseResult(await (traced ? traced.within(work) : work()));
     } catch (error) {
       throw new RunFailure(redactSecrets(errorText(error), deps.secrets()), errorCodeOf(error));
     } finally {

@@ -33,6 +33,34 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['demo', '--report', 'out/survey.md', '--yes'])).toMatchObject({ options: { report: 'out/survey.md', yes: true } });
   });
 
+  it('reads the mcp options with their defaults', () => {
+    expect(parseCommandLine(['mcp'])).toEqual({
+      command: 'mcp',
+      options: { httpPort: null, token: null, keepHandles: false, dir: null, model: DEFAULT_MODEL, scripted: false, delayMs: 10, maxConcurrent: 3 },
+    });
+    expect(parseCommandLine(['mcp', '--http', '3100', '--token', 'sixteen-chars-ok', '--keep-handles', '--dir', 'src', '--model', 'm', '--scripted', '--delay', '0', '--max-concurrent', '5'])).toEqual({
+      command: 'mcp',
+      options: { httpPort: 3100, token: 'sixteen-chars-ok', keepHandles: true, dir: 'src', model: 'm', scripted: true, delayMs: 0, maxConcurrent: 5 },
+    });
+    for (const argv of [['help', 'mcp'], ['mcp', '--help'], ['mcp', '-h']]) expect(parseCommandLine(argv)).toEqual({ command: 'help', topic: 'mcp' });
+  });
+
+  it('explains what was expected for every bad mcp command line, without echoing a token', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['mcp', '--inspect'], /Unknown option `--inspect` for `subagents mcp`\. Run `subagents mcp --help`/],
+      [['mcp', '--http'], /Expected `--http` to be followed by a value, got nothing/],
+      [['mcp', '--http', '70000'], /Expected `--http` to be an integer from 0 to 65535, got `70000`/],
+      [['mcp', '--token', 'a-long-enough-token'], /Expected `--token` with `--http <port>`/],
+      [['mcp', '--keep-handles'], /Expected `--keep-handles` with `--http <port>`/],
+      [['mcp', '--http', '0', '--token', 'short'], /Expected `--token` to be at least 16 characters without spaces, got 5 characters/],
+      [['mcp', '3100'], /takes no arguments, got `3100`; did you mean `--http 3100`\?/],
+    ];
+    for (const [argv, message] of cases) {
+      expect(() => parseCommandLine(argv), argv.join(' ')).toThrow(message);
+    }
+    expect(() => parseCommandLine(['mcp', '--http', '0', '--token', 'short'])).not.toThrow(/short/);
+  });
+
   it('knows help and version in every usual spelling', () => {
     for (const argv of [[], ['-h'], ['--help'], ['help']]) expect(parseCommandLine(argv)).toEqual({ command: 'help', topic: 'main' });
     for (const argv of [['help', 'demo'], ['demo', '--help'], ['demo', '-h']]) expect(parseCommandLine(argv)).toEqual({ command: 'help', topic: 'demo' });
@@ -41,7 +69,7 @@ describe('parseCommandLine', () => {
 
   it('explains what was expected for every bad command line', () => {
     const cases: Array<[string[], RegExp]> = [
-      [['launch'], /Unknown command `launch`; the commands are: demo, help/],
+      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, help/],
       [['--dir', 'x'], /Expected a command before options, got `--dir`/],
       [['demo', '--frobnicate'], /Unknown option `--frobnicate` for `subagents demo`\. Run `subagents demo --help`/],
       [['demo', '--dir'], /Expected `--dir` to be followed by a value, got nothing/],
@@ -54,7 +82,7 @@ describe('parseCommandLine', () => {
       [['demo', '--model', ''], /Expected `--model` to have a value, got an empty string/],
       [['demo', '--report'], /Expected `--report` to be followed by a value, got nothing/],
       [['demo', 'src'], /takes no arguments, got `src`; did you mean `--dir src`\?/],
-      [['help', 'nope'], /Expected `subagents help` to be followed by a command \(demo\), got `nope`/],
+      [['help', 'nope'], /Expected `subagents help` to be followed by a command \(demo, mcp\), got `nope`/],
     ];
     for (const [argv, message] of cases) {
       expect(() => parseCommandLine(argv), argv.join(' ')).toThrow(UsageError);

@@ -261,6 +261,15 @@ describe('approvals that reach the host', () => {
     expect(request).toMatchObject({ handleId: null, depth: 0, tool: 'remove_file', arguments: { path: 'b.txt' } });
     runtime!.approve(request.requestId, { approve: false });
     expect(JSON.parse(await pending)).toMatchObject({ ok: false, error: { code: 'approval_denied' } });
+    // A call's own signal ends its wait: the call is aborted, not made.
+    const stop = new AbortController();
+    const askedAgain = nextEvent(runtime!, 'approval-request');
+    const stopped = dispatch('remove_file', '{"path":"c.txt"}', { signal: stop.signal });
+    const again = await askedAgain;
+    const ended = nextEvent(runtime!, 'approval-end', (event) => event.requestId === again.requestId);
+    stop.abort();
+    expect(JSON.parse(await stopped)).toMatchObject({ ok: false, error: { code: 'aborted' } });
+    expect(await ended).toMatchObject({ approved: false, decidedBy: 'run-ended' });
     expect(removed).toEqual([]);
   });
 

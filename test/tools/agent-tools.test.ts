@@ -318,6 +318,32 @@ describe('createToolDispatcher', () => {
     expect(dispatch.definitions().map((definition) => definition.function.name)).toEqual(['echo', 'boom']);
   });
 
+  it("passes a call's own signal to the tool with the dispatcher's, and ignores call options that are not an object", async () => {
+    const created = createRuntime({ run: async () => '' });
+    runtime = created;
+    const seen: AbortSignal[] = [];
+    const wait = defineTool({
+      name: 'wait',
+      toolset: 'misc',
+      description: 'Waits until stopped.',
+      parameters: z.object({}),
+      execute: (_args, { signal }) => {
+        seen.push(signal);
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+      },
+    });
+    const dispatch = createToolDispatcher(created, [wait], { handleId: null });
+    const controller = new AbortController();
+    const pending = dispatch('wait', '{}', { signal: controller.signal, callId: 'call_1' });
+    controller.abort();
+    expect(JSON.parse(await pending)).toMatchObject({ ok: false, error: { code: 'aborted' } });
+    expect(JSON.parse(await dispatch('wait', '{}', { signal: AbortSignal.abort() }))).toMatchObject({ ok: false, error: { code: 'aborted' } });
+    // Not an object: no signal of its own, so the call runs until the dispatcher's signal (never, here) or the tool's end.
+    const echo = defineTool({ name: 'echo', toolset: 'misc', description: 'Echoes.', parameters: z.object({ text: z.string() }), execute: ({ text }) => text });
+    expect(JSON.parse(await createToolDispatcher(created, [echo], { handleId: null })('echo', '{"text":"hi"}', null as never))).toEqual({ ok: true, result: 'hi' });
+    expect(seen).toHaveLength(1);
+  });
+
   it('refuses a duplicate tool name or a bad caller when it is created', () => {
     const created = createRuntime({ run: async () => '' });
     runtime = created;
