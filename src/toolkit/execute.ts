@@ -72,10 +72,13 @@ export async function executeToolCall(registry: ToolRegistry, name: unknown, arg
     if (context.signal.aborted) return failure(abortedPayload());
     const parsed = parseToolArguments(tool, argumentsJson);
     if (!parsed.ok) return failure({ code: 'bad_argument', field: firstField(parsed.error), message: parsed.error });
-    const refusal = await approvalRefusal(tool, parsed.args, argumentsJson, context);
-    if (refusal) return failure(refusal);
-    // An approval may have been a long wait: the run may have ended meanwhile.
-    if (context.signal.aborted) return failure(abortedPayload());
+    // A tool that never needs approval starts in this same tick, as it always did.
+    if (typeof tool.needsApproval === 'function' || tool.needsApproval === true) {
+      const refusal = await approvalRefusal(tool, parsed.args, argumentsJson, context);
+      if (refusal) return failure(refusal);
+      // An approval may have been a long wait: the run may have ended meanwhile.
+      if (context.signal.aborted) return failure(abortedPayload());
+    }
     return { ok: true, result: await tool.execute(parsed.args, context) };
   } catch (error) {
     // A tool that stops by throwing its signal's reason was stopped, not failed, whatever that reason is.
