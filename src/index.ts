@@ -60,6 +60,8 @@ export { createToolDispatcher } from './agent-tools/dispatch.js';
 export type { ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispatch.js';
 export { createFileTools } from './toolkit/file-tools.js';
 export type { FileTools, FileToolsOptions } from './toolkit/file-tools.js';
+export { createWriteTools } from './toolkit/write-tools.js';
+export type { WriteTools, WriteToolsOptions } from './toolkit/write-tools.js';
 
 // Inspection.
 export { sanitizeInspectionObserver } from './runtime/inspection.js';
@@ -80,6 +82,7 @@ export {
   ModelOutputError,
   ModelRequestError,
   ConversationTooLongError,
+  WorktreeError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';
@@ -91,6 +94,7 @@ export type {
   HandleSetup,
   HandleSnapshot,
   HandleStatus,
+  Isolation,
   JsonValue,
   QueuedInput,
   Role,
@@ -100,4 +104,5 @@ export type {
   RunStats,
   ToolTraceEntry,
   Usage,
+  WorktreeReport,
 } from './types.js';

@@ -53,7 +53,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   const root = resolveDirectory(options.dir ?? io.defaultDir);
   const endpoint = resolveEndpoint(io.env, options);
   const files = createFileTools({ root });
-  const projectName = path.basename(files.root);
+  const projectDir = files.root ?? root;
+  const projectName = path.basename(projectDir);
   const secrets = endpoint.kind === 'remote' && endpoint.apiKey !== null ? [endpoint.apiKey] : [];
   const tty = io.stdout.isTTY === true && !io.env.CI && !options.plain;
   const style = tty && !io.env.NO_COLOR ? COLOR_STYLE : PLAIN_STYLE;
@@ -64,7 +65,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   print(
     `${style.bold('subagents demo')} — a parent agent delegates a survey of a directory to subagents`,
     describeEndpoint(endpoint, SCRIPTED_MODEL_NAME),
-    `Project: ${files.root} (read-only file tools list_files, read_file, search_files, confined to it)`,
+    `Project: ${projectDir} (read-only file tools list_files, read_file, search_files, confined to it)`,
   );
 
   const controller = new AbortController();
@@ -113,6 +114,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       client,
       model: endpoint.kind === 'scripted' ? SCRIPTED_MODEL_NAME : endpoint.model,
       tools: files.tools,
+      // The agents work in the surveyed directory: the file tools resolve paths against it.
+      cwd: projectDir,
       maxConcurrentChildren: options.maxConcurrent,
       // The survey is one batch of three whatever runs at once: the rest wait for a slot.
       maxBatchSize: Math.max(options.maxConcurrent, SURVEY_TASKS.length),

@@ -50,17 +50,17 @@ export interface WorktreeManager {
    *
    * @throws {WorktreeError} when it cannot be made.
    */
-  acquire(handleId: string, cwd: string, signal: AbortSignal): Promise<string>;
+  acquire(this: void, handleId: string, cwd: string, signal: AbortSignal): Promise<string>;
   /** The run's working directory in the handle's worktree, while it is active or kept; `null` otherwise. */
-  cwdOf(handleId: string): string | null;
+  cwdOf(this: void, handleId: string): string | null;
   /** The handle's worktree as last known; `null` before its first run made one. */
-  reportOf(handleId: string): WorktreeReport | null;
+  reportOf(this: void, handleId: string): WorktreeReport | null;
   /** Judges the handle's worktree (once per time it was in use); resolves with the report, `null` when it has none. Never rejects. */
-  judge(handleId: string): Promise<WorktreeReport | null>;
+  judge(this: void, handleId: string): Promise<WorktreeReport | null>;
   /** Judges the worktree, then forgets the handle (the worktree stays if kept). */
-  forget(handleId: string): Promise<void>;
+  forget(this: void, handleId: string): Promise<void>;
   /** Waits for worktrees being made, then judges every one in use. Never rejects. */
-  judgeAll(): Promise<void>;
+  judgeAll(this: void): Promise<void>;
 }
 
 /**
