@@ -228,7 +228,7 @@ interface Row {
   name: string;
   status: DelegationResult['status'];
   childTimeoutMs?: number;
-  end(context: { runtime: Runtime; id: string; model: HeldModel }): Promise<unknown> | unknown;
+  end(context: { runtime: Runtime; id: string; model: HeldModel }): unknown;
 }
 
 const ROWS: Row[] = [
