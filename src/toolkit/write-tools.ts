@@ -86,7 +86,7 @@ export function createWriteTools(options: WriteToolsOptions = {}): WriteTools {
       );
       await mkdir(path.dirname(target.real), { recursive: true });
       await writeText(target.real, content);
-      return `${existed ? 'Replaced' : 'Created'} \`${target.shown}\`: ${lineCount(content)} lines, ${Buffer.byteLength(content)} bytes.`;
+      return `${existed ? 'Replaced' : 'Created'} \`${target.shown}\`: ${count(lineCount(content), 'line')}, ${count(Buffer.byteLength(content), 'byte')}.`;
     },
   });
 
@@ -126,7 +126,7 @@ export function createWriteTools(options: WriteToolsOptions = {}): WriteTools {
       checkSize(target.shown, edited);
       await writeText(target.real, edited);
       const where = lines.length === 1 ? `line ${lines[0]}` : `lines ${lines.slice(0, 10).join(', ')}${lines.length > 10 ? ', …' : ''}`;
-      return `Edited \`${target.shown}\`: replaced ${lines.length === 1 ? '1 occurrence' : `${lines.length} occurrences`} (${where}); it now has ${lineCount(edited)} lines.`;
+      return `Edited \`${target.shown}\`: replaced ${lines.length === 1 ? '1 occurrence' : `${lines.length} occurrences`} (${where}); it now has ${count(lineCount(edited), 'line')}.`;
     },
   });
 
@@ -165,3 +165,5 @@ function lineCount(text: string): number {
   const breaks = text.split('\n').length - 1;
   return text.endsWith('\n') ? breaks : breaks + 1;
 }
+
+const count = (value: number, unit: string) => `${value} ${unit}${value === 1 ? '' : 's'}`;
