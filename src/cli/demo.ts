@@ -23,6 +23,7 @@ import { answerAndTotals, childResults } from './report.js';
 import { SCRIPTED_MODEL_NAME, startScriptedModel } from './scripted-model.js';
 import { SURVEY_TASKS, surveyPrompt } from './survey.js';
 import { AgentTree } from './tree.js';
+import { runWorktreeDemo } from './worktree-demo.js';
 
 /** What the demo needs from its process; tests pass their own. */
 export interface DemoIo {
@@ -50,6 +51,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
  * @throws {UsageError} for a `--dir` that is not a directory or a bad OPENAI_BASE_URL.
  */
 export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number> {
+  if (options.worktree) return runWorktreeDemo(options, io);
   const root = resolveDirectory(options.dir ?? io.defaultDir);
   const endpoint = resolveEndpoint(io.env, options);
   const files = createFileTools({ root });
