@@ -40,7 +40,7 @@ export interface GitOptions {
  * @throws {GitCommandError} when git is missing, fails or is stopped.
  * @example
  * ```ts
- * const head = (await git(repository, ['rev-parse', 'HEAD'])).trim();
+ * const head = (await git('/path/to/repository', ['rev-parse', 'HEAD'])).trim();
  * ```
  */
 export function git(cwd: string, args: readonly string[], options: GitOptions = {}): Promise<string> {

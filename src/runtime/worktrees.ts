@@ -68,8 +68,9 @@ export interface WorktreeManager {
  *
  * @example
  * ```ts
- * const worktrees = createWorktreeManager({ directory: null, logger, watch: (id, onStop) => … });
- * const cwd = await worktrees.acquire('sa_1', '/repo/src', signal); // …/.git/subagents-worktrees/sa_1/src
+ * const worktrees = createWorktreeManager({ directory: null, logger: console, watch: () => {} });
+ * const cwd = await worktrees.acquire('sa_1', '/repo/src', AbortSignal.timeout(60_000)); // /repo/.git/subagents-worktrees/sa_1/src
+ * await worktrees.judge('sa_1'); // removed with its branch if nothing changed, else kept
  * ```
  */
 export function createWorktreeManager(options: WorktreeManagerOptions): WorktreeManager {

@@ -49,7 +49,8 @@ export interface WorktreeView extends Pick<WorktreeReport, 'state' | 'path' | 'b
  *
  * @example
  * ```ts
- * const view = result.worktree ? worktreeView(result.worktree) : null;
+ * const { results } = await runtime.delegate({ goal: 'Fix the typo', isolation: 'worktree' }).result;
+ * const view = results[0]?.worktree ? worktreeView(results[0].worktree) : null;
  * ```
  */
 export function worktreeView(worktree: WorktreeReport): WorktreeView {
