@@ -158,6 +158,43 @@ describe('worktree isolation', () => {
     TEST_TIMEOUT,
   );
 
+  it(
+    "branches a child's worktree from its parent's worktree, with the parent's new commit, and judges each on its own",
+    async () => {
+      const repo = repository();
+      const seen: Record<string, string> = {};
+      const runtime: Runtime = createRuntime({
+        cwd: repo.dir,
+        maxSpawnDepth: 2,
+        run: async (input, context) => {
+          seen[input] = context.cwd;
+          if (input !== 'parent work') return readFileSync(path.join(context.cwd, 'parent.txt'), 'utf8');
+          writeFileSync(path.join(context.cwd, 'parent.txt'), 'from the parent\n');
+          repo.git(['add', 'parent.txt'], context.cwd);
+          repo.git(['commit', '--quiet', '-m', 'parent'], context.cwd);
+          const { results } = await context.runtime.delegate({ goal: 'child work', parentId: context.handle.id, isolation: 'worktree', signal: context.signal }).result;
+          return JSON.stringify(results[0]);
+        },
+      });
+      runtimes.push(runtime);
+      runtime.spawn({ name: 'parent', isolation: 'worktree', message: 'parent work' });
+      await runtime.wait('parent', { timeoutMs: 30_000 });
+      const parent = runtime.get('parent');
+      const child = JSON.parse(parent.lastOutput!) as DelegationResult;
+      expect(child).toMatchObject({ status: 'completed', summary: 'from the parent\n', worktree: { state: 'removed', changed: false } });
+      expect(child.worktree!.baseCommit).toBe(repo.git(['rev-parse', 'HEAD'], parent.worktree!.path));
+      expect(child.worktree!.baseCommit).not.toBe(repo.git(['rev-parse', 'HEAD']));
+      expect(seen['parent work']).toBe(parent.worktree!.path);
+      expect(seen['child work']).toBe(child.worktree!.path);
+      await runtime.shutdown();
+      expect(runtime.get('parent').worktree).toMatchObject({ state: 'kept', changed: true });
+      expect(runtime.get('parent').worktree!.diffStat).toContain('parent.txt | 1 +');
+      expect(repo.worktrees()).toEqual([repo.dir, parent.worktree!.path]);
+      expect(repo.branches()).toEqual(['main', 'subagents/parent']);
+    },
+    TEST_TIMEOUT,
+  );
+
   describe('a failed creation fails the run with worktree_failed, never working in the parent tree', () => {
     it(
       'outside a git repository',
