@@ -172,6 +172,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         {
           client: clients.get(strategy.defaultProvider)!,
           cwd: resolved.cwd,
+          maxConversationTokens: resolved.maxConversationTokens,
           provider: states.get(strategy.defaultProvider),
           echoReasoning: provider?.echoReasoning ?? true,
           logger,

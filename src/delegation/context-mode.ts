@@ -23,7 +23,7 @@ export function inheritedMessages(mode: ContextMode | undefined, conversation: r
   if (conversation === null) {
     throw new BadArgumentError(field, "'fresh' here: there is no parent agent conversation to fork (give `parentConversation`, or spawn from an agent)", mode);
   }
-  const messages = conversation.filter((message) => message.role !== 'system');
+  const messages = withoutOpenCalls(conversation.filter((message) => message.role !== 'system'));
   if (mode === 'fork') return structuredClone(messages);
   let kept = messages.slice(-mode.lastMessages);
   // A tool result whose assistant call was cut off would be refused by the server.
@@ -34,3 +34,22 @@ export function inheritedMessages(mode: ContextMode | undefined, conversation: r
 /** How a context mode reads in a prompt or a log. */
 export const contextModeText = (mode: ContextMode | undefined): string =>
   mode === undefined || typeof mode === 'string' ? (mode ?? 'fresh') : `last ${mode.lastMessages} messages`;
+
+/**
+ * The messages without tool calls still open: an assistant message whose
+ * calls do not all have their results yet (a run forked while one of its
+ * tools runs), and those results. Servers refuse a call without its result.
+ */
+function withoutOpenCalls(messages: readonly ChatMessage[]): ChatMessage[] {
+  const answered = new Set(messages.flatMap((message) => (message.role === 'tool' ? [message.tool_call_id] : [])));
+  const open = new Set<string>();
+  for (const message of messages) {
+    if (message.role !== 'assistant' || !message.tool_calls) continue;
+    if (message.tool_calls.some((call) => !answered.has(call.id))) for (const call of message.tool_calls) open.add(call.id);
+  }
+  if (open.size === 0) return [...messages];
+  return messages.filter((message) => {
+    if (message.role === 'tool') return !open.has(message.tool_call_id);
+    return !(message.role === 'assistant' && message.tool_calls?.some((call) => open.has(call.id)));
+  });
+}
