@@ -314,3 +314,19 @@ export class ConversationTooLongError extends SubagentsError {
     this.name = 'ConversationTooLongError';
   }
 }
+
+/**
+ * A handle's git worktree (`isolation: 'worktree'`) could not be made: its
+ * directory is not in a git repository, the repository has no commit, the
+ * branch or directory already exists, or git failed. The run fails with it;
+ * it never falls back to working in the parent's tree.
+ */
+export class WorktreeError extends SubagentsError {
+  readonly code = 'worktree_failed';
+  constructor(
+    readonly handleId: string,
+    readonly reason: string,
+  ) {
+    super(`Expected to make a git worktree for \`${handleId}\` (isolation 'worktree'), but ${reason}; the run did not start in another directory.`);
+  }
+}

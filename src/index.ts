@@ -61,6 +61,8 @@ export { createToolDispatcher } from './agent-tools/dispatch.js';
 export type { DispatchCallOptions, ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispatch.js';
 export { createFileTools } from './toolkit/file-tools.js';
 export type { FileTools, FileToolsOptions } from './toolkit/file-tools.js';
+export { createWriteTools } from './toolkit/write-tools.js';
+export type { WriteTools, WriteToolsOptions } from './toolkit/write-tools.js';
 
 // The MCP server: delegate_task and the handle tools for MCP clients (needs the optional peer @modelcontextprotocol/sdk).
 export { serveMcpStdio } from './mcp/serve-stdio.js';
@@ -89,6 +91,7 @@ export {
   ModelRequestError,
   ConversationTooLongError,
   McpSdkMissingError,
+  WorktreeError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';
@@ -100,6 +103,7 @@ export type {
   HandleSetup,
   HandleSnapshot,
   HandleStatus,
+  Isolation,
   JsonValue,
   QueuedInput,
   Role,
@@ -109,4 +113,5 @@ export type {
   RunStats,
   ToolTraceEntry,
   Usage,
+  WorktreeReport,
 } from './types.js';

@@ -14,6 +14,7 @@ const PUBLIC_VALUES = [
   'defineTool',
   'defineAgentType',
   'createFileTools',
+  'createWriteTools',
   'createAgentTools',
   'createToolDispatcher',
   // Extending the default block list rather than replacing it: `blockedTools: [...DEFAULT_BLOCKED_TOOLS, 'x']`.
@@ -38,6 +39,7 @@ const PUBLIC_VALUES = [
   'ModelRequestError',
   'BatchSizeError',
   'ConversationTooLongError',
+  'WorktreeError',
   'AgentToolError',
   'McpSdkMissingError',
 ];

@@ -7,6 +7,7 @@ import type { RunHandleInfo } from '../runtime/run-types.js';
 import { contextModeSchema } from '../toolkit/tool-schemas.js';
 import { createDelegator } from '../delegation/delegation.js';
 import { createHandles } from '../runtime/handles.js';
+import { createWorktreeManager } from '../runtime/worktrees.js';
 import { BackgroundInboxes, ROOT_AGENT } from '../delegation/inbox.js';
 import { redactingLogger, resolveLogger } from '../logger.js';
 import { MIN_SECRET_LENGTH } from '../secrets.js';
@@ -69,10 +70,21 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const states = strategy ? providerStates(strategy) : new Map<string, never>();
   const { telemetry } = options;
   const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states, telemetry });
-  /** An agent's working directory: the runtime's for the root agent, its setup's for a handle. */
-  const cwdOf = (id: string | null): string => (id === null ? resolved.cwd : (handles.setupOf(id)?.cwd ?? resolved.cwd));
-  const workspace = (handle: RunHandleInfo) => handle.setup?.cwd ?? resolved.cwd;
-  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf, workspace, telemetry });
+  const worktrees = createWorktreeManager({
+    directory: resolved.worktreeDir,
+    logger,
+    // Closing or cancelling a handle judges its worktree, whoever asked (a cascade, a delegation, shutdown).
+    watch: (id, onStop) =>
+      void handles.listen(id, (event) => {
+        if (event.type === 'status' && (event.status === 'closed' || event.status === 'cancelled')) onStop();
+      }),
+  });
+  /** An agent's working directory: the runtime's for the root agent; for a handle, its worktree's (once made), else its setup's. */
+  const cwdOf = (id: string | null): string => (id === null ? resolved.cwd : (worktrees.cwdOf(id) ?? handles.setupOf(id)?.cwd ?? resolved.cwd));
+  /** Where a run works: its setup's directory, or the same place in the handle's own worktree (made at its first run). */
+  const workspace = (handle: RunHandleInfo, signal: AbortSignal) =>
+    handle.setup?.isolation === 'worktree' ? worktrees.acquire(handle.id, handle.setup.cwd, signal) : (handle.setup?.cwd ?? resolved.cwd);
+  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf, workspace, worktreeOf: worktrees.reportOf, telemetry });
   if (telemetry) traceHandleRuns(telemetry, handles, secrets);
   const prepareDeps: PrepareDeps = {
     handles,
@@ -90,6 +102,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     maxBackground: () => resolved.maxBackground,
     pricesOf,
     inboxes,
+    settleWorktree: worktrees.judge,
   });
 
   const runtime: Runtime = {
@@ -118,7 +131,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     resume: handles.resume,
     forget(id) {
       const ids = handles.forget(id);
-      for (const forgotten of ids) inboxes.forget(forgotten);
+      for (const forgotten of ids) {
+        inboxes.forget(forgotten);
+        void worktrees.forget(forgotten);
+      }
       return ids;
     },
     get: handles.get,
@@ -139,9 +155,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (id !== null) handles.get(id);
       return cwdOf(id);
     },
-    shutdown() {
+    async shutdown() {
       shutdownController.abort(new RuntimeShutDownError());
-      return Promise.resolve(handles.shutdown());
+      const result = handles.shutdown();
+      // Every handle is closed now: their worktrees are judged (removed or kept) before shutdown resolves.
+      await worktrees.judgeAll();
+      return result;
     },
     runAgent(message, agentOptions) {
       try {

@@ -22,6 +22,8 @@ export interface DemoOptions {
   maxConcurrent: number;
   /** One line per event even on a terminal. @default false */
   plain: boolean;
+  /** Run the worktree demo instead of the survey: an edit delegated to a subagent in a git worktree of its own. @default false */
+  worktree: boolean;
 }
 
 /** Options of `subagents mcp`. */
@@ -105,6 +107,10 @@ Options
   --delay <ms>           Scripted model: delay between streamed chunks, 0-2000 (default: 40)
   --max-concurrent <n>   Subagents running at once, 1-16 (default: 3)
   --plain                One line per event instead of the live tree
+  --worktree             Instead of the survey: in a new temporary git repository,
+                         the parent delegates an edit to a subagent working in a
+                         git worktree of its own (write_file, edit_file), then
+                         prints what was kept (worktree, branch, diff stat)
   --inspect              Stream the run to the Stately inspector through a local
                          relay (http://localhost:<port>); no browser is opened
   --inspect-port <port>  Port of the inspector relay (default: 8080)
@@ -119,6 +125,7 @@ Environment
 Examples
   subagents demo
   subagents demo --dir ./src --delay 80
+  subagents demo --worktree
   OPENAI_API_KEY=sk-... subagents demo --model gpt-4.1-mini
   OPENAI_BASE_URL=http://localhost:11434/v1 subagents demo --model qwen2.5:7b
 `;
@@ -211,6 +218,7 @@ function parseDemo(argv: readonly string[]): Command {
         delay: { type: 'string' },
         'max-concurrent': { type: 'string' },
         plain: { type: 'boolean' },
+        worktree: { type: 'boolean' },
         inspect: { type: 'boolean' },
         'inspect-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -222,6 +230,11 @@ function parseDemo(argv: readonly string[]): Command {
   if (values.help === true) return { command: 'help', topic: 'demo' };
   if (positionals.length > 0) {
     throw new UsageError(`\`subagents demo\` takes no arguments, got \`${positionals[0]}\`; did you mean \`--dir ${positionals[0]}\`?`);
+  }
+  if (values.worktree === true && (values.dir !== undefined || values.inspect === true)) {
+    throw new UsageError(
+      `Expected \`--worktree\` without \`${values.dir !== undefined ? '--dir' : '--inspect'}\`: it makes its own temporary repository and has no inspector`,
+    );
   }
   const text = (name: string) => {
     const value = values[name];
@@ -240,6 +253,7 @@ function parseDemo(argv: readonly string[]): Command {
       inspectPort: integerOption('inspect-port', text('inspect-port'), 8080, 1, 65_535),
       maxConcurrent: integerOption('max-concurrent', text('max-concurrent'), 3, 1, 16),
       plain: values.plain === true,
+      worktree: values.worktree === true,
     },
   };
 }

@@ -23,6 +23,7 @@ import { answerAndTotals, childResults } from './report.js';
 import { SCRIPTED_MODEL_NAME, startScriptedModel } from './scripted-model.js';
 import { SURVEY_TASKS, surveyPrompt } from './survey.js';
 import { AgentTree } from './tree.js';
+import { runWorktreeDemo } from './worktree-demo.js';
 
 /** What the demo needs from its process; tests pass their own. */
 export interface DemoIo {
@@ -50,10 +51,12 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
  * @throws {UsageError} for a `--dir` that is not a directory or a bad OPENAI_BASE_URL.
  */
 export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number> {
+  if (options.worktree) return runWorktreeDemo(options, io);
   const root = resolveDirectory(options.dir ?? io.defaultDir);
   const endpoint = resolveEndpoint(io.env, options);
   const files = createFileTools({ root });
-  const projectName = path.basename(files.root);
+  const projectDir = files.root ?? root;
+  const projectName = path.basename(projectDir);
   const secrets = endpoint.kind === 'remote' && endpoint.apiKey !== null ? [endpoint.apiKey] : [];
   const tty = io.stdout.isTTY === true && !io.env.CI && !options.plain;
   const style = tty && !io.env.NO_COLOR ? COLOR_STYLE : PLAIN_STYLE;
@@ -64,7 +67,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   print(
     `${style.bold('subagents demo')} — a parent agent delegates a survey of a directory to subagents`,
     describeEndpoint(endpoint, SCRIPTED_MODEL_NAME),
-    `Project: ${files.root} (read-only file tools list_files, read_file, search_files, confined to it)`,
+    `Project: ${projectDir} (read-only file tools list_files, read_file, search_files, confined to it)`,
   );
 
   const controller = new AbortController();
@@ -113,6 +116,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       client,
       model: endpoint.kind === 'scripted' ? SCRIPTED_MODEL_NAME : endpoint.model,
       tools: files.tools,
+      // The agents work in the surveyed directory: the file tools resolve paths against it.
+      cwd: projectDir,
       maxConcurrentChildren: options.maxConcurrent,
       // The survey is one batch of three whatever runs at once: the rest wait for a slot.
       maxBatchSize: Math.max(options.maxConcurrent, SURVEY_TASKS.length),

@@ -83,6 +83,8 @@ export interface ResolvedOptions {
   agentTypes: readonly AgentType[];
   /** The root agent's working directory, absolute with symbolic links resolved: every handle's lies inside it. */
   cwd: string;
+  /** Where worktrees are made, absolute; `null`: `.git/subagents-worktrees` of each repository. */
+  worktreeDir: string | null;
   /** Estimated tokens a handle's request may carry, unless its agent type says otherwise; `null`: no bound. */
   maxConversationTokens: number | null;
   /** The names of the model run's providers, the default first; empty for a custom run. */

@@ -3,7 +3,7 @@ import { addUsage, noUsage } from '../usage.js';
 import { BackgroundLimitError } from '../errors.js';
 import type { RunReport } from '../machines/handle.js';
 import type { AgentType } from './agent-types.js';
-import type { HandBackReason, Usage } from '../types.js';
+import type { HandBackReason, Usage, WorktreeReport } from '../types.js';
 import type {
   Delegation,
   DelegateRequest,
@@ -37,6 +37,8 @@ export interface DelegatorDeps {
   /** The prices that apply on a provider (its own over the runtime's); `null`: no provider (a custom run). */
   pricesOf(provider: string | null): ModelPrices | undefined;
   inboxes: BackgroundInboxes;
+  /** Judges a child's git worktree once its task ended (removed if unchanged, kept otherwise); never rejects. */
+  settleWorktree(handleId: string): Promise<WorktreeReport | null>;
 }
 
 export function costOf(prices: ModelPrices | undefined, model: string | null, usage: Usage): number | null {
@@ -62,7 +64,7 @@ export function createDelegator(deps: DelegatorDeps) {
     if (delegations.size > MAX_REMEMBERED_DELEGATIONS) delegations.delete(delegations.keys().next().value!);
   };
 
-  function resultOf(taskIndex: number, task: DelegateTask, handleId: string, end: TaskEnd): DelegationResult {
+  function resultOf(taskIndex: number, task: DelegateTask, handleId: string, end: TaskEnd, worktree: WorktreeReport | null): DelegationResult {
     const setup = core.setupOf(handleId);
     const model = setup?.model ?? 'custom';
     // The child's own run plus whatever its descendants spent.
@@ -80,6 +82,7 @@ export function createDelegator(deps: DelegatorDeps) {
       model,
       deniedToolsets: setup?.deniedToolsets ?? [],
       degradedToLeaf: setup?.degradedToLeaf ?? false,
+      worktree,
     };
     if (!end.run) {
       const status = end.handedBack === 'interrupted' ? 'interrupted' : 'cancelled';
@@ -184,12 +187,19 @@ export function createDelegator(deps: DelegatorDeps) {
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.signal?.aborted) onAbort();
 
-    const result = Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort)).then(
+    // A child with a worktree has it judged as soon as its task ends: the result says what was kept.
+    const settled = ends.map((end, index) =>
+      end.then(async (taskEnd) => ({
+        end: taskEnd,
+        worktree: core.setupOf(ids[index]!)?.isolation === 'worktree' ? await deps.settleWorktree(ids[index]!) : null,
+      })),
+    );
+    const result = Promise.all(settled).finally(() => request.signal?.removeEventListener('abort', onAbort)).then(
       (events): DelegationOutcome => ({
         delegationId,
         parentId,
         background,
-        results: events.map((end, index) => resultOf(index, tasks[index]!, ids[index]!, end)),
+        results: events.map(({ end, worktree }, index) => resultOf(index, tasks[index]!, ids[index]!, end, worktree)),
       }),
     );
     // Only delegations an agent started from its tools come back into its conversation.

@@ -1,6 +1,7 @@
 import type { ChatMessage } from '../types.js';
 import type { DelegationOutcome } from './delegation-types.js';
 import type { LoopInbox } from '../model/model-loop.js';
+import { worktreeView } from '../toolkit/tool-result.js';
 
 /** The key of the root agent's inbox. */
 export const ROOT_AGENT = '@root';
@@ -22,6 +23,7 @@ export function backgroundResultMessage(outcome: DelegationOutcome): ChatMessage
     exitReason: result.exitReason,
     summary: result.summary,
     usage: result.usage,
+    ...(result.worktree ? { worktree: worktreeView(result.worktree) } : {}),
   }));
   return {
     role: 'user',

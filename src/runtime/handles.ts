@@ -6,7 +6,7 @@ import { handleMachine } from '../machines/handle.js';
 import type { HandleEvent, HandleMachine } from '../machines/handle.js';
 import { DEFAULT_LIMITS, depthOf, entryOf, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
 import type { SupervisorLimits } from '../machines/supervisor.js';
-import type { HandleSnapshot, QueuedInput } from '../types.js';
+import type { HandleSnapshot, QueuedInput, WorktreeReport } from '../types.js';
 import { EventHub } from './events.js';
 import { sanitizeInspectionObserver } from './inspection.js';
 import type { Logger } from '../logger.js';
@@ -17,7 +17,8 @@ import { createRunActor } from './run-actor.js';
 import type { RunActorDeps } from './run-actor.js';
 import type { RunOf } from './run-types.js';
 import type { HandleApi, HandleSpawn, HandleApiOptions, SendOptions } from './runtime-types.js';
-import { toHandleSnapshot, refOf } from './snapshot.js';
+import { toHandleSnapshot as viewOf, refOf } from './snapshot.js';
+import type { HandleActorSnapshot } from './snapshot.js';
 import { optionsObject, requireMessage, requireTimeout, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
@@ -36,6 +37,8 @@ export interface HandlesDeps<R> {
   workspace: RunActorDeps<R>['workspace'];
   /** Where runs are traced; told of each spawn, in the spawner's context. */
   telemetry?: TelemetryHooks | undefined;
+  /** A handle's git worktree, shown in its snapshot. @default none */
+  worktreeOf?: (handleId: string) => WorktreeReport | null;
 }
 
 /** Handles stopped per supervisor step at shutdown. */
@@ -61,7 +64,9 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   const hub = new EventHub(report);
   const refs = new Map<string, ActorRefFrom<HandleMachine>>();
   const waiters = new Waiters((id) => snapshotOf(id));
-  const relay = createRelay(hub, waiters);
+  const { worktreeOf } = deps;
+  const toHandleSnapshot = (snapshot: HandleActorSnapshot): HandleSnapshot => viewOf(snapshot, worktreeOf);
+  const relay = createRelay(hub, waiters, toHandleSnapshot);
   let inputSeq = 0;
   let running = true;
 
@@ -190,7 +195,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
-    ...createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten: (id) => refs.delete(id) }),
+    ...createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten: (id) => refs.delete(id), toHandleSnapshot }),
     get: snapshotOf,
     list(given) {
       const filter = optionsObject(given, 'filter');
