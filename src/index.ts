@@ -61,6 +61,10 @@ export type { ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispat
 export { createFileTools } from './toolkit/file-tools.js';
 export type { FileTools, FileToolsOptions } from './toolkit/file-tools.js';
 
+// Durability: where a runtime keeps its state so a new process can restore it.
+export { fileStore, memoryStore } from './store/index.js';
+export type { FileStoreOptions, Store, StoreContents, SyncPolicy } from './store/index.js';
+
 // Inspection.
 export { sanitizeInspectionObserver } from './runtime/inspection.js';
 export type { InspectionSanitizeOptions, InspectionObserver } from './runtime/inspection.js';
@@ -79,6 +83,8 @@ export {
   HandleStateError,
   ModelOutputError,
   ModelRequestError,
+  StoreLockedError,
+  StoreCorruptError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';

@@ -20,6 +20,9 @@ const PUBLIC_VALUES = [
   'DEFAULT_BLOCKED_TOOLS',
   // The handle chart, for model-based tests of your own runs.
   'handleMachine',
+  // Stores: where a runtime keeps its state to restore it in a new process.
+  'fileStore',
+  'memoryStore',
   'sanitizeInspectionObserver',
   // Errors, to tell failures apart with instanceof.
   'SubagentsError',
@@ -35,6 +38,8 @@ const PUBLIC_VALUES = [
   'ModelRequestError',
   'BatchSizeError',
   'AgentToolError',
+  'StoreLockedError',
+  'StoreCorruptError',
 ];
 
 describe('the public API', () => {
