@@ -43,7 +43,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const logger = redactingLogger(resolveLogger(options.logger), secrets);
   // Given a logger, the clients' own logging goes through it too (where a client can make a copy of itself).
   const clients = new Map(strategy ? [...strategy.providers.keys()].map((name) => [name, providerClient(strategy, name, options.logger === undefined ? null : logger)]) : []);
-  const inboxes = new BackgroundInboxes();
+  const store = options.store ?? null;
+  // A run of a handle that took background results acknowledges them when it ends (after its chart wrote the conversation holding them).
+  const inboxes: BackgroundInboxes = new BackgroundInboxes(store, (agent) => {
+    if (agent === ROOT_AGENT) return;
+    const stop = handles.listen(agent, (event) => {
+      if (event.type !== 'run-end') return;
+      stop();
+      queueMicrotask(() => inboxes.acknowledge(agent));
+    });
+  });
   /** A provider's own prices over the runtime's. */
   const pricesOf = (provider: string | null) => {
     const own = provider === null ? undefined : strategy?.providers.get(provider)?.prices;
@@ -73,6 +82,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     maxBackground: () => resolved.maxBackground,
     pricesOf,
     inboxes,
+    store,
   });
 
   const runtime: Runtime = {
@@ -107,6 +117,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     forget(id) {
       const ids = handles.forget(id);
       for (const forgotten of ids) inboxes.forget(forgotten);
+      delegator.forget(ids);
       return ids;
     },
     get: handles.get,
@@ -123,9 +134,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     usage: (id) => treeUsage(handles, pricesOf, { usage: rootUsage, model: resolved.model, provider: strategy?.defaultProvider ?? null }, id),
     toolsOf,
-    shutdown() {
+    shutdown(shutdownOptions) {
       shutdownController.abort(new RuntimeShutDownError());
-      return Promise.resolve(handles.shutdown());
+      return Promise.resolve(handles.shutdown(shutdownOptions));
     },
     runAgent(message, agentOptions) {
       try {
@@ -137,7 +148,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       }
       // The root agent is on the default provider, with its settings and its shared state (request slots, Retry-After pause).
       const provider = strategy.providers.get(strategy.defaultProvider);
-      return runParentAgent(
+      const answer = runParentAgent(
         {
           client: clients.get(strategy.defaultProvider)!,
           provider: states.get(strategy.defaultProvider),
@@ -158,12 +169,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         message,
         agentOptions,
       );
+      // The root agent's conversation ends with its call: what it took from its inbox is acknowledged then.
+      return answer.finally(() => inboxes.acknowledge(ROOT_AGENT));
     },
   };
   // Internal: not enumerable, so a runtime logged or spread does not carry the supervisor actor.
   Object.defineProperty(runtime, 'actor', { enumerable: false });
   rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
+  // A store with content: the handles are back; their delegations and deliveries follow, then restored work goes on.
+  const restored = handles.takeRestored();
+  if (restored) delegator.restore(restored);
+  handles.startRestored();
   return runtime;
 }
 

@@ -14,7 +14,7 @@ import { optionalStringArray, rejectUnknownKeys, validateCoreOptions } from '../
 const RUNTIME_KEYS: readonly string[] = [
   'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'workspacePath',
   'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
-  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', ...MODEL_RUN_KEYS,
+  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'store', 'restorePolicy', ...MODEL_RUN_KEYS,
 ];
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
