@@ -22,12 +22,15 @@ export interface DemoOptions {
   maxConcurrent: number;
   /** One line per event even on a terminal. @default false */
   plain: boolean;
+  /** A directory to keep the runtime in (`fileStore`): a killed demo restores from it. @default none */
+  store: string | null;
 }
 
 export type Command =
   | { command: 'help'; topic: 'main' | 'demo' }
   | { command: 'version' }
-  | { command: 'demo'; options: DemoOptions };
+  | { command: 'demo'; options: DemoOptions }
+  | { command: 'list'; store: string };
 
 /** A command line that cannot be run; the message says why and what to do. */
 export class UsageError extends Error {
@@ -47,6 +50,8 @@ Usage
 Commands
   demo        Run a parent agent that delegates a survey of a directory to
               three subagents using real, read-only file tools, with a live tree
+  list        Show what a store holds: the tree, statuses, queues and pending
+              deliveries (subagents list --store <dir>)
   help [cmd]  Show help (for a command)
 
 Options
@@ -82,6 +87,8 @@ Options
   --delay <ms>           Scripted model: delay between streamed chunks, 0-2000 (default: 40)
   --max-concurrent <n>   Subagents running at once, 1-16 (default: 3)
   --plain                One line per event instead of the live tree
+  --store <dir>          Keep the runtime in this directory (a file store): a
+                         demo killed midway restores from it the next time
   --inspect              Stream the run to the Stately inspector through a local
                          relay (http://localhost:<port>); no browser is opened
   --inspect-port <port>  Port of the inspector relay (default: 8080)
@@ -119,8 +126,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
     throw new UsageError(`Expected \`subagents help\` to be followed by a command (demo), got \`${rest[0]}\``);
   }
   if (first === 'demo') return parseDemo(rest);
+  if (first === 'list') return parseList(rest);
   if (first.startsWith('-')) throw new UsageError(`Expected a command before options, got \`${first}\`; run \`subagents --help\``);
-  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, help. Run \`subagents --help\``);
+  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, list, help. Run \`subagents --help\``);
 }
 
 function parseDemo(argv: readonly string[]): Command {
@@ -138,6 +146,7 @@ function parseDemo(argv: readonly string[]): Command {
         delay: { type: 'string' },
         'max-concurrent': { type: 'string' },
         plain: { type: 'boolean' },
+        store: { type: 'string' },
         inspect: { type: 'boolean' },
         'inspect-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -167,8 +176,21 @@ function parseDemo(argv: readonly string[]): Command {
       inspectPort: integerOption('inspect-port', text('inspect-port'), 8080, 1, 65_535),
       maxConcurrent: integerOption('max-concurrent', text('max-concurrent'), 3, 1, 16),
       plain: values.plain === true,
+      store: text('store') ?? null,
     },
   };
+}
+
+function parseList(argv: readonly string[]): Command {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { store: { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError(`${describeParseError(error)}; \`subagents list\` takes \`--store <dir>\``);
+  }
+  const store = values.store;
+  if (typeof store !== 'string' || store.trim() === '') throw new UsageError('Expected `subagents list --store <dir>`, got no store directory');
+  return { command: 'list', store };
 }
 
 function integerOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {

@@ -10,6 +10,7 @@ import { EXIT, runDemo } from './demo.js';
 import type { DemoIo } from './demo.js';
 import type { TextOutput } from './live-view.js';
 import { InspectorStartError } from './inspector.js';
+import { listStore } from './list.js';
 
 /** The package's own directory: the default `--dir` of the demo. */
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,6 +35,9 @@ export async function runCli(argv: readonly string[], io: DemoIo): Promise<numbe
         return EXIT.ok;
       case 'demo':
         return await runDemo(command.options, io);
+      case 'list':
+        io.stdout.write(listStore(command.store));
+        return EXIT.ok;
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -83,6 +83,31 @@ export function fileStore(directory: string, options: FileStoreOptions = {}): St
   }
 }
 
+/**
+ * What a file store's directory holds, read without taking its lock or
+ * changing a byte (a torn last line is skipped, not cut): for a person
+ * looking at a store another process may be using (`subagents list`).
+ */
+export function readFileStore(directory: string): StoreContents {
+  const { generation, hasSnapshot } = survey(directory);
+  const contents: StoreContents = new Map();
+  const apply = ({ record }: ReadRecord) => {
+    let values = contents.get(record.c);
+    if (!values) contents.set(record.c, (values = new Map<string, unknown>()));
+    if (record.r === 1) values.delete(record.k);
+    else values.set(record.k, record.v);
+  };
+  try {
+    if (hasSnapshot) readSnapshot(path.join(directory, snapshotName(generation))).forEach(apply);
+    readJournal(path.join(directory, journalName(generation)), false).records.forEach(apply);
+  } catch (error) {
+    // A compaction moved on meanwhile: read the newer generation.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && survey(directory).generation !== generation) return readFileStore(directory);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return contents;
+}
+
 function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncIntervalMs: number, compactMinBytes: number, release: () => void): Store {
   const found = survey(directory);
   let { generation, hasSnapshot } = found;

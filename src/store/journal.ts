@@ -65,10 +65,10 @@ function linesOf(file: string): { lines: Array<{ line: number; text: string }>; 
  * records start on a line of their own. A bad line anywhere else is a
  * {@link StoreCorruptError} naming the file and the line.
  */
-export function readJournal(file: string): { records: ReadRecord[]; bytes: number; droppedTail: number } {
+export function readJournal(file: string, repair = true): { records: ReadRecord[]; bytes: number; droppedTail: number } {
   const { lines, completeBytes, tornBytes } = linesOf(file);
   const records = lines.map(({ line, text }) => ({ record: parseRecord(file, line, text), text }));
-  if (tornBytes > 0) {
+  if (tornBytes > 0 && repair) {
     const fd = openSync(file, 'r+');
     try {
       ftruncateSync(fd, completeBytes);

@@ -24,11 +24,11 @@ describe('parseCommandLine', () => {
   it('reads the demo options with their defaults', () => {
     expect(parseCommandLine(['demo'])).toEqual({
       command: 'demo',
-      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, maxConcurrent: 3, plain: false },
+      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, maxConcurrent: 3, plain: false, store: null },
     });
     expect(parseCommandLine(['demo', '--dir', 'src', '--delay=0', '--inspect', '--inspect-port', '9000', '--scripted', '--model', 'llama3', '--plain', '--max-concurrent', '2'])).toEqual({
       command: 'demo',
-      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, maxConcurrent: 2, plain: true },
+      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, maxConcurrent: 2, plain: true, store: null },
     });
   });
 
