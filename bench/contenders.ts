@@ -84,7 +84,7 @@ export async function timeModelLoop(workload: Workload, shape: RequestShape): Pr
       // One per run, as the runtime gives each run its own.
       signal: new AbortController().signal,
       stats: { apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, toolTrace: [], model: MODEL, startedAt: performance.now() },
-      toolContext: { handleId: `loop_${index}`, depth: 1 },
+      toolContext: { handleId: `loop_${index}`, depth: 1, cwd: process.cwd() },
     });
     return result.text;
   };

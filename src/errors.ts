@@ -313,3 +313,18 @@ export class StoreCorruptError extends SubagentsError {
     super(`Expected a JSON record on line ${line} of \`${file}\`, got ${reason}; the store cannot be opened until that line is repaired or removed`);
   }
 }
+
+/** A request would be over `maxConversationTokens` even with every older turn left out. */
+export class ConversationTooLongError extends SubagentsError {
+  readonly code = 'conversation_too_long';
+  constructor(
+    readonly estimatedTokens: number,
+    readonly maxTokens: number,
+  ) {
+    super(
+      `The conversation needs about ${estimatedTokens} tokens with only the system prompt, the input and the last turn, ` +
+        `over maxConversationTokens (${maxTokens}); raise maxConversationTokens or send a shorter input.`,
+    );
+    this.name = 'ConversationTooLongError';
+  }
+}

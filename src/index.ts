@@ -85,6 +85,7 @@ export {
   ModelRequestError,
   StoreLockedError,
   StoreCorruptError,
+  ConversationTooLongError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';

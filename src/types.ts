@@ -97,7 +97,29 @@ export interface HandleSetup {
   deniedToolsets: string[];
   /** True when an orchestrator was asked for but the depth made it a leaf. */
   degradedToLeaf: boolean;
+  /**
+   * Its working directory, absolute: its tools get it as `ToolContext.cwd`.
+   * With `isolation: 'worktree'`, the directory its git worktree is made
+   * from; its runs then work in the worktree.
+   */
+  cwd: string;
+  /** `'worktree'`: its runs work in a git worktree of their own. */
+  isolation: Isolation;
+  /**
+   * Messages of its parent's conversation it starts with, after its system
+   * prompt (context mode `'fork'` or `{ lastMessages }`); empty for `'fresh'`.
+   */
+  inherited: ChatMessage[];
+  /**
+   * Estimated tokens its requests may carry: older turns are left out of a
+   * request past it (never the system prompt, the run's input, or half of a
+   * tool call and its result). `null`: no bound.
+   */
+  maxConversationTokens: number | null;
 }
+
+/** Where a handle's runs work: in its `cwd` (`'none'`), or in a git worktree of their own. */
+export type Isolation = 'none' | 'worktree';
 
 /** A JSON value. */
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };

@@ -37,6 +37,7 @@ const PUBLIC_VALUES = [
   'ModelOutputError',
   'ModelRequestError',
   'BatchSizeError',
+  'ConversationTooLongError',
   'AgentToolError',
   'StoreLockedError',
   'StoreCorruptError',

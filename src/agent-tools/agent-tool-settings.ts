@@ -24,6 +24,7 @@ export type AgentToolsRuntime = Pick<
   | 'limits'
   | 'options'
   | 'toolsOf'
+  | 'workingDirectory'
 >;
 
 /** Options of {@link createAgentTools}. */

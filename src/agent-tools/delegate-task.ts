@@ -28,10 +28,24 @@ function toolTaskShape(providers: readonly string[]) {
     goal: shape.goal.describe('What the subagent must achieve: specific and self-contained.'),
     context: shape.context.describe('What it needs to know, since it sees nothing of your conversation: paths, errors, constraints, language.'),
     model: shape.model.describe("Model for this subagent. Default: its provider's model, else the runtime's."),
+    cwd: shape.cwd.describe(WORKING_DIR_TEXT),
+    isolation: shape.isolation.describe(ISOLATION_TEXT),
+    contextMode: shape.contextMode.describe(CONTEXT_MODE_TEXT),
     ...(providers.length > 0 ? { provider: providerEnum(providers) } : {}),
   };
   return Object.fromEntries(Object.entries(described).map(([field, schema]) => [toolFieldName(field), schema]));
 }
+
+/** What the model reads about `working_dir`. */
+export const WORKING_DIR_TEXT = 'Its working directory: relative to yours, or absolute, and inside yours. Default: yours.';
+/** What the model reads about `isolation`. */
+export const ISOLATION_TEXT =
+  "'worktree': it works in a git worktree of its own (a new branch from your tree's HEAD), so its edits do not touch your files; " +
+  'the result says whether it changed anything and where. Default: none.';
+/** What the model reads about `context_mode`. */
+export const CONTEXT_MODE_TEXT =
+  "What it starts with: 'fresh' (only what you write in goal and context), 'fork' (a copy of your conversation so far) " +
+  "or { lastMessages: n } (its last n messages). Default: 'fresh'.";
 
 /** The configured providers as the model may name them. */
 export function providerEnum(providers: readonly string[]) {
@@ -189,6 +203,7 @@ export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<Retur
           ...requestOf(args),
           background: args.background,
           parentId: context.handleId,
+          ...(context.conversation ? { parentConversation: context.conversation() } : {}),
           deliverToAgent: true,
           maxBatchSize: settings.maxBatchSize(),
           // The tool's signal stops a delegation it waits for: its children are cancelled, later slices never start.

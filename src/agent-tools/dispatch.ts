@@ -24,6 +24,8 @@ export interface ToolDispatcherOptions {
   depth?: number;
   /** Fires when the caller's run is stopped; tools stop waiting then. @default never fires */
   signal?: AbortSignal;
+  /** The caller's working directory, given to tools as `ToolContext.cwd`. @default the runtime's for the caller */
+  cwd?: string;
 }
 
 /** Runs one call: `{"ok":true,…}` or `{"ok":false,"error":{"code","message","field"?}}`; never throws. */
@@ -46,7 +48,7 @@ export interface ToolDispatcher {
  * ```
  */
 export function createToolDispatcher(
-  runtime: Pick<AgentToolsRuntime, 'get'>,
+  runtime: Pick<AgentToolsRuntime, 'get' | 'workingDirectory'>,
   tools: readonly AnyTool[],
   options: ToolDispatcherOptions,
 ): ToolDispatcher {
@@ -57,7 +59,8 @@ export function createToolDispatcher(
     throw new BadArgumentError('depth', 'an integer >= 0', options.depth);
   }
   const depth = options.depth ?? callerDepth(runtime, handleId);
-  const context: ToolContext = { signal, handleId, depth };
+  if (options.cwd !== undefined && typeof options.cwd !== 'string') throw new BadArgumentError('cwd', 'a directory path', options.cwd);
+  const context: ToolContext = { signal, handleId, depth, cwd: options.cwd ?? runtime.workingDirectory(handleId) };
 
   const dispatch = async (name: string, argumentsJson: string): Promise<string> => {
     const outcome = await executeToolCall(registry, name, argumentsJson, context);

@@ -1,14 +1,24 @@
 /** `spawn_agent`: starts a subagent the caller keeps and steers through its handle. */
 import { z } from 'zod';
 import { knownAgentTypes } from './agent-tool-settings.js';
+import { toolFieldName } from '../delegation/task-schema.js';
 import type { AgentToolsSettings } from './agent-tool-settings.js';
 import type { Tool } from '../toolkit/define-tool.js';
 import { delegationFacts, nestingClause } from './delegate-task-description.js';
-import { providerEnum } from './delegate-task.js';
+import { CONTEXT_MODE_TEXT, ISOLATION_TEXT, WORKING_DIR_TEXT, providerEnum } from './delegate-task.js';
 import { defineDynamicTool } from '../toolkit/dynamic-tool.js';
 import { AgentToolError, toolErrorOf } from '../toolkit/tool-error.js';
 import { handleView } from '../toolkit/tool-result.js';
-import { agentTypeSchema, modelSchema, nicknameSchema, providerSchema, textSchema } from '../toolkit/tool-schemas.js';
+import {
+  agentTypeSchema,
+  contextModeSchema,
+  isolationSchema,
+  modelSchema,
+  nicknameSchema,
+  providerSchema,
+  textSchema,
+  workingDirSchema,
+} from '../toolkit/tool-schemas.js';
 import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
 import type { HandleSnapshot } from '../types.js';
 
@@ -18,6 +28,9 @@ const baseSchema = () =>
     agent_type: agentTypeSchema().optional(),
     nickname: nicknameSchema().optional().describe('A name that becomes its handle id. Default: a generated id.'),
     model: modelSchema().optional().describe("Model for this subagent. Default: its provider's model, else the runtime's."),
+    working_dir: workingDirSchema().optional().describe(WORKING_DIR_TEXT),
+    isolation: isolationSchema().optional().describe(ISOLATION_TEXT),
+    context_mode: contextModeSchema().optional().describe(CONTEXT_MODE_TEXT),
   });
 
 /** What the tool parses: a provider is checked against the configured names by the runtime. */
@@ -82,9 +95,13 @@ export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnT
           ...(args.agent_type !== undefined ? { agentType: args.agent_type } : {}),
           ...(args.model !== undefined ? { model: args.model } : {}),
           ...(args.provider !== undefined ? { provider: args.provider } : {}),
+          ...(args.working_dir !== undefined ? { cwd: args.working_dir } : {}),
+          ...(args.isolation !== undefined ? { isolation: args.isolation } : {}),
+          ...(args.context_mode !== undefined ? { contextMode: args.context_mode } : {}),
+          ...(args.context_mode !== undefined && context.conversation ? { parentConversation: context.conversation() } : {}),
         });
       } catch (error) {
-        throw toolErrorOf(error);
+        throw toolErrorOf(error, toolFieldName);
       }
       return {
         handle: handleView(handle),

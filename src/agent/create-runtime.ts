@@ -3,6 +3,8 @@ import { createAgentTools } from '../agent-tools/agent-tools.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import { createToolRegistry } from '../toolkit/toolsets.js';
 import type { Usage } from '../types.js';
+import type { RunHandleInfo } from '../runtime/run-types.js';
+import { contextModeSchema } from '../toolkit/tool-schemas.js';
 import { createDelegator } from '../delegation/delegation.js';
 import { createHandles } from '../runtime/handles.js';
 import { BackgroundInboxes, ROOT_AGENT } from '../delegation/inbox.js';
@@ -73,11 +75,22 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
   const states = strategy ? providerStates(strategy) : new Map<string, never>();
   const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states });
-  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf });
-  const prepareDeps: PrepareDeps = { handles, options: resolved, toolsOf, strategy };
+  /** An agent's working directory: the runtime's for the root agent, its setup's for a handle. */
+  const cwdOf = (id: string | null): string => (id === null ? resolved.cwd : (handles.setupOf(id)?.cwd ?? resolved.cwd));
+  const workspace = (handle: RunHandleInfo) => handle.setup?.cwd ?? resolved.cwd;
+  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf, workspace });
+  const prepareDeps: PrepareDeps = {
+    handles,
+    options: resolved,
+    toolsOf,
+    strategy,
+    cwdOf,
+    conversationOf: (id) => handles.conversationOf(id),
+    maxConversationTokens: resolved.maxConversationTokens,
+  };
   const delegator = createDelegator({
     core: handles,
-    prepare: (task, parentId) => prepareChild(prepareDeps, task, parentId, true),
+    prepare: (task, origin) => prepareChild(prepareDeps, task, origin, true),
     agentTypes: () => resolved.agentTypes,
     maxBackground: () => resolved.maxBackground,
     pricesOf,
@@ -97,16 +110,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     spawn(spawnOptions = {}) {
       if (typeof spawnOptions !== 'object' || spawnOptions === null || Array.isArray(spawnOptions)) throw new BadArgumentError('options', 'an object', spawnOptions);
       checkSpawnOptions(spawnOptions as Record<string, unknown>, custom !== null, resolved.agentTypes);
-      const { message, parentId = null } = spawnOptions;
+      const { message, parentId = null, parentConversation, goal: givenGoal, ...rest } = spawnOptions;
       if (message !== undefined) requireMessage(message);
-      // A custom run's handle needs no setup; a model run's gets one, worked out like a delegated task's.
-      if (custom) {
-        const { name, role = 'leaf', agentType = 'general', model = null, goal = null } = spawnOptions;
-        return handles.spawn({ name, parentId, role, agentType, model, goal, setup: null, delegated: false, message });
-      }
-      const goal = spawnOptions.goal ?? message ?? 'Work on the inputs you are sent.';
-      const { goal: _goal, message: _message, parentId: _parentId, ...rest } = spawnOptions;
-      return handles.spawn({ ...prepareChild(prepareDeps, { ...rest, goal }, parentId, false), goal: spawnOptions.goal ?? null, message });
+      // Every handle gets a setup, worked out like a delegated task's: a custom run reads it (tools, working directory) too.
+      const goal = givenGoal ?? message ?? 'Work on the inputs you are sent.';
+      return handles.spawn({ ...prepareChild(prepareDeps, { ...rest, goal }, { parentId, parentConversation }, false), goal: givenGoal ?? null, message });
     },
     send: handles.send,
     wait: handles.wait,
@@ -134,6 +142,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     usage: (id) => treeUsage(handles, pricesOf, { usage: rootUsage, model: resolved.model, provider: strategy?.defaultProvider ?? null }, id),
     toolsOf,
+    workingDirectory(id) {
+      if (id !== null) handles.get(id);
+      return cwdOf(id);
+    },
     shutdown(shutdownOptions) {
       shutdownController.abort(new RuntimeShutDownError());
       return Promise.resolve(handles.shutdown(shutdownOptions));
@@ -151,6 +163,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const answer = runParentAgent(
         {
           client: clients.get(strategy.defaultProvider)!,
+          cwd: resolved.cwd,
+          maxConversationTokens: resolved.maxConversationTokens,
           provider: states.get(strategy.defaultProvider),
           echoReasoning: provider?.echoReasoning ?? true,
           logger,
@@ -185,7 +199,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 }
 
 /** The options `spawn` takes. */
-const SPAWN_KEYS = ['message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets'] as const;
+const SPAWN_KEYS = [
+  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation',
+] as const;
 
 /** The spawn options whose type the handle API does not check itself; the same whatever the run. */
 function checkSpawnOptions(options: Record<string, unknown>, custom: boolean, agentTypes: ResolvedOptions['agentTypes']): void {
@@ -198,7 +214,16 @@ function checkSpawnOptions(options: Record<string, unknown>, custom: boolean, ag
   if (options.role !== undefined && options.role !== 'leaf' && options.role !== 'orchestrator') {
     throw new BadArgumentError('role', "'leaf' or 'orchestrator'", options.role);
   }
-  for (const field of ['agentType', 'model', 'goal', 'provider', 'context'] as const) {
+  if (options.isolation !== undefined && options.isolation !== 'none' && options.isolation !== 'worktree') {
+    throw new BadArgumentError('isolation', "'none' or 'worktree'", options.isolation);
+  }
+  if (options.contextMode !== undefined && !contextModeSchema().safeParse(options.contextMode).success) {
+    throw new BadArgumentError('contextMode', "'fresh', 'fork' or { lastMessages: n } with an integer n >= 1", options.contextMode);
+  }
+  if (options.parentConversation !== undefined && !Array.isArray(options.parentConversation)) {
+    throw new BadArgumentError('parentConversation', 'an array of chat messages', options.parentConversation);
+  }
+  for (const field of ['agentType', 'model', 'goal', 'provider', 'context', 'cwd'] as const) {
     const value = options[field];
     if (value !== undefined && value !== null && typeof value !== 'string') throw new BadArgumentError(field, 'a string', value);
   }

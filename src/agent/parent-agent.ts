@@ -51,6 +51,10 @@ export const DEFAULT_ROOT_PROMPT = [
 
 export interface ParentAgentDeps {
   client: ChatClient;
+  /** The root agent's working directory: its tools get it as `ToolContext.cwd`. */
+  cwd: string;
+  /** Estimated tokens a request may carry; `null`: no bound. */
+  maxConversationTokens: number | null;
   model: string;
   tools: readonly AnyTool[];
   inbox: LoopInbox;
@@ -105,7 +109,8 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
       signal,
       stream: deps.stream,
       stats,
-      toolContext: { handleId: null, depth: 0 },
+      toolContext: { handleId: null, depth: 0, cwd: deps.cwd },
+      maxConversationTokens: deps.maxConversationTokens,
       requestOptions: deps.requestOptions,
       provider: deps.provider,
       echoReasoning: deps.echoReasoning,

@@ -57,7 +57,20 @@ export interface RuntimeOptions extends RuntimeBaseOptions, ModelRunOptions {
   maxBatchSize?: number;
   /** Prices per model, for cost in results. */
   prices?: ModelPrices;
-  /** A directory children work in; told to them in their prompt. */
-  workspacePath?: string;
+  /**
+   * The root agent's working directory: every subagent's lies inside it, and
+   * tools receive the calling agent's as `ToolContext.cwd`. The process-wide
+   * working directory is never changed.
+   * @default process.cwd() when the runtime is created
+   */
+  cwd?: string;
+  /**
+   * Estimated tokens (about 4 characters each) a subagent's model request may
+   * carry: older turns are left out past it, never the system prompt, the
+   * run's input or half of a tool call and its result; a run that cannot fit
+   * even those fails with code `conversation_too_long`. Agent types may set
+   * their own. @default no bound
+   */
+  maxConversationTokens?: number;
 }
 

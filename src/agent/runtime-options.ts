@@ -1,4 +1,5 @@
 import { BadArgumentError } from '../errors.js';
+import { realDirectory } from '../delegation/working-directory.js';
 import { defineAgentType } from '../delegation/agent-types.js';
 import type { AgentType } from '../delegation/agent-types.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
@@ -12,7 +13,7 @@ import { optionalStringArray, rejectUnknownKeys, validateCoreOptions } from '../
 
 /** Every option `createRuntime` takes: its own, and the model options that make a `modelRun` when no `run` is given. */
 const RUNTIME_KEYS: readonly string[] = [
-  'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'workspacePath',
+  'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'cwd', 'maxConversationTokens',
   'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
   'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'store', 'restorePolicy', ...MODEL_RUN_KEYS,
 ];
@@ -53,7 +54,6 @@ export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
     defineAgentType(agentType as AgentType);
   });
   optionalStringArray(options.blockedTools, 'blockedTools');
-  if (options.workspacePath !== undefined && typeof options.workspacePath !== 'string') throw new BadArgumentError('workspacePath', 'a string', options.workspacePath);
   if (options.prices !== undefined && (typeof options.prices !== 'object' || options.prices === null || Array.isArray(options.prices))) {
     throw new BadArgumentError('prices', 'a plain object', options.prices);
   }
@@ -74,7 +74,8 @@ export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
       maxBatchSize: options.maxBatchSize === undefined ? undefined : positiveInteger('maxBatchSize', options.maxBatchSize, 1),
       blockedTools: options.blockedTools ?? DEFAULT_BLOCKED_TOOLS,
       agentTypes: options.agentTypes ?? [],
-      workspacePath: options.workspacePath ?? null,
+      cwd: options.cwd === undefined ? realDirectory('cwd', process.cwd()) : realDirectory('cwd', options.cwd),
+      maxConversationTokens: options.maxConversationTokens === undefined ? null : positiveInteger('maxConversationTokens', options.maxConversationTokens, 1),
       providers: strategy ? [strategy.defaultProvider, ...[...strategy.providers.keys()].filter((name) => name !== strategy.defaultProvider)] : [],
     },
   };

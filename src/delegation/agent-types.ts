@@ -9,6 +9,7 @@
  * user-defined types that list them.
  */
 import { BadArgumentError } from '../errors.js';
+import type { Isolation } from '../types.js';
 
 /** A kind of subagent. */
 export interface AgentType {
@@ -26,6 +27,17 @@ export interface AgentType {
   readonly model?: string | undefined;
   /** The named provider its model calls go to. @default the runtime's default provider */
   readonly provider?: string | undefined;
+  /**
+   * Who the subagent is, opening its system prompt (the goal, context and
+   * tools follow). @default a generic subagent preamble
+   */
+  readonly systemPrompt?: string | undefined;
+  /** Its working directory, relative to the parent's (and inside it). @default the parent's */
+  readonly cwd?: string | undefined;
+  /** `'worktree'`: its handles' runs work in a git worktree of their own. @default 'none' */
+  readonly isolation?: Isolation | undefined;
+  /** Estimated tokens a request of its handles may carry (see `maxConversationTokens` on the runtime). @default the runtime's */
+  readonly maxConversationTokens?: number | undefined;
 }
 
 /** The pattern agent-type names follow. */
@@ -47,7 +59,7 @@ const AGENT_TYPE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
  * ```
  */
 export function defineAgentType(config: AgentType): AgentType {
-  const { name, description, allowedToolsets, maxIterations, promptFocus, model, provider } = config;
+  const { name, description, allowedToolsets, maxIterations, promptFocus, model, provider, systemPrompt, cwd, isolation, maxConversationTokens } = config;
   if (typeof name !== 'string' || !AGENT_TYPE_NAME_PATTERN.test(name)) {
     throw new BadArgumentError('name', 'an agent type name matching /^[a-z][a-z0-9_-]{0,63}$/', name);
   }
@@ -70,10 +82,16 @@ export function defineAgentType(config: AgentType): AgentType {
   if (typeof promptFocus !== 'string' || promptFocus.trim() === '') {
     throw new BadArgumentError(`${name}.promptFocus`, 'a non-empty string', promptFocus);
   }
-  for (const [field, value] of [['model', model], ['provider', provider]] as const) {
+  for (const [field, value] of [['model', model], ['provider', provider], ['systemPrompt', systemPrompt], ['cwd', cwd]] as const) {
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
       throw new BadArgumentError(`${name}.${field}`, 'a non-empty string or undefined', value);
     }
+  }
+  if (isolation !== undefined && isolation !== 'none' && isolation !== 'worktree') {
+    throw new BadArgumentError(`${name}.isolation`, "'none', 'worktree' or undefined", isolation);
+  }
+  if (maxConversationTokens !== undefined && !(Number.isInteger(maxConversationTokens) && maxConversationTokens >= 1)) {
+    throw new BadArgumentError(`${name}.maxConversationTokens`, 'an integer >= 1 or undefined', maxConversationTokens);
   }
   return Object.freeze({
     name,
@@ -83,6 +101,10 @@ export function defineAgentType(config: AgentType): AgentType {
     promptFocus,
     ...(model !== undefined ? { model } : {}),
     ...(provider !== undefined ? { provider } : {}),
+    ...(systemPrompt !== undefined ? { systemPrompt } : {}),
+    ...(cwd !== undefined ? { cwd } : {}),
+    ...(isolation !== undefined ? { isolation } : {}),
+    ...(maxConversationTokens !== undefined ? { maxConversationTokens } : {}),
   });
 }
 
@@ -93,6 +115,9 @@ export const BUILT_IN_AGENT_TYPES = Object.freeze({
     name: 'general',
     description: 'Any task; gets every tool the parent can give.',
     maxIterations: 50,
+    systemPrompt:
+      'You are a subagent: another agent delegated one goal to you. You may change things (write files, run commands) ' +
+      'when your tools allow and the goal needs it; say in your answer what you changed.',
     promptFocus: 'Complete the goal thoroughly with the tools you have.',
   }),
   /** Read-only investigation. */
@@ -101,6 +126,9 @@ export const BUILT_IN_AGENT_TYPES = Object.freeze({
     description: 'Read-only investigation: find and read files, search, browse; changes nothing.',
     allowedToolsets: ['read', 'search', 'web'],
     maxIterations: 30,
+    systemPrompt:
+      'You are an explore subagent: another agent delegated an investigation to you. You are read-only: you read, ' +
+      'search and browse, and you change nothing: no file written, no command with side effects.',
     promptFocus:
       'Investigate and report what you find. You are read-only: change no file and run nothing that has side effects. ' +
       'Cite the files, lines or pages your findings come from.',
@@ -111,6 +139,9 @@ export const BUILT_IN_AGENT_TYPES = Object.freeze({
     description: 'Designs an approach: reads and searches, runs nothing, returns a step-by-step plan.',
     allowedToolsets: ['read', 'search'],
     maxIterations: 20,
+    systemPrompt:
+      'You are a plan subagent: another agent asked you for a plan, not for the work itself. Your answer is a plan. ' +
+      'You are read-only: you change no file and run nothing.',
     promptFocus:
       'Produce a plan, not an implementation: read what you need, then give numbered steps naming the files to change, ' +
       'the order, the risks and how to check each step. Change nothing and run nothing.',
@@ -121,6 +152,9 @@ export const BUILT_IN_AGENT_TYPES = Object.freeze({
     description: 'Checks work: reads code and runs tests or commands, reports pass or fail with evidence.',
     allowedToolsets: ['read', 'search', 'terminal'],
     maxIterations: 20,
+    systemPrompt:
+      'You are a verify subagent: another agent asked you to review its work and run the checks that show whether it ' +
+      'holds. You report; you do not fix. You change no file.',
     promptFocus:
       'Verify, do not fix: run the relevant checks and report PASS or FAIL for each, with the evidence ' +
       '(commands run, their output, file and line). Change no file.',

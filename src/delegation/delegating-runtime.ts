@@ -2,7 +2,8 @@
  * The runtime as the agent tools see it: the handle API, spawning children
  * with a setup, and delegation. Types only.
  */
-import type { HandleSnapshot, Role, Usage } from '../types.js';
+import type { ChatMessage, HandleSnapshot, Isolation, Role, Usage } from '../types.js';
+import type { ContextMode } from './context-mode.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import type { HandleMethods, ShutdownResult, ShutdownOptions } from '../runtime/runtime-types.js';
 import type { AgentType } from './agent-types.js';
@@ -29,6 +30,14 @@ export interface SpawnOptions {
   context?: string;
   /** Toolsets to give it, intersected with its parent's (model runs). */
   toolsets?: string[];
+  /** Its working directory: relative to the parent's, or absolute, and inside the parent's. @default the agent type's, else the parent's */
+  cwd?: string;
+  /** `'worktree'`: its runs work in a git worktree of their own. @default the agent type's, else 'none' */
+  isolation?: Isolation;
+  /** What it starts with of its parent's conversation. @default 'fresh' */
+  contextMode?: ContextMode;
+  /** The parent's conversation to fork (`contextMode` `'fork'` or `{ lastMessages }`). @default the parent handle's; none for the root agent */
+  parentConversation?: readonly ChatMessage[];
 }
 
 /** @deprecated The same as {@link SpawnOptions}. */
@@ -52,6 +61,12 @@ export interface DelegatingRuntime extends HandleMethods {
   /** The tools of a handle (or of the root agent). */
   toolsOf(id: string | null): readonly AnyTool[];
   /**
+   * The working directory of a handle (`null`: the root agent), absolute: its
+   * git worktree once made, with worktree isolation.
+   * @throws {UnknownHandleError} for an id the runtime does not know.
+   */
+  workingDirectory(id: string | null): string;
+  /**
    * Closes every handle (each run in flight ends `cancelled`), stops the
    * actors and resolves with every input that was accepted but not processed.
    */
@@ -66,7 +81,10 @@ export interface ResolvedOptions {
   maxBatchSize: number | undefined;
   blockedTools: readonly string[];
   agentTypes: readonly AgentType[];
-  workspacePath: string | null;
+  /** The root agent's working directory, absolute with symbolic links resolved: every handle's lies inside it. */
+  cwd: string;
+  /** Estimated tokens a handle's request may carry, unless its agent type says otherwise; `null`: no bound. */
+  maxConversationTokens: number | null;
   /** The names of the model run's providers, the default first; empty for a custom run. */
   providers: readonly string[];
 }

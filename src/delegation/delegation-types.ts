@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { DelegationResult } from '../types.js';
+import type { ChatMessage, DelegationResult } from '../types.js';
 import type { delegateTaskSchema } from './task-schema.js';
 
 /**
@@ -20,6 +20,13 @@ export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {
    * conversation as a message (what `delegate_task` does). @default false
    */
   deliverToAgent?: boolean;
+  /**
+   * The delegating agent's conversation up to the call that delegates, for
+   * tasks with `contextMode` `'fork'` or `{ lastMessages }` (the agent tools
+   * pass the calling agent's). @default the parent handle's conversation;
+   * none for the root agent
+   */
+  parentConversation?: readonly ChatMessage[];
   /** Stops the delegation: tasks not started yet are not started, children still working are cancelled. */
   signal?: AbortSignal;
   /**

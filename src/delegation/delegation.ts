@@ -18,6 +18,7 @@ import type { Store, StoreContents } from '../store/store-types.js';
 import { DELEGATIONS, endOfRestoredTask } from './durable-delegations.js';
 import type { StoredDelegation, TaskEnd } from './durable-delegations.js';
 import type { HandleApi, HandleSpawn } from '../runtime/runtime-types.js';
+import type { ChildOrigin } from './prepare.js';
 import { knownAgentTypes } from './task-schema.js';
 import { checkDelegateRequest } from './validate-delegation.js';
 
@@ -30,7 +31,7 @@ const MAX_REMEMBERED_DELEGATIONS = 1000;
 export interface DelegatorDeps {
   core: HandleApi;
   /** A task's spawn, setup included; throws a typed error for a task that cannot be spawned. */
-  prepare(task: DelegateTask, parentId: string | null): HandleSpawn;
+  prepare(task: DelegateTask, origin: ChildOrigin): HandleSpawn;
   /** The user's agent types, beside the built-in ones. */
   agentTypes(): readonly AgentType[];
   maxBackground(): number;
@@ -114,12 +115,13 @@ export function createDelegator(deps: DelegatorDeps) {
 
   function delegate(request: DelegateRequest): Delegation {
     const agentTypes = knownAgentTypes(deps.agentTypes()).map((type) => type.name);
-    const { tasks, background, parentId } = checkDelegateRequest(request, agentTypes);
+    const { tasks, background, parentId, parentConversation } = checkDelegateRequest(request, agentTypes);
     // Depth, pausing and the parent's existence are the supervisor's rules: asked once, before anything starts.
     const refusal = core.spawnRefusal(parentId);
     if (refusal) throw refusal;
     if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());
-    const prepared = tasks.map((task) => deps.prepare(task, parentId));
+    const batch = 'tasks' in request;
+    const prepared = tasks.map((task, index) => deps.prepare(task, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }));
     const delegationId = `dg_${nanoid(10)}`;
     const ids = prepared.map(() => `sa_${nanoid(10)}`);
     // Only delegations an agent started from its tools come back into its conversation.

@@ -5,7 +5,8 @@
  */
 import { BadArgumentError } from '../errors.js';
 import type { AgentType } from './agent-types.js';
-import type { Role } from '../types.js';
+import type { Isolation, Role } from '../types.js';
+import type { ContextMode } from './context-mode.js';
 
 /** Input of {@link buildChildSystemPrompt}. */
 export interface ChildPromptOptions {
@@ -13,8 +14,12 @@ export interface ChildPromptOptions {
   goal: string;
   /** Background the parent passes on (files, constraints, what is known); blank is left out. */
   context?: string | undefined;
-  /** The directory the child works in, when the runtime is configured with one. */
-  workspacePath?: string | undefined;
+  /** The directory the child works in (its worktree's path is not known yet and is not named). */
+  cwd?: string | undefined;
+  /** Whether its runs work in a git worktree of their own. @default 'none' */
+  isolation?: Isolation | undefined;
+  /** What the child starts with of its parent's conversation. @default 'fresh' */
+  contextMode?: ContextMode | undefined;
   /** The child's agent type; its `promptFocus` shapes the work. */
   agentType: AgentType;
   /** The role the child runs with. */
@@ -50,23 +55,31 @@ export interface ChildPromptOptions {
  * ```
  */
 export function buildChildSystemPrompt(options: ChildPromptOptions): string {
-  const { goal, context, workspacePath, agentType, role, depth, maxSpawnDepth, deniedToolsets } = options;
+  const { goal, context, cwd, agentType, role, depth, maxSpawnDepth, deniedToolsets } = options;
   assertGoal(goal);
   assertDepth('depth', depth);
   assertDepth('maxSpawnDepth', maxSpawnDepth);
   const canDelegate = role === 'orchestrator' && depth < maxSpawnDepth;
   const degraded = options.degradedFromOrchestrator || (role === 'orchestrator' && !canDelegate);
 
-  const sections = [
-    'You are a subagent: another agent delegated one goal to you. You start with a fresh conversation and ' +
-      'cannot see the delegating agent\'s conversation; everything you are told about the task is below.',
-    `## Goal\n${goal.trim()}`,
-  ];
+  const mode = options.contextMode ?? 'fresh';
+  const start =
+    mode === 'fresh'
+      ? 'You start with a fresh conversation and cannot see the delegating agent\'s conversation; everything you are told about the task is below.'
+      : mode === 'fork'
+        ? 'The messages before your goal are a copy of the delegating agent\'s conversation so far, for background: ' +
+          'you are not that agent, and your task is the goal below.'
+        : `The messages before your goal are the last ${mode.lastMessages} of the delegating agent's conversation, for background: ` +
+          'you are not that agent, and your task is the goal below.';
+  const sections = [`${(agentType.systemPrompt ?? GENERIC_PREAMBLE).trim()} ${start}`, `## Goal\n${goal.trim()}`];
   if (context !== undefined && context.trim() !== '') sections.push(`## Context\n${context.trim()}`);
-  if (workspacePath !== undefined && workspacePath.trim() !== '') {
+  if (options.isolation === 'worktree') {
     sections.push(
-      `## Workspace\nYour working directory is \`${workspacePath}\`. Keep file reads and writes inside it unless the goal says otherwise.`,
+      '## Workspace\nYou work in a git worktree of your own: a separate checkout on a new branch, so your changes do not touch ' +
+        'the delegating agent\'s files. Paths are relative to your working directory. Say in your answer what you changed.',
     );
+  } else if (cwd !== undefined && cwd.trim() !== '') {
+    sections.push(`## Workspace\nYour working directory is \`${cwd}\`: paths are relative to it, and your file tools stay inside it.`);
   }
   sections.push(`## How to work (agent type: ${agentType.name})\n${agentType.promptFocus}`);
   if (deniedToolsets.length > 0) {
@@ -89,6 +102,9 @@ export function buildChildSystemPrompt(options: ChildPromptOptions): string {
   );
   return sections.join('\n\n');
 }
+
+/** The opening of a subagent's system prompt when its agent type has no `systemPrompt` of its own. */
+const GENERIC_PREAMBLE = 'You are a subagent: another agent delegated one goal to you.';
 
 function orchestratorBlock(depth: number, maxSpawnDepth: number): string {
   const childDepth = depth + 1;

@@ -7,7 +7,18 @@
 import { z } from 'zod';
 import { BUILT_IN_AGENT_TYPES } from './agent-types.js';
 import type { AgentType } from './agent-types.js';
-import { TEXT_LIMIT, agentTypeSchema, modelSchema, providerSchema, roleSchema, textSchema, toolsetsSchema } from '../toolkit/tool-schemas.js';
+import {
+  TEXT_LIMIT,
+  agentTypeSchema,
+  contextModeSchema,
+  isolationSchema,
+  modelSchema,
+  providerSchema,
+  roleSchema,
+  textSchema,
+  toolsetsSchema,
+  workingDirSchema,
+} from '../toolkit/tool-schemas.js';
 
 /** The fields of a task, under their TypeScript names. */
 export const taskShape = () => ({
@@ -25,6 +36,12 @@ export const taskShape = () => ({
   model: modelSchema().optional(),
   /** The named provider its model calls go to. @default the agent type's, else the runtime's default provider */
   provider: providerSchema().optional(),
+  /** Its working directory: relative to the parent's, or absolute, and inside the parent's. @default the agent type's, else the parent's */
+  cwd: workingDirSchema().optional(),
+  /** `'worktree'`: its runs work in a git worktree of their own. @default the agent type's, else 'none' */
+  isolation: isolationSchema().optional(),
+  /** What it starts with: `'fresh'`, `'fork'` (the parent's conversation so far) or `{ lastMessages: n }`. @default 'fresh' */
+  contextMode: contextModeSchema().optional(),
 });
 
 /** One task, as `runtime.delegate` checks it (unknown fields refused). */
@@ -34,7 +51,11 @@ export const delegateTaskSchema = z.object(taskShape()).strict();
 export type TaskField = keyof ReturnType<typeof taskShape>;
 
 /** The task fields a tool spells differently (snake_case for the model), by TypeScript name; the others keep theirs. */
-const TOOL_NAMES: ReadonlyMap<string, string> = new Map<TaskField, string>([['agentType', 'agent_type']]);
+const TOOL_NAMES: ReadonlyMap<string, string> = new Map<TaskField, string>([
+  ['agentType', 'agent_type'],
+  ['cwd', 'working_dir'],
+  ['contextMode', 'context_mode'],
+]);
 const FIELD_NAMES: ReadonlyMap<string, string> = new Map([...TOOL_NAMES].map(([field, toolName]) => [toolName, field]));
 
 /** The tool's name of a task field (`agentType` → `agent_type`); any other name as it is. */

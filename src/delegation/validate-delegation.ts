@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { BadArgumentError, BatchSizeError } from '../errors.js';
 import type { DelegateRequest, DelegateTask } from './delegation-types.js';
+import type { ChatMessage } from '../types.js';
 import { delegateTaskSchema } from './task-schema.js';
 
 /** A request once checked: its tasks in order, and who asked for what. */
@@ -13,6 +14,8 @@ export interface CheckedRequest {
   tasks: DelegateTask[];
   background: boolean;
   parentId: string | null;
+  /** The delegating agent's conversation, for tasks that fork it. */
+  parentConversation: readonly ChatMessage[] | undefined;
 }
 
 /** A path as the errors write it: `tasks[0].goal`. */
@@ -91,7 +94,11 @@ export function checkDelegateRequest(request: DelegateRequest, agentTypes: reado
   if (typeof request !== 'object' || request === null) {
     throw new BadArgumentError('request', 'an object with `goal` or `tasks`', request);
   }
-  const { background = false, parentId = null, deliverToAgent = false, signal, maxBatchSize, ...rest } = request as DelegateRequest & Record<string, unknown>;
+  const { background = false, parentId = null, deliverToAgent = false, signal, maxBatchSize, parentConversation, ...rest } = request as DelegateRequest &
+    Record<string, unknown>;
+  if (parentConversation !== undefined && !Array.isArray(parentConversation)) {
+    throw new BadArgumentError('parentConversation', 'an array of chat messages', parentConversation);
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new BadArgumentError('signal', 'an AbortSignal', signal);
   if (typeof deliverToAgent !== 'boolean') throw new BadArgumentError('deliverToAgent', 'a boolean', deliverToAgent);
   if (typeof background !== 'boolean') throw new BadArgumentError('background', 'a boolean', background);
@@ -99,7 +106,7 @@ export function checkDelegateRequest(request: DelegateRequest, agentTypes: reado
   if (maxBatchSize !== undefined && !(Number.isInteger(maxBatchSize) && maxBatchSize >= 1)) {
     throw new BadArgumentError('maxBatchSize', 'an integer >= 1', maxBatchSize);
   }
-  if ('tasks' in rest) return { tasks: checkBatch(rest, maxBatchSize, agentTypes), background, parentId };
+  if ('tasks' in rest) return { tasks: checkBatch(rest, maxBatchSize, agentTypes), background, parentId, parentConversation };
   if (rest.goal === undefined) throw new BadArgumentError('goal', 'a goal (one task), or `tasks` (a batch)', undefined);
-  return { tasks: [checkTask(rest, [], agentTypes)], background, parentId };
+  return { tasks: [checkTask(rest, [], agentTypes)], background, parentId, parentConversation };
 }

@@ -18,6 +18,7 @@ import type { Logger } from '../logger.js';
 import type { ChatClient } from './chat-client.js';
 import type { ProviderState } from './provider-state.js';
 import { callModel, partialOutputOf } from './model-call.js';
+import { fitConversation } from './conversation-window.js';
 import type { ModelTurn } from './model-call.js';
 
 export type { ChatClient } from './chat-client.js';
@@ -74,6 +75,8 @@ export interface ModelLoopOptions {
   onProgress?: () => void;
   /** Messages arriving from outside the conversation (background delegation results). */
   inbox?: LoopInbox;
+  /** Estimated tokens a request may carry (see {@link fitConversation}); `null` or absent: no bound. */
+  maxConversationTokens?: number | null | undefined;
 }
 
 /**
@@ -109,6 +112,8 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
   const registry = createToolRegistry(options.tools);
   let lastText = '';
   add({ role: 'user', content: options.input });
+  const inputIndex = messages.length - 1;
+  const bound = options.maxConversationTokens ?? null;
 
   for (let iteration = 0; iteration < options.maxIterations; iteration += 1) {
     signal.throwIfAborted();
@@ -121,7 +126,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
       turn = await callModel({
         client: options.client,
         model: options.model,
-        messages,
+        messages: bound === null ? messages : fitConversation(messages, bound, inputIndex),
         tools: definitions,
         signal,
         stream: options.stream ?? true,
@@ -150,6 +155,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
     options.onModelCallEnd?.();
     lastText = turn.content || lastText;
     options.setPartialOutput?.(lastText || null);
+    const callIndex = messages.length;
     add(assistantMessage(turn, options.echoReasoning ?? true));
     if (turn.toolCalls.length === 0) {
       const arrived = options.inbox ? await options.inbox.next(signal) : null;
@@ -159,7 +165,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
     }
     for (const call of turn.toolCalls) {
       signal.throwIfAborted();
-      const content = await runToolCall(options, registry, call);
+      const content = await runToolCall(options, registry, call, () => messages.slice(0, callIndex));
       signal.throwIfAborted();
       add({ role: 'tool', tool_call_id: call.id, content });
       options.onProgress?.();
@@ -193,12 +199,17 @@ function retryReporter(logger: Logger, model: string) {
  * `{"ok":false,"error":{"code","message","field"?}}`, redacted of every key
  * the runtime knows; a result reaches it as the tool's own text.
  */
-async function runToolCall(options: ModelLoopOptions, registry: ToolRegistry, call: ModelTurn['toolCalls'][number]): Promise<string> {
+async function runToolCall(
+  options: ModelLoopOptions,
+  registry: ToolRegistry,
+  call: ModelTurn['toolCalls'][number],
+  conversation: () => readonly ChatMessage[],
+): Promise<string> {
   const name = call.function.name;
   const argumentBytes = byteLength(call.function.arguments);
   const started = performance.now();
   options.onToolCallStart?.({ callId: call.id, tool: name, argumentBytes });
-  const outcome = await executeToolCall(registry, name, call.function.arguments, { ...options.toolContext, signal: options.signal });
+  const outcome = await executeToolCall(registry, name, call.function.arguments, { ...options.toolContext, conversation, signal: options.signal });
   const content = outcome.ok
     ? toolResultToString(outcome.result)
     : failureJson({ ...outcome.error, message: redactSecrets(outcome.error.message, options.secrets ?? []) });

@@ -12,7 +12,7 @@ import type { ProviderState } from './provider-state.js';
 export interface ModelCallOptions {
   client: ChatClient;
   model: string;
-  messages: ChatMessage[];
+  messages: readonly ChatMessage[];
   tools: OpenAIFunctionTool[];
   /** The run's signal; may fire at any time, and then the call throws its reason. */
   signal: AbortSignal;
@@ -44,7 +44,7 @@ export function requestBody(options: ModelCallOptions): ChatRequest {
   return {
     ...requestOptions,
     model: options.model,
-    messages: options.messages,
+    messages: options.messages as ChatMessage[],
     ...(options.tools.length > 0 ? { tools: options.tools } : {}),
   };
 }

@@ -14,6 +14,7 @@ import type { AnyTool } from '../toolkit/define-tool.js';
 import { createCommands } from './handle-commands.js';
 import { createRelay } from './relay.js';
 import { createRunActor } from './run-actor.js';
+import type { RunActorDeps } from './run-actor.js';
 import type { RunOf } from './run-types.js';
 import type { HandleApi, HandleSpawn, HandleApiOptions, SendOptions } from './runtime-types.js';
 import { toHandleSnapshot, refOf } from './snapshot.js';
@@ -32,6 +33,8 @@ export interface HandlesDeps<R> {
   runtime(): R;
   /** The tools of a handle, resolved from its setup. */
   toolsOf(handleId: string): readonly AnyTool[];
+  /** The working directory of a handle's run (see {@link RunActorDeps.workspace}). */
+  workspace: RunActorDeps<R>['workspace'];
 }
 
 /** Handles stopped per supervisor step at shutdown. */
@@ -225,6 +228,11 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     enqueue,
     subtree,
     setupOf: (id) => refs.get(id)?.getSnapshot().context.spec.setup ?? null,
+    conversationOf(id) {
+      const context = refs.get(id)?.getSnapshot().context;
+      if (!context) return [];
+      return context.run ? [...context.conversation, ...context.run.messages] : context.conversation;
+    },
     depthOf: (parentId) => depthOf(actor.getSnapshot().context, parentId),
     spawnRefusal: (parentId) => spawnRefusal(actor.getSnapshot().context, { id: '\u0000probe', parentId }, running),
     listen(id, listener) {

@@ -179,10 +179,10 @@ export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): Ru
     const setup = context.handle.setup;
     if (!setup) throw new Error(`Handle \`${context.handle.id}\` has no model setup; spawn it through the runtime`);
     context.stats.model = setup.model;
+    // A new conversation starts with its system prompt and what it inherited: recorded, so the handle's conversation is whole.
     const history: ChatMessage[] =
-      context.conversation.length > 0 ? [...context.conversation] : [{ role: 'system', content: setup.systemPrompt }];
-    // A new conversation starts with its system prompt: record it so the handle's conversation is whole.
-    if (context.conversation.length === 0) context.record(history[0]!);
+      context.conversation.length > 0 ? [...context.conversation] : [{ role: 'system', content: setup.systemPrompt }, ...(setup.inherited ?? [])];
+    if (context.conversation.length === 0) for (const message of history) context.record(message);
     const waitingFor = waitAnnouncer(context.progress);
     const inbox = deps.inboxFor(context.handle.id);
     const provider = strategy.providers.get(setup.provider);
@@ -193,10 +193,11 @@ export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): Ru
       input,
       tools: context.tools,
       maxIterations: setup.maxIterations,
+      maxConversationTokens: setup.maxConversationTokens ?? null,
       signal: context.signal,
       stream: provider?.stream ?? strategy.stream,
       stats: context.stats,
-      toolContext: { handleId: context.handle.id, depth: context.handle.depth, waitingFor },
+      toolContext: { handleId: context.handle.id, depth: context.handle.depth, cwd: context.cwd, waitingFor },
       requestOptions: provider?.requestOptions ? { ...strategy.requestOptions, ...provider.requestOptions } : strategy.requestOptions,
       provider: states.get(setup.provider),
       echoReasoning: provider?.echoReasoning ?? true,

@@ -6,7 +6,7 @@ import { errorCodeOf, errorText } from '../machines/handle.js';
 import type { HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
 import type { RuntimeEvent, SubagentRef } from './events.js';
 import { redactSecrets } from './inspection.js';
-import type { AgentRunResult, RunContextOf, RunOf } from './run-types.js';
+import type { AgentRunResult, RunContextOf, RunHandleInfo, RunOf } from './run-types.js';
 
 /** What a failed run hands the chart: its error as redacted text, and its code. Never the thrown value itself. */
 class RunFailure extends Error {
@@ -40,6 +40,12 @@ export interface RunActorDeps<R> {
   toolsOf(handleId: string): RunContextOf<R>['tools'];
   /** Secrets to redact from the run's error text. */
   secrets(): readonly string[];
+  /**
+   * The working directory of a handle's run: its setup's `cwd`, or a git
+   * worktree made for it (the first run makes it). Rejects when it cannot be
+   * made; the run then fails with that error, never in another directory.
+   */
+  workspace(spec: RunHandleInfo, signal: AbortSignal): string | Promise<string>;
 }
 
 /**
@@ -82,12 +88,22 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       if (since >= interval) sendProgress();
       else trailing ??= setTimeout(sendProgress, interval - since);
     };
+    const handle: RunHandleInfo = { id: spec.id, name: spec.name, parentId: spec.parentId, depth: spec.depth, role: spec.role, agentType: spec.agentType, model: spec.model, goal: spec.goal, setup: spec.setup };
+    let cwd: string;
+    try {
+      const found = deps.workspace(handle, signal);
+      cwd = typeof found === 'string' ? found : await found;
+    } catch (error) {
+      throw new RunFailure(redactSecrets(errorText(error), deps.secrets()), errorCodeOf(error));
+    }
+    signal.throwIfAborted();
     const context: RunContextOf<R> = {
       signal,
       runId: input.runId,
+      cwd,
       conversation: input.conversation,
       stats: journal.stats,
-      handle: { id: spec.id, name: spec.name, parentId: spec.parentId, depth: spec.depth, role: spec.role, agentType: spec.agentType, model: spec.model, goal: spec.goal, setup: spec.setup },
+      handle,
       tools: deps.toolsOf(spec.id),
       emit: (event) => {
         if (signal.aborted) return;

@@ -26,6 +26,8 @@ export interface RunContextOf<R> {
   signal: AbortSignal;
   handle: RunHandleInfo;
   runId: number;
+  /** The working directory of this run, absolute (its worktree, with worktree isolation). */
+  cwd: string;
   /** The handle's conversation before this run (earlier runs, whatever their outcome). */
   conversation: readonly ChatMessage[];
   /** Reports progress as a runtime event; progress also re-arms stale detection. */

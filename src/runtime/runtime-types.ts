@@ -7,7 +7,7 @@ import type { InspectionEvent, Observer, createActor } from 'xstate';
 import type { HandleEmitted } from '../machines/handle.js';
 import type { SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
 import type { SubagentsError } from '../errors.js';
-import type { HandleSetup, HandleSnapshot, HandleStatus, QueuedInput, Role, RunLimits } from '../types.js';
+import type { ChatMessage, HandleSetup, HandleSnapshot, HandleStatus, QueuedInput, Role, RunLimits } from '../types.js';
 import type { EventHub, EventsOptions, RuntimeEvent, RuntimeListener } from './events.js';
 import type { InspectionSanitizeOptions } from './inspection.js';
 import type { LogLevel, Logger } from '../logger.js';
@@ -166,6 +166,8 @@ export interface HandleApi extends HandleMethods {
   subtree(id: string): string[];
   /** The setup the handle carries (`null`: none, or no such handle). */
   setupOf(id: string): HandleSetup | null;
+  /** The handle's conversation so far: earlier runs' and the complete turns of the run in flight (empty for an unknown id). */
+  conversationOf(id: string): readonly ChatMessage[];
   /** The depth of a parent (`null`: the root agent, 0); `undefined` for an unknown id. */
   depthOf(parentId: string | null): number | undefined;
   /** Why a child of this parent would be refused now, or `null`. */

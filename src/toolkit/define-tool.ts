@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { BadArgumentError } from '../errors.js';
+import type { ChatMessage } from '../types.js';
 
 /**
  * What a tool's `execute` receives besides its arguments. An interface, so the
@@ -17,6 +18,17 @@ export interface ToolContext {
   handleId: string | null;
   /** Depth of the calling agent: 0 for the root agent, 1 for its children, … */
   depth: number;
+  /**
+   * The calling agent's working directory, absolute: resolve relative paths
+   * against it (the process-wide working directory is never changed).
+   */
+  cwd: string;
+  /**
+   * The calling agent's conversation up to (not including) the assistant
+   * message that made this call: what a child forks (`contextMode`). Absent
+   * outside a model loop.
+   */
+  conversation?: () => readonly ChatMessage[];
   /**
    * Runs `work` as a wait for the caller's own subagents: while it lasts, the
    * caller's stale detection is paused (waiting for children is not being

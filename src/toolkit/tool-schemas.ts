@@ -50,3 +50,31 @@ export const providerSchema = () =>
 
 /** A role. */
 export const roleSchema = () => z.enum(['leaf', 'orchestrator']);
+
+/** Longest working directory path a caller may give, in characters. */
+export const PATH_LIMIT = 4_096;
+
+/** A working directory: relative to the caller's, or absolute; checked against the caller's by the runtime. */
+export const workingDirSchema = () =>
+  z.string().trim().min(1, 'expected a non-empty directory path').max(PATH_LIMIT, `expected a path of at most ${PATH_LIMIT} characters`);
+
+/** Where a child's runs work: in its working directory, or in a git worktree of their own. */
+export const isolationSchema = () => z.enum(['none', 'worktree']);
+
+/** Most messages `{ lastMessages }` may take from the parent's conversation. */
+export const LAST_MESSAGES_LIMIT = 10_000;
+
+/** What a child starts with: nothing of its parent's conversation, all of it, or its last messages. */
+export const contextModeSchema = () =>
+  z.union([
+    z.enum(['fresh', 'fork']),
+    z
+      .object({
+        lastMessages: z
+          .number()
+          .int('expected an integer')
+          .min(1, 'expected at least 1 message')
+          .max(LAST_MESSAGES_LIMIT, `expected at most ${LAST_MESSAGES_LIMIT} messages`),
+      })
+      .strict(),
+  ]);

@@ -58,11 +58,12 @@ describe('one factory, two run strategies', () => {
     expect(context.handle.setup?.systemPrompt).toContain('Read only');
     expect(context.tools).toEqual([lookup]);
     expect(runtime.toolsOf(results[0]!.handleId)).toEqual([lookup]);
-    // A plain spawn on a custom run carries no setup and gets no tools.
-    const plain = runtime.spawn({ message: 'hello' });
+    // A plain spawn on a custom run gets a setup the same way (its parent's tools, its working directory).
+    const plain = runtime.spawn({ message: 'hello', toolsets: ['terminal'] });
     await runtime.wait(plain.id);
-    expect(seen[1]!.handle.setup).toBeNull();
-    expect(seen[1]!.tools).toEqual([]);
+    expect(seen[1]!.handle.setup).toMatchObject({ tools: ['shell'], cwd: runtime.options.cwd, isolation: 'none', inherited: [] });
+    expect(seen[1]!.tools).toEqual([shell]);
+    expect(seen[1]!.cwd).toBe(runtime.options.cwd);
   });
 
   it("the setup is part of the handle's persisted snapshot, as plain JSON", async () => {

@@ -96,7 +96,7 @@ describe('the built-in loop and the dispatcher', () => {
   /** The tool message the loop added for one scripted call. */
   async function throughLoop(name: string, argumentsJson: string): Promise<{ content: string; stats: RunStats }> {
     next = { name, argumentsJson };
-    return toolMessageThroughLoop(new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0 }), tools, { handleId: null, depth: 0 });
+    return toolMessageThroughLoop(new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0 }), tools, { handleId: null, depth: 0, cwd: process.cwd() });
   }
 
   it.each(failing.map(([each, argumentsJson]) => [each.name, argumentsJson] as const))(
@@ -231,7 +231,7 @@ describe('the client', () => {
       signal: new AbortController().signal,
       stream,
       stats,
-      toolContext: { handleId: null, depth: 0 },
+      toolContext: { handleId: null, depth: 0, cwd: process.cwd() },
     });
     expect(result.text).toBe('hello from a plain client');
     expect(requests).toEqual([expect.objectContaining({ model: 'plain', stream, messages: [{ role: 'system', content: 'test' }, { role: 'user', content: 'Hi.' }] })]);

@@ -16,7 +16,8 @@ const leaf: ChildPromptOptions = {
 describe('buildChildSystemPrompt', () => {
   it('frames a leaf as a subagent with a fresh conversation, its goal and its type focus', () => {
     const prompt = buildChildSystemPrompt(leaf);
-    expect(prompt).toMatch(/You are a subagent/);
+    expect(prompt).toMatch(/^You are an explore subagent/);
+    expect(prompt).toContain(BUILT_IN_AGENT_TYPES.explore.systemPrompt);
     expect(prompt).toMatch(/fresh conversation/);
     expect(prompt).toContain('## Goal\nFind every TODO in src/ and list them by file.');
     expect(prompt).toContain('agent type: explore');
@@ -35,7 +36,7 @@ describe('buildChildSystemPrompt', () => {
   });
 
   it('includes the context and the workspace path when given', () => {
-    const prompt = buildChildSystemPrompt({ ...leaf, context: 'The repo uses pnpm.', workspacePath: '/srv/project' });
+    const prompt = buildChildSystemPrompt({ ...leaf, context: 'The repo uses pnpm.', cwd: '/srv/project' });
     expect(prompt).toContain('## Context\nThe repo uses pnpm.');
     expect(prompt).toContain('Your working directory is `/srv/project`');
   });

@@ -339,6 +339,7 @@ describe('the same corpus through the built-in agent loop', () => {
       const { content, stats } = await toolMessageThroughLoop(client, tools, {
         handleId: entry.caller,
         depth: entry.caller === null ? 0 : runtime.get(entry.caller).depth,
+        cwd: runtime.workingDirectory(entry.caller),
       });
       expect(content, `#${corpus.indexOf(entry)} ${entry.tool.slice(0, 20)}`).toBe(dispatched);
       expect(JSON.parse(dispatched)).toMatchObject({ ok: false, error: { code: entry.code ?? 'bad_argument', field: entry.field } });

@@ -11,7 +11,7 @@ import {
 } from '../../src/toolkit/define-tool.js';
 import { parseToolArguments, toolResultToString } from '../../src/toolkit/tool-arguments.js';
 
-const context: ToolContext = { signal: new AbortController().signal, handleId: null, depth: 0 };
+const context: ToolContext = { signal: new AbortController().signal, handleId: null, depth: 0, cwd: process.cwd() };
 
 const readFile = defineTool({
   name: 'read_file',

@@ -71,10 +71,10 @@ describe('delegate_task description', () => {
     expect(lead.function.description).toContain('you are at depth 1): a subagent with role \'orchestrator\' may delegate in turn, 1 more level below');
     expect(worker.function.description).toContain('Nesting is OFF below you (max spawn depth 3, you are at depth 2)');
     expect(helper.function.description).toContain('You are at depth 3 and the maximum spawn depth is 3: you cannot delegate');
-    // The root passes on its own toolsets, less those whose tools are all blocked; a run-only handle has none.
+    // The root passes on its own toolsets, less those whose tools are all blocked; a handle, those it was given.
     expect(root.function.description).toContain("Toolsets you can pass on: 'read', 'terminal'.");
     expect(propertyDescription(root, 'toolsets')).toContain("'read', 'terminal'");
-    expect(lead.function.description).toContain('Toolsets you can pass on: none');
+    expect(lead.function.description).toContain("Toolsets you can pass on: 'read', 'terminal'.");
   });
 
   it('lists the agent types, user-defined ones included, and follows the batch size options', () => {

@@ -39,7 +39,7 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 async function call(tool: AnyTool, args: unknown): Promise<string> {
   const parsed = parseToolArguments(tool, JSON.stringify(args));
   if (!parsed.ok) throw new Error(parsed.error);
-  return String(await tool.execute(parsed.args, { signal: new AbortController().signal, handleId: 'sa_test', depth: 1 }));
+  return String(await tool.execute(parsed.args, { signal: new AbortController().signal, handleId: 'sa_test', depth: 1, cwd: process.cwd() }));
 }
 
 describe('list_files', () => {
