@@ -9,7 +9,7 @@ import type { Store, StoreContents } from './store-types.js';
  * @example
  * ```ts
  * const store = memoryStore();
- * const runtime = createRuntime({ run: async ({ message }) => ({ output: message }), store });
+ * const runtime = createRuntime({ run: async (input) => ({ output: input }), store });
  * ```
  */
 export function memoryStore(): Store {
