@@ -71,6 +71,10 @@ export { startMcpHttpServer } from './mcp/serve-http.js';
 export type { McpHttpOptions, McpHttpServer } from './mcp/serve-http.js';
 export type { McpSessionOptions } from './mcp/options.js';
 
+// Durability: where a runtime keeps its state so a new process can restore it.
+export { fileStore, memoryStore } from './store/index.js';
+export type { FileStoreOptions, Store, StoreContents, SyncPolicy } from './store/index.js';
+
 // Inspection.
 export { sanitizeInspectionObserver } from './runtime/inspection.js';
 export type { InspectionSanitizeOptions, InspectionObserver } from './runtime/inspection.js';
@@ -89,6 +93,8 @@ export {
   HandleStateError,
   ModelOutputError,
   ModelRequestError,
+  StoreLockedError,
+  StoreCorruptError,
   ConversationTooLongError,
   McpSdkMissingError,
   WorktreeError,

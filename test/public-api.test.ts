@@ -21,6 +21,9 @@ const PUBLIC_VALUES = [
   'DEFAULT_BLOCKED_TOOLS',
   // The handle chart, for model-based tests of your own runs.
   'handleMachine',
+  // Stores: where a runtime keeps its state to restore it in a new process.
+  'fileStore',
+  'memoryStore',
   'sanitizeInspectionObserver',
   // The MCP server over stdio and Streamable HTTP.
   'serveMcpStdio',
@@ -42,6 +45,8 @@ const PUBLIC_VALUES = [
   'WorktreeError',
   'AgentToolError',
   'McpSdkMissingError',
+  'StoreLockedError',
+  'StoreCorruptError',
 ];
 
 describe('the public API', () => {

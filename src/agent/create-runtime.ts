@@ -48,7 +48,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const logger = redactingLogger(resolveLogger(options.logger), secrets);
   // Given a logger, the clients' own logging goes through it too (where a client can make a copy of itself).
   const clients = new Map(strategy ? [...strategy.providers.keys()].map((name) => [name, providerClient(strategy, name, options.logger === undefined ? null : logger)]) : []);
-  const inboxes = new BackgroundInboxes();
+  const store = options.store ?? null;
+  // A run of a handle that took background results acknowledges them when it ends (after its chart wrote the conversation holding them).
+  const inboxes: BackgroundInboxes = new BackgroundInboxes(store, (agent) => {
+    if (agent === ROOT_AGENT) return;
+    const stop = handles.listen(agent, (event) => {
+      if (event.type !== 'run-end') return;
+      stop();
+      queueMicrotask(() => inboxes.acknowledge(agent));
+    });
+  });
   /** A provider's own prices over the runtime's. */
   const pricesOf = (provider: string | null) => {
     const own = provider === null ? undefined : strategy?.providers.get(provider)?.prices;
@@ -103,6 +112,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     pricesOf,
     inboxes,
     settleWorktree: worktrees.judge,
+    store,
   });
 
   const runtime: Runtime = {
@@ -135,6 +145,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         inboxes.forget(forgotten);
         void worktrees.forget(forgotten);
       }
+      delegator.forget(ids);
       return ids;
     },
     get: handles.get,
@@ -155,9 +166,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (id !== null) handles.get(id);
       return cwdOf(id);
     },
-    async shutdown() {
+    async shutdown(shutdownOptions) {
       shutdownController.abort(new RuntimeShutDownError());
-      const result = handles.shutdown();
+      const result = handles.shutdown(shutdownOptions);
       // Every handle is closed now: their worktrees are judged (removed or kept) before shutdown resolves.
       await worktrees.judgeAll();
       return result;
@@ -196,7 +207,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         message,
         agentOptions,
       );
-      return telemetry ? traceRootRun(telemetry, { model: strategy.model, input: message }, converse) : converse();
+      // The root agent's conversation ends with its call: what it took from its inbox is acknowledged then.
+      const answer = telemetry ? traceRootRun(telemetry, { model: strategy.model, input: message }, converse) : converse();
+      return answer.finally(() => inboxes.acknowledge(ROOT_AGENT));
     },
   };
   // Internal: not enumerable, so a runtime logged or spread does not carry the supervisor actor.
@@ -204,6 +217,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   if (telemetry) registerTelemetry(runtime, telemetry);
   rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
+  // A store with content: the handles are back; their delegations and deliveries follow, then restored work goes on.
+  const restored = handles.takeRestored();
+  if (restored) delegator.restore(restored);
+  handles.startRestored();
   return runtime;
 }
 

@@ -16,7 +16,7 @@ import { optionalStringArray, rejectUnknownKeys, validateCoreOptions } from '../
 const RUNTIME_KEYS: readonly string[] = [
   'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'cwd', 'worktreeDir', 'maxConversationTokens',
   'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
-  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'telemetry', ...MODEL_RUN_KEYS,
+  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'telemetry', 'store', 'restorePolicy', ...MODEL_RUN_KEYS,
 ];
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {

@@ -24,6 +24,8 @@ export interface DemoOptions {
   plain: boolean;
   /** Run the worktree demo instead of the survey: an edit delegated to a subagent in a git worktree of its own. @default false */
   worktree: boolean;
+  /** A directory to keep the runtime in (`fileStore`): a killed demo restores from it. @default none */
+  store: string | null;
 }
 
 /** Options of `subagents mcp`. */
@@ -50,7 +52,8 @@ export type Command =
   | { command: 'help'; topic: 'main' | 'demo' | 'mcp' }
   | { command: 'version' }
   | { command: 'demo'; options: DemoOptions }
-  | { command: 'mcp'; options: McpOptions };
+  | { command: 'mcp'; options: McpOptions }
+  | { command: 'list'; store: string };
 
 /** A command line that cannot be run; the message says why and what to do. */
 export class UsageError extends Error {
@@ -72,6 +75,8 @@ Commands
               three subagents using real, read-only file tools, with a live tree
   mcp         Serve delegate_task and the handle tools to MCP clients
               (stdio, or Streamable HTTP with --http <port>)
+  list        Show what a store holds: the tree, statuses, queues and pending
+              deliveries (subagents list --store <dir>)
   help [cmd]  Show help (for a command)
 
 Options
@@ -111,6 +116,8 @@ Options
                          the parent delegates an edit to a subagent working in a
                          git worktree of its own (write_file, edit_file), then
                          prints what was kept (worktree, branch, diff stat)
+  --store <dir>          Keep the runtime in this directory (a file store): a
+                         demo killed midway restores from it the next time
   --inspect              Stream the run to the Stately inspector through a local
                          relay (http://localhost:<port>); no browser is opened
   --inspect-port <port>  Port of the inspector relay (default: 8080)
@@ -199,8 +206,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
   }
   if (first === 'demo') return parseDemo(rest);
   if (first === 'mcp') return parseMcp(rest);
+  if (first === 'list') return parseList(rest);
   if (first.startsWith('-')) throw new UsageError(`Expected a command before options, got \`${first}\`; run \`subagents --help\``);
-  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, mcp, help. Run \`subagents --help\``);
+  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, mcp, list, help. Run \`subagents --help\``);
 }
 
 function parseDemo(argv: readonly string[]): Command {
@@ -219,6 +227,7 @@ function parseDemo(argv: readonly string[]): Command {
         'max-concurrent': { type: 'string' },
         plain: { type: 'boolean' },
         worktree: { type: 'boolean' },
+        store: { type: 'string' },
         inspect: { type: 'boolean' },
         'inspect-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -254,6 +263,7 @@ function parseDemo(argv: readonly string[]): Command {
       maxConcurrent: integerOption('max-concurrent', text('max-concurrent'), 3, 1, 16),
       plain: values.plain === true,
       worktree: values.worktree === true,
+      store: text('store') ?? null,
     },
   };
 }
@@ -313,6 +323,18 @@ function parseMcp(argv: readonly string[]): Command {
   };
 }
 
+function parseList(argv: readonly string[]): Command {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { store: { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError(`${describeParseError(error, 'list')}; \`subagents list\` takes \`--store <dir>\``);
+  }
+  const store = values.store;
+  if (typeof store !== 'string' || store.trim() === '') throw new UsageError('Expected `subagents list --store <dir>`, got no store directory');
+  return { command: 'list', store };
+}
+
 function integerOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const number = Number(value);
@@ -322,7 +344,7 @@ function integerOption(name: string, value: string | undefined, fallback: number
   return number;
 }
 
-function describeParseError(error: unknown, command: 'demo' | 'mcp'): string {
+function describeParseError(error: unknown, command: 'demo' | 'mcp' | 'list'): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-{1,2}[^']+)'/.exec(message)?.[1];

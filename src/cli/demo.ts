@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { createRuntime } from '../agent/create-runtime.js';
+import { fileStore } from '../store/index.js';
 import type { SubagentsRuntime } from '../agent/create-runtime.js';
 import { redactSecrets } from '../runtime/inspection.js';
 import type { AgentAnswer } from '../agent/parent-agent.js';
@@ -122,6 +123,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       // The survey is one batch of three whatever runs at once: the rest wait for a slot.
       maxBatchSize: Math.max(options.maxConcurrent, SURVEY_TASKS.length),
       ...(inspector ? { inspect: inspector.observer } : {}),
+      // With --store, a demo killed midway is restored the next time: `subagents list --store <dir>` shows it.
+      ...(options.store ? { store: fileStore(options.store) } : {}),
       onListenerError: (error) => io.stderr.write(`subagents: a listener failed: ${redactSecrets(describeFailure(error), secrets)}\n`),
     });
     runtime = activeRuntime;

@@ -5,7 +5,7 @@
 import type { ChatMessage, HandleSnapshot, Isolation, Role, Usage } from '../types.js';
 import type { ContextMode } from './context-mode.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
-import type { HandleMethods, ShutdownResult } from '../runtime/runtime-types.js';
+import type { HandleMethods, ShutdownResult, ShutdownOptions } from '../runtime/runtime-types.js';
 import type { AgentType } from './agent-types.js';
 import type { DelegateRequest, Delegation, DelegationOutcome } from './delegation-types.js';
 
@@ -70,7 +70,7 @@ export interface DelegatingRuntime extends HandleMethods {
    * Closes every handle (each run in flight ends `cancelled`), stops the
    * actors and resolves with every input that was accepted but not processed.
    */
-  shutdown(): Promise<ShutdownResult>;
+  shutdown(options?: ShutdownOptions): Promise<ShutdownResult>;
 }
 
 export interface ResolvedOptions {
