@@ -300,6 +300,35 @@ export class MaxIterationsError extends SubagentsError {
   }
 }
 
+/**
+ * The store's directory is held by another live process on this host (its
+ * lock file names it). A holder whose pid is dead is taken over instead.
+ */
+export class StoreLockedError extends SubagentsError {
+  readonly code = 'store_locked';
+  constructor(
+    readonly directory: string,
+    readonly pid: number,
+  ) {
+    super(`Expected the store \`${directory}\` to be free, got a lock held by the live process ${pid}; stop that process or use another directory`);
+  }
+}
+
+/**
+ * A store file holds a record that cannot be read, somewhere other than a
+ * torn last line (which is dropped on open): the file and the line say where.
+ */
+export class StoreCorruptError extends SubagentsError {
+  readonly code = 'store_corrupt';
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`Expected a JSON record on line ${line} of \`${file}\`, got ${reason}; the store cannot be opened until that line is repaired or removed`);
+  }
+}
+
 /** A request would be over `maxConversationTokens` even with every older turn left out. */
 export class ConversationTooLongError extends SubagentsError {
   readonly code = 'conversation_too_long';
@@ -312,5 +341,21 @@ export class ConversationTooLongError extends SubagentsError {
         `over maxConversationTokens (${maxTokens}); raise maxConversationTokens or send a shorter input.`,
     );
     this.name = 'ConversationTooLongError';
+  }
+}
+
+/**
+ * A handle's git worktree (`isolation: 'worktree'`) could not be made: its
+ * directory is not in a git repository, the repository has no commit, the
+ * branch or directory already exists, or git failed. The run fails with it;
+ * it never falls back to working in the parent's tree.
+ */
+export class WorktreeError extends SubagentsError {
+  readonly code = 'worktree_failed';
+  constructor(
+    readonly handleId: string,
+    readonly reason: string,
+  ) {
+    super(`Expected to make a git worktree for \`${handleId}\` (isolation 'worktree'), but ${reason}; the run did not start in another directory.`);
   }
 }

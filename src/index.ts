@@ -62,6 +62,8 @@ export { createToolDispatcher } from './agent-tools/dispatch.js';
 export type { DispatchCallOptions, ToolDispatcher, ToolDispatcherOptions } from './agent-tools/dispatch.js';
 export { createFileTools } from './toolkit/file-tools.js';
 export type { FileTools, FileToolsOptions } from './toolkit/file-tools.js';
+export { createWriteTools } from './toolkit/write-tools.js';
+export type { WriteTools, WriteToolsOptions } from './toolkit/write-tools.js';
 
 // The MCP server: delegate_task and the handle tools for MCP clients (needs the optional peer @modelcontextprotocol/sdk).
 export { serveMcpStdio } from './mcp/serve-stdio.js';
@@ -69,6 +71,10 @@ export type { McpStdioOptions, McpStdioServer } from './mcp/serve-stdio.js';
 export { startMcpHttpServer } from './mcp/serve-http.js';
 export type { McpHttpOptions, McpHttpServer } from './mcp/serve-http.js';
 export type { McpSessionOptions } from './mcp/options.js';
+
+// Durability: where a runtime keeps its state so a new process can restore it.
+export { fileStore, memoryStore } from './store/index.js';
+export type { FileStoreOptions, Store, StoreContents, SyncPolicy } from './store/index.js';
 
 // Inspection.
 export { sanitizeInspectionObserver } from './runtime/inspection.js';
@@ -88,8 +94,11 @@ export {
   HandleStateError,
   ModelOutputError,
   ModelRequestError,
+  StoreLockedError,
+  StoreCorruptError,
   ConversationTooLongError,
   McpSdkMissingError,
+  WorktreeError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';
@@ -102,6 +111,7 @@ export type {
   HandleSetup,
   HandleSnapshot,
   HandleStatus,
+  Isolation,
   JsonValue,
   QueuedInput,
   Role,
@@ -112,4 +122,5 @@ export type {
   RunStats,
   ToolTraceEntry,
   Usage,
+  WorktreeReport,
 } from './types.js';

@@ -121,6 +121,35 @@ export interface HandleSetup {
 /** Where a handle's runs work: in its `cwd` (`'none'`), or in a git worktree of their own. */
 export type Isolation = 'none' | 'worktree';
 
+/**
+ * A handle's git worktree (`isolation: 'worktree'`): made at its first run,
+ * reused by its later runs, and judged when the handle is closed, cancelled,
+ * forgotten or shut down (and when a delegated task ends): removed with its
+ * branch when nothing changed, kept otherwise.
+ */
+export interface WorktreeReport {
+  /** The worktree's directory, absolute. */
+  path: string;
+  /** Its branch, made from `baseCommit` (`subagents/<handle id>`). */
+  branch: string;
+  /** The commit it was made from: the HEAD of the parent agent's tree then. */
+  baseCommit: string;
+  /**
+   * `'active'`: in use by the handle, not judged since its last run started;
+   * `'kept'`: judged changed (or could not be judged), left on disk with its
+   * branch; `'removed'`: judged unchanged, removed with its branch.
+   */
+  state: 'active' | 'kept' | 'removed';
+  /** Uncommitted changes, untracked files or new commits at the last judgement; `null` while active or when it could not be judged. */
+  changed: boolean | null;
+  /** `git diff --stat` of the worktree (commits, changes and untracked files) against `baseCommit`; empty when unchanged. */
+  diffStat: string;
+  /** The parent agent's tree had uncommitted changes or untracked files when the worktree was made: the worktree does not have them. */
+  parentDirty: boolean;
+  /** Why it could not be judged or removed (it is then kept); `null` otherwise. */
+  error: string | null;
+}
+
 /** A JSON value. */
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
@@ -173,6 +202,8 @@ export interface HandleSnapshot {
   partialOutput: string | null;
   /** Status before the last close, if the handle was ever closed. */
   previousStatus: HandleStatus | null;
+  /** Its git worktree (`isolation: 'worktree'`) once its first run made one; `null` otherwise. */
+  worktree: WorktreeReport | null;
   /** The approval request its run waits for (the status stays `running` meanwhile); `null` when none. */
   awaitingApproval: AwaitingApproval | null;
   /** What its run in flight is doing now; `null` when no run is in flight. */
@@ -258,4 +289,11 @@ export interface DelegationResult {
   error: string | null;
   /** The error's code when the run threw one (`model_output`, `model_request`, `max_iterations`, …); the message starts with the reason for model output errors (`stream_cut: …`). */
   errorCode: string | null;
+  /**
+   * The child's git worktree (`isolation: 'worktree'`), judged when its task
+   * ended: `kept` (with a diff stat) when it changed anything, else `removed`.
+   * `null` without worktree isolation, or when the worktree could not be made
+   * (`errorCode` `worktree_failed`).
+   */
+  worktree: WorktreeReport | null;
 }

@@ -14,12 +14,16 @@ const PUBLIC_VALUES = [
   'defineTool',
   'defineAgentType',
   'createFileTools',
+  'createWriteTools',
   'createAgentTools',
   'createToolDispatcher',
   // Extending the default block list rather than replacing it: `blockedTools: [...DEFAULT_BLOCKED_TOOLS, 'x']`.
   'DEFAULT_BLOCKED_TOOLS',
   // The handle chart, for model-based tests of your own runs.
   'handleMachine',
+  // Stores: where a runtime keeps its state to restore it in a new process.
+  'fileStore',
+  'memoryStore',
   'sanitizeInspectionObserver',
   // The MCP server over stdio and Streamable HTTP.
   'serveMcpStdio',
@@ -38,8 +42,11 @@ const PUBLIC_VALUES = [
   'ModelRequestError',
   'BatchSizeError',
   'ConversationTooLongError',
+  'WorktreeError',
   'AgentToolError',
   'McpSdkMissingError',
+  'StoreLockedError',
+  'StoreCorruptError',
 ];
 
 describe('the public API', () => {

@@ -16,6 +16,7 @@ import { batchWaysOut, delegationFacts, describeDelegateTask } from './delegate-
 import { defineDynamicTool } from '../toolkit/dynamic-tool.js';
 import { AgentToolError, toolErrorOf } from '../toolkit/tool-error.js';
 import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
+import { worktreeView } from '../toolkit/tool-result.js';
 
 /**
  * The task of `runtime.delegate` under the tool's field names, with what the
@@ -151,6 +152,7 @@ function resultView(result: DelegationResult) {
     deniedToolsets: result.deniedToolsets,
     degradedToLeaf: result.degradedToLeaf,
     ...(result.error !== null ? { error: result.error } : {}),
+    ...(result.worktree ? { worktree: worktreeView(result.worktree) } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import type { RunHandleInfo } from '../runtime/run-types.js';
 import { contextModeSchema } from '../toolkit/tool-schemas.js';
 import { createDelegator } from '../delegation/delegation.js';
 import { createHandles } from '../runtime/handles.js';
+import { createWorktreeManager } from '../runtime/worktrees.js';
 import { BackgroundInboxes, ROOT_AGENT } from '../delegation/inbox.js';
 import { redactingLogger, resolveLogger } from '../logger.js';
 import { MIN_SECRET_LENGTH } from '../secrets.js';
@@ -47,7 +48,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const logger = redactingLogger(resolveLogger(options.logger), secrets);
   // Given a logger, the clients' own logging goes through it too (where a client can make a copy of itself).
   const clients = new Map(strategy ? [...strategy.providers.keys()].map((name) => [name, providerClient(strategy, name, options.logger === undefined ? null : logger)]) : []);
-  const inboxes = new BackgroundInboxes();
+  const store = options.store ?? null;
+  // A run of a handle that took background results acknowledges them when it ends (after its chart wrote the conversation holding them).
+  const inboxes: BackgroundInboxes = new BackgroundInboxes(store, (agent) => {
+    if (agent === ROOT_AGENT) return;
+    const stop = handles.listen(agent, (event) => {
+      if (event.type !== 'run-end') return;
+      stop();
+      queueMicrotask(() => inboxes.acknowledge(agent));
+    });
+  });
   /** A provider's own prices over the runtime's. */
   const pricesOf = (provider: string | null) => {
     const own = provider === null ? undefined : strategy?.providers.get(provider)?.prices;
@@ -69,10 +79,21 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const states = strategy ? providerStates(strategy) : new Map<string, never>();
   const { telemetry } = options;
   const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states, telemetry });
-  /** An agent's working directory: the runtime's for the root agent, its setup's for a handle. */
-  const cwdOf = (id: string | null): string => (id === null ? resolved.cwd : (handles.setupOf(id)?.cwd ?? resolved.cwd));
-  const workspace = (handle: RunHandleInfo) => handle.setup?.cwd ?? resolved.cwd;
-  const handles = createHandles({ ...options, runLimits, secrets, rootModel: strategy?.model ?? resolved.model }, { run, logger, runtime: () => runtime, toolsOf, workspace, telemetry });
+  const worktrees = createWorktreeManager({
+    directory: resolved.worktreeDir,
+    logger,
+    // Closing or cancelling a handle judges its worktree, whoever asked (a cascade, a delegation, shutdown).
+    watch: (id, onStop) =>
+      void handles.listen(id, (event) => {
+        if (event.type === 'status' && (event.status === 'closed' || event.status === 'cancelled')) onStop();
+      }),
+  });
+  /** An agent's working directory: the runtime's for the root agent; for a handle, its worktree's (once made), else its setup's. */
+  const cwdOf = (id: string | null): string => (id === null ? resolved.cwd : (worktrees.cwdOf(id) ?? handles.setupOf(id)?.cwd ?? resolved.cwd));
+  /** Where a run works: its setup's directory, or the same place in the handle's own worktree (made at its first run). */
+  const workspace = (handle: RunHandleInfo, signal: AbortSignal) =>
+    handle.setup?.isolation === 'worktree' ? worktrees.acquire(handle.id, handle.setup.cwd, signal) : (handle.setup?.cwd ?? resolved.cwd);
+  const handles = createHandles({ ...options, runLimits, secrets, rootModel: strategy?.model ?? resolved.model }, { run, logger, runtime: () => runtime, toolsOf, workspace, worktreeOf: worktrees.reportOf, telemetry });
   if (telemetry) traceHandleRuns(telemetry, handles, secrets);
   const prepareDeps: PrepareDeps = {
     handles,
@@ -90,6 +111,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     maxBackground: () => resolved.maxBackground,
     pricesOf,
     inboxes,
+    settleWorktree: worktrees.judge,
+    store,
   });
 
   const runtime: Runtime = {
@@ -118,7 +141,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     resume: handles.resume,
     forget(id) {
       const ids = handles.forget(id);
-      for (const forgotten of ids) inboxes.forget(forgotten);
+      for (const forgotten of ids) {
+        inboxes.forget(forgotten);
+        void worktrees.forget(forgotten);
+      }
+      delegator.forget(ids);
       return ids;
     },
     get: handles.get,
@@ -141,9 +168,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (id !== null) handles.get(id);
       return cwdOf(id);
     },
-    shutdown() {
+    async shutdown(shutdownOptions) {
       shutdownController.abort(new RuntimeShutDownError());
-      return Promise.resolve(handles.shutdown());
+      const result = handles.shutdown(shutdownOptions);
+      // Every handle is closed now: their worktrees are judged (removed or kept) before shutdown resolves.
+      await worktrees.judgeAll();
+      return result;
     },
     runAgent(message, agentOptions) {
       try {
@@ -180,7 +210,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         message,
         agentOptions,
       );
-      return telemetry ? traceRootRun(telemetry, { model: strategy.model, input: message }, converse) : converse();
+      // The root agent's conversation ends with its call: what it took from its inbox is acknowledged then.
+      const answer = telemetry ? traceRootRun(telemetry, { model: strategy.model, input: message }, converse) : converse();
+      return answer.finally(() => inboxes.acknowledge(ROOT_AGENT));
     },
   };
   // Internal: not enumerable, so a runtime logged or spread does not carry the supervisor actor.
@@ -189,6 +221,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   if (telemetry) registerTelemetry(runtime, telemetry);
   rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
+  // A store with content: the handles are back; their delegations and deliveries follow, then restored work goes on.
+  const restored = handles.takeRestored();
+  if (restored) delegator.restore(restored);
+  handles.startRestored();
   return runtime;
 }
 

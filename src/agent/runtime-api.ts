@@ -66,6 +66,14 @@ export interface RuntimeOptions extends RuntimeBaseOptions, ModelRunOptions {
    */
   cwd?: string;
   /**
+   * Where the git worktrees of handles with `isolation: 'worktree'` are made
+   * (one directory per handle, named after its id): absolute, or relative to
+   * `cwd`. A directory inside your work tree shows up in its `git status`.
+   * @default `subagents-worktrees` in the git common directory of each
+   * repository (`.git/subagents-worktrees`), which `git status` does not see
+   */
+  worktreeDir?: string;
+  /**
    * Estimated tokens (about 4 characters each) a subagent's model request may
    * carry: older turns are left out past it, never the system prompt, the
    * run's input or half of a tool call and its result; a run that cannot fit

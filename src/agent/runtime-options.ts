@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { BadArgumentError } from '../errors.js';
 import { realDirectory } from '../delegation/working-directory.js';
 import { defineAgentType } from '../delegation/agent-types.js';
@@ -13,9 +14,9 @@ import { optionalStringArray, rejectUnknownKeys, validateCoreOptions } from '../
 
 /** Every option `createRuntime` takes: its own, and the model options that make a `modelRun` when no `run` is given. */
 const RUNTIME_KEYS: readonly string[] = [
-  'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'cwd', 'maxConversationTokens',
+  'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'cwd', 'worktreeDir', 'maxConversationTokens',
   'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
-  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'telemetry', ...MODEL_RUN_KEYS,
+  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'telemetry', 'store', 'restorePolicy', ...MODEL_RUN_KEYS,
   'onApproval', 'approvalTimeoutMs', 'progressIntervalMs',
 ];
 
@@ -63,8 +64,12 @@ export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
     if (!valid) throw new BadArgumentError(`prices.${model}`, 'an object { inputPerMillion, outputPerMillion } of finite numbers', price);
   }
   checkTelemetry(options.telemetry);
+  if (options.worktreeDir !== undefined && (typeof options.worktreeDir !== 'string' || options.worktreeDir.trim() === '')) {
+    throw new BadArgumentError('worktreeDir', 'a directory path (absolute, or relative to `cwd`)', options.worktreeDir);
+  }
   const runLimits = validateCoreOptions(options);
   const { custom, strategy } = checkRun(options);
+  const cwd = options.cwd === undefined ? realDirectory('cwd', process.cwd()) : realDirectory('cwd', options.cwd);
   return {
     custom,
     strategy,
@@ -76,7 +81,8 @@ export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
       maxBatchSize: options.maxBatchSize === undefined ? undefined : positiveInteger('maxBatchSize', options.maxBatchSize, 1),
       blockedTools: options.blockedTools ?? DEFAULT_BLOCKED_TOOLS,
       agentTypes: options.agentTypes ?? [],
-      cwd: options.cwd === undefined ? realDirectory('cwd', process.cwd()) : realDirectory('cwd', options.cwd),
+      cwd,
+      worktreeDir: options.worktreeDir === undefined ? null : path.resolve(cwd, options.worktreeDir),
       maxConversationTokens: options.maxConversationTokens === undefined ? null : positiveInteger('maxConversationTokens', options.maxConversationTokens, 1),
       providers: strategy ? [strategy.defaultProvider, ...[...strategy.providers.keys()].filter((name) => name !== strategy.defaultProvider)] : [],
     },

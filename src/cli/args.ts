@@ -22,6 +22,10 @@ export interface DemoOptions {
   maxConcurrent: number;
   /** One line per event even on a terminal. @default false */
   plain: boolean;
+  /** Run the worktree demo instead of the survey: an edit delegated to a subagent in a git worktree of its own. @default false */
+  worktree: boolean;
+  /** A directory to keep the runtime in (`fileStore`): a killed demo restores from it. @default none */
+  store: string | null;
   /** The parent saves its report to this file with `save_report`, a tool that needs approval. @default null (no such tool) */
   report: string | null;
   /** Approve every approval request without asking. @default false */
@@ -52,7 +56,8 @@ export type Command =
   | { command: 'help'; topic: 'main' | 'demo' | 'mcp' }
   | { command: 'version' }
   | { command: 'demo'; options: DemoOptions }
-  | { command: 'mcp'; options: McpOptions };
+  | { command: 'mcp'; options: McpOptions }
+  | { command: 'list'; store: string };
 
 /** A command line that cannot be run; the message says why and what to do. */
 export class UsageError extends Error {
@@ -74,6 +79,8 @@ Commands
               three subagents using real, read-only file tools, with a live tree
   mcp         Serve delegate_task and the handle tools to MCP clients
               (stdio, or Streamable HTTP with --http <port>)
+  list        Show what a store holds: the tree, statuses, queues and pending
+              deliveries (subagents list --store <dir>)
   help [cmd]  Show help (for a command)
 
 Options
@@ -109,6 +116,12 @@ Options
   --delay <ms>           Scripted model: delay between streamed chunks, 0-2000 (default: 40)
   --max-concurrent <n>   Subagents running at once, 1-16 (default: 3)
   --plain                One line per event instead of the live tree
+  --worktree             Instead of the survey: in a new temporary git repository,
+                         the parent delegates an edit to a subagent working in a
+                         git worktree of its own (write_file, edit_file), then
+                         prints what was kept (worktree, branch, diff stat)
+  --store <dir>          Keep the runtime in this directory (a file store): a
+                         demo killed midway restores from it the next time
   --report <file>        Give the parent agent save_report, which saves its
                          survey report to <file>; each call needs your approval,
                          asked on the terminal (denied when stdin is not one)
@@ -127,6 +140,7 @@ Environment
 Examples
   subagents demo
   subagents demo --dir ./src --delay 80
+  subagents demo --worktree
   subagents demo --report /tmp/survey.md
   OPENAI_API_KEY=sk-... subagents demo --model gpt-4.1-mini
   OPENAI_BASE_URL=http://localhost:11434/v1 subagents demo --model qwen2.5:7b
@@ -201,8 +215,9 @@ export function parseCommandLine(argv: readonly string[]): Command {
   }
   if (first === 'demo') return parseDemo(rest);
   if (first === 'mcp') return parseMcp(rest);
+  if (first === 'list') return parseList(rest);
   if (first.startsWith('-')) throw new UsageError(`Expected a command before options, got \`${first}\`; run \`subagents --help\``);
-  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, mcp, help. Run \`subagents --help\``);
+  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, mcp, list, help. Run \`subagents --help\``);
 }
 
 function parseDemo(argv: readonly string[]): Command {
@@ -220,6 +235,8 @@ function parseDemo(argv: readonly string[]): Command {
         delay: { type: 'string' },
         'max-concurrent': { type: 'string' },
         plain: { type: 'boolean' },
+        worktree: { type: 'boolean' },
+        store: { type: 'string' },
         report: { type: 'string' },
         yes: { type: 'boolean' },
         inspect: { type: 'boolean' },
@@ -233,6 +250,11 @@ function parseDemo(argv: readonly string[]): Command {
   if (values.help === true) return { command: 'help', topic: 'demo' };
   if (positionals.length > 0) {
     throw new UsageError(`\`subagents demo\` takes no arguments, got \`${positionals[0]}\`; did you mean \`--dir ${positionals[0]}\`?`);
+  }
+  if (values.worktree === true && (values.dir !== undefined || values.inspect === true)) {
+    throw new UsageError(
+      `Expected \`--worktree\` without \`${values.dir !== undefined ? '--dir' : '--inspect'}\`: it makes its own temporary repository and has no inspector`,
+    );
   }
   const text = (name: string) => {
     const value = values[name];
@@ -251,6 +273,8 @@ function parseDemo(argv: readonly string[]): Command {
       inspectPort: integerOption('inspect-port', text('inspect-port'), 8080, 1, 65_535),
       maxConcurrent: integerOption('max-concurrent', text('max-concurrent'), 3, 1, 16),
       plain: values.plain === true,
+      worktree: values.worktree === true,
+      store: text('store') ?? null,
       report: text('report') ?? null,
       yes: values.yes === true,
     },
@@ -312,6 +336,18 @@ function parseMcp(argv: readonly string[]): Command {
   };
 }
 
+function parseList(argv: readonly string[]): Command {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { store: { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError(`${describeParseError(error, 'list')}; \`subagents list\` takes \`--store <dir>\``);
+  }
+  const store = values.store;
+  if (typeof store !== 'string' || store.trim() === '') throw new UsageError('Expected `subagents list --store <dir>`, got no store directory');
+  return { command: 'list', store };
+}
+
 function integerOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const number = Number(value);
@@ -321,7 +357,7 @@ function integerOption(name: string, value: string | undefined, fallback: number
   return number;
 }
 
-function describeParseError(error: unknown, command: 'demo' | 'mcp'): string {
+function describeParseError(error: unknown, command: 'demo' | 'mcp' | 'list'): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-{1,2}[^']+)'/.exec(message)?.[1];

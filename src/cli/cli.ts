@@ -18,6 +18,7 @@ import type { McpIo } from './mcp.js';
 export type CliIo = DemoIo & Partial<Pick<McpIo, 'cwd' | 'stdin' | 'rawStdout'>>;
 
 const HELP = { main: MAIN_HELP, demo: DEMO_HELP, mcp: MCP_HELP } as const;
+import { listStore } from './list.js';
 
 /** The package's own directory: the default `--dir` of the demo. */
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,6 +45,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await runDemo(command.options, io);
       case 'mcp':
         return await runMcp(command.options, { ...io, cwd: io.cwd ?? process.cwd(), stdin: io.stdin ?? process.stdin, rawStdout: io.rawStdout ?? process.stdout });
+      case 'list':
+        io.stdout.write(listStore(command.store));
+        return EXIT.ok;
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { createRuntime } from '../agent/create-runtime.js';
+import { fileStore } from '../store/index.js';
 import type { SubagentsRuntime } from '../agent/create-runtime.js';
 import { redactSecrets } from '../runtime/inspection.js';
 import type { AgentAnswer } from '../agent/parent-agent.js';
@@ -23,6 +24,7 @@ import { answerAndTotals, childResults } from './report.js';
 import { SCRIPTED_MODEL_NAME, startScriptedModel } from './scripted-model.js';
 import { SURVEY_TASKS, surveyPrompt } from './survey.js';
 import { AgentTree } from './tree.js';
+import { runWorktreeDemo } from './worktree-demo.js';
 import { approvalPrompt } from './approval-prompt.js';
 import type { PromptInput } from './approval-prompt.js';
 import { createSaveReportTool } from './save-report.js';
@@ -55,11 +57,13 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
  * @throws {UsageError} for a `--dir` that is not a directory or a bad OPENAI_BASE_URL.
  */
 export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number> {
+  if (options.worktree) return runWorktreeDemo(options, io);
   const root = resolveDirectory(options.dir ?? io.defaultDir);
   const endpoint = resolveEndpoint(io.env, options);
   const files = createFileTools({ root });
+  const projectDir = files.root ?? root;
+  const projectName = path.basename(projectDir);
   const reportFile = options.report === null ? null : path.resolve(options.report);
-  const projectName = path.basename(files.root);
   const secrets = endpoint.kind === 'remote' && endpoint.apiKey !== null ? [endpoint.apiKey] : [];
   const tty = io.stdout.isTTY === true && !io.env.CI && !options.plain;
   const style = tty && !io.env.NO_COLOR ? COLOR_STYLE : PLAIN_STYLE;
@@ -70,7 +74,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   print(
     `${style.bold('subagents demo')} — a parent agent delegates a survey of a directory to subagents`,
     describeEndpoint(endpoint, SCRIPTED_MODEL_NAME),
-    `Project: ${files.root} (read-only file tools list_files, read_file, search_files, confined to it)`,
+    `Project: ${projectDir} (read-only file tools list_files, read_file, search_files, confined to it)`,
     ...(reportFile ? [`Report: the parent may save its report to ${reportFile} with save_report, which needs your approval`] : []),
   );
 
@@ -129,10 +133,14 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       model: endpoint.kind === 'scripted' ? SCRIPTED_MODEL_NAME : endpoint.model,
       tools: reportFile ? [...files.tools, createSaveReportTool(reportFile)] : files.tools,
       onApproval: approvals.handler,
+      // The agents work in the surveyed directory: the file tools resolve paths against it.
+      cwd: projectDir,
       maxConcurrentChildren: options.maxConcurrent,
       // The survey is one batch of three whatever runs at once: the rest wait for a slot.
       maxBatchSize: Math.max(options.maxConcurrent, SURVEY_TASKS.length),
       ...(inspector ? { inspect: inspector.observer } : {}),
+      // With --store, a demo killed midway is restored the next time: `subagents list --store <dir>` shows it.
+      ...(options.store ? { store: fileStore(options.store) } : {}),
       onListenerError: (error) => io.stderr.write(`subagents: a listener failed: ${redactSecrets(describeFailure(error), secrets)}\n`),
     });
     runtime = activeRuntime;

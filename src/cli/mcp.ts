@@ -48,13 +48,15 @@ export async function runMcp(options: McpOptions, io: McpIo): Promise<number> {
   const interrupt = new Promise<void>((resolve) => (interrupted = resolve));
   const removeInterrupt = io.onInterrupt(() => interrupted());
   try {
-    if (endpoint.kind === 'scripted') model = await startScriptedModel({ delayMs: options.delayMs, projectName: path.basename(files.root) });
+    if (endpoint.kind === 'scripted') model = await startScriptedModel({ delayMs: options.delayMs, projectName: path.basename(files.root ?? root) });
     const client = endpoint.kind === 'scripted' ? createClient(model!.url, 'scripted', false) : createClient(endpoint.baseURL, endpoint.apiKey, true);
     const makeRuntime = () =>
       createRuntime({
         client,
         model: endpoint.kind === 'scripted' ? SCRIPTED_MODEL_NAME : endpoint.model,
         tools: files.tools,
+        // The file tools work in each agent's directory, inside their root: the root agent's is the root.
+        cwd: root,
         maxConcurrentChildren: options.maxConcurrent,
         onListenerError: (error) => say(`a listener failed: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`),
       });

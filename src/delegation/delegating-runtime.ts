@@ -5,7 +5,7 @@
 import type { ChatMessage, HandleSnapshot, Isolation, Role, Usage } from '../types.js';
 import type { ContextMode } from './context-mode.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
-import type { HandleMethods, ShutdownResult } from '../runtime/runtime-types.js';
+import type { HandleMethods, ShutdownResult, ShutdownOptions } from '../runtime/runtime-types.js';
 import type { AgentType } from './agent-types.js';
 import type { DelegateRequest, Delegation, DelegationOutcome } from './delegation-types.js';
 
@@ -70,7 +70,7 @@ export interface DelegatingRuntime extends HandleMethods {
    * Closes every handle (each run in flight ends `cancelled`), stops the
    * actors and resolves with every input that was accepted but not processed.
    */
-  shutdown(): Promise<ShutdownResult>;
+  shutdown(options?: ShutdownOptions): Promise<ShutdownResult>;
 }
 
 export interface ResolvedOptions {
@@ -83,6 +83,8 @@ export interface ResolvedOptions {
   agentTypes: readonly AgentType[];
   /** The root agent's working directory, absolute with symbolic links resolved: every handle's lies inside it. */
   cwd: string;
+  /** Where worktrees are made, absolute; `null`: `.git/subagents-worktrees` of each repository. */
+  worktreeDir: string | null;
   /** Estimated tokens a handle's request may carry, unless its agent type says otherwise; `null`: no bound. */
   maxConversationTokens: number | null;
   /** The names of the model run's providers, the default first; empty for a custom run. */

@@ -1,9 +1,8 @@
 import { nanoid } from 'nanoid';
 import { addUsage, noUsage } from '../usage.js';
 import { BackgroundLimitError } from '../errors.js';
-import type { RunReport } from '../machines/handle.js';
 import type { AgentType } from './agent-types.js';
-import type { HandBackReason, Usage } from '../types.js';
+import type { Usage, WorktreeReport } from '../types.js';
 import type {
   Delegation,
   DelegateRequest,
@@ -13,7 +12,11 @@ import type {
   ExitReason,
   ModelPrices,
 } from './delegation-types.js';
-import { BackgroundInboxes, ROOT_AGENT } from './inbox.js';
+import { BackgroundInboxes, OUTBOX, ROOT_AGENT, backgroundResultMessage } from './inbox.js';
+import type { Delivery } from './inbox.js';
+import type { Store, StoreContents } from '../store/store-types.js';
+import { DELEGATIONS, endOfRestoredTask } from './durable-delegations.js';
+import type { StoredDelegation, TaskEnd } from './durable-delegations.js';
 import type { HandleApi, HandleSpawn } from '../runtime/runtime-types.js';
 import type { ChildOrigin } from './prepare.js';
 import { knownAgentTypes } from './task-schema.js';
@@ -24,8 +27,6 @@ export const SPAWN_SLICE = 200;
 
 const MAX_REMEMBERED_DELEGATIONS = 1000;
 
-/** How a task ended: its goal was processed by a run, or handed back before one started it. */
-type TaskEnd = { run: RunReport; handedBack: null } | { run: null; handedBack: HandBackReason; reason?: string };
 
 export interface DelegatorDeps {
   core: HandleApi;
@@ -37,6 +38,10 @@ export interface DelegatorDeps {
   /** The prices that apply on a provider (its own over the runtime's); `null`: no provider (a custom run). */
   pricesOf(provider: string | null): ModelPrices | undefined;
   inboxes: BackgroundInboxes;
+  /** Judges a child's git worktree once its task ended (removed if unchanged, kept otherwise); never rejects. */
+  settleWorktree(handleId: string): Promise<WorktreeReport | null>;
+  /** Where delegations are kept for a restore; `null`: nowhere. */
+  store: Store | null;
 }
 
 export function costOf(prices: ModelPrices | undefined, model: string | null, usage: Usage): number | null {
@@ -62,7 +67,7 @@ export function createDelegator(deps: DelegatorDeps) {
     if (delegations.size > MAX_REMEMBERED_DELEGATIONS) delegations.delete(delegations.keys().next().value!);
   };
 
-  function resultOf(taskIndex: number, task: DelegateTask, handleId: string, end: TaskEnd): DelegationResult {
+  function resultOf(taskIndex: number, task: Pick<DelegateTask, 'goal'>, handleId: string, end: TaskEnd, worktree: WorktreeReport | null): DelegationResult {
     const setup = core.setupOf(handleId);
     const model = setup?.model ?? 'custom';
     // The child's own run plus whatever its descendants spent.
@@ -80,6 +85,7 @@ export function createDelegator(deps: DelegatorDeps) {
       model,
       deniedToolsets: setup?.deniedToolsets ?? [],
       degradedToLeaf: setup?.degradedToLeaf ?? false,
+      worktree,
     };
     if (!end.run) {
       const status = end.handedBack === 'interrupted' ? 'interrupted' : 'cancelled';
@@ -121,8 +127,17 @@ export function createDelegator(deps: DelegatorDeps) {
     const prepared = tasks.map((task, index) => deps.prepare(task, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }));
     const delegationId = `dg_${nanoid(10)}`;
     const ids = prepared.map(() => `sa_${nanoid(10)}`);
+    // Only delegations an agent started from its tools come back into its conversation.
+    const agent = background && request.deliverToAgent ? (parentId ?? ROOT_AGENT) : null;
+    const stored: StoredDelegation = { id: delegationId, parentId, background, agent, goals: tasks.map((task) => task.goal), handleIds: ids, goalSeqs: ids.map(() => null), ends: ids.map(() => null), outcome: null };
+    // Written before any child exists: a restore accounts for every child it names, started or not.
+    write(stored);
     const settlers = new Map<string, (end: TaskEnd) => void>();
-    const ends = ids.map((id) => new Promise<TaskEnd>((resolve) => settlers.set(id, resolve)));
+    const ends = ids.map((id, index) => new Promise<TaskEnd>((resolve) => settlers.set(id, (end) => {
+      settlers.delete(id);
+      settleTask(stored, index, end);
+      resolve(end);
+    })));
 
     /** Spawns one child, listens for the end of its goal, then gives it the goal. */
     const start = (index: number) => {
@@ -136,6 +151,7 @@ export function createDelegator(deps: DelegatorDeps) {
         settlers.get(id)?.(event.run ? { run: event.run, handedBack: null } : { run: null, handedBack: event.handedBack ?? 'cancelled' });
       });
       goalSeq = core.enqueue(id, tasks[index]!.goal).seq;
+      stored.goalSeqs[index] = goalSeq;
     };
 
     /** Why tasks not yet started must not start: the caller gave up, or the parent was stopped. */
@@ -155,8 +171,10 @@ export function createDelegator(deps: DelegatorDeps) {
     } catch (error) {
       // Nothing half-done is left behind: children already started are cancelled.
       for (const id of started) core.cancel(id);
+      deps.store?.remove(DELEGATIONS, delegationId);
       throw error;
     }
+    write(stored);
     if (prepared.length > firstSlice) void startRest(firstSlice);
 
     /** The rest of a big batch, a slice per turn of the event loop; a task that cannot start says why. */
@@ -168,6 +186,7 @@ export function createDelegator(deps: DelegatorDeps) {
           if (stopped) throw new Error(stopped);
           start(index);
           started.push(ids[index]!);
+          write(stored);
         } catch (error) {
           const reason = `The subagent was not started: ${error instanceof Error ? error.message : String(error)}`;
           settlers.get(ids[index]!)?.({ run: null, handedBack: 'cancelled', reason });
@@ -184,21 +203,52 @@ export function createDelegator(deps: DelegatorDeps) {
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.signal?.aborted) onAbort();
 
-    const result = Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort)).then(
+    const settled = Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort));
+    const delivered = conclude(stored, settled, tasks.map((task) => task.goal));
+    return { delegationId, handleIds: ids, result: delivered };
+  }
+
+  const write = (stored: StoredDelegation) => {
+    deps.store?.put(DELEGATIONS, stored.id, stored);
+    if (deps.store) kept.set(stored.id, stored);
+  };
+
+  function settleTask(stored: StoredDelegation, index: number, end: TaskEnd): void {
+    stored.ends[index] = end;
+    write(stored);
+  }
+
+  /** Delegations in the store, by id: what `forget` looks through. */
+  const kept = new Map<string, StoredDelegation>();
+
+  /** Once every task has ended: the outcome, written, delivered to the agent that asked (background), announced. */
+  function conclude(stored: StoredDelegation, settled: Promise<TaskEnd[]>, goals: readonly string[]): Promise<DelegationOutcome> {
+    const { id: delegationId, parentId, background, agent } = stored;
+    // A child with a worktree has it judged as soon as its task ends: the result says what was kept.
+    const judged = settled.then((ends) =>
+      Promise.all(
+        ends.map(async (end, index) => {
+          const id = stored.handleIds[index]!;
+          return { end, worktree: core.setupOf(id)?.isolation === 'worktree' ? await deps.settleWorktree(id) : null };
+        }),
+      ),
+    );
+    const result = judged.then(
       (events): DelegationOutcome => ({
         delegationId,
         parentId,
         background,
-        results: events.map((end, index) => resultOf(index, tasks[index]!, ids[index]!, end)),
+        results: events.map(({ end, worktree }, index) => resultOf(index, { goal: goals[index]! }, stored.handleIds[index]!, end, worktree)),
       }),
     );
-    // Only delegations an agent started from its tools come back into its conversation.
-    const agent = background && request.deliverToAgent ? (parentId ?? ROOT_AGENT) : null;
     const delivered = result
       .finally(() => {
         if (background) activeBackground -= 1;
       })
       .then((outcome) => {
+        // The outcome is written before its delivery: a restore that finds it undelivered delivers it.
+        stored.outcome = outcome;
+        write(stored);
         if (agent !== null) deps.inboxes.delivered(agent, outcome);
         core.hub.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
         return outcome;
@@ -208,11 +258,79 @@ export function createDelegator(deps: DelegatorDeps) {
       activeBackground += 1;
       if (agent !== null) deps.inboxes.started(agent, delegationId);
     }
-    return { delegationId, handleIds: ids, result: delivered };
+    return delivered;
+  }
+
+  /**
+   * Delegations from the store, once its handles are restored: a finished
+   * one is readable again and its delivery goes on from where it was; an
+   * unfinished one waits for its children still at work, and a child whose
+   * goal died with the process (or was never started) ends as lost.
+   */
+  function restore(contents: StoreContents): void {
+    const deliveries = (contents.get(OUTBOX) ?? new Map()) as Map<string, Delivery>;
+    for (const stored of (contents.get(DELEGATIONS)?.values() ?? []) as Iterable<StoredDelegation>) {
+      kept.set(stored.id, stored);
+      if (stored.outcome) {
+        remember(stored.id, Promise.resolve(stored.outcome));
+        if (stored.agent !== null) resumeDelivery(stored.agent, stored.outcome, deliveries.get(stored.id));
+        continue;
+      }
+      const ends = stored.handleIds.map((handleId, index) => {
+        const known = stored.ends[index];
+        if (known) return Promise.resolve(known);
+        const found = endOfRestoredTask(core.contextOf(handleId), stored.goalSeqs[index] ?? null);
+        if (found !== 'running') {
+          settleTask(stored, index, found);
+          return Promise.resolve(found);
+        }
+        const seq = stored.goalSeqs[index] ?? core.contextOf(handleId)?.current?.seq ?? -1;
+        return new Promise<TaskEnd>((resolve) => {
+          const stop = core.listen(handleId, (event) => {
+            if (event.type !== 'input-end' || event.input.seq !== seq) return;
+            stop();
+            const end: TaskEnd = event.run ? { run: event.run, handedBack: null } : { run: null, handedBack: event.handedBack ?? 'cancelled' };
+            settleTask(stored, index, end);
+            resolve(end);
+          });
+        });
+      });
+      void conclude(stored, Promise.all(ends), stored.goals);
+    }
+  }
+
+  /** A finished delegation's result goes on to its agent: once, whatever state the crash left its delivery in. */
+  function resumeDelivery(agent: string, outcome: DelegationOutcome, delivery: Delivery | undefined): void {
+    if (delivery?.state === 'acknowledged') return;
+    if (delivery?.state === 'delivered' && agent !== ROOT_AGENT) {
+      // Taken into a run: if the agent's stored conversation holds it, that run ended with it in; else it is owed again.
+      const content = delivery.message.content;
+      if (core.contextOf(agent)?.conversation.some((message) => message.content === content)) {
+        deps.store?.put(OUTBOX, outcome.delegationId, { ...delivery, state: 'acknowledged' } satisfies Delivery);
+        return;
+      }
+    }
+    if (agent !== ROOT_AGENT && !core.contextOf(agent)) return;
+    deps.inboxes.redeliver({ delegationId: outcome.delegationId, agent, state: 'pending', message: delivery?.message ?? backgroundResultMessage(outcome) });
+  }
+
+  /** The handles are gone: delegations whose agent or children they were go with them, and their deliveries. */
+  function forget(ids: readonly string[]): void {
+    if (!deps.store || kept.size === 0) return;
+    const gone = new Set(ids);
+    for (const stored of kept.values()) {
+      if ((stored.parentId !== null && gone.has(stored.parentId)) || stored.handleIds.every((id) => gone.has(id) || !core.contextOf(id))) {
+        kept.delete(stored.id);
+        deps.store.remove(DELEGATIONS, stored.id);
+        deps.store.remove(OUTBOX, stored.id);
+      }
+    }
   }
 
   return {
     delegate,
+    restore,
+    forget,
     delegation: (id: string) => delegations.get(id),
     get activeBackground() {
       return activeBackground;

@@ -1,13 +1,36 @@
 import type { ChatMessage } from '../types.js';
 import type { DelegationOutcome } from './delegation-types.js';
 import type { LoopInbox } from '../model/model-loop.js';
+import { worktreeView } from '../toolkit/tool-result.js';
+import type { Store } from '../store/store-types.js';
 
 /** The key of the root agent's inbox. */
 export const ROOT_AGENT = '@root';
 
+/** The collection of background deliveries. */
+export const OUTBOX = 'outbox';
+
+/**
+ * A background delegation's result on its way to the agent that started it:
+ * `pending` (not yet in a conversation), `delivered` (taken into a run's
+ * conversation), `acknowledged` (a run that included it has ended, so the
+ * agent's stored conversation holds it).
+ */
+export interface Delivery {
+  delegationId: string;
+  agent: string;
+  state: 'pending' | 'delivered' | 'acknowledged';
+  message: ChatMessage;
+}
+
+interface Arrived {
+  delegationId: string;
+  message: ChatMessage;
+}
+
 interface Box {
   pending: Set<string>;
-  arrived: ChatMessage[];
+  arrived: Arrived[];
   /** Loops waiting for this agent's results (two conversations of one agent may wait at once). */
   wakers: Set<() => void>;
 }
@@ -22,6 +45,7 @@ export function backgroundResultMessage(outcome: DelegationOutcome): ChatMessage
     exitReason: result.exitReason,
     summary: result.summary,
     usage: result.usage,
+    ...(result.worktree ? { worktree: worktreeView(result.worktree) } : {}),
   }));
   return {
     role: 'user',
@@ -38,6 +62,55 @@ export function backgroundResultMessage(outcome: DelegationOutcome): ChatMessage
  */
 export class BackgroundInboxes {
   readonly #boxes = new Map<string, Box>();
+  /** Deliveries taken into a run and not yet acknowledged, per agent. */
+  readonly #taken = new Map<string, Delivery[]>();
+
+  /** With a store, every delivery's state is written as it changes (the outbox). */
+  constructor(
+    private readonly store: Store | null = null,
+    /** Told when a run of `agent` has taken deliveries, so it can acknowledge them when that run ends. */
+    private readonly onTaken: (agent: string) => void = () => {},
+  ) {}
+
+  #write(delivery: Delivery): void {
+    this.store?.put(OUTBOX, delivery.delegationId, delivery);
+  }
+
+  /** Messages leave the box for a run's conversation: delivered, until that run ends. */
+  #take(agent: string, box: Box): ChatMessage[] {
+    const taken = box.arrived.splice(0);
+    if (this.store) {
+      const list = this.#taken.get(agent) ?? [];
+      if (list.length === 0 && taken.length > 0) this.onTaken(agent);
+      for (const { delegationId, message } of taken) {
+        const delivery: Delivery = { delegationId, agent, state: 'delivered', message };
+        this.#write(delivery);
+        list.push(delivery);
+      }
+      this.#taken.set(agent, list);
+    }
+    return taken.map((arrived) => arrived.message);
+  }
+
+  /** A run of `agent` ended: what it took is in its conversation for good. */
+  acknowledge(agent: string): void {
+    const list = this.#taken.get(agent);
+    if (!list) return;
+    this.#taken.delete(agent);
+    for (const delivery of list) this.#write({ ...delivery, state: 'acknowledged' });
+  }
+
+  /** Agents holding deliveries a run has taken and not yet acknowledged. */
+  get awaitingAcknowledgement(): string[] {
+    return [...this.#taken.keys()];
+  }
+
+  /** Puts a stored delivery back in its agent's box (a restore): it will be taken by the agent's next run. */
+  redeliver(delivery: Delivery): void {
+    const box = this.#box(delivery.agent);
+    box.arrived.push({ delegationId: delivery.delegationId, message: delivery.message });
+    this.#write({ ...delivery, state: 'pending' });
+  }
 
   #box(agent: string): Box {
     let box = this.#boxes.get(agent);
@@ -52,13 +125,16 @@ export class BackgroundInboxes {
   delivered(agent: string, outcome: DelegationOutcome): void {
     const box = this.#box(agent);
     box.pending.delete(outcome.delegationId);
-    box.arrived.push(backgroundResultMessage(outcome));
+    const message = backgroundResultMessage(outcome);
+    this.#write({ delegationId: outcome.delegationId, agent, state: 'pending', message });
+    box.arrived.push({ delegationId: outcome.delegationId, message });
     for (const wake of [...box.wakers]) wake();
   }
 
   /** Drops an agent's box (its handle was forgotten). */
   forget(agent: string): void {
     this.#boxes.delete(agent);
+    this.#taken.delete(agent);
   }
 
   /** The inbox an agent's loop reads. */
@@ -67,7 +143,7 @@ export class BackgroundInboxes {
       drain: () => {
         const box = this.#boxes.get(agent);
         if (!box || box.arrived.length === 0) return [];
-        return box.arrived.splice(0);
+        return this.#take(agent, box);
       },
       next: async (signal) => {
         const box = this.#box(agent);
@@ -86,7 +162,7 @@ export class BackgroundInboxes {
           // A stopped run takes nothing: what arrived stays for the agent's next run.
           signal.throwIfAborted();
         }
-        return box.arrived.splice(0);
+        return this.#take(agent, box);
       },
     };
   }

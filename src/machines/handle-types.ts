@@ -136,7 +136,8 @@ export interface HandleContext {
 
 export type HandleEvent =
   | { type: 'INPUT.SEND'; input: QueuedInput; interrupt: boolean }
-  | { type: 'RUN.INTERRUPT' }
+  /** `reason` is recorded as the run's error (a restore says "lost on restart"); none for a plain interrupt. */
+  | { type: 'RUN.INTERRUPT'; reason?: string }
   | { type: 'RUN.CANCEL' }
   | { type: 'HANDLE.CLOSE' }
   | { type: 'HANDLE.RESUME' }

@@ -22,6 +22,18 @@ let lastRevision = 0;
 const touched = () => ({ updatedAt: Date.now(), revision: (lastRevision += 1) });
 
 /**
+ * Handles restored from a store keep their revisions: later changes in this
+ * process must still order after them.
+ */
+export function advanceRevision(atLeast: number): void {
+  if (atLeast > lastRevision) lastRevision = atLeast;
+}
+
+/** An interrupted run's ending: the interrupt's reason, when it gave one, is the run's error. */
+const interruptEnding = ({ event }: { event: HandleEvent }): RunEnding =>
+  event.type === 'RUN.INTERRUPT' && event.reason !== undefined ? { outcome: 'interrupted', error: event.reason } : { outcome: 'interrupted' };
+
+/**
  * One subagent handle. Statuses are the top-level states (`running` has two
  * substates: waiting for a concurrency slot, and working). The run is an
  * invoked actor, so leaving `working` aborts it by construction; its
@@ -299,11 +311,11 @@ export const handleMachine = setup({
                 guard: 'isDelegated',
                 target: '#handle.interrupted',
                 actions: [
-                  { type: 'endRun', params: { outcome: 'interrupted' } },
+                  { type: 'endRun', params: interruptEnding },
                   { type: 'handBackInputs', params: { reason: 'interrupted', withCurrent: false } },
                 ],
               },
-              { target: '#handle.interrupted', actions: { type: 'endRun', params: { outcome: 'interrupted' } } },
+              { target: '#handle.interrupted', actions: { type: 'endRun', params: interruptEnding } },
             ],
             'RUN.CANCEL': {
               target: '#handle.cancelled',

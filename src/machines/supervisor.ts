@@ -39,6 +39,12 @@ export type CascadingCommand = 'RUN.INTERRUPT' | 'RUN.CANCEL' | 'HANDLE.CLOSE';
 
 export type SupervisorEvent =
   | { type: 'HANDLE.SPAWN'; spec: SpawnSpec }
+  /**
+   * Puts a handle restored from a store back in the tree, under its parent
+   * (restored before it): the limits of the day it was spawned admitted it,
+   * so today's depth and pause do not refuse it.
+   */
+  | { type: 'HANDLE.RESTORE'; id: string; parentId: string | null }
   | { type: 'HANDLE.COMMAND'; id: string; command: CascadingCommand; cascade: boolean }
   /** Stops and drops a handle and its descendants (the runtime checks they are all closed). */
   | { type: 'HANDLE.FORGET'; id: string }
@@ -156,8 +162,9 @@ export const supervisorMachine = setup({
      * the system, each is found, started and stopped in O(1).
      */
     admitHandle: enqueueActions(({ context, event }) => {
-      assertEvent(event, 'HANDLE.SPAWN');
-      context.book.admit(event.spec.id, event.spec.parentId);
+      assertEvent(event, ['HANDLE.SPAWN', 'HANDLE.RESTORE']);
+      if (event.type === 'HANDLE.SPAWN') context.book.admit(event.spec.id, event.spec.parentId);
+      else context.book.admit(event.id, event.parentId);
     }),
     cascade: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'HANDLE.COMMAND');
@@ -223,6 +230,8 @@ export const supervisorMachine = setup({
   guards: {
     canSpawn: ({ context, event }) => event.type === 'HANDLE.SPAWN' && spawnRefusal(context, event.spec) === null,
     isKnownHandle: ({ context, event }) => event.type === 'HANDLE.COMMAND' && context.book.has(event.id),
+    canRestore: ({ context, event }) =>
+      event.type === 'HANDLE.RESTORE' && !context.book.has(event.id) && (event.parentId === null || context.book.has(event.parentId)),
   },
 }).createMachine({
   id: 'supervisor',
@@ -243,6 +252,7 @@ export const supervisorMachine = setup({
     active: {
       on: {
         'HANDLE.SPAWN': { guard: 'canSpawn', actions: 'admitHandle' },
+        'HANDLE.RESTORE': { guard: 'canRestore', actions: 'admitHandle' },
         'SPAWNING.PAUSE': { actions: 'setPaused' },
         'LIMITS.SET': { actions: 'setLimits' },
         'SUPERVISOR.SHUTDOWN': { target: 'shutDown' },

@@ -4,7 +4,9 @@ import type { HandleMachine } from '../machines/handle.js';
 import type { CascadingCommand } from '../machines/supervisor.js';
 import type { QueuedInput } from '../types.js';
 import type { HandleApi } from './runtime-types.js';
-import { statusOf, toHandleSnapshot } from './snapshot.js';
+import { statusOf } from './snapshot.js';
+import type { HandleActorSnapshot } from './snapshot.js';
+import type { HandleSnapshot } from '../types.js';
 
 export interface CommandDeps {
   actor: HandleApi['actor'];
@@ -16,6 +18,8 @@ export interface CommandDeps {
   ensureRunning: () => void;
   /** Drops a forgotten handle's actor reference. */
   forgotten: (id: string) => void;
+  /** The public view of a handle's snapshot. */
+  toHandleSnapshot: (snapshot: HandleActorSnapshot) => HandleSnapshot;
 }
 
 /**
@@ -23,7 +27,7 @@ export interface CommandDeps {
  * supervisor cascades them down the subtree; each chart decides what it
  * takes, and what it hands back is read from its context.
  */
-export function createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten }: CommandDeps): Pick<HandleApi, 'interrupt' | 'cancel' | 'close' | 'resume' | 'forget'> {
+export function createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten, toHandleSnapshot }: CommandDeps): Pick<HandleApi, 'interrupt' | 'cancel' | 'close' | 'resume' | 'forget'> {
   const snapshotOf = (id: string) => toHandleSnapshot(requireRef(id).getSnapshot());
 
   function command(id: string, type: CascadingCommand): Set<string> {

@@ -2,11 +2,11 @@ import { nanoid } from 'nanoid';
 import { createActor } from 'xstate';
 import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError, HandleClosedError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
-import { handleMachine } from '../machines/handle.js';
+import { advanceRevision, handleMachine } from '../machines/handle.js';
 import type { HandleEvent, HandleMachine } from '../machines/handle.js';
-import { DEFAULT_LIMITS, depthOf, entryOf, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
+import { DEFAULT_LIMITS, depthOf, entryOf, handleSystemId, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
 import type { SupervisorLimits } from '../machines/supervisor.js';
-import type { HandleSnapshot, QueuedInput } from '../types.js';
+import type { HandleSnapshot, QueuedInput, WorktreeReport } from '../types.js';
 import { EventHub } from './events.js';
 import { sanitizeInspectionObserver } from './inspection.js';
 import type { Logger } from '../logger.js';
@@ -18,10 +18,13 @@ import type { RunActorDeps, RunApprovals } from './run-actor.js';
 import { Approvals } from './approvals.js';
 import type { RunOf } from './run-types.js';
 import type { HandleApi, HandleSpawn, HandleApiOptions, SendOptions } from './runtime-types.js';
-import { toHandleSnapshot, refOf } from './snapshot.js';
+import { toHandleSnapshot as viewOf, refOf } from './snapshot.js';
+import type { HandleActorSnapshot } from './snapshot.js';
 import { optionsObject, requireMessage, requireTimeout, validateActivityOptions, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
+import { LOST_ON_RESTART, createHandleWriter, inputsOf, restoredPhase, storedHandles } from './durable-handles.js';
+import type { StoreContents } from '../store/store-types.js';
 
 /** The limits `setLimits` changes. */
 const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
@@ -37,6 +40,8 @@ export interface HandlesDeps<R> {
   workspace: RunActorDeps<R>['workspace'];
   /** Where runs are traced; told of each spawn, in the spawner's context. */
   telemetry?: TelemetryHooks | undefined;
+  /** A handle's git worktree, shown in its snapshot. @default none */
+  worktreeOf?: (handleId: string) => WorktreeReport | null;
 }
 
 /** Handles stopped per supervisor step at shutdown. */
@@ -62,7 +67,9 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   const hub = new EventHub(report);
   const refs = new Map<string, ActorRefFrom<HandleMachine>>();
   const waiters = new Waiters((id) => snapshotOf(id));
-  const relay = createRelay(hub, waiters);
+  const { worktreeOf } = deps;
+  const toHandleSnapshot = (snapshot: HandleActorSnapshot): HandleSnapshot => viewOf(snapshot, worktreeOf);
+  const relay = createRelay(hub, waiters, toHandleSnapshot);
   let inputSeq = 0;
   let running = true;
 
@@ -105,6 +112,16 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     : {};
   const actor = createActor(supervisorMachine, { input: { limits }, ...inspect });
   actor.start();
+  const store = options.store ?? null;
+  const writer = createHandleWriter(store);
+
+  /** Wires a handle actor in: found by id, its emitted events relayed, its changes written to the store. */
+  function attach(id: string, ref: ActorRefFrom<HandleMachine>): void {
+    refs.set(id, ref);
+    ref.on('*', (event) => relay.relay(ref, event));
+    ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
+    writer.watch(ref);
+  }
 
   function requireRef(id: unknown): ActorRefFrom<HandleMachine> {
     if (typeof id !== 'string') throw new BadArgumentError('id', 'a handle id string', id);
@@ -151,10 +168,8 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     const entry = entryOf(actor.getSnapshot().context, id);
     if (!entry) throw new Error(`subagents: the supervisor did not admit \`${id}\`; this is a bug`);
     const ref = startHandleActor(actor, handleLogic, spec, entry);
-    refs.set(id, ref);
+    attach(id, ref);
     deps.telemetry?.handleSpawned(id);
-    ref.on('*', (event) => relay.relay(ref, event));
-    ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
     if (hub.hasListeners) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: toHandleSnapshot(ref.getSnapshot()) });
     if (request.message !== undefined) enqueue(id, request.message);
     return snapshotOf(id);
@@ -177,9 +192,73 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     return input;
   }
 
+  /** Restored handles that go on by themselves once the runtime exists: a slot to ask for, or a lost input to run again. */
+  const toStart: Array<() => void> = [];
+
+  /**
+   * Puts every stored handle back, in spawn order, each in the state its
+   * chart was in, without re-running anything: a restored chart starts no
+   * invoked run (the run in flight died with its process). That run then
+   * ends by a transition of its chart, `interrupted` with the reason "lost on
+   * restart"; a handle that waited for a slot asks for one again.
+   */
+  function restore(contents: StoreContents): void {
+    const lost: Array<{ id: string; input: QueuedInput | null; delegated: boolean }> = [];
+    const waitingForSlot: Array<{ revision: number; ask: () => void }> = [];
+    for (const stored of storedHandles(contents)) {
+      const { spec } = stored.context;
+      actor.send({ type: 'HANDLE.RESTORE', id: spec.id, parentId: spec.parentId });
+      const entry = entryOf(actor.getSnapshot().context, spec.id);
+      if (!entry) {
+        logger.warn(`the stored handle \`${spec.id}\` was not restored: its parent \`${String(spec.parentId)}\` is not in the store`);
+        continue;
+      }
+      const context = { ...stored.context, spec: { ...spec, key: entry.key, depth: entry.depth } };
+      // A duration measured in another process means nothing here: a lost run's is counted from now.
+      if (context.run) {
+        const now = performance.now();
+        // Its activity too; an approval it waited for was asked of the process that died.
+        const activity = { ...context.run.activity, lastActivityAt: now, currentTool: null, lastModelCallEndedAt: null, awaitingApproval: null };
+        context.run = { ...context.run, stats: { ...context.run.stats, startedAt: now }, activity };
+      }
+      advanceRevision(context.revision);
+      for (const input of inputsOf(context)) inputSeq = Math.max(inputSeq, input.seq);
+      const snapshot = handleLogic.resolveState({ value: stored.state, context });
+      const ref = createActor(handleLogic, { parent: actor, id: entry.key, systemId: handleSystemId(entry.key), snapshot, input: context.spec }).start();
+      attach(spec.id, ref);
+      const phase = restoredPhase(stored.state);
+      if (phase === 'working') lost.push({ id: spec.id, input: context.current, delegated: spec.delegated });
+      if (phase === 'awaitingSlot') {
+        waitingForSlot.push({
+          revision: context.revision,
+          ask: () => actor.send({ type: 'SLOT.REQUEST', key: entry.key, parentId: spec.parentId, slotSeq: context.slotSeq }),
+        });
+      }
+    }
+    for (const { id } of lost) refs.get(id)?.send({ type: 'RUN.INTERRUPT', reason: LOST_ON_RESTART });
+    // Waiting handles ask again in the order they asked before.
+    for (const { ask } of waitingForSlot.sort((a, b) => a.revision - b.revision)) toStart.push(ask);
+    if (options.restorePolicy === 'rerun') {
+      // A delegation's child reports its lost run to its delegation, whose agent decides; a handle of yours runs it again.
+      for (const { id, input, delegated } of lost) if (input && !delegated) toStart.push(() => enqueue(id, input.message));
+    }
+  }
+  let restoredFrom = store ? store.load() : null;
+  if (restoredFrom) restore(restoredFrom);
+
   return {
     actor,
     hub,
+    store,
+    takeRestored() {
+      const contents = restoredFrom;
+      restoredFrom = null;
+      return contents;
+    },
+    startRestored() {
+      for (const start of toStart.splice(0)) start();
+    },
+    contextOf: (id) => refs.get(id)?.getSnapshot().context,
     get limits() {
       return { ...actor.getSnapshot().context.limits };
     },
@@ -214,7 +293,17 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
-    ...createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten: (id) => refs.delete(id) }),
+    ...createCommands({
+      actor,
+      refOf: requireRef,
+      subtree,
+      ensureRunning,
+      toHandleSnapshot,
+      forgotten: (id) => {
+        refs.delete(id);
+        writer.forget([id]);
+      },
+    }),
     get: snapshotOf,
     list(given) {
       const filter = optionsObject(given, 'filter');
@@ -255,15 +344,19 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     events(given) {
       return hub.iterate(given instanceof AbortSignal ? { signal: given } : optionsObject(given, 'options'));
     },
-    shutdown() {
+    shutdown(shutdownOptions) {
       if (!running) return { unprocessed: [] };
       running = false;
+      // Kept: the store keeps every handle as it is now, unprocessed inputs included, for the next process.
+      if (shutdownOptions?.keep) writer.detach();
       // Closing ends every run in flight (outcome `cancelled`, its work aborted) and hands back every queued input.
       relay.collectHandedBack();
       actor.send({ type: 'SUPERVISOR.SHUTDOWN' });
       // Every handle is closed, then its actor stopped, in batches: one step per batch keeps each step small.
       const ids = [...refs.keys()];
-      for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.CLOSE', ids: ids.slice(start, start + STOP_BATCH) });
+      if (!shutdownOptions?.keep) {
+        for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.CLOSE', ids: ids.slice(start, start + STOP_BATCH) });
+      }
       const unprocessed = relay.takeHandedBack();
       waiters.settleAll();
       // Calls waiting outside any run (the root agent's, a dispatcher's) end here; those of runs ended with their run.
@@ -271,6 +364,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.STOP', ids: ids.slice(start, start + STOP_BATCH) });
       actor.stop();
       hub.close();
+      store?.close();
       return { unprocessed };
     },
   };

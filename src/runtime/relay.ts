@@ -2,7 +2,9 @@ import type { ActorRefFrom } from 'xstate';
 import type { HandleEmitted, HandleMachine } from '../machines/handle.js';
 import type { EventHub } from './events.js';
 import type { ShutdownResult } from './runtime-types.js';
-import { refOf, toHandleSnapshot } from './snapshot.js';
+import { refOf } from './snapshot.js';
+import type { HandleActorSnapshot } from './snapshot.js';
+import type { HandleSnapshot } from '../types.js';
 import type { Waiters } from './waiters.js';
 
 /**
@@ -10,7 +12,7 @@ import type { Waiters } from './waiters.js';
  * waiters: nothing is derived beside the chart. While shutting down it also
  * collects the inputs each handle hands back.
  */
-export function createRelay(hub: EventHub, waiters: Waiters) {
+export function createRelay(hub: EventHub, waiters: Waiters, toHandleSnapshot: (snapshot: HandleActorSnapshot) => HandleSnapshot) {
   let handedBack: Map<string, string[]> | null = null;
 
   function relay(ref: ActorRefFrom<HandleMachine>, event: HandleEmitted): void {

@@ -15,6 +15,8 @@ import type { SubagentStartEvent, SubagentStopEvent } from './run-types.js';
 import type { WaitResult } from './waiters.js';
 import type { ApprovalAnswer, ApprovalHandler } from './approvals.js';
 import type { ApprovalAsk, ApprovalDecision } from '../toolkit/define-tool.js';
+import type { Store, StoreContents } from '../store/store-types.js';
+import type { HandleContext } from '../machines/handle.js';
 
 /** What every runtime takes, whatever its runs do. */
 export interface RuntimeBaseOptions extends Partial<SupervisorLimits> {
@@ -60,6 +62,32 @@ export interface RuntimeBaseOptions extends Partial<SupervisorLimits> {
   approvalTimeoutMs?: number;
   /** Milliseconds between the `progress` events of each run in flight; `0` emits none. @default 5000 */
   progressIntervalMs?: number;
+  /**
+   * Where the runtime keeps its handles, delegations and background
+   * deliveries, so that a new runtime on the same store restores them:
+   * `fileStore(dir)` survives the process. The runtime closes it at shutdown.
+   * @default none: nothing is kept
+   */
+  store?: Store;
+  /**
+   * What a restore does with a handle's run that was in flight when its
+   * process died: it always ends `interrupted` ("lost on restart");
+   * `'rerun'` also sends a copy of its input as a new input (handles you
+   * spawned; a delegation's child reports the loss to its delegation).
+   * @default 'interrupt'
+   */
+  restorePolicy?: 'interrupt' | 'rerun';
+}
+
+/** Options of `shutdown()`. */
+export interface ShutdownOptions {
+  /**
+   * Leave every handle in the store as it is, unprocessed inputs included,
+   * for the next runtime on it (nothing is handed back). Without it, every
+   * handle is closed and its inputs handed back, in the store too.
+   * @default false
+   */
+  keep?: boolean;
 }
 
 export interface SendOptions {
@@ -173,5 +201,13 @@ export interface HandleApi extends HandleMethods {
    * call into the runtime. Returns the unsubscribe function.
    */
   listen(id: string, listener: (event: HandleEmitted) => void): () => void;
-  shutdown(): ShutdownResult;
+  /** The store, if the runtime has one. */
+  readonly store: Store | null;
+  /** A handle's chart context (read only), or `undefined` for an unknown id. */
+  contextOf(id: string): Readonly<HandleContext> | undefined;
+  /** What the store held when the runtime was created (once; then `null`): the layers above restore from it. */
+  takeRestored(): StoreContents | null;
+  /** Restored handles go on: those that waited for a slot ask again; with `'rerun'`, lost inputs are sent again. */
+  startRestored(): void;
+  shutdown(options?: ShutdownOptions): ShutdownResult;
 }

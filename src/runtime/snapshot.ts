@@ -1,6 +1,6 @@
 import type { SnapshotFrom } from 'xstate';
 import type { HandleMachine } from '../machines/handle.js';
-import type { HandleSnapshot, HandleStatus } from '../types.js';
+import type { HandleSnapshot, HandleStatus, WorktreeReport } from '../types.js';
 import type { SubagentRef } from './events.js';
 import { progressOf } from './activity.js';
 
@@ -12,8 +12,8 @@ export function statusOf(snapshot: HandleActorSnapshot): HandleStatus {
   return typeof value === 'string' ? value : 'running';
 }
 
-/** The public, plain-JSON view of a handle actor's snapshot. */
-export function toHandleSnapshot(snapshot: HandleActorSnapshot): HandleSnapshot {
+/** The public, plain-JSON view of a handle actor's snapshot, with its worktree (which the runtime keeps beside the chart). */
+export function toHandleSnapshot(snapshot: HandleActorSnapshot, worktreeOf: (id: string) => WorktreeReport | null = () => null): HandleSnapshot {
   const context = snapshot.context;
   const spec = context.spec;
   const status = statusOf(snapshot);
@@ -43,6 +43,7 @@ export function toHandleSnapshot(snapshot: HandleActorSnapshot): HandleSnapshot 
     lastOutcome: context.lastRun?.outcome ?? null,
     partialOutput: context.lastRun?.partialOutput ?? null,
     previousStatus: context.previousStatus,
+    worktree: worktreeOf(spec.id),
     awaitingApproval: context.run?.activity.awaitingApproval ? { ...context.run.activity.awaitingApproval } : null,
     progress: context.run ? progressOf(context.run) : null,
   };

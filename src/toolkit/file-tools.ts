@@ -1,22 +1,30 @@
 /**
- * Read-only file tools over one directory: `list_files` and `read_file`
- * (toolset `read`) and `search_files` (toolset `search`). Every path is
- * relative to the root and must stay inside it: absolute paths, `..` escapes
- * and symbolic links that lead out are refused, and every output is capped.
+ * Read-only file tools: `list_files` and `read_file` (toolset `read`) and
+ * `search_files` (toolset `search`). Every path is relative to the calling
+ * agent's working directory (`ToolContext.cwd`) and must stay inside it:
+ * absolute paths, `..` escapes and symbolic links that lead out are refused,
+ * and every output is capped. An optional root bounds the working
+ * directories the tools accept.
  */
-import { realpathSync, statSync } from 'node:fs';
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { BadArgumentError } from '../errors.js';
 import { defineTool } from './define-tool.js';
 import type { AnyTool, Tool, ToolParameters } from './define-tool.js';
+import { confine, resolveRoot, workingDirectoryOf } from './file-paths.js';
+import type { Target } from './file-paths.js';
 
 /** Options of {@link createFileTools}. */
 export interface FileToolsOptions {
-  /** The directory the tools may see; nothing outside it is reachable. */
-  root: string;
+  /**
+   * A directory the tools never leave: a caller whose working directory is
+   * outside it is refused. Leave it out for agents with worktree isolation,
+   * whose worktrees lie outside your tree. @default none: each caller's
+   * working directory is the only bound
+   */
+  root?: string;
   /** Entries `list_files` returns at most. @default 500 */
   maxEntries?: number;
   /** Bytes of file text `read_file` returns at most per call. @default 16000 */
@@ -31,8 +39,8 @@ export interface FileToolsOptions {
 
 /** The three file tools and the real path of their root. */
 export interface FileTools {
-  /** The root directory, symbolic links resolved. */
-  readonly root: string;
+  /** The root directory, symbolic links resolved; `null` without one. */
+  readonly root: string | null;
   readonly listFiles: Tool<ToolParameters, string>;
   readonly readFile: Tool<ToolParameters, string>;
   readonly searchFiles: Tool<ToolParameters, string>;
@@ -46,18 +54,20 @@ const BINARY_SNIFF_BYTES = 8_000;
 const MAX_SEARCHED_FILES = 10_000;
 
 /**
- * Creates read-only file tools confined to `options.root`.
+ * Creates read-only file tools confined to the calling agent's working
+ * directory (and to `options.root`, when given).
  *
  * @throws {BadArgumentError} when the root is not an existing directory or a cap is not a positive integer.
  * @example
  * ```ts
- * const files = createFileTools({ root: process.cwd() });
+ * const files = createFileTools();
  * const runtime = createRuntime({ client, model: 'gpt-4.1-mini', tools: files.tools });
  * await runtime.delegate({ goal: 'Summarise README.md', toolsets: ['read'] }).result;
  * ```
  */
-export function createFileTools(options: FileToolsOptions): FileTools {
-  const root = resolveRoot(options.root);
+export function createFileTools(options: FileToolsOptions = {}): FileTools {
+  if (typeof options !== 'object' || options === null) throw new BadArgumentError('options', 'an object', options);
+  const root = options.root === undefined ? null : resolveRoot(options.root);
   const limits = {
     maxEntries: positiveInteger('maxEntries', options.maxEntries, 500),
     maxReadBytes: positiveInteger('maxReadBytes', options.maxReadBytes, 16_000),
@@ -70,28 +80,29 @@ export function createFileTools(options: FileToolsOptions): FileTools {
     name: 'list_files',
     toolset: 'read',
     description:
-      `List the files and directories under a directory of the project, with file sizes. Paths are relative to the project root; ` +
+      `List the files and directories under a directory, with file sizes. Paths are relative to your working directory; ` +
       `directories end with \`/\`. With recursive, also lists subdirectories (not ${[...ignored].join(', ') || 'any ignored directory'}). ` +
       `At most ${limits.maxEntries} entries are returned.`,
     parameters: z.object({
-      path: z.string().default('.').describe('Directory relative to the project root; `.` for the root'),
+      path: z.string().default('.').describe('Directory relative to your working directory; `.` for the working directory itself'),
       recursive: z.boolean().default(false).describe('Also list the content of subdirectories'),
     }),
-    execute: async ({ path: requested, recursive }, { signal }) => {
-      const target = await confine(root, requested);
+    execute: async ({ path: requested, recursive }, { signal, cwd }) => {
+      const base = await workingDirectoryOf(cwd, root);
+      const target = await confine(base, requested);
       if (!(await stat(target.real)).isDirectory()) {
         throw new Error(`\`${target.shown}\` is a file, not a directory; use read_file to read it`);
       }
       const lines: string[] = [];
       const counts = { files: 0, directories: 0 };
-      const truncated = await walk(root, target, { recursive, ignored, signal }, (entry) => {
+      const truncated = await walk(target, { recursive, ignored, signal }, (entry) => {
         if (lines.length >= limits.maxEntries) return false;
         if (entry.kind === 'directory') counts.directories += 1;
         if (entry.kind === 'file') counts.files += 1;
         lines.push(describeEntry(entry));
         return true;
       });
-      const where = target.shown === '.' ? 'the project root' : `\`${target.shown}\``;
+      const where = target.shown === '.' ? 'your working directory' : `\`${target.shown}\``;
       const header =
         `Listing of ${where}${recursive ? ' (recursive)' : ''}: ` +
         `${count(counts.files, 'file', 'files')}, ${count(counts.directories, 'directory', 'directories')}.`;
@@ -108,16 +119,16 @@ export function createFileTools(options: FileToolsOptions): FileTools {
     name: 'read_file',
     toolset: 'read',
     description:
-      `Read a UTF-8 text file of the project. Returns a header line (line and byte counts) and then the file's lines; ` +
+      `Read a UTF-8 text file. Returns a header line (line and byte counts) and then the file's lines; ` +
       `at most ${limits.maxReadBytes} bytes per call, use start_line to read further. Binary files and files over ` +
       `${limits.maxFileBytes} bytes are refused.`,
     parameters: z.object({
-      path: z.string().describe('File path relative to the project root, for example `src/index.ts`'),
+      path: z.string().describe('File path relative to your working directory, for example `src/index.ts`'),
       start_line: z.number().int().min(1).default(1).describe('First line to return, 1-based'),
       max_lines: z.number().int().min(1).max(5_000).default(400).describe('Lines to return at most'),
     }),
-    execute: async ({ path: requested, start_line: startLine, max_lines: maxLines }, { signal }) => {
-      const target = await confine(root, requested);
+    execute: async ({ path: requested, start_line: startLine, max_lines: maxLines }, { signal, cwd }) => {
+      const target = await confine(await workingDirectoryOf(cwd, root), requested);
       const info = await stat(target.real);
       if (info.isDirectory()) throw new Error(`\`${target.shown}\` is a directory; use list_files to see its content`);
       if (!info.isFile()) throw new Error(`\`${target.shown}\` is not a regular file`);
@@ -151,16 +162,16 @@ export function createFileTools(options: FileToolsOptions): FileTools {
     name: 'search_files',
     toolset: 'search',
     description:
-      `Search the text files under a directory of the project for lines matching a regular expression (RE2 syntax: no backreferences or lookarounds). ` +
+      `Search the text files under a directory for lines matching a regular expression (RE2 syntax: no backreferences or lookarounds). ` +
       `Returns \`path:line: text\` per match, at most ${limits.maxMatches} matches; skips binary files, files over ` +
       `${limits.maxFileBytes} bytes and ${[...ignored].join(', ') || 'no'} directories.`,
     parameters: z.object({
       pattern: z.string().min(1).max(500).describe('Regular expression, for example `TODO|FIXME` or `^export `'),
-      path: z.string().default('.').describe('Directory or file to search, relative to the project root'),
+      path: z.string().default('.').describe('Directory or file to search, relative to your working directory'),
       ignore_case: z.boolean().default(false).describe('Match letters in any case'),
       include: z.string().max(100).optional().describe('Only files whose name matches this glob, for example `*.ts`'),
     }),
-    execute: async ({ pattern, path: requested, ignore_case: ignoreCase, include }, { signal }) => {
+    execute: async ({ pattern, path: requested, ignore_case: ignoreCase, include }, { signal, cwd }) => {
       // RE2 matches in linear time: no pattern from a model can freeze the process.
       let expression: RE2JS;
       try {
@@ -169,10 +180,10 @@ export function createFileTools(options: FileToolsOptions): FileTools {
         throw new Error(`\`pattern\` is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
       }
       const nameFilter = include === undefined ? null : globToRegExp(include);
-      const target = await confine(root, requested);
+      const target = await confine(await workingDirectoryOf(cwd, root), requested);
       const files: Entry[] = [];
       if ((await stat(target.real)).isDirectory()) {
-        await walk(root, target, { recursive: true, ignored, signal }, (entry) => {
+        await walk(target, { recursive: true, ignored, signal }, (entry) => {
           if (entry.kind === 'file' && (nameFilter === null || nameFilter.test(path.posix.basename(entry.shown)))) files.push(entry);
           return files.length < MAX_SEARCHED_FILES;
         });
@@ -203,7 +214,7 @@ export function createFileTools(options: FileToolsOptions): FileTools {
         }
         if (truncated) break;
       }
-      const where = target.shown === '.' ? 'the project root' : `\`${target.shown}\``;
+      const where = target.shown === '.' ? 'your working directory' : `\`${target.shown}\``;
       const header =
         `${count(matches.length, 'match', 'matches')} for /${pattern}/${ignoreCase ? 'i' : ''} in ${matchedFiles.size} of ` +
         `${count(files.length, 'file', 'files')} under ${where}` +
@@ -223,29 +234,9 @@ export function createFileTools(options: FileToolsOptions): FileTools {
   });
 }
 
-/** A path inside the root: as the model should see it, and where it really is. */
-interface Target {
-  /** Relative to the root, with `/` separators; `.` for the root itself. */
-  shown: string;
-  /** Absolute, symbolic links resolved. */
-  real: string;
-}
-
 interface Entry extends Target {
   kind: 'file' | 'directory' | 'link' | 'other' | 'ignored';
   size: number;
-}
-
-function resolveRoot(root: unknown): string {
-  if (typeof root !== 'string' || root.trim() === '') throw new BadArgumentError('root', 'a directory path', root);
-  let real: string;
-  try {
-    real = realpathSync(path.resolve(root));
-  } catch {
-    throw new BadArgumentError('root', 'an existing directory', root);
-  }
-  if (!statSync(real).isDirectory()) throw new BadArgumentError('root', 'a directory, not a file', root);
-  return real;
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
@@ -254,37 +245,7 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
   return value;
 }
 
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
-}
-
 const count = (value: number, one: string, many: string) => `${value} ${value === 1 ? one : many}`;
-
-const toShown = (relative: string) => (relative === '' ? '.' : relative.split(path.sep).join('/'));
-
-/**
- * Resolves a path the model gave, relative to the root, and checks that it
- * stays inside the root both as written and once symbolic links are followed.
- */
-async function confine(root: string, requested: string): Promise<Target> {
-  const written = requested.trim() === '' ? '.' : requested.trim();
-  if (written.includes('\0')) throw new Error('The path contains a NUL character');
-  if (path.isAbsolute(written) || path.win32.isAbsolute(written)) {
-    throw new Error(`\`${written}\` is an absolute path; give a path relative to the project root, for example \`src/index.ts\``);
-  }
-  const absolute = path.resolve(root, written);
-  if (!isInside(root, absolute)) throw new Error(`\`${written}\` leads outside the project root; paths must stay inside it`);
-  let real: string;
-  try {
-    real = await realpath(absolute);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`\`${written}\` does not exist; use list_files to see what does`);
-    throw error;
-  }
-  if (!isInside(root, real)) throw new Error(`\`${written}\` is a symbolic link that leads outside the project root; it is not followed`);
-  return { shown: toShown(path.relative(root, absolute)), real };
-}
 
 /**
  * Visits the entries under a directory in name order, depth first. Symbolic
@@ -292,7 +253,6 @@ async function confine(root: string, requested: string): Promise<Target> {
  * entered. Returns true when `visit` stopped the walk.
  */
 async function walk(
-  root: string,
   directory: Target,
   options: { recursive: boolean; ignored: ReadonlySet<string>; signal: AbortSignal },
   visit: (entry: Entry) => boolean,
@@ -314,8 +274,8 @@ async function walk(
           : 'other';
     if (!visit({ kind, shown, real, size: info.size })) return true;
     if (kind === 'directory' && options.recursive) {
-      // The real path of a directory reached without links is inside the root by construction.
-      if (await walk(root, { shown, real }, options, visit)) return true;
+      // The real path of a directory reached without links is inside the working directory by construction.
+      if (await walk({ shown, real }, options, visit)) return true;
     }
   }
   return false;

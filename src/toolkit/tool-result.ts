@@ -4,7 +4,7 @@
  * `{"ok":false,"error":{"code","message","field"?}}`.
  */
 import { BadArgumentError, SubagentsError } from '../errors.js';
-import type { HandleSnapshot, Usage } from '../types.js';
+import type { HandleSnapshot, Usage, WorktreeReport } from '../types.js';
 import { toolResultToString } from './tool-arguments.js';
 import { abortedPayload } from '../tool-failure.js';
 import type { ToolErrorPayload } from '../tool-failure.js';
@@ -34,6 +34,8 @@ export interface HandleView {
   runs: number;
   updatedAt: string;
   usage: Usage;
+  /** Its git worktree, with worktree isolation. */
+  worktree?: WorktreeView;
   /** What its run in flight is doing; `null` when none is. */
   progress: ProgressView | null;
 }
@@ -50,6 +52,35 @@ export interface ProgressView {
   lastActivityMsAgo: number;
   /** The end of its latest text (agent_status only). */
   lastText?: string | null;
+}
+
+/** A subagent's git worktree as the model sees it. */
+export interface WorktreeView extends Pick<WorktreeReport, 'state' | 'path' | 'branch' | 'changed' | 'diffStat' | 'parentDirty'> {
+  note: string;
+}
+
+/**
+ * A worktree for the model: where it is, whether it was kept, and a note
+ * saying what that means for the caller's own tree.
+ *
+ * @example
+ * ```ts
+ * const { results } = await runtime.delegate({ goal: 'Fix the typo', isolation: 'worktree' }).result;
+ * const view = results[0]?.worktree ? worktreeView(results[0].worktree) : null;
+ * ```
+ */
+export function worktreeView(worktree: WorktreeReport): WorktreeView {
+  const notes = [
+    worktree.state === 'kept'
+      ? `Its changes are kept in the worktree \`${worktree.path}\` on branch \`${worktree.branch}\`, not in your tree: read them there, or merge the branch.`
+      : worktree.state === 'removed'
+        ? 'It changed nothing: its worktree and branch were removed.'
+        : `It works in the worktree \`${worktree.path}\` on branch \`${worktree.branch}\`.`,
+  ];
+  if (worktree.error !== null) notes.push(`The worktree is kept because ${worktree.error}.`);
+  if (worktree.parentDirty) notes.push('Your tree had uncommitted changes when the worktree was made; it does not have them.');
+  const { state, path, branch, changed, diffStat, parentDirty } = worktree;
+  return { state, path, branch, changed, diffStat, parentDirty, note: notes.join(' ') };
 }
 
 /**
@@ -80,6 +111,7 @@ export function handleView(handle: HandleSnapshot): HandleView {
     updatedAt: handle.updatedAt,
     usage: { ...handle.usage },
     progress: progressView(handle, true),
+    ...(handle.worktree ? { worktree: worktreeView(handle.worktree) } : {}),
   };
 }
 

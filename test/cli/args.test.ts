@@ -24,12 +24,16 @@ describe('parseCommandLine', () => {
   it('reads the demo options with their defaults', () => {
     expect(parseCommandLine(['demo'])).toEqual({
       command: 'demo',
-      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, maxConcurrent: 3, plain: false, report: null, yes: false },
+      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, maxConcurrent: 3, plain: false, worktree: false, store: null, report: null, yes: false },
     });
     expect(parseCommandLine(['demo', '--dir', 'src', '--delay=0', '--inspect', '--inspect-port', '9000', '--scripted', '--model', 'llama3', '--plain', '--max-concurrent', '2'])).toEqual({
       command: 'demo',
-      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, maxConcurrent: 2, plain: true, report: null, yes: false },
+      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, maxConcurrent: 2, plain: true, worktree: false, store: null, report: null, yes: false },
     });
+    expect(parseCommandLine(['demo', '--worktree', '--delay', '0'])).toMatchObject({ command: 'demo', options: { worktree: true, delayMs: 0, dir: null } });
+    expect(() => parseCommandLine(['demo', '--worktree', '--dir', 'src'])).toThrow(
+      'Expected `--worktree` without `--dir`: it makes its own temporary repository and has no inspector',
+    );
     expect(parseCommandLine(['demo', '--report', 'out/survey.md', '--yes'])).toMatchObject({ options: { report: 'out/survey.md', yes: true } });
   });
 
@@ -69,7 +73,7 @@ describe('parseCommandLine', () => {
 
   it('explains what was expected for every bad command line', () => {
     const cases: Array<[string[], RegExp]> = [
-      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, help/],
+      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, list, help/],
       [['--dir', 'x'], /Expected a command before options, got `--dir`/],
       [['demo', '--frobnicate'], /Unknown option `--frobnicate` for `subagents demo`\. Run `subagents demo --help`/],
       [['demo', '--dir'], /Expected `--dir` to be followed by a value, got nothing/],

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -104,6 +105,34 @@ describe('subagents demo, the built executable', () => {
     expect(out).toContain("Parent agent's answer\n  Survey done: 3 of 3 subagents completed. What they found:");
     const total = /total: +([\d,]+) \(input [\d,]+, output [\d,]+\)/.exec(out);
     expect(Number(total?.[1]?.replace(/,/g, ''))).toBeGreaterThan(0);
+  });
+
+  it('with --worktree, runs one subagent in a git worktree of a new temporary repository and prints what was kept', async () => {
+    // The demo makes its repository in the system's temporary directory: here, one this test removes.
+    const scratch = realpathSync(mkdtempSync(path.join(tmpdir(), 'subagents-demo-worktree-')));
+    try {
+      const result = await startCli(['demo', '--worktree', '--delay', '0'], [], { TMPDIR: scratch }).finished;
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const out = result.stdout;
+      const repository = /^Repository: (\S+) \(made for this demo/m.exec(out)?.[1];
+      expect(repository?.startsWith(scratch + path.sep)).toBe(true);
+      const kept = /^ {2}(sa_\S+): kept — (\S+) on branch (\S+)$/m.exec(out);
+      expect(kept, out).not.toBeNull();
+      const [, id, worktree, branch] = kept!;
+      expect(branch).toBe(`subagents/${id}`);
+      expect(out).toMatch(/ {4}CHANGES\.md {7}\| 1 \+\n {4}src\/greeting\.txt \| 2 \+-\n {4}2 files changed, 2 insertions\(\+\), 1 deletion\(-\)/);
+      expect(out).toContain("The repository's own tree: unchanged (git status is clean).");
+      expect(out).toContain(`Its changes (CHANGES.md, src/greeting.txt) are kept in ${worktree} on branch ${branch}; my tree is unchanged.`);
+      expect(readFileSync(path.join(worktree!, 'src', 'greeting.txt'), 'utf8')).toBe('Hello, worktree!\n');
+      expect(readFileSync(path.join(repository!, 'src', 'greeting.txt'), 'utf8')).toBe('Hello, world!\n');
+      const listed = execFileSync('git', ['-C', repository!, 'worktree', 'list', '--porcelain'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.startsWith('worktree '));
+      expect(listed).toEqual([`worktree ${repository}`, `worktree ${worktree}`]);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('stops at Ctrl-C within a second: children interrupted, code 130, nothing left running', async () => {

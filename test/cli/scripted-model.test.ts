@@ -43,6 +43,7 @@ describe('the scripted survey model', () => {
       client: new OpenAI({ baseURL: model.url, apiKey: 'scripted', maxRetries: 0 }),
       model: SCRIPTED_MODEL_NAME,
       tools: files.tools,
+      cwd: fixture.dir,
     });
     const outcome = await runtime.delegate({ tasks: SURVEY_TASKS.map((task) => ({ goal: task.goal, toolsets: task.toolsets })) }).result;
     expect(outcome.results.map((result) => result.status)).toEqual(['completed', 'completed', 'completed']);

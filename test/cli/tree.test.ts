@@ -33,6 +33,7 @@ function handle(id: string, status: HandleSnapshot['status'], tokens = 0): Handl
     lastOutcome: null,
     previousStatus: null,
   partialOutput: null,
+    worktree: null,
     awaitingApproval: null,
     progress: null,
   };

@@ -4,6 +4,9 @@ import { BadArgumentError } from '../../src/errors.js';
 import { type AgentType, BUILT_IN_AGENT_TYPES, defineAgentType, resolveAgentType } from '../../src/delegation/agent-types.js';
 import { defineTool } from '../../src/toolkit/define-tool.js';
 import { resolveChildTools } from '../../src/toolkit/toolsets.js';
+import { createRuntime } from '../../src/agent/create-runtime.js';
+import { createFileTools } from '../../src/toolkit/file-tools.js';
+import { createWriteTools } from '../../src/toolkit/write-tools.js';
 
 const valid: AgentType = {
   name: 'review',
@@ -50,6 +53,23 @@ describe('built-in agent types', () => {
     for (const name of ['explore', 'plan', 'verify'] as const) {
       expect(BUILT_IN_AGENT_TYPES[name].maxIterations).toBeLessThan(BUILT_IN_AGENT_TYPES.general.maxIterations);
     }
+  });
+});
+
+describe('the write tools and the built-in agent types', () => {
+  it('only general gets write_file and edit_file, whether spawned or delegated', async () => {
+    const runtime = createRuntime({ run: () => Promise.resolve('done'), tools: [...createFileTools().tools, ...createWriteTools().tools] });
+    const writers = Object.keys(BUILT_IN_AGENT_TYPES).filter((agentType) => {
+      const spawned = runtime.toolsOf(runtime.spawn({ agentType }).id).map((t) => t.name);
+      return spawned.includes('write_file') || spawned.includes('edit_file');
+    });
+    expect(writers).toEqual(['general']);
+    expect(runtime.toolsOf(runtime.spawn({ agentType: 'general' }).id).filter((t) => t.toolset === 'write').map((t) => t.name)).toEqual(['write_file', 'edit_file']);
+    const delegation = runtime.delegate({ tasks: (['explore', 'plan', 'verify'] as const).map((agentType) => ({ goal: 'g', agentType, toolsets: ['write', 'read'] })) });
+    const { results } = await delegation.result;
+    expect(results.map((result) => result.deniedToolsets)).toEqual([['write'], ['write'], ['write']]);
+    for (const id of delegation.handleIds) expect(runtime.toolsOf(id).map((t) => t.name)).toEqual(['list_files', 'read_file']);
+    await runtime.shutdown();
   });
 });
 

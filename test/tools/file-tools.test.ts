@@ -35,18 +35,18 @@ beforeAll(() => {
 
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-/** Calls a tool the way the model loop does: JSON arguments, parsed, then executed. */
-async function call(tool: AnyTool, args: unknown): Promise<string> {
+/** Calls a tool the way the model loop does: JSON arguments, parsed, then executed, by an agent working in `cwd`. */
+async function call(tool: AnyTool, args: unknown, cwd = root): Promise<string> {
   const parsed = parseToolArguments(tool, JSON.stringify(args));
   if (!parsed.ok) throw new Error(parsed.error);
-  return String(await tool.execute(parsed.args, { signal: new AbortController().signal, handleId: 'sa_test', depth: 1, cwd: process.cwd() }));
+  return String(await tool.execute(parsed.args, { signal: new AbortController().signal, handleId: 'sa_test', depth: 1, cwd }));
 }
 
 describe('list_files', () => {
   it('lists a directory in name order with sizes, without following symbolic links', async () => {
     const text = await call(tools.listFiles, {});
     expect(text.split('\n')).toEqual([
-      'Listing of the project root: 4 files, 2 directories.',
+      'Listing of your working directory: 4 files, 2 directories.',
       'README.md (25 bytes)',
       'big.txt (10000 bytes)',
       'escape-dir (symbolic link, not followed)',
@@ -78,8 +78,8 @@ describe('list_files', () => {
   it('refuses a file, an absolute path, an escape with `..` and a link out of the root', async () => {
     await expect(call(tools.listFiles, { path: 'README.md' })).rejects.toThrow(/is a file, not a directory/);
     await expect(call(tools.listFiles, { path: outside })).rejects.toThrow(/absolute path/);
-    await expect(call(tools.listFiles, { path: '../outside' })).rejects.toThrow(/leads outside the project root/);
-    await expect(call(tools.listFiles, { path: 'src/../../outside' })).rejects.toThrow(/leads outside the project root/);
+    await expect(call(tools.listFiles, { path: '../outside' })).rejects.toThrow(/leads outside your working directory/);
+    await expect(call(tools.listFiles, { path: 'src/../../outside' })).rejects.toThrow(/leads outside your working directory/);
     await expect(call(tools.listFiles, { path: 'escape-dir' })).rejects.toThrow(/symbolic link that leads outside/);
     await expect(call(tools.listFiles, { path: 'missing' })).rejects.toThrow(/does not exist/);
   });
@@ -126,7 +126,7 @@ describe('read_file', () => {
 describe('search_files', () => {
   it('finds matching lines as path:line: text, skipping ignored directories, binaries, links and big files', async () => {
     const text = await call(tools.searchFiles, { pattern: 'TODO' });
-    expect(text.split('\n')).toEqual(['1 match for /TODO/ in 1 of 6 files under the project root (1 file over 9000 bytes skipped).', 'src/a.ts:2: // TODO: more']);
+    expect(text.split('\n')).toEqual(['1 match for /TODO/ in 1 of 6 files under your working directory (1 file over 9000 bytes skipped).', 'src/a.ts:2: // TODO: more']);
   });
 
   it('matches in any case, filters file names by glob, and searches one file', async () => {
@@ -173,6 +173,26 @@ describe('createFileTools', () => {
       ['read_file', 'read'],
       ['search_files', 'search'],
     ]);
+  });
+
+  it('resolves paths against the calling agent\'s working directory and keeps them inside it', async () => {
+    const src = path.join(root, 'src');
+    expect(await call(tools.readFile, { path: 'a.ts' }, src)).toMatch(/^File `a.ts`: 3 lines/);
+    expect(await call(tools.listFiles, {}, src)).toMatch(/^Listing of your working directory: 1 file, 1 directory\.\na\.ts \(\d+ bytes\)\ndeep\/$/);
+    expect(await call(tools.searchFiles, { pattern: 'todo', ignore_case: true }, src)).toContain('deep/c.ts:1:');
+    // The project root is outside this agent's working directory, though inside the tools' root.
+    await expect(call(tools.readFile, { path: '../README.md' }, src)).rejects.toThrow(/`..\/README.md` leads outside your working directory/);
+    await expect(call(tools.readFile, { path: path.join(root, 'README.md') }, src)).rejects.toThrow(/absolute path/);
+  });
+
+  it('refuses a caller whose working directory is outside the root, and works anywhere without a root', async () => {
+    await expect(call(tools.readFile, { path: 'secret.txt' }, outside)).rejects.toThrow(
+      new RegExp(`Your working directory \`${outside}\` is outside \`${root}\`, the only directory these file tools work in`),
+    );
+    const unbounded = createFileTools();
+    expect(unbounded.root).toBeNull();
+    expect(await call(unbounded.readFile, { path: 'secret.txt' }, outside)).toContain('outside secret TODO');
+    await expect(call(unbounded.readFile, { path: '../project/README.md' }, outside)).rejects.toThrow(/leads outside your working directory/);
   });
 
   it('refuses a root that is missing or a file, and caps that are not positive integers', () => {

@@ -1,0 +1,95 @@
+/**
+ * Handles in a store: every change of a handle's chart is written as its
+ * complete state (the chart's state and context: status, queue,
+ * conversation, usage, run counters, the plain-JSON setup); a new runtime on
+ * the same store puts each one back in the tree. Nothing is derived beside
+ * the charts: what is written is what the chart holds.
+ */
+import type { ActorRefFrom, SnapshotFrom, StateValue } from 'xstate';
+import type { HandleContext, HandleMachine } from '../machines/handle.js';
+import type { Store, StoreContents } from '../store/store-types.js';
+import type { QueuedInput } from '../types.js';
+
+/** The collection of handles. */
+export const HANDLES = 'handle';
+
+/** The reason a run in flight when its process died is given, as its error. */
+export const LOST_ON_RESTART = 'lost on restart';
+
+/** A handle as stored: its chart's state and context, and its place in spawn order. */
+export interface StoredHandle {
+  /** Spawn order (the key it had in the supervisor): parents come before their children. */
+  order: number;
+  state: StateValue;
+  context: HandleContext;
+}
+
+type HandleActorSnapshot = SnapshotFrom<HandleMachine>;
+
+const stateKey = (value: StateValue): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/**
+ * Writes a handle on every change of its chart's context or state; a step
+ * that changes neither (progress re-arming stale detection) writes nothing.
+ */
+export function createHandleWriter(store: Store | null) {
+  let attached = store !== null;
+  const watching = new Map<string, { unsubscribe(): void }>();
+
+  function watch(ref: ActorRefFrom<HandleMachine>): void {
+    if (!store) return;
+    const id = ref.getSnapshot().context.spec.id;
+    let lastContext: HandleContext | null = null;
+    let lastState = '';
+    const write = (snapshot: HandleActorSnapshot) => {
+      if (!attached || snapshot.status !== 'active') return;
+      const state = stateKey(snapshot.value);
+      if (snapshot.context === lastContext && state === lastState) return;
+      lastContext = snapshot.context;
+      lastState = state;
+      const record: StoredHandle = { order: Number(snapshot.context.spec.key), state: snapshot.value, context: snapshot.context };
+      store.put(HANDLES, id, record);
+    };
+    write(ref.getSnapshot());
+    watching.set(id, ref.subscribe({ next: write, error: () => {} }));
+  }
+
+  return {
+    watch,
+    /** The handles are gone for good: their records too. */
+    forget(ids: readonly string[]): void {
+      for (const id of ids) {
+        watching.get(id)?.unsubscribe();
+        watching.delete(id);
+        if (attached) store?.remove(HANDLES, id);
+      }
+    },
+    /** Stops writing: what is in the store stays as it is (`shutdown({ keep: true })`). */
+    detach(): void {
+      attached = false;
+      for (const subscription of watching.values()) subscription.unsubscribe();
+      watching.clear();
+    },
+  };
+}
+
+export type HandleWriter = ReturnType<typeof createHandleWriter>;
+
+/** The stored handles in spawn order (parents first). */
+export function storedHandles(contents: StoreContents): StoredHandle[] {
+  const records = [...(contents.get(HANDLES)?.values() ?? [])] as StoredHandle[];
+  return records.sort((a, b) => a.order - b.order);
+}
+
+/** Every input a handle holds or held last, for the next sequence number to stay above them all. */
+export function inputsOf(context: HandleContext): QueuedInput[] {
+  return [...context.queue, ...context.returned, ...(context.current ? [context.current] : []), ...(context.lastRun ? [context.lastRun.input] : [])];
+}
+
+/** Where a restored handle's chart was: a run in flight, waiting for a slot, or at rest. */
+export function restoredPhase(state: StateValue): 'working' | 'awaitingSlot' | 'rest' {
+  if (typeof state === 'string') return 'rest';
+  const running = (state as { running?: StateValue }).running;
+  if (running === 'awaitingSlot') return 'awaitingSlot';
+  return 'working';
+}
