@@ -110,7 +110,7 @@ describe('delegate', () => {
     expect(byGoal.malformed?.status).toBe('error');
     expect(byGoal.slow?.status).toBe('timeout');
     expect(byGoal.slow?.exitReason).toBe('timeout');
-    expect(byGoal.slow?.error).toMatch(/childTimeoutMs \(1500 ms\)/);
+    expect(byGoal.slow?.error).toMatch(/childTimeoutMs \(4000 ms\)/);
     expect(byGoal.ok?.status).toBe('completed');
     expect(byGoal.ok?.summary).toBe('fine');
   });
