@@ -147,7 +147,7 @@ export interface HandleMethods {
    * @throws {BadArgumentError} for an id that is unknown or already decided, or an answer not shaped `{ approve: boolean, reason?: string }`.
    */
   approve(this: void, requestId: string, answer: ApprovalAnswer): void;
-  /** @internal Asks the host to approve a call made by an agent (`null`: the root agent), from a dispatcher. */
+  /** Asks the host to approve a call made by an agent (`null`: the root agent): what a tool dispatcher does for a tool that needs approval. */
   requestApproval(this: void, agentId: string | null, ask: ApprovalAsk, signal?: AbortSignal): Promise<ApprovalDecision>;
   /**
    * Events as an async iterable. At most `bufferSize` unread events are kept
