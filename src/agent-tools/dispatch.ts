@@ -31,7 +31,11 @@ export interface ToolDispatcherOptions {
 
 /** What one call may add: its id (for tracing) and a signal of its own. */
 export interface DispatchCallOptions {
-  /** The model's id for the call, recorded on its span when the runtime traces. */
+  /**
+   * The model's id for the call: recorded on its span when the runtime
+   * traces, and given to the tool (`ToolContext.callId`), so `spawn_agent`
+   * and `delegate_task` called again with it return what they did the first time.
+   */
   callId?: string;
   /** Fires when this call should stop (with the dispatcher's own signal, whichever fires first). */
   signal?: AbortSignal;
@@ -76,9 +80,9 @@ export function createToolDispatcher(
   const dispatch = async (name: string, argumentsJson: string, options?: DispatchCallOptions): Promise<string> => {
     const call: DispatchCallOptions = typeof options === 'object' && options !== null ? options : {};
     const callSignal = call.signal instanceof AbortSignal ? call.signal : undefined;
-    const callContext = callSignal ? { ...context, signal: AbortSignal.any([signal, callSignal]) } : context;
-    const execute = () => executeToolCall(registry, name, argumentsJson, callContext);
     const callId = typeof call.callId === 'string' ? call.callId : null;
+    const callContext: ToolContext = { ...context, ...(callSignal ? { signal: AbortSignal.any([signal, callSignal]) } : {}), ...(callId !== null ? { callId } : {}) };
+    const execute = () => executeToolCall(registry, name, argumentsJson, callContext);
     const outcome = await (telemetry ? telemetry.toolCall({ callId, tool: String(name), argumentsJson }, execute) : execute());
     return outcome.ok ? successJson(outcome.result) : failureJson(outcome.error);
   };

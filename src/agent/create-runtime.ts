@@ -23,6 +23,7 @@ import { optionalStringArray, rejectUnknownKeys, requireMessage } from '../runti
 import { resolveAgentType } from '../delegation/agent-types.js';
 import type { ResolvedOptions } from '../delegation/delegating-runtime.js';
 import { registerTelemetry } from '../telemetry-hooks.js';
+import { IdempotencyKeys, argumentsDigest, checkIdempotencyKey } from '../delegation/idempotency.js';
 import { traceHandleRuns, traceRootRun } from './trace-runs.js';
 
 export type * from './runtime-api.js';
@@ -104,6 +105,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     conversationOf: (id) => handles.conversationOf(id),
     maxConversationTokens: resolved.maxConversationTokens,
   };
+  const keys = new IdempotencyKeys(store);
   const delegator = createDelegator({
     core: handles,
     prepare: (task, origin) => prepareChild(prepareDeps, task, origin, true),
@@ -113,6 +115,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     inboxes,
     settleWorktree: worktrees.judge,
     store,
+    keys,
   });
 
   const runtime: Runtime = {
@@ -127,11 +130,19 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     spawn(spawnOptions = {}) {
       if (typeof spawnOptions !== 'object' || spawnOptions === null || Array.isArray(spawnOptions)) throw new BadArgumentError('options', 'an object', spawnOptions);
       checkSpawnOptions(spawnOptions as Record<string, unknown>, custom !== null, resolved.agentTypes);
-      const { message, parentId = null, parentConversation, goal: givenGoal, ...rest } = spawnOptions;
+      const { message, parentId = null, parentConversation, goal: givenGoal, idempotencyKey, ...rest } = spawnOptions;
       if (message !== undefined) requireMessage(message);
+      const key = checkIdempotencyKey(idempotencyKey);
+      const digest = key === null ? '' : argumentsDigest('spawn', { ...rest, message, parentId, goal: givenGoal });
+      if (key !== null) {
+        const first = keys.replay(parentId, key, 'spawn', digest);
+        if (first?.kind === 'spawn') return first.handle;
+      }
       // Every handle gets a setup, worked out like a delegated task's: a custom run reads it (tools, working directory) too.
       const goal = givenGoal ?? message ?? 'Work on the inputs you are sent.';
-      return handles.spawn({ ...prepareChild(prepareDeps, { ...rest, goal }, { parentId, parentConversation }, false), goal: givenGoal ?? null, message });
+      const handle = handles.spawn({ ...prepareChild(prepareDeps, { ...rest, goal }, { parentId, parentConversation }, false), goal: givenGoal ?? null, message });
+      if (key !== null) keys.record(parentId, key, digest, { kind: 'spawn', handle });
+      return handle;
     },
     send: handles.send,
     wait: handles.wait,
@@ -146,6 +157,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         void worktrees.forget(forgotten);
       }
       delegator.forget(ids);
+      keys.forget(ids);
       return ids;
     },
     get: handles.get,
@@ -219,14 +231,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
   // A store with content: the handles are back; their delegations and deliveries follow, then restored work goes on.
   const restored = handles.takeRestored();
-  if (restored) delegator.restore(restored);
+  if (restored) {
+    keys.restore(restored, (id) => handles.contextOf(id) !== undefined);
+    delegator.restore(restored);
+  }
   handles.startRestored();
   return runtime;
 }
 
 /** The options `spawn` takes. */
 const SPAWN_KEYS = [
-  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation',
+  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation', 'idempotencyKey',
 ] as const;
 
 /** The spawn options whose type the handle API does not check itself; the same whatever the run. */

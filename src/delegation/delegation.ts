@@ -21,6 +21,8 @@ import type { HandleApi, HandleSpawn } from '../runtime/runtime-types.js';
 import type { ChildOrigin } from './prepare.js';
 import { knownAgentTypes } from './task-schema.js';
 import { checkDelegateRequest } from './validate-delegation.js';
+import { argumentsDigest } from './idempotency.js';
+import type { IdempotencyKeys } from './idempotency.js';
 
 /** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */
 export const SPAWN_SLICE = 200;
@@ -42,6 +44,8 @@ export interface DelegatorDeps {
   settleWorktree(handleId: string): Promise<WorktreeReport | null>;
   /** Where delegations are kept for a restore; `null`: nowhere. */
   store: Store | null;
+  /** The idempotency keys of `spawn` and `delegate`. */
+  keys: IdempotencyKeys;
 }
 
 export function costOf(prices: ModelPrices | undefined, model: string | null, usage: Usage): number | null {
@@ -118,12 +122,18 @@ export function createDelegator(deps: DelegatorDeps) {
 
   function delegate(request: DelegateRequest): Delegation {
     const agentTypes = knownAgentTypes(deps.agentTypes()).map((type) => type.name);
-    const { tasks, background, parentId, parentConversation } = checkDelegateRequest(request, agentTypes);
+    const { tasks, background, parentId, parentConversation, deliverToAgent, idempotencyKey } = checkDelegateRequest(request, agentTypes);
+    const batch = 'tasks' in request;
+    // What a replay must repeat: the tasks and how they run (not the conversation they may fork, the signal or the batch limit).
+    const digest = idempotencyKey === null ? '' : argumentsDigest('delegate', { tasks, batch, background, deliverToAgent, parentId });
+    if (idempotencyKey !== null) {
+      const first = deps.keys.replay(parentId, idempotencyKey, 'delegate', digest);
+      if (first?.kind === 'delegate') return { delegationId: first.delegationId, handleIds: first.handleIds, result: first.result ?? outcomeOf(first.delegationId) };
+    }
     // Depth, pausing and the parent's existence are the supervisor's rules: asked once, before anything starts.
     const refusal = core.spawnRefusal(parentId);
     if (refusal) throw refusal;
     if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());
-    const batch = 'tasks' in request;
     const prepared = tasks.map((task, index) => deps.prepare(task, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }));
     const delegationId = `dg_${nanoid(10)}`;
     const ids = prepared.map(() => `sa_${nanoid(10)}`);
@@ -205,8 +215,16 @@ export function createDelegator(deps: DelegatorDeps) {
 
     const settled = Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort));
     const delivered = conclude(stored, settled, tasks.map((task) => task.goal));
+    if (idempotencyKey !== null) deps.keys.record(parentId, idempotencyKey, digest, { kind: 'delegate', delegationId, handleIds: ids }, delivered);
     return { delegationId, handleIds: ids, result: delivered };
   }
+
+  /** A delegation's result by id, finished or not; for a replay of its idempotency key. */
+  const outcomeOf = (id: string): Promise<DelegationOutcome> => {
+    const found = delegations.get(id) ?? (kept.get(id)?.outcome ? Promise.resolve(kept.get(id)!.outcome!) : undefined);
+    if (!found) throw new Error(`subagents: the delegation \`${id}\` named by an idempotency key is not known; this is a bug`);
+    return found;
+  };
 
   const write = (stored: StoredDelegation) => {
     deps.store?.put(DELEGATIONS, stored.id, stored);
@@ -272,7 +290,9 @@ export function createDelegator(deps: DelegatorDeps) {
     for (const stored of (contents.get(DELEGATIONS)?.values() ?? []) as Iterable<StoredDelegation>) {
       kept.set(stored.id, stored);
       if (stored.outcome) {
-        remember(stored.id, Promise.resolve(stored.outcome));
+        const outcome = Promise.resolve(stored.outcome);
+        remember(stored.id, outcome);
+        deps.keys.restoredResult(stored.id, outcome);
         if (stored.agent !== null) resumeDelivery(stored.agent, stored.outcome, deliveries.get(stored.id));
         continue;
       }
@@ -295,7 +315,7 @@ export function createDelegator(deps: DelegatorDeps) {
           });
         });
       });
-      void conclude(stored, Promise.all(ends), stored.goals);
+      deps.keys.restoredResult(stored.id, conclude(stored, Promise.all(ends), stored.goals));
     }
   }
 

@@ -35,6 +35,12 @@ export interface ToolContext {
    * stale). Absent where nothing needs telling (the root agent, your own loop).
    */
   waitingFor?: <T>(work: Promise<T>) => Promise<T>;
+  /**
+   * The model's id for this call, where there is one: `spawn_agent` and
+   * `delegate_task` pass it as their idempotency key, so a call run again
+   * returns what the first run of it did.
+   */
+  callId?: string;
 }
 
 /** The zod schemas accepted as a tool's `parameters`: any zod object. */
