@@ -83,6 +83,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const worktrees = createWorktreeManager({
     directory: resolved.worktreeDir,
     logger,
+    store,
     // Closing or cancelling a handle judges its worktree, whoever asked (a cascade, a delegation, shutdown).
     watch: (id, onStop) =>
       void handles.listen(id, (event) => {
@@ -181,8 +182,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     async shutdown(shutdownOptions) {
       shutdownController.abort(new RuntimeShutDownError());
       const result = handles.shutdown(shutdownOptions);
-      // Every handle is closed now: their worktrees are judged (removed or kept) before shutdown resolves.
-      await worktrees.judgeAll();
+      try {
+        // Every handle is closed now: their worktrees are judged (removed or kept) before shutdown resolves, and recorded.
+        await worktrees.judgeAll();
+      } finally {
+        store?.close();
+      }
       return result;
     },
     runAgent(message, agentOptions) {
@@ -234,6 +239,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   if (restored) {
     keys.restore(restored, (id) => handles.contextOf(id) !== undefined);
     delegator.restore(restored);
+    // Worktrees of handles not restored are pruned; the rest are theirs again (shutdown waits for this).
+    void worktrees.restore(restored, (id) => {
+      if (!handles.contextOf(id)) return null;
+      const { status } = handles.get(id);
+      return { stopped: status === 'closed' || status === 'cancelled' };
+    });
   }
   handles.startRestored();
   return runtime;
