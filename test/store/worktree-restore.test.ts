@@ -31,10 +31,11 @@ const run: AgentRun = async (input, { cwd }) => {
 /** Runs the fixture, which SIGKILLs itself once two handles are closed (or forgotten) and before git judged their worktrees. */
 function crashAfter(mode: 'close' | 'forget', directory: string, repo: TestRepo): Promise<NodeJS.Signals | null> {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [path.join(ROOT, 'test/fixtures/worktree-crash.mjs'), directory, repo.dir, mode], (error) => {
-      if (error && child.signalCode === null) reject(error);
+    const child = execFile(process.execPath, [path.join(ROOT, 'test/fixtures/worktree-crash.mjs'), directory, repo.dir, mode], (_error, _stdout, stderr) => {
+      // Killed as planned, or failed: what it wrote says why.
+      if (child.signalCode === null) reject(new Error(`the fixture exited with ${String(child.exitCode)}: ${stderr}`));
+      else resolve(child.signalCode);
     });
-    child.on('exit', (_code, signal) => resolve(signal));
   });
 }
 
