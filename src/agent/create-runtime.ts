@@ -107,6 +107,15 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     maxConversationTokens: resolved.maxConversationTokens,
   };
   const keys = new IdempotencyKeys(store);
+  /** Forgotten handles leave the store's files too: one compaction after the forgets of this turn of the event loop. */
+  let compaction: NodeJS.Immediate | null = null;
+  const compactSoon = () => {
+    if (!store || compaction) return;
+    compaction = setImmediate(() => {
+      compaction = null;
+      if (!store.closed) store.compact();
+    });
+  };
   const delegator = createDelegator({
     core: handles,
     prepare: (task, origin) => prepareChild(prepareDeps, task, origin, true),
@@ -159,6 +168,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       }
       delegator.forget(ids);
       keys.forget(ids);
+      compactSoon();
       return ids;
     },
     get: handles.get,
@@ -186,6 +196,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         // Every handle is closed now: their worktrees are judged (removed or kept) before shutdown resolves, and recorded.
         await worktrees.judgeAll();
       } finally {
+        if (compaction) {
+          clearImmediate(compaction);
+          compaction = null;
+          store?.compact();
+        }
         store?.close();
       }
       return result;
