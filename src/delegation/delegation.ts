@@ -15,7 +15,7 @@ import type {
 import { BackgroundInboxes, OUTBOX, ROOT_AGENT, backgroundResultMessage } from './inbox.js';
 import type { Delivery } from './inbox.js';
 import type { Store, StoreContents } from '../store/store-types.js';
-import { DELEGATIONS, endOfRestoredTask } from './durable-delegations.js';
+import { DELEGATIONS, DELEGATION_TASKS, endOfRestoredTask, storedDelegations, taskKey } from './durable-delegations.js';
 import type { StoredDelegation, TaskEnd } from './durable-delegations.js';
 import type { HandleApi, HandleSpawn } from '../runtime/runtime-types.js';
 import type { ChildOrigin } from './prepare.js';
@@ -162,6 +162,7 @@ export function createDelegator(deps: DelegatorDeps) {
       });
       goalSeq = core.enqueue(id, tasks[index]!.goal).seq;
       stored.goalSeqs[index] = goalSeq;
+      writeTask(stored, index);
     };
 
     /** Why tasks not yet started must not start: the caller gave up, or the parent was stopped. */
@@ -181,10 +182,9 @@ export function createDelegator(deps: DelegatorDeps) {
     } catch (error) {
       // Nothing half-done is left behind: children already started are cancelled.
       for (const id of started) core.cancel(id);
-      deps.store?.remove(DELEGATIONS, delegationId);
+      removeStored(stored);
       throw error;
     }
-    write(stored);
     if (prepared.length > firstSlice) void startRest(firstSlice);
 
     /** The rest of a big batch, a slice per turn of the event loop; a task that cannot start says why. */
@@ -196,7 +196,6 @@ export function createDelegator(deps: DelegatorDeps) {
           if (stopped) throw new Error(stopped);
           start(index);
           started.push(ids[index]!);
-          write(stored);
         } catch (error) {
           const reason = `The subagent was not started: ${error instanceof Error ? error.message : String(error)}`;
           settlers.get(ids[index]!)?.({ run: null, handedBack: 'cancelled', reason });
@@ -226,14 +225,34 @@ export function createDelegator(deps: DelegatorDeps) {
     return found;
   };
 
+  /**
+   * Writes a delegation without its tasks: each task is a record of its own
+   * (its goal's sequence number, its end), so a batch of n tasks writes O(n)
+   * bytes, not O(n²). Once the outcome is written, the task records go.
+   */
   const write = (stored: StoredDelegation) => {
-    deps.store?.put(DELEGATIONS, stored.id, stored);
-    if (deps.store) kept.set(stored.id, stored);
+    if (!deps.store) return;
+    deps.store.put(DELEGATIONS, stored.id, { ...stored, goalSeqs: [], ends: [] } satisfies StoredDelegation);
+    kept.set(stored.id, stored);
+    if (stored.outcome) stored.handleIds.forEach((_, index) => deps.store!.remove(DELEGATION_TASKS, taskKey(stored.id, index)));
+  };
+
+  const writeTask = (stored: StoredDelegation, index: number) => {
+    if (!deps.store || stored.outcome) return;
+    deps.store.put(DELEGATION_TASKS, taskKey(stored.id, index), { goalSeq: stored.goalSeqs[index] ?? null, end: stored.ends[index] ?? null });
+  };
+
+  const removeStored = (stored: StoredDelegation) => {
+    if (!deps.store) return;
+    kept.delete(stored.id);
+    deps.store.remove(DELEGATIONS, stored.id);
+    deps.store.remove(OUTBOX, stored.id);
+    stored.handleIds.forEach((_, index) => deps.store!.remove(DELEGATION_TASKS, taskKey(stored.id, index)));
   };
 
   function settleTask(stored: StoredDelegation, index: number, end: TaskEnd): void {
     stored.ends[index] = end;
-    write(stored);
+    writeTask(stored, index);
   }
 
   /** Delegations in the store, by id: what `forget` looks through. */
@@ -287,7 +306,7 @@ export function createDelegator(deps: DelegatorDeps) {
    */
   function restore(contents: StoreContents): void {
     const deliveries = (contents.get(OUTBOX) ?? new Map()) as Map<string, Delivery>;
-    for (const stored of (contents.get(DELEGATIONS)?.values() ?? []) as Iterable<StoredDelegation>) {
+    for (const stored of storedDelegations(contents)) {
       kept.set(stored.id, stored);
       if (stored.outcome) {
         const outcome = Promise.resolve(stored.outcome);
@@ -340,9 +359,7 @@ export function createDelegator(deps: DelegatorDeps) {
     const gone = new Set(ids);
     for (const stored of kept.values()) {
       if ((stored.parentId !== null && gone.has(stored.parentId)) || stored.handleIds.every((id) => gone.has(id) || !core.contextOf(id))) {
-        kept.delete(stored.id);
-        deps.store.remove(DELEGATIONS, stored.id);
-        deps.store.remove(OUTBOX, stored.id);
+        removeStored(stored);
       }
     }
   }
