@@ -92,7 +92,7 @@ async function timeRestore(directory: string, count: number): Promise<number> {
 
 export async function benchDurability(options: DurabilityOptions = {}): Promise<Row[]> {
   const workload: Workload = { count: options.count ?? 1000, concurrency: options.concurrency ?? 16, latencyMs: 0 };
-  const rounds = options.rounds ?? 5;
+  const rounds = options.rounds ?? 4;
   const sizes = options.restoreSizes ?? [1000, 10_000];
   const restoreRounds = options.restoreRounds ?? 3;
 
