@@ -7,6 +7,7 @@
 import { BadArgumentError } from '../errors.js';
 import { callerDepth } from './agent-tool-settings.js';
 import type { AgentToolsRuntime } from './agent-tool-settings.js';
+import type { DelegatingRuntime } from '../delegation/delegating-runtime.js';
 import type { AnyTool, OpenAIFunctionTool, ToolContext } from '../toolkit/define-tool.js';
 import { toolDefinitionsFor } from '../toolkit/dynamic-tool.js';
 import { executeToolCall } from '../toolkit/execute.js';
@@ -61,7 +62,7 @@ export interface ToolDispatcher {
  * ```
  */
 export function createToolDispatcher(
-  runtime: Pick<AgentToolsRuntime, 'get' | 'workingDirectory'>,
+  runtime: Pick<AgentToolsRuntime, 'get' | 'workingDirectory'> & Partial<Pick<DelegatingRuntime, 'requestApproval'>>,
   tools: readonly AnyTool[],
   options: ToolDispatcherOptions,
 ): ToolDispatcher {
@@ -73,7 +74,11 @@ export function createToolDispatcher(
   }
   const depth = options.depth ?? callerDepth(runtime, handleId);
   if (options.cwd !== undefined && typeof options.cwd !== 'string') throw new BadArgumentError('cwd', 'a directory path', options.cwd);
-  const context: ToolContext = { signal, handleId, depth, cwd: options.cwd ?? runtime.workingDirectory(handleId) };
+  const { requestApproval } = runtime;
+  // Calls that need approval reach the runtime's host, their wait ended by the call's signal; without a runtime behind the dispatcher they are denied.
+  const asking = (stop: AbortSignal): Pick<ToolContext, 'requestApproval'> =>
+    requestApproval ? { requestApproval: (ask) => requestApproval(handleId, ask, stop) } : {};
+  const context: ToolContext = { signal, handleId, depth, cwd: options.cwd ?? runtime.workingDirectory(handleId), ...asking(signal) };
 
   // A runtime created with `telemetry` traces the calls made here too: one span each, the work inside it.
   const telemetry = telemetryOf(runtime);
@@ -81,7 +86,8 @@ export function createToolDispatcher(
     const call: DispatchCallOptions = typeof options === 'object' && options !== null ? options : {};
     const callSignal = call.signal instanceof AbortSignal ? call.signal : undefined;
     const callId = typeof call.callId === 'string' ? call.callId : null;
-    const callContext: ToolContext = { ...context, ...(callSignal ? { signal: AbortSignal.any([signal, callSignal]) } : {}), ...(callId !== null ? { callId } : {}) };
+    const callStop = callSignal ? AbortSignal.any([signal, callSignal]) : null;
+    const callContext: ToolContext = { ...context, ...(callStop ? { signal: callStop, ...asking(callStop) } : {}), ...(callId !== null ? { callId } : {}) };
     const execute = () => executeToolCall(registry, name, argumentsJson, callContext);
     const outcome = await (telemetry ? telemetry.toolCall({ callId, tool: String(name), argumentsJson }, execute) : execute());
     return outcome.ok ? successJson(outcome.result) : failureJson(outcome.error);

@@ -84,6 +84,7 @@ export function processIo(): DemoIo {
       process.exit(code);
     },
     interactive,
+    stdin: process.stdin,
   };
 }
 
