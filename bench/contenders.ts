@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { createRuntime } from '../src/agent/create-runtime.js';
 import { runModelLoop } from '../src/model/model-loop.js';
+import type { Store } from '../src/store/store-types.js';
 import { clientFor, goalOf, lookupPlain, lookupTool, MODEL, startTwoCallServer } from './fixtures.js';
 import { runFloor, runPool } from './floor.js';
 import type { RequestShape } from './floor.js';
@@ -42,14 +43,15 @@ function checkAnswers(who: string, answers: readonly string[]): void {
   if (wrong !== -1) throw new Error(`${who}: child ${wrong} answered ${JSON.stringify(answers[wrong])}, expected ${JSON.stringify(expectedAnswer(wrong))}`);
 }
 
-/** Times one `delegate` batch of `count` tasks; checks every child answered. */
-export async function timeDelegate(workload: Workload): Promise<Timing> {
+/** Times one `delegate` batch of `count` tasks; checks every child answered. With `store`, the runtime keeps everything in it. */
+export async function timeDelegate(workload: Workload, store?: Store): Promise<Timing> {
   const server = await startTwoCallServer(workload.latencyMs);
   const runtime = createRuntime({
     client: clientFor(server),
     model: MODEL,
     tools: [lookupTool],
     maxConcurrentChildren: workload.concurrency,
+    ...(store ? { store } : {}),
   });
   const tasks = Array.from({ length: workload.count }, (_, index) => ({ goal: goalOf(index) }));
   const { timing, value: outcome } = await timed(() => runtime.delegate({ tasks }).result);

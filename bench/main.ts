@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs the benchmarks in one process, side by side, and
  * prints one Markdown table (P5 runs each size in a child process). Pass ids
- * to run some only: `node --expose-gc dist-bench/bench/main.js P1 P4`.
+ * to run some only: `node --expose-gc dist-bench/bench/main.js P1 P4`, or
+ * `npm run bench -- P7`.
  */
 import { performance } from 'node:perf_hooks';
 import { describeMachine, loadAverage } from './machine.js';
@@ -12,6 +13,7 @@ import { benchWait } from './p4-wait.js';
 import { benchWaitMany } from './p4-wait-many.js';
 import { benchScale } from './p5-scale.js';
 import { benchEvents } from './p6-events.js';
+import { benchDurability } from './p7-durability.js';
 import { formatTable } from './report.js';
 import type { Row } from './report.js';
 import { hasGc } from './stats.js';
@@ -23,6 +25,7 @@ const BENCHMARKS: ReadonlyArray<{ id: string; run: () => Promise<Row[]> }> = [
   { id: 'P4', run: async () => [...(await benchWait()), ...(await benchWaitMany())] },
   { id: 'P5', run: () => benchScale() },
   { id: 'P6', run: () => benchEvents() },
+  { id: 'P7', run: () => benchDurability() },
 ];
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -17,6 +17,7 @@ import { defineDynamicTool } from '../toolkit/dynamic-tool.js';
 import { AgentToolError, toolErrorOf } from '../toolkit/tool-error.js';
 import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
 import { worktreeView } from '../toolkit/tool-result.js';
+import { callKey } from './call-key.js';
 
 /**
  * The task of `runtime.delegate` under the tool's field names, with what the
@@ -213,6 +214,7 @@ export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<Retur
       // Left out, it takes the tool set's default; any other value is for delegate() to check.
       const requestedBackground = args.background === undefined ? settings.backgroundByDefault : args.background;
       const background = requestedBackground === true;
+      const idempotencyKey = callKey(context);
       let started: Delegation;
       try {
         // Checked in full by delegate(), synchronously, before anything starts: limits included.
@@ -223,6 +225,8 @@ export function createDelegateTaskTool(settings: AgentToolsSettings): Tool<Retur
           ...(context.conversation ? { parentConversation: context.conversation() } : {}),
           deliverToAgent: true,
           maxBatchSize: settings.maxBatchSize(),
+          // The call's id: the same call run again returns this delegation rather than starting another.
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
           // The tool's signal stops a delegation it waits for: its children are cancelled, later slices never start.
           ...(background ? {} : { signal: context.signal }),
         } as DelegateRequest;

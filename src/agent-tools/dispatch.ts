@@ -32,7 +32,11 @@ export interface ToolDispatcherOptions {
 
 /** What one call may add: its id (for tracing) and a signal of its own. */
 export interface DispatchCallOptions {
-  /** The model's id for the call, recorded on its span when the runtime traces. */
+  /**
+   * The model's id for the call: recorded on its span when the runtime
+   * traces, and given to the tool (`ToolContext.callId`), so `spawn_agent`
+   * and `delegate_task` called again with it return what they did the first time.
+   */
   callId?: string;
   /** Fires when this call should stop (with the dispatcher's own signal, whichever fires first). */
   signal?: AbortSignal;
@@ -81,10 +85,10 @@ export function createToolDispatcher(
   const dispatch = async (name: string, argumentsJson: string, options?: DispatchCallOptions): Promise<string> => {
     const call: DispatchCallOptions = typeof options === 'object' && options !== null ? options : {};
     const callSignal = call.signal instanceof AbortSignal ? call.signal : undefined;
-    const callStop = callSignal ? AbortSignal.any([signal, callSignal]) : null;
-    const callContext = callStop ? { ...context, signal: callStop, ...asking(callStop) } : context;
-    const execute = () => executeToolCall(registry, name, argumentsJson, callContext);
     const callId = typeof call.callId === 'string' ? call.callId : null;
+    const callStop = callSignal ? AbortSignal.any([signal, callSignal]) : null;
+    const callContext: ToolContext = { ...context, ...(callStop ? { signal: callStop, ...asking(callStop) } : {}), ...(callId !== null ? { callId } : {}) };
+    const execute = () => executeToolCall(registry, name, argumentsJson, callContext);
     const outcome = await (telemetry ? telemetry.toolCall({ callId, tool: String(name), argumentsJson }, execute) : execute());
     return outcome.ok ? successJson(outcome.result) : failureJson(outcome.error);
   };

@@ -20,6 +20,8 @@ import {
   workingDirSchema,
 } from '../toolkit/tool-schemas.js';
 import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
+import { BadArgumentError } from '../errors.js';
+import { callKey } from './call-key.js';
 import type { HandleSnapshot } from '../types.js';
 
 const baseSchema = () =>
@@ -82,14 +84,17 @@ export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnT
     },
     execute: (args, context) => {
       const caller = context.handleId;
-      if (args.nickname !== undefined && runtime.list().some((handle) => handle.id === args.nickname)) {
-        throw new AgentToolError('name_taken', 'nickname', `Expected \`nickname\` to be a name no subagent uses, got \`${args.nickname}\`; pick another or leave it out.`);
-      }
+      const idempotencyKey = callKey(context);
+      const nameTaken = () =>
+        new AgentToolError('name_taken', 'nickname', `Expected \`nickname\` to be a name no subagent uses, got \`${args.nickname}\`; pick another or leave it out.`);
+      // A call run again (same id) is the runtime's to answer: it returns the handle its first run spawned under that name.
+      if (idempotencyKey === undefined && args.nickname !== undefined && runtime.list().some((handle) => handle.id === args.nickname)) throw nameTaken();
       let handle: HandleSnapshot;
       try {
         // The runtime refuses a spawn past the depth limit (or while paused): the tool only words it for the model.
         handle = runtime.spawn({
           parentId: caller,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
           ...(args.message !== undefined ? { message: args.message } : {}),
           ...(args.nickname !== undefined ? { name: args.nickname } : {}),
           ...(args.agent_type !== undefined ? { agentType: args.agent_type } : {}),
@@ -101,6 +106,7 @@ export function createSpawnAgentTool(settings: AgentToolsSettings): Tool<ReturnT
           ...(args.context_mode !== undefined && context.conversation ? { parentConversation: context.conversation() } : {}),
         });
       } catch (error) {
+        if (error instanceof BadArgumentError && error.argument === 'name' && args.nickname !== undefined) throw nameTaken();
         throw toolErrorOf(error, toolFieldName);
       }
       return {

@@ -23,6 +23,7 @@ import { optionalStringArray, rejectUnknownKeys, requireMessage } from '../runti
 import { resolveAgentType } from '../delegation/agent-types.js';
 import type { ResolvedOptions } from '../delegation/delegating-runtime.js';
 import { registerTelemetry } from '../telemetry-hooks.js';
+import { IdempotencyKeys, argumentsDigest, checkIdempotencyKey } from '../delegation/idempotency.js';
 import { traceHandleRuns, traceRootRun } from './trace-runs.js';
 
 export type * from './runtime-api.js';
@@ -82,6 +83,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const worktrees = createWorktreeManager({
     directory: resolved.worktreeDir,
     logger,
+    store,
     // Closing or cancelling a handle judges its worktree, whoever asked (a cascade, a delegation, shutdown).
     watch: (id, onStop) =>
       void handles.listen(id, (event) => {
@@ -104,6 +106,16 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     conversationOf: (id) => handles.conversationOf(id),
     maxConversationTokens: resolved.maxConversationTokens,
   };
+  const keys = new IdempotencyKeys(store);
+  /** Forgotten handles leave the store's files too: one compaction after the forgets of this turn of the event loop. */
+  let compaction: NodeJS.Immediate | null = null;
+  const compactSoon = () => {
+    if (!store || compaction) return;
+    compaction = setImmediate(() => {
+      compaction = null;
+      if (!store.closed) store.compact();
+    });
+  };
   const delegator = createDelegator({
     core: handles,
     prepare: (task, origin) => prepareChild(prepareDeps, task, origin, true),
@@ -113,6 +125,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     inboxes,
     settleWorktree: worktrees.judge,
     store,
+    keys,
   });
 
   const runtime: Runtime = {
@@ -127,11 +140,19 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     spawn(spawnOptions = {}) {
       if (typeof spawnOptions !== 'object' || spawnOptions === null || Array.isArray(spawnOptions)) throw new BadArgumentError('options', 'an object', spawnOptions);
       checkSpawnOptions(spawnOptions as Record<string, unknown>, custom !== null, resolved.agentTypes);
-      const { message, parentId = null, parentConversation, goal: givenGoal, ...rest } = spawnOptions;
+      const { message, parentId = null, parentConversation, goal: givenGoal, idempotencyKey, ...rest } = spawnOptions;
       if (message !== undefined) requireMessage(message);
+      const key = checkIdempotencyKey(idempotencyKey);
+      const digest = key === null ? '' : argumentsDigest('spawn', { ...rest, message, parentId, goal: givenGoal });
+      if (key !== null) {
+        const first = keys.replay(parentId, key, 'spawn', digest);
+        if (first?.kind === 'spawn') return first.handle;
+      }
       // Every handle gets a setup, worked out like a delegated task's: a custom run reads it (tools, working directory) too.
       const goal = givenGoal ?? message ?? 'Work on the inputs you are sent.';
-      return handles.spawn({ ...prepareChild(prepareDeps, { ...rest, goal }, { parentId, parentConversation }, false), goal: givenGoal ?? null, message });
+      const handle = handles.spawn({ ...prepareChild(prepareDeps, { ...rest, goal }, { parentId, parentConversation }, false), goal: givenGoal ?? null, message });
+      if (key !== null) keys.record(parentId, key, digest, { kind: 'spawn', handle });
+      return handle;
     },
     send: handles.send,
     wait: handles.wait,
@@ -146,6 +167,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         void worktrees.forget(forgotten);
       }
       delegator.forget(ids);
+      keys.forget(ids);
+      compactSoon();
       return ids;
     },
     get: handles.get,
@@ -171,8 +194,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     async shutdown(shutdownOptions) {
       shutdownController.abort(new RuntimeShutDownError());
       const result = handles.shutdown(shutdownOptions);
-      // Every handle is closed now: their worktrees are judged (removed or kept) before shutdown resolves.
-      await worktrees.judgeAll();
+      try {
+        // Every handle is closed now: their worktrees are judged (removed or kept) before shutdown resolves, and recorded.
+        await worktrees.judgeAll();
+      } finally {
+        if (compaction) {
+          clearImmediate(compaction);
+          compaction = null;
+          store?.compact();
+        }
+        store?.close();
+      }
       return result;
     },
     runAgent(message, agentOptions) {
@@ -223,14 +255,23 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
   // A store with content: the handles are back; their delegations and deliveries follow, then restored work goes on.
   const restored = handles.takeRestored();
-  if (restored) delegator.restore(restored);
+  if (restored) {
+    keys.restore(restored, (id) => handles.contextOf(id) !== undefined);
+    delegator.restore(restored);
+    // Worktrees of handles not restored are pruned; the rest are theirs again (shutdown waits for this).
+    void worktrees.restore(restored, (id) => {
+      if (!handles.contextOf(id)) return null;
+      const { status } = handles.get(id);
+      return { stopped: status === 'closed' || status === 'cancelled' };
+    });
+  }
   handles.startRestored();
   return runtime;
 }
 
 /** The options `spawn` takes. */
 const SPAWN_KEYS = [
-  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation',
+  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation', 'idempotencyKey',
 ] as const;
 
 /** The spawn options whose type the handle API does not check itself; the same whatever the run. */

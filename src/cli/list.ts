@@ -9,8 +9,7 @@ import { HANDLES } from '../runtime/durable-handles.js';
 import type { StoredHandle } from '../runtime/durable-handles.js';
 import { OUTBOX } from '../delegation/inbox.js';
 import type { Delivery } from '../delegation/inbox.js';
-import { DELEGATIONS } from '../delegation/durable-delegations.js';
-import type { StoredDelegation } from '../delegation/durable-delegations.js';
+import { storedDelegations } from '../delegation/durable-delegations.js';
 import { UsageError } from './args.js';
 
 const statusOf = (state: StoredHandle['state']): string =>
@@ -36,7 +35,7 @@ export function listStore(directory: string): string {
     }
   };
   walk(null, '  ');
-  const delegations = [...((contents.get(DELEGATIONS)?.values() ?? []) as Iterable<StoredDelegation>)];
+  const delegations = storedDelegations(contents);
   const open = delegations.filter((delegation) => delegation.outcome === null);
   lines.push(`delegations: ${delegations.length} (${open.length} unfinished)`);
   for (const delegation of open) lines.push(`  ${delegation.id} from ${delegation.parentId ?? 'the root agent'}: ${delegation.ends.filter(Boolean).length}/${delegation.handleIds.length} tasks ended`);

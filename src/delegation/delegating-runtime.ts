@@ -38,6 +38,16 @@ export interface SpawnOptions {
   contextMode?: ContextMode;
   /** The parent's conversation to fork (`contextMode` `'fork'` or `{ lastMessages }`). @default the parent handle's; none for the root agent */
   parentConversation?: readonly ChatMessage[];
+  /**
+   * Makes the call safe to repeat: a later spawn of the same parent
+   * (`parentId`) with the same key returns the snapshot this call returned
+   * and spawns nothing; the same key with other options is a
+   * `BadArgumentError` (`parentConversation` is not compared). A key lives as
+   * long as its handle (until it is forgotten), kept in the store if the
+   * runtime has one. `spawn_agent` passes the model's tool-call id.
+   * @default none
+   */
+  idempotencyKey?: string;
 }
 
 /** @deprecated The same as {@link SpawnOptions}. */

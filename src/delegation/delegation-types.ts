@@ -35,6 +35,17 @@ export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {
    * batch size). @default no limit
    */
   maxBatchSize?: number;
+  /**
+   * Makes the call safe to repeat: a later call of the same caller
+   * (`parentId`) with the same key returns this delegation (its ids and its
+   * result) and starts nothing; the same key with other arguments is a
+   * `BadArgumentError`. Compared: the tasks, `background`, `deliverToAgent`
+   * (not `parentConversation`, `signal` or `maxBatchSize`). A key lives as
+   * long as the handles it names (until one is forgotten), kept in the store
+   * if the runtime has one. `delegate_task` passes the model's tool-call id.
+   * @default none
+   */
+  idempotencyKey?: string;
 };
 
 export type { DelegationResult, ExitReason } from '../types.js';

@@ -15,12 +15,14 @@ import type {
 import { BackgroundInboxes, OUTBOX, ROOT_AGENT, backgroundResultMessage } from './inbox.js';
 import type { Delivery } from './inbox.js';
 import type { Store, StoreContents } from '../store/store-types.js';
-import { DELEGATIONS, endOfRestoredTask } from './durable-delegations.js';
+import { DELEGATIONS, DELEGATION_TASKS, endOfRestoredTask, storedDelegations, taskKey } from './durable-delegations.js';
 import type { StoredDelegation, TaskEnd } from './durable-delegations.js';
 import type { HandleApi, HandleSpawn } from '../runtime/runtime-types.js';
 import type { ChildOrigin } from './prepare.js';
 import { knownAgentTypes } from './task-schema.js';
 import { checkDelegateRequest } from './validate-delegation.js';
+import { argumentsDigest } from './idempotency.js';
+import type { IdempotencyKeys } from './idempotency.js';
 
 /** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */
 export const SPAWN_SLICE = 200;
@@ -42,6 +44,8 @@ export interface DelegatorDeps {
   settleWorktree(handleId: string): Promise<WorktreeReport | null>;
   /** Where delegations are kept for a restore; `null`: nowhere. */
   store: Store | null;
+  /** The idempotency keys of `spawn` and `delegate`. */
+  keys: IdempotencyKeys;
 }
 
 export function costOf(prices: ModelPrices | undefined, model: string | null, usage: Usage): number | null {
@@ -118,12 +122,18 @@ export function createDelegator(deps: DelegatorDeps) {
 
   function delegate(request: DelegateRequest): Delegation {
     const agentTypes = knownAgentTypes(deps.agentTypes()).map((type) => type.name);
-    const { tasks, background, parentId, parentConversation } = checkDelegateRequest(request, agentTypes);
+    const { tasks, background, parentId, parentConversation, deliverToAgent, idempotencyKey } = checkDelegateRequest(request, agentTypes);
+    const batch = 'tasks' in request;
+    // What a replay must repeat: the tasks and how they run (not the conversation they may fork, the signal or the batch limit).
+    const digest = idempotencyKey === null ? '' : argumentsDigest('delegate', { tasks, batch, background, deliverToAgent, parentId });
+    if (idempotencyKey !== null) {
+      const first = deps.keys.replay(parentId, idempotencyKey, 'delegate', digest);
+      if (first?.kind === 'delegate') return { delegationId: first.delegationId, handleIds: first.handleIds, result: first.result ?? outcomeOf(first.delegationId) };
+    }
     // Depth, pausing and the parent's existence are the supervisor's rules: asked once, before anything starts.
     const refusal = core.spawnRefusal(parentId);
     if (refusal) throw refusal;
     if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());
-    const batch = 'tasks' in request;
     const prepared = tasks.map((task, index) => deps.prepare(task, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }));
     const delegationId = `dg_${nanoid(10)}`;
     const ids = prepared.map(() => `sa_${nanoid(10)}`);
@@ -152,6 +162,7 @@ export function createDelegator(deps: DelegatorDeps) {
       });
       goalSeq = core.enqueue(id, tasks[index]!.goal).seq;
       stored.goalSeqs[index] = goalSeq;
+      writeTask(stored, index);
     };
 
     /** Why tasks not yet started must not start: the caller gave up, or the parent was stopped. */
@@ -171,10 +182,9 @@ export function createDelegator(deps: DelegatorDeps) {
     } catch (error) {
       // Nothing half-done is left behind: children already started are cancelled.
       for (const id of started) core.cancel(id);
-      deps.store?.remove(DELEGATIONS, delegationId);
+      removeStored(stored);
       throw error;
     }
-    write(stored);
     if (prepared.length > firstSlice) void startRest(firstSlice);
 
     /** The rest of a big batch, a slice per turn of the event loop; a task that cannot start says why. */
@@ -186,7 +196,6 @@ export function createDelegator(deps: DelegatorDeps) {
           if (stopped) throw new Error(stopped);
           start(index);
           started.push(ids[index]!);
-          write(stored);
         } catch (error) {
           const reason = `The subagent was not started: ${error instanceof Error ? error.message : String(error)}`;
           settlers.get(ids[index]!)?.({ run: null, handedBack: 'cancelled', reason });
@@ -205,17 +214,45 @@ export function createDelegator(deps: DelegatorDeps) {
 
     const settled = Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort));
     const delivered = conclude(stored, settled, tasks.map((task) => task.goal));
+    if (idempotencyKey !== null) deps.keys.record(parentId, idempotencyKey, digest, { kind: 'delegate', delegationId, handleIds: ids }, delivered);
     return { delegationId, handleIds: ids, result: delivered };
   }
 
+  /** A delegation's result by id, finished or not; for a replay of its idempotency key. */
+  const outcomeOf = (id: string): Promise<DelegationOutcome> => {
+    const found = delegations.get(id) ?? (kept.get(id)?.outcome ? Promise.resolve(kept.get(id)!.outcome!) : undefined);
+    if (!found) throw new Error(`subagents: the delegation \`${id}\` named by an idempotency key is not known; this is a bug`);
+    return found;
+  };
+
+  /**
+   * Writes a delegation without its tasks: each task is a record of its own
+   * (its goal's sequence number, its end), so a batch of n tasks writes O(n)
+   * bytes, not O(n²). Once the outcome is written, the task records go.
+   */
   const write = (stored: StoredDelegation) => {
-    deps.store?.put(DELEGATIONS, stored.id, stored);
-    if (deps.store) kept.set(stored.id, stored);
+    if (!deps.store) return;
+    deps.store.put(DELEGATIONS, stored.id, { ...stored, goalSeqs: [], ends: [] } satisfies StoredDelegation);
+    kept.set(stored.id, stored);
+    if (stored.outcome) stored.handleIds.forEach((_, index) => deps.store!.remove(DELEGATION_TASKS, taskKey(stored.id, index)));
+  };
+
+  const writeTask = (stored: StoredDelegation, index: number) => {
+    if (!deps.store || stored.outcome) return;
+    deps.store.put(DELEGATION_TASKS, taskKey(stored.id, index), { goalSeq: stored.goalSeqs[index] ?? null, end: stored.ends[index] ?? null });
+  };
+
+  const removeStored = (stored: StoredDelegation) => {
+    if (!deps.store) return;
+    kept.delete(stored.id);
+    deps.store.remove(DELEGATIONS, stored.id);
+    deps.store.remove(OUTBOX, stored.id);
+    stored.handleIds.forEach((_, index) => deps.store!.remove(DELEGATION_TASKS, taskKey(stored.id, index)));
   };
 
   function settleTask(stored: StoredDelegation, index: number, end: TaskEnd): void {
     stored.ends[index] = end;
-    write(stored);
+    writeTask(stored, index);
   }
 
   /** Delegations in the store, by id: what `forget` looks through. */
@@ -269,10 +306,12 @@ export function createDelegator(deps: DelegatorDeps) {
    */
   function restore(contents: StoreContents): void {
     const deliveries = (contents.get(OUTBOX) ?? new Map()) as Map<string, Delivery>;
-    for (const stored of (contents.get(DELEGATIONS)?.values() ?? []) as Iterable<StoredDelegation>) {
+    for (const stored of storedDelegations(contents)) {
       kept.set(stored.id, stored);
       if (stored.outcome) {
-        remember(stored.id, Promise.resolve(stored.outcome));
+        const outcome = Promise.resolve(stored.outcome);
+        remember(stored.id, outcome);
+        deps.keys.restoredResult(stored.id, outcome);
         if (stored.agent !== null) resumeDelivery(stored.agent, stored.outcome, deliveries.get(stored.id));
         continue;
       }
@@ -295,7 +334,7 @@ export function createDelegator(deps: DelegatorDeps) {
           });
         });
       });
-      void conclude(stored, Promise.all(ends), stored.goals);
+      deps.keys.restoredResult(stored.id, conclude(stored, Promise.all(ends), stored.goals));
     }
   }
 
@@ -320,9 +359,7 @@ export function createDelegator(deps: DelegatorDeps) {
     const gone = new Set(ids);
     for (const stored of kept.values()) {
       if ((stored.parentId !== null && gone.has(stored.parentId)) || stored.handleIds.every((id) => gone.has(id) || !core.contextOf(id))) {
-        kept.delete(stored.id);
-        deps.store.remove(DELEGATIONS, stored.id);
-        deps.store.remove(OUTBOX, stored.id);
+        removeStored(stored);
       }
     }
   }

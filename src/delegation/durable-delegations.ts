@@ -2,14 +2,30 @@
 import type { HandleContext, RunReport } from '../machines/handle.js';
 import type { HandBackReason } from '../types.js';
 import type { DelegationOutcome } from './delegation-types.js';
+import type { StoreContents } from '../store/store-types.js';
 
-/** The collection of delegations. */
+/** The collection of delegations (each without its tasks' progress). */
 export const DELEGATIONS = 'delegation';
+
+/** The collection of the tasks of unfinished delegations: one record per task, `taskKey(delegationId, index)`. */
+export const DELEGATION_TASKS = 'delegation-task';
+
+export const taskKey = (delegationId: string, index: number) => `${delegationId}#${index}`;
+
+/** A task of an unfinished delegation as stored. */
+export interface StoredTask {
+  goalSeq: number | null;
+  end: TaskEnd | null;
+}
 
 /** How a task ended: its goal was processed by a run, or handed back before one started it. */
 export type TaskEnd = { run: RunReport; handedBack: null } | { run: null; handedBack: HandBackReason; reason?: string };
 
-/** A delegation as stored: written before its children exist, again as each task ends, and with its outcome. */
+/**
+ * A delegation: written before its children exist and again with its
+ * outcome; `goalSeqs` and `ends` are kept per task, in {@link DELEGATION_TASKS}
+ * (stored empty here), until the outcome is written.
+ */
 export interface StoredDelegation {
   id: string;
   parentId: string | null;
@@ -41,4 +57,14 @@ export function endOfRestoredTask(context: Readonly<HandleContext> | undefined, 
   if (context.current?.seq === seq || context.queue.some((input) => input.seq === seq)) return 'running';
   if (context.returned.some((input) => input.seq === seq)) return { run: null, handedBack: context.previousStatus === null ? 'cancelled' : 'closed' };
   return LOST_TASK;
+}
+
+/** The stored delegations, each with its tasks' progress put back. */
+export function storedDelegations(contents: StoreContents): StoredDelegation[] {
+  const tasks = (contents.get(DELEGATION_TASKS) ?? new Map()) as Map<string, StoredTask>;
+  return [...((contents.get(DELEGATIONS)?.values() ?? []) as Iterable<StoredDelegation>)].map((stored) => ({
+    ...stored,
+    goalSeqs: stored.handleIds.map((_, index) => tasks.get(taskKey(stored.id, index))?.goalSeq ?? stored.goalSeqs[index] ?? null),
+    ends: stored.handleIds.map((_, index) => tasks.get(taskKey(stored.id, index))?.end ?? stored.ends[index] ?? null),
+  }));
 }

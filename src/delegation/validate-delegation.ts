@@ -8,6 +8,7 @@ import { BadArgumentError, BatchSizeError } from '../errors.js';
 import type { DelegateRequest, DelegateTask } from './delegation-types.js';
 import type { ChatMessage } from '../types.js';
 import { delegateTaskSchema } from './task-schema.js';
+import { checkIdempotencyKey } from './idempotency.js';
 
 /** A request once checked: its tasks in order, and who asked for what. */
 export interface CheckedRequest {
@@ -16,6 +17,9 @@ export interface CheckedRequest {
   parentId: string | null;
   /** The delegating agent's conversation, for tasks that fork it. */
   parentConversation: readonly ChatMessage[] | undefined;
+  deliverToAgent: boolean;
+  /** `null`: none given. */
+  idempotencyKey: string | null;
 }
 
 /** A path as the errors write it: `tasks[0].goal`. */
@@ -94,8 +98,9 @@ export function checkDelegateRequest(request: DelegateRequest, agentTypes: reado
   if (typeof request !== 'object' || request === null) {
     throw new BadArgumentError('request', 'an object with `goal` or `tasks`', request);
   }
-  const { background = false, parentId = null, deliverToAgent = false, signal, maxBatchSize, parentConversation, ...rest } = request as DelegateRequest &
+  const { background = false, parentId = null, deliverToAgent = false, signal, maxBatchSize, parentConversation, idempotencyKey: key, ...rest } = request as DelegateRequest &
     Record<string, unknown>;
+  const idempotencyKey = checkIdempotencyKey(key);
   if (parentConversation !== undefined && !Array.isArray(parentConversation)) {
     throw new BadArgumentError('parentConversation', 'an array of chat messages', parentConversation);
   }
@@ -106,7 +111,8 @@ export function checkDelegateRequest(request: DelegateRequest, agentTypes: reado
   if (maxBatchSize !== undefined && !(Number.isInteger(maxBatchSize) && maxBatchSize >= 1)) {
     throw new BadArgumentError('maxBatchSize', 'an integer >= 1', maxBatchSize);
   }
-  if ('tasks' in rest) return { tasks: checkBatch(rest, maxBatchSize, agentTypes), background, parentId, parentConversation };
+  const common = { background, parentId, parentConversation, deliverToAgent, idempotencyKey };
+  if ('tasks' in rest) return { tasks: checkBatch(rest, maxBatchSize, agentTypes), ...common };
   if (rest.goal === undefined) throw new BadArgumentError('goal', 'a goal (one task), or `tasks` (a batch)', undefined);
-  return { tasks: [checkTask(rest, [], agentTypes)], background, parentId, parentConversation };
+  return { tasks: [checkTask(rest, [], agentTypes)], ...common };
 }

@@ -213,7 +213,7 @@ async function runToolCall(
   const argumentBytes = byteLength(call.function.arguments);
   const started = performance.now();
   options.onToolCallStart?.({ callId: call.id, tool: name, argumentBytes });
-  const execute = () => executeToolCall(registry, name, call.function.arguments, { ...options.toolContext, conversation, signal: options.signal });
+  const execute = () => executeToolCall(registry, name, call.function.arguments, { ...options.toolContext, conversation, signal: options.signal, callId: call.id });
   const outcome = await (options.telemetry ? options.telemetry.toolCall({ callId: call.id, tool: name, argumentsJson: call.function.arguments }, execute) : execute());
   const content = outcome.ok
     ? toolResultToString(outcome.result)

@@ -368,7 +368,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.STOP', ids: ids.slice(start, start + STOP_BATCH) });
       actor.stop();
       hub.close();
-      store?.close();
+      // The store stays open for what the runtime still settles (worktrees being judged); its owner closes it.
       return { unprocessed };
     },
   };

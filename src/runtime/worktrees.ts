@@ -18,6 +18,10 @@ import type { WorktreeReport } from '../types.js';
 import { isInsideDirectory } from '../paths.js';
 import { abortable } from '../toolkit/abortable.js';
 import { git, gitTest, GitCommandError, KeyedQueue } from './git.js';
+import type { Store, StoreContents } from '../store/store-types.js';
+
+/** The collection of worktrees in a store. */
+export const WORKTREES = 'worktree';
 
 /** The directory under a repository's git common directory where worktrees go by default. */
 export const DEFAULT_WORKTREE_FOLDER = 'subagents-worktrees';
@@ -31,8 +35,14 @@ export interface WorktreeManagerOptions {
   logger: Logger;
   /** Calls `onStop` whenever the handle is closed or cancelled (from then on). */
   watch(handleId: string, onStop: () => void): void;
+  /** Where each worktree is recorded (before it is made, and as it is judged), so a restore finds it. @default nowhere */
+  store?: Store | null;
 }
 
+/** What a restore needs to know of a worktree's handle: `null` when the handle is gone (not in the restored store). */
+export type RestoredHandleState = { stopped: boolean } | null;
+
+/** A worktree as recorded (in a store too). */
 interface Entry {
   report: WorktreeReport;
   /** The git common directory of the repository: git commands that change worktrees or branches are serialised on it. */
@@ -61,6 +71,15 @@ export interface WorktreeManager {
   forget(this: void, handleId: string): Promise<void>;
   /** Waits for worktrees being made, then judges every one in use. Never rejects. */
   judgeAll(this: void): Promise<void>;
+  /**
+   * Takes back the worktrees recorded in a store. A worktree whose handle is
+   * gone (not restored) is pruned: removed with its branch when unchanged,
+   * kept on disk otherwise (a warning names it), and its record dropped. A
+   * restored handle gets its worktree back; one that was closed or cancelled
+   * before it was judged, or whose directory is gone, is judged now. The work
+   * runs in the background (`judgeAll` waits for it). Never rejects.
+   */
+  restore(this: void, contents: StoreContents, handleOf: (handleId: string) => RestoredHandleState): Promise<void>;
 }
 
 /**
@@ -79,6 +98,14 @@ export function createWorktreeManager(options: WorktreeManagerOptions): Worktree
   const chains = new Map<string, Promise<unknown>>();
   const watched = new Set<string>();
   const repositories = new KeyedQueue();
+  const { store = null } = options;
+
+  /** Records a worktree (while the store is open: what happens after it closed is judged again by a restore). */
+  const record = (handleId: string, entry: Entry | null) => {
+    if (!store || store.closed) return;
+    if (entry) store.put(WORKTREES, handleId, entry);
+    else store.remove(WORKTREES, handleId);
+  };
 
   function chain<T>(handleId: string, work: () => Promise<T>): Promise<T> {
     const previous = chains.get(handleId) ?? Promise.resolve();
@@ -118,11 +145,15 @@ export function createWorktreeManager(options: WorktreeManagerOptions): Worktree
       const directory = path.join(folder, name);
       if (existsSync(directory)) throw fail(`the worktree directory \`${directory}\` already exists; remove it or use another handle name`);
       const parentDirty = (await changedPaths(top, folder)).length > 0;
+      // Recorded before it exists: a process that dies while git makes it leaves a record a restore judges.
+      const planned: WorktreeReport = { path: directory, branch, baseCommit, state: 'active', changed: null, diffStat: '', parentDirty, error: null };
+      record(handleId, { report: planned, repository, cwd: path.join(directory, path.relative(top, cwd)) });
       try {
         await mkdir(folder, { recursive: true });
         await git(top, ['worktree', 'add', '--quiet', '-b', branch, directory, baseCommit]);
       } catch (error) {
         await undoMake(top, directory, branch, baseCommit);
+        record(handleId, null);
         throw fail(`\`git worktree add\` failed (${detailOf(error)})`);
       }
       const real = await realpath(directory);
@@ -141,7 +172,8 @@ export function createWorktreeManager(options: WorktreeManagerOptions): Worktree
       try {
         if (!existsSync(report.path)) {
           await git(entry.repository, ['worktree', 'prune']);
-          await deleteBranch(entry.repository, report.branch, report.baseCommit);
+          // A process that died while git made it may have left no branch.
+          if (await gitTest(entry.repository, ['show-ref', '--verify', '--quiet', `refs/heads/${report.branch}`])) await deleteBranch(entry.repository, report.branch, report.baseCommit);
           Object.assign(report, { state: 'removed', changed: null, diffStat: '', error: 'the worktree directory was gone when it was judged' });
           return;
         }
@@ -169,20 +201,27 @@ export function createWorktreeManager(options: WorktreeManagerOptions): Worktree
     });
   }
 
+  /** From its first worktree on, closing or cancelling the handle judges it. */
+  const watch = (handleId: string) => {
+    if (watched.has(handleId)) return;
+    watched.add(handleId);
+    options.watch(handleId, () => void judge(handleId));
+  };
+
   const judge = (handleId: string): Promise<WorktreeReport | null> =>
     chain(handleId, async () => {
       const entry = entries.get(handleId);
       if (!entry) return null;
-      if (entry.report.state === 'active') await settle(entry);
+      if (entry.report.state === 'active') {
+        await settle(entry);
+        record(handleId, entry);
+      }
       return { ...entry.report };
     });
 
   return {
     acquire(handleId, cwd, signal) {
-      if (!watched.has(handleId)) {
-        watched.add(handleId);
-        options.watch(handleId, () => void judge(handleId));
-      }
+      watch(handleId);
       const ready = chain(handleId, async () => {
         const entry = entries.get(handleId);
         if (entry && entry.report.state !== 'removed') {
@@ -192,6 +231,7 @@ export function createWorktreeManager(options: WorktreeManagerOptions): Worktree
         }
         const made = await make(handleId, cwd);
         entries.set(handleId, made);
+        record(handleId, made);
         return made.cwd;
       });
       // A run stopped while its worktree is made stops at once; the worktree is still finished and recorded, so it is judged.
@@ -208,8 +248,43 @@ export function createWorktreeManager(options: WorktreeManagerOptions): Worktree
     judge,
     async forget(handleId) {
       await judge(handleId);
-      entries.delete(handleId);
+      if (entries.delete(handleId)) record(handleId, null);
       watched.delete(handleId);
+    },
+    async restore(contents, handleOf) {
+      const work: Array<Promise<unknown>> = [];
+      for (const [handleId, stored] of (contents.get(WORKTREES) ?? new Map()) as Map<string, Entry>) {
+        const entry: Entry = { report: { ...stored.report }, repository: stored.repository, cwd: stored.cwd };
+        const handle = handleOf(handleId);
+        if (handle === null && entry.report.state === 'removed') {
+          record(handleId, null);
+          continue;
+        }
+        if (handle === null) {
+          // Its handle is gone: judged whatever was decided before (in doubt, kept), then nobody's.
+          entry.report.state = 'active';
+          entries.set(handleId, entry);
+          work.push(
+            judge(handleId).then((report) => {
+              entries.delete(handleId);
+              record(handleId, null);
+              if (report?.state === 'kept') {
+                options.logger.warn(`subagents: the worktree at ${report.path} (branch ${report.branch}) of the handle \`${handleId}\`, gone since, changed; it is kept for you to merge or remove`);
+              }
+            }),
+          );
+          continue;
+        }
+        entries.set(handleId, entry);
+        if (entry.report.state === 'removed') continue;
+        watch(handleId);
+        const gone = !existsSync(entry.report.path);
+        if (gone || (handle.stopped && entry.report.state === 'active')) {
+          entry.report.state = 'active';
+          work.push(judge(handleId));
+        }
+      }
+      await Promise.all(work);
     },
     async judgeAll() {
       await Promise.all([...chains.values()]);

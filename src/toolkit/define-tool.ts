@@ -36,6 +36,12 @@ export interface ToolContext {
    */
   waitingFor?: <T>(work: Promise<T>) => Promise<T>;
   /**
+   * The model's id for this call, where there is one: `spawn_agent` and
+   * `delegate_task` pass it as their idempotency key, so a call run again
+   * returns what the first run of it did.
+   */
+  callId?: string;
+  /**
    * Asks the host to approve a call (the executor does it for tools that
    * declare `needsApproval`); resolves when the host answers, the request
    * times out, or the caller's run ends. Absent where no runtime is behind
