@@ -61,7 +61,7 @@ function codedError(message: string, code: string | null): Error {
  */
 export function bullmqExecutor(options: BullmqExecutorOptions): RunExecutor {
   if (typeof options !== 'object' || options === null) throw new BadArgumentError('options', 'an object with `connection`', options);
-  rejectUnknownKeys(options as unknown as Record<string, unknown>, EXECUTOR_KEYS);
+  rejectUnknownKeys(options, EXECUTOR_KEYS);
   const connection = connectionOptions('connection', options.connection);
   const queueName = options.queue ?? DEFAULT_QUEUE;
   if (typeof queueName !== 'string' || !/^[\w.-]{1,100}$/.test(queueName)) throw new BadArgumentError('queue', 'a queue name of letters, digits, `_`, `-` or `.`', queueName);
@@ -139,7 +139,7 @@ export function bullmqExecutor(options: BullmqExecutorOptions): RunExecutor {
     while (!closed) {
       let result: Array<[string, Array<[string, string[]]>]> | null;
       try {
-        result = (await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', replies, lastId)) as typeof result;
+        result = (await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', replies, lastId));
       } catch {
         if (closed) return;
         await new Promise((resolve) => setTimeout(resolve, 50));

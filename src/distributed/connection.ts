@@ -24,7 +24,7 @@ export function connectionOptions(field: string, connection: unknown): { url?: s
 export interface RedisPackages {
   bullmq: typeof Bullmq;
   /** A new ioredis client on the connection (commands wait while it reconnects). */
-  connect(options: { url?: string; [option: string]: unknown }, name: string): RedisClient;
+  connect(this: void, options: { url?: string; [option: string]: unknown }, name: string): RedisClient;
 }
 
 let loaded: Promise<RedisPackages> | null = null;
@@ -52,5 +52,5 @@ export function loadRedisPackages(): Promise<RedisPackages> {
 
 /** BullMQ's connection option for the same Redis (it makes its own clients). */
 export function bullmqConnection(options: { url?: string; [option: string]: unknown }): Bullmq.ConnectionOptions {
-  return { ...options, maxRetriesPerRequest: null } as Bullmq.ConnectionOptions;
+  return { ...options, maxRetriesPerRequest: null };
 }

@@ -90,7 +90,7 @@ class EventWriter {
     // Plain progress adds nothing to a batch that already says the run is alive.
     if (event.k === 'progress' && event.waiting === undefined && this.pending.length > 0) return;
     this.pending.push(event);
-    this.scheduled ??= setImmediate(() => this.flush());
+    this.scheduled ??= setImmediate(() => void this.flush());
   }
 
   /** Sends what is pending; resolves once everything sent so far is in Redis. */
@@ -120,7 +120,7 @@ class EventWriter {
  */
 export async function createWorker(options: WorkerOptions): Promise<SubagentsWorker> {
   if (typeof options !== 'object' || options === null) throw new BadArgumentError('options', 'an object with `connection` and `providers` (or `client`)', options);
-  rejectUnknownKeys(options as unknown as Record<string, unknown>, WORKER_KEYS);
+  rejectUnknownKeys(options, WORKER_KEYS);
   const connection = connectionOptions('connection', options.connection);
   const queueName = options.queue ?? DEFAULT_QUEUE;
   if (typeof queueName !== 'string' || !/^[\w.-]{1,100}$/.test(queueName)) throw new BadArgumentError('queue', 'a queue name of letters, digits, `_`, `-` or `.`', queueName);
@@ -131,7 +131,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
   const stalledInterval = positiveInteger('stalledInterval', options.stalledInterval, 2_500);
   const { connection: _connection, queue: _queue, tools: _tools, concurrency: _concurrency, lockDuration: _lock, stalledInterval: _stalled, logger: givenLogger, ...modelOptions } = options;
   // Runs name their model; a placeholder stands in for a default nobody reads.
-  const strategy = buildModelRun({ ...modelOptions, model: modelOptions.model ?? 'the model each run names' } as ModelRunOptions);
+  const strategy = buildModelRun({ ...modelOptions, model: modelOptions.model ?? 'the model each run names' });
   const secrets = strategy.secrets.filter((secret) => secret.length >= MIN_SECRET_LENGTH);
   const logger = redactingLogger(resolveLogger(givenLogger), secrets);
   const states = providerStates(strategy);
@@ -164,6 +164,19 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
     }
   });
   await subscriber.subscribe(keys.cancelChannel);
+  // Published cancels are lost while the subscriber is away: once it is back (subscribed again), the markers say which runs were stopped.
+  let subscribedBefore = true;
+  subscriber.on('close', () => (subscribedBefore = false));
+  subscriber.on('ready', () => {
+    if (subscribedBefore) return;
+    subscribedBefore = true;
+    void (async () => {
+      await subscriber.subscribe(keys.cancelChannel);
+      for (const [jobId, controller] of active) {
+        if ((await commands.exists(keys.cancelled(jobId))) === 1) controller.abort(new Error('the run was stopped while this worker was disconnected'));
+      }
+    })().catch(() => undefined);
+  });
 
   const fail = (message: string, code: string) => Object.assign(new Error(message), { code });
 
@@ -230,7 +243,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
         progress: (state) => void (controller.signal.aborted || writer.push(state?.waiting === undefined ? { k: 'progress' } : { k: 'progress', waiting: state.waiting })),
         runtime: null,
       };
-      const result = normalise(await run(data.input, context as RunContextOf<unknown>));
+      const result = normalise(await run(data.input, context));
       writer.push({ k: 'done', ...result });
       await writer.flush();
       return 'completed';
@@ -258,6 +271,10 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
     name: id,
   });
   worker.on('error', (error) => logger.debug(`worker ${id}: ${errorText(error)}`));
+  // A run whose lock is no longer this worker's is lost here (the queue lost it, or took it back as stalled): its work stops.
+  worker.on('lockRenewalFailed', (jobIds: string[]) => {
+    for (const jobId of jobIds) active.get(jobId)?.abort(new Error('this worker lost the lock of the run'));
+  });
   await worker.waitUntilReady();
 
   return {

@@ -15,7 +15,7 @@ export interface ExecutorBinding {
    * True for a handle whose runs must stay in this process: it has worktree
    * isolation, or tools only this runtime has (the delegation tools).
    */
-  mustRunLocally(handle: RunHandleInfo): boolean;
+  mustRunLocally(this: void, handle: RunHandleInfo): boolean;
   logger: Logger;
   /** Redacted from every error text that comes back. */
   secrets: readonly string[];

@@ -194,4 +194,75 @@ describe.skipIf(!binary)('child runs on BullMQ workers over Redis', { timeout: 6
     expect(ends).toHaveLength(1);
     expect(server.requests).toHaveLength(1);
   });
+
+  it('a duplicate delivery of a run\'s job never runs the model again; a job of another protocol version fails loudly', async () => {
+    const held = heldScript();
+    const { server, runtime, queue } = await setup({ script: held.script, workers: [{}] });
+    const jobs = new Queue(queue, { connection: { url: redis.url } });
+    const events = new QueueEvents(queue, { connection: { url: redis.url } });
+    const reader = new Redis(redis.url);
+    try {
+      await events.waitUntilReady();
+      const handle = runtime.spawn({ goal: 'answer', message: 'once' });
+      await until(() => held.open.length === 1, 10_000, 'the worker to call the model');
+      const [active] = await jobs.getJobs(['active']);
+      expect(active?.id).toMatch(new RegExp(`_${handle.id}_1$`));
+      // The same id again while it runs: still one job.
+      await jobs.add('run', active!.data, { jobId: active!.id! });
+      expect(await jobs.getJobCounts('active', 'wait')).toEqual({ active: 1, wait: 0 });
+      held.open[0]!.answer(reply.text('done once'));
+      expect((await runtime.wait(handle.id, { timeoutMs: 20_000 })).timedOut).toBe(false);
+      expect(runtime.get(handle.id).lastOutput).toBe('done once');
+      // Delivered again after it ended (its job removed): refused, the model not called.
+      let state = '';
+      const deadline = performance.now() + 10_000;
+      while ((state = await jobs.getJobState(active!.id!)) !== 'unknown' && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(state).toBe('unknown');
+      const failed = new Promise<string>((resolve) => events.on('failed', ({ jobId, failedReason }) => jobId === active!.id && resolve(failedReason)));
+      await jobs.add('run', active!.data, { jobId: active!.id! });
+      expect(await Promise.race([failed, new Promise((resolve) => setTimeout(() => resolve('no failed event in 15 s'), 15_000))])).toMatch(/was started before \(a duplicate delivery\): not run again/);
+      expect(server.requests).toHaveLength(1);
+      expect(runtime.get(handle.id).runs).toBe(1);
+
+      // A job of another protocol version: the worker refuses it and says why on its reply stream.
+      const replyKey = `${keysOf(queue).replies('protocol-test')}`;
+      await jobs.add('run', { ...active!.data, v: 999, reply: replyKey }, { jobId: 'protocol-test' });
+      let answer: Array<[string, Array<[string, string[]]>]> | null = null;
+      const answered = performance.now() + 10_000;
+      while (answer === null && performance.now() < answered) answer = (await reader.xread('BLOCK', 500, 'STREAMS', replyKey, '0-0'));
+      expect(answer).not.toBeNull();
+      const fields = answer![0]![1][0]![1];
+      const sentEvents = JSON.parse(fields[fields.indexOf('d') + 1]!) as Array<{ k: string; code?: string; message?: string }>;
+      expect(sentEvents.at(-1)).toEqual({ k: 'fail', code: 'protocol_mismatch', message: expect.stringMatching(/protocol version 999 and this worker speaks version 1/) as string });
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      await Promise.all([jobs.close(), events.close(), reader.quit()]);
+    }
+  });
+
+  it('a restart of redis-server mid-run: every run has one outcome, none is silently lost, and later runs work', { timeout: 60_000 }, async () => {
+    const held = heldScript();
+    const { server, runtime } = await setup({ script: held.script, workers: [{}, {}] });
+    const ends: Array<Extract<RuntimeEvent, { type: 'run-end' }>> = [];
+    runtime.subscribe((event) => event.type === 'run-end' && ends.push(event));
+    const ids = Array.from({ length: 3 }, (_, index) => runtime.spawn({ goal: 'wait for the model', message: `in flight ${index}` }).id);
+    await until(() => held.open.length === 3, 10_000, 'the workers to call the model');
+    await redis.restart();
+    await until(() => ends.length === 3, 20_000, 'every run in flight to end');
+    for (const id of ids) {
+      const end = ends.filter((event) => event.handleId === id);
+      expect(end).toHaveLength(1);
+      expect(end[0]).toMatchObject({ outcome: 'interrupted', error: 'lost: its job vanished from Redis (restarted?)' });
+    }
+    // The workers' in-flight calls were stopped too.
+    await until(() => held.open.every((entry) => entry.request.aborted), 10_000, 'the workers to abort their calls');
+    // Runs after the restart work, on the same runtime and workers.
+    const later = runtime.spawn({ goal: 'after the restart', message: 'later' });
+    await until(() => held.open.length === 4, 20_000, 'a worker to take the run after the restart');
+    held.open[3]!.answer(reply.text('after the restart'));
+    expect((await runtime.wait(later.id, { timeoutMs: 20_000 })).timedOut).toBe(false);
+    expect(runtime.get(later.id)).toMatchObject({ status: 'completed', lastOutput: 'after the restart' });
+    expect(ends.filter((event) => ids.includes(event.handleId))).toHaveLength(3);
+    expect(server.requests).toHaveLength(4);
+  });
 });

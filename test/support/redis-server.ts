@@ -46,7 +46,7 @@ function startOn(binary: string, port: number, dir: string): Promise<ChildProces
     });
     let output = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start on port ${port} in 10 s: ${output}`)), 10_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('Ready to accept connections')) {
         clearTimeout(timer);

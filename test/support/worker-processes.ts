@@ -28,7 +28,7 @@ export function startWorkerProcess(config: WorkerConfig): Promise<WorkerProcess>
   const full = { lockDuration: 5_000, stalledInterval: 2_500, concurrency: 16, tools: ['lookup'], ...config };
   const child = spawn(process.execPath, [ENTRY, JSON.stringify(full)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const process_: WorkerProcess = {
     pid: child.pid!,
     child,
@@ -44,7 +44,7 @@ export function startWorkerProcess(config: WorkerConfig): Promise<WorkerProcess>
   return new Promise((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => reject(new Error(`the worker process did not start in 15 s: ${stderr}`)), 15_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (stdout.includes('ready ')) {
         clearTimeout(timer);
