@@ -72,7 +72,7 @@ describe('parseCommandLine', () => {
 
   it('explains what was expected for every bad command line', () => {
     const cases: Array<[string[], RegExp]> = [
-      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, list, help/],
+      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, list, worker, help/],
       [['--dir', 'x'], /Expected a command before options, got `--dir`/],
       [['demo', '--frobnicate'], /Unknown option `--frobnicate` for `subagents demo`\. Run `subagents demo --help`/],
       [['demo', '--dir'], /Expected `--dir` to be followed by a value, got nothing/],
@@ -84,7 +84,7 @@ describe('parseCommandLine', () => {
       [['demo', '--max-concurrent', '1.5'], /Expected `--max-concurrent` to be an integer from 1 to 16/],
       [['demo', '--model', ''], /Expected `--model` to have a value, got an empty string/],
       [['demo', 'src'], /takes no arguments, got `src`; did you mean `--dir src`\?/],
-      [['help', 'nope'], /Expected `subagents help` to be followed by a command \(demo, mcp\), got `nope`/],
+      [['help', 'nope'], /Expected `subagents help` to be followed by a command \(demo, mcp, worker\), got `nope`/],
     ];
     for (const [argv, message] of cases) {
       expect(() => parseCommandLine(argv), argv.join(' ')).toThrow(UsageError);
