@@ -40,18 +40,19 @@ export type {
   ExitReason,
   ModelPrices,
 } from './delegation/delegation-types.js';
-export type { EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
+export type { AgentRef, ApprovalRequest, EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
+export type { ApprovalAnswer, ApprovalHandler } from './runtime/approvals.js';
 export type { LogLevel, Logger } from './logger.js';
 export type { TelemetryHooks, TracedAgent, TracedRun, TracedRunEnd, TracedRunStart, TracedToolOutcome, TracedTurn } from './telemetry-hooks.js';
 
 // The handle chart, for model-based tests of your own runs.
 export { handleMachine } from './machines/handle.js';
-export type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleMachine, RunJournal, RunReport, RunRequest, RunResult } from './machines/handle.js';
+export type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleMachine, RunActivity, RunJournal, RunReport, RunRequest, RunResult } from './machines/handle.js';
 export type { SupervisorLimits } from './machines/supervisor.js';
 
 // Tools: yours, the file tools, the nine agent tools, and a dispatcher for your own loop.
 export { defineTool } from './toolkit/define-tool.js';
-export type { AnyTool, OpenAIFunctionTool, Tool, ToolContext } from './toolkit/define-tool.js';
+export type { AnyTool, ApprovalAsk, ApprovalDecider, ApprovalDecision, NeedsApproval, OpenAIFunctionTool, Tool, ToolConfig, ToolContext } from './toolkit/define-tool.js';
 export { DEFAULT_BLOCKED_TOOLS } from './toolkit/toolsets.js';
 export { defineAgentType } from './delegation/agent-types.js';
 export type { AgentType } from './delegation/agent-types.js';
@@ -112,6 +113,7 @@ export type { ModelOutputReason } from './errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';
 
 export type {
+  AwaitingApproval,
   ChatMessage,
   ChatToolCall,
   HandBackReason,
@@ -125,6 +127,7 @@ export type {
   RunDetails,
   RunLimits,
   RunOutcome,
+  RunProgress,
   RunStats,
   ToolTraceEntry,
   Usage,

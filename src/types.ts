@@ -204,6 +204,39 @@ export interface HandleSnapshot {
   previousStatus: HandleStatus | null;
   /** Its git worktree (`isolation: 'worktree'`) once its first run made one; `null` otherwise. */
   worktree: WorktreeReport | null;
+  /** The approval request its run waits for (the status stays `running` meanwhile); `null` when none. */
+  awaitingApproval: AwaitingApproval | null;
+  /** What its run in flight is doing now; `null` when no run is in flight. */
+  progress: RunProgress | null;
+}
+
+/** An approval request a run waits for. */
+export interface AwaitingApproval {
+  requestId: string;
+  /** The tool whose call waits for the answer. */
+  tool: string;
+}
+
+/**
+ * What a run in flight is doing, as snapshots, `progress` events and the
+ * agent tools show it. Times are ISO 8601: a snapshot stays a function of the
+ * handle's state, not of the moment it is read.
+ */
+export interface RunProgress {
+  /** When the run started. */
+  startedAt: string;
+  /** Model calls made so far in this run. */
+  apiCalls: number;
+  /** Tokens spent so far in this run. */
+  usage: Usage;
+  /** The tool call running now, and since when; `null` when none is. */
+  currentTool: { name: string; callId: string; startedAt: string } | null;
+  /** When the run's last model call ended; `null` before the first. */
+  lastModelCallEndedAt: string | null;
+  /** The run's last sign of life: a chunk, a tool call starting or ending, spend. */
+  lastActivityAt: string;
+  /** The last characters (at most 300) of text the model produced; `null` before any. */
+  textTail: string | null;
 }
 
 /** One tool call a run made. */

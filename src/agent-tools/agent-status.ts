@@ -30,7 +30,8 @@ export function createAgentStatusTool(settings: AgentToolsSettings): Tool<Return
     describe: () => ({
       description:
         'The status of one of your subagents: running or not, its last input and full last output, its error, queue, ' +
-        'tokens. It does not wait: use wait_agent to wait for a result.',
+        'tokens, and while it runs what it is doing (model calls, current tool, a call waiting for approval, its last text). ' +
+        'It does not wait: use wait_agent to wait for a result.',
     }),
     execute: (args, context) => {
       const handle = resolveTarget(runtime, context.handleId, args.target);

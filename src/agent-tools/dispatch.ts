@@ -7,6 +7,7 @@
 import { BadArgumentError } from '../errors.js';
 import { callerDepth } from './agent-tool-settings.js';
 import type { AgentToolsRuntime } from './agent-tool-settings.js';
+import type { DelegatingRuntime } from '../delegation/delegating-runtime.js';
 import type { AnyTool, OpenAIFunctionTool, ToolContext } from '../toolkit/define-tool.js';
 import { toolDefinitionsFor } from '../toolkit/dynamic-tool.js';
 import { executeToolCall } from '../toolkit/execute.js';
@@ -57,7 +58,7 @@ export interface ToolDispatcher {
  * ```
  */
 export function createToolDispatcher(
-  runtime: Pick<AgentToolsRuntime, 'get' | 'workingDirectory'>,
+  runtime: Pick<AgentToolsRuntime, 'get' | 'workingDirectory'> & Partial<Pick<DelegatingRuntime, 'requestApproval'>>,
   tools: readonly AnyTool[],
   options: ToolDispatcherOptions,
 ): ToolDispatcher {
@@ -69,14 +70,19 @@ export function createToolDispatcher(
   }
   const depth = options.depth ?? callerDepth(runtime, handleId);
   if (options.cwd !== undefined && typeof options.cwd !== 'string') throw new BadArgumentError('cwd', 'a directory path', options.cwd);
-  const context: ToolContext = { signal, handleId, depth, cwd: options.cwd ?? runtime.workingDirectory(handleId) };
+  const { requestApproval } = runtime;
+  // Calls that need approval reach the runtime's host, their wait ended by the call's signal; without a runtime behind the dispatcher they are denied.
+  const asking = (stop: AbortSignal): Pick<ToolContext, 'requestApproval'> =>
+    requestApproval ? { requestApproval: (ask) => requestApproval(handleId, ask, stop) } : {};
+  const context: ToolContext = { signal, handleId, depth, cwd: options.cwd ?? runtime.workingDirectory(handleId), ...asking(signal) };
 
   // A runtime created with `telemetry` traces the calls made here too: one span each, the work inside it.
   const telemetry = telemetryOf(runtime);
   const dispatch = async (name: string, argumentsJson: string, options?: DispatchCallOptions): Promise<string> => {
     const call: DispatchCallOptions = typeof options === 'object' && options !== null ? options : {};
     const callSignal = call.signal instanceof AbortSignal ? call.signal : undefined;
-    const callContext = callSignal ? { ...context, signal: AbortSignal.any([signal, callSignal]) } : context;
+    const callStop = callSignal ? AbortSignal.any([signal, callSignal]) : null;
+    const callContext = callStop ? { ...context, signal: callStop, ...asking(callStop) } : context;
     const execute = () => executeToolCall(registry, name, argumentsJson, callContext);
     const callId = typeof call.callId === 'string' ? call.callId : null;
     const outcome = await (telemetry ? telemetry.toolCall({ callId, tool: String(name), argumentsJson }, execute) : execute());

@@ -34,8 +34,8 @@ export function createListAgentsTool(settings: AgentToolsSettings): Tool<ReturnT
     parameters: parametersSchema(),
     describe: () => ({
       description:
-        'List the subagents you spawned (by spawn_agent or delegate_task), oldest first (the newest 100 at most), with status, queue and a ' +
-        'preview of their last output. agent_status gives one in full.',
+        'List the subagents you spawned (by spawn_agent or delegate_task), oldest first (the newest 100 at most), with status, queue, a ' +
+        'preview of their last output and, for running ones, what they are doing. agent_status gives one in full.',
     }),
     execute: (args, context) => {
       const own = ownHandles(runtime, context.handleId);

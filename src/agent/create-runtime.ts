@@ -104,7 +104,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   /** Where a run works: its setup's directory, or the same place in the handle's own worktree (made at its first run). */
   const workspace = (handle: RunHandleInfo, signal: AbortSignal) =>
     handle.setup?.isolation === 'worktree' ? worktrees.acquire(handle.id, handle.setup.cwd, signal) : (handle.setup?.cwd ?? resolved.cwd);
-  const handles = createHandles({ ...options, runLimits, secrets }, { run, logger, runtime: () => runtime, toolsOf, workspace, worktreeOf: worktrees.reportOf, telemetry });
+  const handles = createHandles({ ...options, runLimits, secrets, rootModel: strategy?.model ?? resolved.model }, { run, logger, runtime: () => runtime, toolsOf, workspace, worktreeOf: worktrees.reportOf, telemetry });
   if (telemetry) traceHandleRuns(telemetry, handles, secrets);
   const prepareDeps: PrepareDeps = {
     handles,
@@ -165,6 +165,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     setLimits: handles.setLimits,
     subscribe: handles.subscribe,
     events: handles.events,
+    approve: handles.approve,
+    requestApproval: handles.requestApproval,
     delegate: delegator.delegate,
     delegation(delegationId) {
       const found = typeof delegationId === 'string' ? delegator.delegation(delegationId) : undefined;
@@ -213,6 +215,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           allowMissingFinishReason: strategy.allowMissingFinishReason,
           secrets,
           shutdownSignal: shutdownController.signal,
+          requestApproval: (ask, signal) => handles.requestApproval(null, ask, signal),
           onUsage: (usage) => void addUsage(rootUsage, usage),
           telemetry,
         },
@@ -226,6 +229,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
   // Internal: not enumerable, so a runtime logged or spread does not carry the supervisor actor.
   Object.defineProperty(runtime, 'actor', { enumerable: false });
+  Object.defineProperty(runtime, 'requestApproval', { enumerable: false });
   if (telemetry) registerTelemetry(runtime, telemetry);
   const agentTools = createAgentTools(runtime);
   runtimeToolNames = new Set(agentTools.map((tool) => tool.name));

@@ -1,4 +1,4 @@
-import type { AnyTool } from '../toolkit/define-tool.js';
+import type { AnyTool, ApprovalAsk, ApprovalDecision } from '../toolkit/define-tool.js';
 import { errorCodeOf, errorText } from '../machines/handle.js';
 import { settleTurns } from '../machines/conversation.js';
 import type { ChatMessage, RunOutcome, RunStats, Usage } from '../types.js';
@@ -73,6 +73,8 @@ export interface ParentAgentDeps {
   logger?: Logger | undefined;
   /** Fires when the runtime shuts down: the conversation ends `cancelled`. */
   shutdownSignal?: AbortSignal;
+  /** Asks the host to approve a call of the root agent (tools that declare `needsApproval`). */
+  requestApproval?: (ask: ApprovalAsk, signal: AbortSignal) => Promise<ApprovalDecision>;
   /** Where model calls and tool calls are traced. */
   telemetry?: TelemetryHooks | undefined;
 }
@@ -112,7 +114,12 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
       signal,
       stream: deps.stream,
       stats,
-      toolContext: { handleId: null, depth: 0, cwd: deps.cwd },
+      toolContext: {
+        handleId: null,
+        depth: 0,
+        cwd: deps.cwd,
+        ...(deps.requestApproval ? { requestApproval: (ask: ApprovalAsk) => deps.requestApproval!(ask, signal) } : {}),
+      },
       maxConversationTokens: deps.maxConversationTokens,
       requestOptions: deps.requestOptions,
       provider: deps.provider,

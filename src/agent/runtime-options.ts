@@ -18,6 +18,7 @@ const RUNTIME_KEYS: readonly string[] = [
   'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'cwd', 'worktreeDir', 'maxConversationTokens',
   'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
   'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'telemetry', 'store', 'restorePolicy', 'executor', ...MODEL_RUN_KEYS,
+  'onApproval', 'approvalTimeoutMs', 'progressIntervalMs',
 ];
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {

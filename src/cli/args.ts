@@ -26,6 +26,10 @@ export interface DemoOptions {
   worktree: boolean;
   /** A directory to keep the runtime in (`fileStore`): a killed demo restores from it. @default none */
   store: string | null;
+  /** The parent saves its report to this file with `save_report`, a tool that needs approval. @default null (no such tool) */
+  report: string | null;
+  /** Approve every approval request without asking. @default false */
+  yes: boolean;
 }
 
 /** Options of `subagents mcp`. */
@@ -137,6 +141,10 @@ Options
                          prints what was kept (worktree, branch, diff stat)
   --store <dir>          Keep the runtime in this directory (a file store): a
                          demo killed midway restores from it the next time
+  --report <file>        Give the parent agent save_report, which saves its
+                         survey report to <file>; each call needs your approval,
+                         asked on the terminal (denied when stdin is not one)
+  --yes                  Approve every approval request without asking
   --inspect              Stream the run to the Stately inspector through a local
                          relay (http://localhost:<port>); no browser is opened
   --inspect-port <port>  Port of the inspector relay (default: 8080)
@@ -152,6 +160,7 @@ Examples
   subagents demo
   subagents demo --dir ./src --delay 80
   subagents demo --worktree
+  subagents demo --report /tmp/survey.md
   OPENAI_API_KEY=sk-... subagents demo --model gpt-4.1-mini
   OPENAI_BASE_URL=http://localhost:11434/v1 subagents demo --model qwen2.5:7b
 `;
@@ -278,6 +287,8 @@ function parseDemo(argv: readonly string[]): Command {
         plain: { type: 'boolean' },
         worktree: { type: 'boolean' },
         store: { type: 'string' },
+        report: { type: 'string' },
+        yes: { type: 'boolean' },
         inspect: { type: 'boolean' },
         'inspect-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -314,6 +325,8 @@ function parseDemo(argv: readonly string[]): Command {
       plain: values.plain === true,
       worktree: values.worktree === true,
       store: text('store') ?? null,
+      report: text('report') ?? null,
+      yes: values.yes === true,
     },
   };
 }

@@ -90,6 +90,7 @@ export function processIo(): DemoIo {
       process.exit(code);
     },
     interactive,
+    stdin: process.stdin,
   };
 }
 

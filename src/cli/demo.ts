@@ -25,6 +25,9 @@ import { SCRIPTED_MODEL_NAME, startScriptedModel } from './scripted-model.js';
 import { SURVEY_TASKS, surveyPrompt } from './survey.js';
 import { AgentTree } from './tree.js';
 import { runWorktreeDemo } from './worktree-demo.js';
+import { approvalPrompt } from './approval-prompt.js';
+import type { PromptInput } from './approval-prompt.js';
+import { createSaveReportTool } from './save-report.js';
 
 /** What the demo needs from its process; tests pass their own. */
 export interface DemoIo {
@@ -39,6 +42,8 @@ export interface DemoIo {
   forceExit(code: number): void;
   /** A person at a terminal: with `--inspect`, the relay keeps serving after the run until Ctrl-C. @default false */
   interactive?: boolean;
+  /** Where approvals are asked (`--report`): only when it is a terminal (`isTTY`). @default none: requests are denied */
+  stdin?: PromptInput;
 }
 
 /** Exit codes of the demo. */
@@ -58,6 +63,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   const files = createFileTools({ root });
   const projectDir = files.root ?? root;
   const projectName = path.basename(projectDir);
+  const reportFile = options.report === null ? null : path.resolve(options.report);
   const secrets = endpoint.kind === 'remote' && endpoint.apiKey !== null ? [endpoint.apiKey] : [];
   const tty = io.stdout.isTTY === true && !io.env.CI && !options.plain;
   const style = tty && !io.env.NO_COLOR ? COLOR_STYLE : PLAIN_STYLE;
@@ -69,6 +75,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     `${style.bold('subagents demo')} — a parent agent delegates a survey of a directory to subagents`,
     describeEndpoint(endpoint, SCRIPTED_MODEL_NAME),
     `Project: ${projectDir} (read-only file tools list_files, read_file, search_files, confined to it)`,
+    ...(reportFile ? [`Report: the parent may save its report to ${reportFile} with save_report, which needs your approval`] : []),
   );
 
   const controller = new AbortController();
@@ -112,11 +119,20 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       print(style.yellow('Interrupted before the run started.'));
       return EXIT.interrupted;
     }
+    const approvals = approvalPrompt({
+      stdin: io.stdin,
+      stdout: io.stdout,
+      style,
+      yes: options.yes,
+      pauseView: (paused) => view?.pause(paused),
+      note: (text) => (view ? view.note(text) : print(text)),
+    });
     const client = endpoint.kind === 'scripted' ? createClient(model!.url, 'scripted', false) : createClient(endpoint.baseURL, endpoint.apiKey, true);
     const activeRuntime = createRuntime({
       client,
       model: endpoint.kind === 'scripted' ? SCRIPTED_MODEL_NAME : endpoint.model,
-      tools: files.tools,
+      tools: reportFile ? [...files.tools, createSaveReportTool(reportFile)] : files.tools,
+      onApproval: approvals.handler,
       // The agents work in the surveyed directory: the file tools resolve paths against it.
       cwd: projectDir,
       maxConcurrentChildren: options.maxConcurrent,
@@ -135,6 +151,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     activeRuntime.subscribe((event) => {
       tree.apply(event);
       activeView.event(event);
+      // A request that ended otherwise (the run was interrupted) is no longer asked.
+      if (event.type === 'approval-end') approvals.cancel(event.requestId);
     });
     print('');
     activeView.start();
@@ -142,7 +160,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     let answer: AgentAnswer | null = null;
     let failure: unknown = null;
     try {
-      answer = await activeRuntime.runAgent(surveyPrompt(projectName), {
+      answer = await activeRuntime.runAgent(surveyPrompt(projectName, { saveReport: reportFile !== null }), {
         signal: controller.signal,
         onTextDelta: () => tree.rootWriting(),
       });

@@ -35,6 +35,7 @@ export class LiveView {
   #drawn = 0;
   #timer: ReturnType<typeof setInterval> | null = null;
   #stopped = false;
+  #paused = false;
   readonly #now: () => number;
 
   constructor(
@@ -61,6 +62,27 @@ export class LiveView {
     if (line !== null) this.out.write(`${line}\n`);
   }
 
+  /**
+   * Stops redrawing (`true`) while something else uses the terminal (a
+   * question), then draws the tree anew below what was written (`false`).
+   */
+  pause(paused: boolean): void {
+    if (this.options.mode !== 'tty' || this.#stopped || paused === this.#paused) return;
+    this.#paused = paused;
+    if (paused) {
+      if (this.#timer) clearInterval(this.#timer);
+      this.#timer = null;
+      // What is on screen below stays: the next drawing starts under it.
+      this.#drawn = 0;
+      this.out.write(CURSOR_SHOW);
+      return;
+    }
+    this.out.write(CURSOR_HIDE);
+    this.#draw();
+    this.#timer = setInterval(() => this.#draw(), this.options.redrawMs ?? 100);
+    this.#timer.unref();
+  }
+
   /** Prints a line above the tree. */
   note(text: string): void {
     if (this.options.mode === 'tty' && !this.#stopped) {
@@ -75,6 +97,7 @@ export class LiveView {
   /** Draws the final tree and gives the terminal back. Idempotent. */
   stop(): void {
     if (this.#stopped) return;
+    this.#paused = false;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     if (this.options.mode === 'tty') {
@@ -88,7 +111,7 @@ export class LiveView {
   }
 
   #draw(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#paused) return;
     // Some terminals (and pseudo-terminals) report no width: assume a usual one.
     const width = this.out.columns !== undefined && this.out.columns >= 40 ? this.out.columns : 100;
     const lines = renderTree(this.tree, this.#now(), { style: this.options.style, width, showIds: false });

@@ -10,6 +10,7 @@ import { childStep } from './scripted-children.js';
 import type { ToolExchange } from './scripted-children.js';
 import { firstSentence } from './survey-parsing.js';
 import { SURVEY_TASKS, surveyContext } from './survey.js';
+import { SAVE_REPORT_TOOL } from './save-report.js';
 
 /** The model name the scripted server is asked for. */
 export const SCRIPTED_MODEL_NAME = 'scripted-survey-model';
@@ -58,7 +59,13 @@ export function surveyScript(options: ScriptedModelOptions): ScriptFunction {
       const tasks = SURVEY_TASKS.map((task) => ({ goal: task.goal, context, toolsets: task.toolsets }));
       return reply.toolCall('delegate_task', { tasks }, { ...timing(96), content: 'I will split the survey into three subtasks.' });
     }
-    return reply.text(parentAnswer(turn.toolResults[0]?.content ?? ''), timing(32));
+    const exchanges = exchangesOf(turn.messages);
+    const survey = parentAnswer(exchanges.find((exchange) => exchange.name === 'delegate_task')?.content ?? '');
+    // Offered save_report (`--report`): save the report first, then say whether it was saved.
+    if (!turn.toolNames.includes(SAVE_REPORT_TOOL)) return reply.text(survey, timing(32));
+    const saved = exchanges.find((exchange) => exchange.name === SAVE_REPORT_TOOL);
+    if (!saved) return reply.toolCall(SAVE_REPORT_TOOL, { report: `# Survey of ${options.projectName}\n\n${survey}` }, { ...timing(96), content: 'I will save the report.' });
+    return reply.text(`${survey}\n${saveOutcome(saved.content)}`, timing(32));
   };
 }
 
@@ -86,6 +93,18 @@ function parseArguments(text: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** What became of save_report, from its result: saved, or denied and why. */
+function saveOutcome(content: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(content);
+  } catch {
+    return content;
+  }
+  const error = (value as { error?: { message?: unknown } } | null)?.error;
+  return typeof error?.message === 'string' ? `The report was not saved: ${error.message}` : content;
 }
 
 interface ResultView {

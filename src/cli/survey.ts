@@ -45,10 +45,11 @@ export function surveyContext(projectName: string): string {
 }
 
 /** The user message of the demo. */
-export function surveyPrompt(projectName: string): string {
+export function surveyPrompt(projectName: string, options: { saveReport?: boolean } = {}): string {
   return (
     `Survey this project (the directory \`${projectName}\`). Delegate three subtasks in one delegate_task batch, ` +
     'with the read and search toolsets as needed: (1) map its files, (2) find TODO/FIXME markers and exported names, ' +
-    '(3) read its README and package manifest. Then answer with a short summary of what the subagents found.'
+    '(3) read its README and package manifest. ' +
+    (options.saveReport ? 'Then save a short Markdown report of what they found with save_report, and answer with it.' : 'Then answer with a short summary of what the subagents found.')
   );
 }

@@ -17,7 +17,7 @@ import { rejectUnknownKeys } from '../runtime/validate.js';
 import { bullmqConnection, connectionOptions, loadRedisPackages } from './connection.js';
 import type { RedisConnection } from './connection.js';
 import { DEFAULT_QUEUE, MARKER_TTL_MS, MAX_JOB_BYTES, PROTOCOL_VERSION, jobIdOf, keysOf } from './protocol.js';
-import type { CancelMessage, RunJob, WireEvent } from './protocol.js';
+import type { ControlMessage, RunJob, WireEvent } from './protocol.js';
 
 export interface BullmqExecutorOptions {
   /** The Redis the workers use. */
@@ -194,6 +194,14 @@ export function bullmqExecutor(options: BullmqExecutorOptions): RunExecutor {
       case 'progress':
         context.progress(event.waiting === undefined ? undefined : { waiting: event.waiting });
         return;
+      case 'approval':
+        // Asked here, where the handle and its approvals live; the decision goes back to the worker holding the run.
+        void context.requestApproval(event.ask).then((decision) => {
+          if (!wire || !pending.has(jobId)) return;
+          const message: ControlMessage = { job: jobId, approval: { id: event.id, decision } };
+          void wire.then(({ commands }) => commands.publish(keys.cancelChannel, JSON.stringify(message))).catch(() => undefined);
+        });
+        return;
       case 'stats':
         context.stats.apiCalls = event.apiCalls;
         context.stats.model = event.model;
@@ -215,7 +223,7 @@ export function bullmqExecutor(options: BullmqExecutorOptions): RunExecutor {
   function cancel(jobId: string, reason: string): void {
     if (!wire) return;
     const sent = wire.then(async ({ commands, queue }) => {
-      const message: CancelMessage = { job: jobId, reason };
+      const message: ControlMessage = { job: jobId, reason };
       await Promise.allSettled([commands.set(keys.cancelled(jobId), '1', 'PX', MARKER_TTL_MS), commands.publish(keys.cancelChannel, JSON.stringify(message))]);
       // A job still waiting goes; one already taken stays with its worker, which the message stops.
       await queue.remove(jobId).catch(() => undefined);

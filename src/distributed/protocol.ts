@@ -4,6 +4,7 @@
  * only. Both sides check the protocol version and refuse another loudly.
  */
 import type { ChatMessage, RunDetails, ToolTraceEntry, Usage } from '../types.js';
+import type { ApprovalAsk, ApprovalDecision } from '../toolkit/define-tool.js';
 import type { RunHandleInfo, RunProgressEvent } from '../runtime/run-types.js';
 
 /** The version of this protocol: a job or an event of another version is refused. */
@@ -39,6 +40,8 @@ export type WireEvent =
   | { k: 'record'; message: ChatMessage }
   | { k: 'partial'; text: string | null }
   | { k: 'progress'; waiting?: boolean }
+  /** A tool call of the run needs approval: the runtime asks (its `onApproval`, `runtime.approve`) and publishes the decision. */
+  | { k: 'approval'; id: number; ask: ApprovalAsk }
   /** The run's stats: `apiCalls` and `model` as they are now, `toolTrace` the entries added since the last. */
   | { k: 'stats'; apiCalls: number; model: string | null; toolTrace: ToolTraceEntry[] }
   | { k: 'done'; output: string; usage?: Usage; details?: RunDetails }
@@ -52,7 +55,7 @@ export function keysOf(queue: string) {
   return {
     /** Where a runtime reads its runs' events. */
     replies: (runtimeId: string) => `${base}:replies:${runtimeId}`,
-    /** Cancel requests, published to every worker. */
+    /** Cancel requests and approval decisions, published to every worker. */
     cancelChannel: `${base}:cancel`,
     /** Set when a run is cancelled, so a worker that picks its job up later does not start it. */
     cancelled: (jobId: string) => `${base}:cancelled:${jobId}`,
@@ -66,11 +69,8 @@ export function jobIdOf(runtimeId: string, handleId: string, runId: number): str
   return `${runtimeId}_${handleId}_${runId}`;
 }
 
-/** A cancel request as published. */
-export interface CancelMessage {
-  job: string;
-  reason: string;
-}
+/** What the runtime publishes to the workers: a cancel, or the decision on an approval a run asked for. */
+export type ControlMessage = { job: string; reason: string; approval?: undefined } | { job: string; approval: { id: number; decision: ApprovalDecision } };
 
 /** Markers kept in Redis this long (started, cancelled). */
 export const MARKER_TTL_MS = 24 * 60 * 60 * 1000;

@@ -11,7 +11,7 @@ import { errorCodeOf, errorText } from '../machines/handle.js';
 import { redactingLogger, resolveLogger } from '../logger.js';
 import type { Logger, LogLevel } from '../logger.js';
 import { MIN_SECRET_LENGTH, redactSecrets } from '../secrets.js';
-import type { AnyTool } from '../toolkit/define-tool.js';
+import type { AnyTool, ApprovalDecision } from '../toolkit/define-tool.js';
 import { createToolRegistry } from '../toolkit/toolsets.js';
 import type { RunDetails, RunStats, Usage } from '../types.js';
 import { addUsage } from '../usage.js';
@@ -22,7 +22,7 @@ import { rejectUnknownKeys } from '../runtime/validate.js';
 import { bullmqConnection, connectionOptions, loadRedisPackages } from './connection.js';
 import type { RedisConnection } from './connection.js';
 import { DEFAULT_QUEUE, MARKER_TTL_MS, PROTOCOL_VERSION, keysOf } from './protocol.js';
-import type { CancelMessage, RunJob, WireEvent } from './protocol.js';
+import type { ControlMessage, RunJob, WireEvent } from './protocol.js';
 
 /** What `createWorker` takes: the queue, the providers its runs' model calls go to, and its tools. */
 export interface WorkerOptions extends Omit<ModelRunOptions, 'model'> {
@@ -155,12 +155,15 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
   /** Runs in flight here, by job id. */
   const active = new Map<string, AbortController>();
   let started = 0;
+  /** Approvals runs here wait for, by job id and request number. */
+  const approvals = new Map<string, (decision: ApprovalDecision) => void>();
   subscriber.on('message', (_channel: string, text: string) => {
     try {
-      const message = JSON.parse(text) as CancelMessage;
-      active.get(message.job)?.abort(new Error(message.reason));
+      const message = JSON.parse(text) as ControlMessage;
+      if (message.approval) approvals.get(`${message.job}#${message.approval.id}`)?.(message.approval.decision);
+      else active.get(message.job)?.abort(new Error(message.reason));
     } catch {
-      // Not a cancel request of ours.
+      // Not a message of ours.
     }
   });
   await subscriber.subscribe(keys.cancelChannel);
@@ -192,6 +195,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
     let sentApiCalls = 0;
     let sentModel: string | null = null;
     let sentTrace = 0;
+    let approvalSeq = 0;
     const writer = new EventWriter(commands, data.reply, jobId, () => {
       if (stats.apiCalls === sentApiCalls && stats.model === sentModel && stats.toolTrace.length === sentTrace) return null;
       const change: WireEvent = { k: 'stats', apiCalls: stats.apiCalls, model: stats.model, toolTrace: stats.toolTrace.slice(sentTrace) };
@@ -240,6 +244,21 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
         },
         record: (message) => void (controller.signal.aborted || writer.push({ k: 'record', message })),
         setPartialOutput: (text) => void (controller.signal.aborted || writer.push({ k: 'partial', text })),
+        requestApproval: (ask) => {
+          const key = `${jobId}#${(approvalSeq += 1)}`;
+          return new Promise<ApprovalDecision>((resolve) => {
+            const ended = () => settle({ requestId: '', approved: false, reason: 'the run ended before an answer came', decidedBy: 'run-ended' });
+            const settle = (decision: ApprovalDecision) => {
+              approvals.delete(key);
+              controller.signal.removeEventListener('abort', ended);
+              resolve(decision);
+            };
+            if (controller.signal.aborted) return ended();
+            approvals.set(key, settle);
+            controller.signal.addEventListener('abort', ended, { once: true });
+            writer.push({ k: 'approval', id: approvalSeq, ask });
+          });
+        },
         progress: (state) => void (controller.signal.aborted || writer.push(state?.waiting === undefined ? { k: 'progress' } : { k: 'progress', waiting: state.waiting })),
         runtime: null,
       };

@@ -36,11 +36,44 @@ export function errorCodeOf(error: unknown): string | null {
 }
 
 export function newRunJournal(model: string | null): RunJournal {
+  const startedAt = performance.now();
   return {
-    stats: { apiCalls: 0, usage: noUsage(), toolTrace: [], model, startedAt: performance.now() },
+    stats: { apiCalls: 0, usage: noUsage(), toolTrace: [], model, startedAt },
     messages: [],
     partialOutput: null,
+    activity: { lastActivityAt: startedAt, currentTool: null, lastModelCallEndedAt: null, textTail: '', awaitingApproval: null },
   };
+}
+
+/** Characters of the last text a timeout's diagnostic quotes. */
+const DIAGNOSTIC_TEXT = 200;
+
+/**
+ * What a run was doing when a limit stopped it, as a sentence for its error:
+ * the tool it was running and for how long (or the approval it waited for),
+ * when its last model call ended, and its last text.
+ */
+export function stopDiagnostic(journal: RunJournal | null, now = performance.now()): string {
+  if (!journal) return '';
+  const { activity, stats } = journal;
+  const since = (at: number) => `${Math.max(0, Math.round(now - at))} ms`;
+  const parts: string[] = [];
+  const { awaitingApproval: approval, currentTool: tool } = activity;
+  if (approval) {
+    // The call that waits is the tool call in progress: one clause says both.
+    const waited = tool?.name === approval.tool ? ` for ${since(tool.startedAt)}` : '';
+    parts.push(`waiting for approval of \`${approval.tool}\` (request ${approval.requestId})${waited}`);
+  } else {
+    parts.push(tool ? `running tool \`${tool.name}\` for ${since(tool.startedAt)}` : 'running no tool');
+  }
+  parts.push(
+    activity.lastModelCallEndedAt === null
+      ? 'no model call had ended'
+      : `its last model call (${stats.apiCalls} in all) ended ${since(activity.lastModelCallEndedAt)} before`,
+  );
+  const text = activity.textTail.slice(-DIAGNOSTIC_TEXT);
+  parts.push(text ? `its last text: ${JSON.stringify(text)}` : 'it had produced no text');
+  return `. When stopped it was ${parts.join('; ')}`;
 }
 
 

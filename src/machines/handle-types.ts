@@ -37,6 +37,22 @@ export interface RunJournal {
   messages: ChatMessage[];
   /** Text produced so far that is not (yet) a finished answer. */
   partialOutput: string | null;
+  /** What the run is doing now: read by progress events, snapshots and the diagnostic of a timeout. */
+  activity: RunActivity;
+}
+
+/** What a run is doing now. Times are `performance.now()` values. */
+export interface RunActivity {
+  /** The run's last sign of life: a chunk, a tool call starting or ending, spend. */
+  lastActivityAt: number;
+  /** The tool call running now (the last one started, with several at once). */
+  currentTool: { name: string; callId: string; startedAt: number } | null;
+  /** When the run's last model call ended; `null` before the first. */
+  lastModelCallEndedAt: number | null;
+  /** The last characters of text the model produced (bounded, secrets redacted). */
+  textTail: string;
+  /** The approval request the run waits for. */
+  awaitingApproval: { requestId: string; tool: string } | null;
 }
 
 /** What the run actor receives for one run. */

@@ -2,11 +2,11 @@ import { assertEvent, assign, cancel, emit, enqueueActions, fromPromise, sendPar
 import type { HandBackReason, HandleStatus, RunStats } from '../types.js';
 import { settleTurns } from './conversation.js';
 import { addUsage, noUsage, sumUsage, tokensOf } from '../usage.js';
-import { ended, errorCodeOf, errorText, newRunJournal, overBudget } from './handle-helpers.js';
+import { ended, errorCodeOf, errorText, newRunJournal, overBudget, stopDiagnostic } from './handle-helpers.js';
 import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
 
 export type * from './handle-types.js';
-export { errorCodeOf, errorText, newRunJournal } from './handle-helpers.js';
+export { errorCodeOf, errorText, newRunJournal, stopDiagnostic } from './handle-helpers.js';
 
 /** Ids of the limit timers, so leaving the state cancels them. */
 const CHILD_TIMEOUT_ID = 'limit.childTimeout';
@@ -274,7 +274,7 @@ export const handleMachine = setup({
               on: {
                 'LIMIT.STALE': ended(({ context }) => ({
                   outcome: 'timeout',
-                  error: `The run made no model or tool progress for ${context.spec.limits.staleTimeoutMs} ms (staleTimeoutMs) and was stopped`,
+                  error: `The run made no model or tool progress for ${context.spec.limits.staleTimeoutMs} ms (staleTimeoutMs) and was stopped${stopDiagnostic(context.run)}`,
                 })),
                 'RUN.PROGRESS': [
                   ...ended(overBudget, 'overTokenBudget'),
@@ -294,7 +294,7 @@ export const handleMachine = setup({
           on: {
             'LIMIT.CHILD_TIMEOUT': ended(({ context }) => ({
               outcome: 'timeout',
-              error: `The run exceeded childTimeoutMs (${context.spec.limits.childTimeoutMs} ms) and was stopped`,
+              error: `The run exceeded childTimeoutMs (${context.spec.limits.childTimeoutMs} ms) and was stopped${stopDiagnostic(context.run)}`,
             })),
             // Aborts the run in place and starts the new input at once, keeping the slot.
             'INPUT.SEND': [

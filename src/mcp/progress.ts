@@ -83,7 +83,8 @@ export function startProgress(
   };
 
   const unsubscribe = runtime.subscribe((event) => {
-    if (!('handleId' in event)) return;
+    // Approval events of the root agent (`handleId: null`) are about no subagent.
+    if (!('handleId' in event) || event.handleId === null) return;
     if (scope.kind === 'followed') {
       if (event.type === 'handle-spawn' && event.parentId !== null && followed.has(event.parentId)) followed.add(event.handleId);
       if (!followed.has(event.handleId)) return;

@@ -1,6 +1,7 @@
 import { BadArgumentError } from '../errors.js';
 import type { RunReport } from '../machines/handle.js';
-import type { DelegationResult, HandBackReason, HandleSnapshot, RunOutcome, Usage } from '../types.js';
+import type { ApprovalDecider } from '../toolkit/define-tool.js';
+import type { AwaitingApproval, DelegationResult, HandBackReason, HandleSnapshot, RunOutcome, RunProgress, Usage } from '../types.js';
 
 /** Who an event is about: present on every event about a subagent. */
 export interface SubagentRef {
@@ -9,6 +10,21 @@ export interface SubagentRef {
   depth: number;
   goal: string | null;
   model: string | null;
+}
+
+/** Who an approval is about: a subagent, or the root agent (`handleId: null`, depth 0). */
+export interface AgentRef extends Omit<SubagentRef, 'handleId'> {
+  handleId: string | null;
+  /** The run of the handle that asks; `null` for the root agent and for calls made outside a run. */
+  runId: number | null;
+}
+
+/** An agent asks the host to approve a tool call; answer with `runtime.approve(requestId, …)` (or `onApproval`). */
+export interface ApprovalRequest extends AgentRef {
+  requestId: string;
+  tool: string;
+  /** The call's arguments as the model sent them, secrets redacted. */
+  arguments: unknown;
 }
 
 /** Every event the runtime emits to its listeners. Names are kebab nouns then verbs. */
@@ -41,6 +57,21 @@ export type RuntimeEvent =
       outcome: RunOutcome | null;
       runId: number | null;
     } & SubagentRef)
+  /** What a run in flight is doing, every `progressIntervalMs`. */
+  | ({
+      type: 'progress';
+      runId: number;
+      /** Milliseconds since the run started. */
+      elapsedMs: number;
+      /** Milliseconds the current tool call has been running; `null` when none is. */
+      toolElapsedMs: number | null;
+      awaitingApproval: AwaitingApproval | null;
+    } & RunProgress &
+      SubagentRef)
+  /** A tool call waits for the host's approval: answer with `runtime.approve(requestId, { approve, reason? })`. */
+  | ({ type: 'approval-request' } & ApprovalRequest)
+  /** An approval request ended: approved or denied, and by whom (`host`, `handler`, `timeout`, `no-handler`, `run-ended`). */
+  | ({ type: 'approval-end'; requestId: string; tool: string; approved: boolean; reason: string | null; decidedBy: ApprovalDecider } & AgentRef)
   /** Events an `events()` reader did not read in time were dropped (its buffer was full). */
   | { type: 'events-dropped'; count: number }
   | { type: 'delegation-end'; delegationId: string; background: boolean; parentId: string | null; results: DelegationResult[] };

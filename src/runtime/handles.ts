@@ -14,12 +14,13 @@ import type { AnyTool } from '../toolkit/define-tool.js';
 import { createCommands } from './handle-commands.js';
 import { createRelay } from './relay.js';
 import { createRunActor } from './run-actor.js';
-import type { RunActorDeps } from './run-actor.js';
+import type { RunActorDeps, RunApprovals } from './run-actor.js';
+import { Approvals } from './approvals.js';
 import type { RunOf } from './run-types.js';
 import type { HandleApi, HandleSpawn, HandleApiOptions, SendOptions } from './runtime-types.js';
 import { toHandleSnapshot as viewOf, refOf } from './snapshot.js';
 import type { HandleActorSnapshot } from './snapshot.js';
-import { optionsObject, requireMessage, requireTimeout, validateLimits } from './validate.js';
+import { optionsObject, requireMessage, requireTimeout, validateActivityOptions, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
 import { LOST_ON_RESTART, createHandleWriter, inputsOf, restoredPhase, storedHandles } from './durable-handles.js';
@@ -81,7 +82,30 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     });
   }
 
-  const agentRun = createRunActor({ ...deps, refOf: (id) => refs.get(id), emit: (event) => hub.emit(event), secrets: () => secrets });
+  const activity = validateActivityOptions(options);
+  const approvals = new Approvals({
+    handler: activity.onApproval,
+    timeoutMs: activity.approvalTimeoutMs,
+    secrets,
+    emit: (event) => hub.emit(event),
+    reportError: report,
+  });
+  /** How each run in flight asks for approval, by handle id: calls through a dispatcher go the way the run's own do. */
+  const runApprovals = new Map<string, RunApprovals>();
+  const agentRun = createRunActor({
+    ...deps,
+    refOf: (id) => refs.get(id),
+    emit: (event) => hub.emit(event),
+    secrets: () => secrets,
+    approvals,
+    progressIntervalMs: activity.progressIntervalMs,
+    registerApprovals(id, ask) {
+      runApprovals.set(id, ask);
+      return () => {
+        if (runApprovals.get(id) === ask) runApprovals.delete(id);
+      };
+    },
+  });
   const handleLogic = handleMachine.provide({ actors: { agentRun } });
   const inspect = options.inspect
     ? { inspect: sanitizeInspectionObserver(options.inspect, { ...options.inspection, secrets: [...(options.inspection?.secrets ?? []), ...secrets] }) }
@@ -191,7 +215,12 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       }
       const context = { ...stored.context, spec: { ...spec, key: entry.key, depth: entry.depth } };
       // A duration measured in another process means nothing here: a lost run's is counted from now.
-      if (context.run) context.run = { ...context.run, stats: { ...context.run.stats, startedAt: performance.now() } };
+      if (context.run) {
+        const now = performance.now();
+        // Its activity too; an approval it waited for was asked of the process that died.
+        const activity = { ...context.run.activity, lastActivityAt: now, currentTool: null, lastModelCallEndedAt: null, awaitingApproval: null };
+        context.run = { ...context.run, stats: { ...context.run.stats, startedAt: now }, activity };
+      }
       advanceRevision(context.revision);
       for (const input of inputsOf(context)) inputSeq = Math.max(inputSeq, input.seq);
       const snapshot = handleLogic.resolveState({ value: stored.state, context });
@@ -298,6 +327,16 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       }
       actor.send({ type: 'LIMITS.SET', limits: validateLimits({ ...actor.getSnapshot().context.limits, ...pickLimits(optionsObject(partial, 'limits')) }) });
     },
+    approve: (requestId, answer) => approvals.approve(requestId, answer),
+    requestApproval(agentId, ask, signal = new AbortController().signal) {
+      const inRun = agentId === null ? undefined : runApprovals.get(agentId);
+      if (inRun) return inRun(ask, signal);
+      const spec = agentId === null ? null : requireRef(agentId).getSnapshot().context.spec;
+      const who = spec
+        ? { handleId: spec.id, parentId: spec.parentId, depth: spec.depth, goal: spec.goal, model: spec.model, runId: null }
+        : { handleId: null, parentId: null, depth: 0, goal: null, model: options.rootModel ?? null, runId: null };
+      return approvals.request(who, ask, signal, null);
+    },
     subscribe(listener) {
       if (typeof listener !== 'function') throw new BadArgumentError('listener', 'a function', listener);
       return hub.subscribe(listener);
@@ -320,6 +359,8 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       }
       const unprocessed = relay.takeHandedBack();
       waiters.settleAll();
+      // Calls waiting outside any run (the root agent's, a dispatcher's) end here; those of runs ended with their run.
+      approvals.endAll();
       for (let start = 0; start < ids.length; start += STOP_BATCH) actor.send({ type: 'HANDLES.STOP', ids: ids.slice(start, start + STOP_BATCH) });
       actor.stop();
       hub.close();

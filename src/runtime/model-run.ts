@@ -200,7 +200,7 @@ export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): Ru
       signal: context.signal,
       stream: provider?.stream ?? strategy.stream,
       stats: context.stats,
-      toolContext: { handleId: context.handle.id, depth: context.handle.depth, cwd: context.cwd, waitingFor },
+      toolContext: { handleId: context.handle.id, depth: context.handle.depth, cwd: context.cwd, waitingFor, requestApproval: context.requestApproval },
       requestOptions: provider?.requestOptions ? { ...strategy.requestOptions, ...provider.requestOptions } : strategy.requestOptions,
       provider: states.get(setup.provider),
       echoReasoning: provider?.echoReasoning ?? true,

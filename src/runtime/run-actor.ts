@@ -4,8 +4,11 @@ import { BadArgumentError } from '../errors.js';
 import { addUsage, tokensOf } from '../usage.js';
 import { errorCodeOf, errorText } from '../machines/handle.js';
 import type { HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
-import type { RuntimeEvent, SubagentRef } from './events.js';
+import type { AgentRef, RuntimeEvent, SubagentRef } from './events.js';
 import { redactSecrets } from './inspection.js';
+import type { ApprovalAsk, ApprovalDecision } from '../toolkit/define-tool.js';
+import { elapsedOf, noteActivity, progressOf } from './activity.js';
+import type { Approvals } from './approvals.js';
 import type { AgentRunResult, RunContextOf, RunHandleInfo, RunOf } from './run-types.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
 import { RunLostError } from './executor.js';
@@ -48,9 +51,21 @@ export interface RunActorDeps<R> {
    * made; the run then fails with that error, never in another directory.
    */
   workspace(spec: RunHandleInfo, signal: AbortSignal): string | Promise<string>;
+  approvals: Approvals;
+  /** Milliseconds between `progress` events of a run; `null`: none. */
+  progressIntervalMs: number | null;
+  /**
+   * Makes a run's way of asking for approval reachable by handle id while the
+   * run is in flight (calls through a dispatcher); returns the function that
+   * takes it back.
+   */
+  registerApprovals(handleId: string, ask: RunApprovals): () => void;
   /** Where each run is traced: its work runs inside its span. */
   telemetry?: TelemetryHooks | undefined;
 }
+
+/** How a run in flight asks for approval: its journal shows the wait, and its stale detection pauses. */
+export type RunApprovals = (ask: ApprovalAsk, signal?: AbortSignal) => Promise<ApprovalDecision>;
 
 /**
  * The run actor the handle chart invokes: it calls the user's run a
@@ -81,16 +96,39 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       ref.send({ type: 'RUN.PROGRESS' });
     };
     signal.addEventListener('abort', () => trailing !== null && clearTimeout(trailing), { once: true });
+    // The chart waits (stale detection paused) while the run says it waits or any of its approval requests is open.
+    let runWaiting = false;
+    let approvalsOpen = 0;
+    let chartWaiting = false;
+    const syncWaiting = (): boolean => {
+      const waiting = runWaiting || approvalsOpen > 0;
+      if (waiting === chartWaiting || signal.aborted) return false;
+      chartWaiting = waiting;
+      ref.send({ type: 'RUN.PROGRESS', waiting });
+      return true;
+    };
     const progress = (waiting?: boolean) => {
       if (signal.aborted) return;
+      journal.activity.lastActivityAt = performance.now();
       if (waiting !== undefined) {
-        ref.send({ type: 'RUN.PROGRESS', waiting });
-        return;
+        runWaiting = waiting;
+        if (syncWaiting()) return;
       }
       if (interval === null) return;
       const since = performance.now() - lastProgress;
       if (since >= interval) sendProgress();
       else trailing ??= setTimeout(sendProgress, interval - since);
+    };
+    const requestApproval: RunApprovals = async (ask, callSignal) => {
+      const stop = callSignal ? AbortSignal.any([signal, callSignal]) : signal;
+      approvalsOpen += 1;
+      syncWaiting();
+      try {
+        return await deps.approvals.request({ ...who, runId: input.runId } satisfies AgentRef, ask, stop, journal.activity);
+      } finally {
+        approvalsOpen -= 1;
+        syncWaiting();
+      }
     };
     const handle: RunHandleInfo = { id: spec.id, name: spec.name, parentId: spec.parentId, depth: spec.depth, role: spec.role, agentType: spec.agentType, model: spec.model, goal: spec.goal, setup: spec.setup };
     let cwd: string;
@@ -111,6 +149,7 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       tools: deps.toolsOf(spec.id),
       emit: (event) => {
         if (signal.aborted) return;
+        noteActivity(journal.activity, event, deps.secrets());
         deps.emit({ ...event, ...who, runId: input.runId });
         progress();
       },
@@ -128,8 +167,11 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
         if (!signal.aborted) journal.partialOutput = text;
       },
       progress: (state) => progress(state?.waiting),
+      requestApproval: (ask) => requestApproval(ask),
       runtime: deps.runtime(),
     };
+    const unregister = deps.registerApprovals(spec.id, requestApproval);
+    const stopTicking = tickProgress(deps, signal, () => ({ type: 'progress', ...who, runId: input.runId, ...progressOf(journal), ...elapsedOf(journal), awaitingApproval: journal.activity.awaitingApproval && { ...journal.activity.awaitingApproval } }));
     try {
       const work = () => deps.run(input.message, context);
       const { handle } = context;
@@ -141,7 +183,25 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       throw new RunFailure(redactSecrets(errorText(error), deps.secrets()), errorCodeOf(error));
     } finally {
       if (trailing !== null) clearTimeout(trailing);
+      stopTicking();
+      unregister();
     }
   });
 }
 
+
+/** Emits a `progress` event every `progressIntervalMs` until the run ends or is stopped; returns the function that stops it. */
+function tickProgress<R>(deps: RunActorDeps<R>, signal: AbortSignal, event: () => RuntimeEvent): () => void {
+  if (deps.progressIntervalMs === null) return () => {};
+  const timer = setInterval(() => {
+    if (!signal.aborted) deps.emit(event());
+  }, deps.progressIntervalMs);
+  // Reporting never keeps the process alive by itself.
+  timer.unref();
+  const stop = () => clearInterval(timer);
+  signal.addEventListener('abort', stop, { once: true });
+  return () => {
+    stop();
+    signal.removeEventListener('abort', stop);
+  };
+}

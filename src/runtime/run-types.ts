@@ -4,7 +4,7 @@
  */
 import type { HandleInput } from '../machines/handle.js';
 import type { ChatMessage, RunDetails, RunStats, Usage } from '../types.js';
-import type { AnyTool } from '../toolkit/define-tool.js';
+import type { AnyTool, ApprovalAsk, ApprovalDecision } from '../toolkit/define-tool.js';
 import type { RuntimeEvent, SubagentRef } from './events.js';
 
 /** The static facts of a handle a run may need. */
@@ -40,6 +40,14 @@ export interface RunContextOf<R> {
   setPartialOutput: (text: string | null) => void;
   /** Tells the handle the run is alive; `waiting: true` while it waits for its own background children (not stale). */
   progress: (state?: { waiting?: boolean }) => void;
+  /**
+   * Asks the host to approve a call (tools that declare `needsApproval` are
+   * asked for by the model loop): the handle's snapshot shows
+   * `awaitingApproval` and stale detection pauses while it waits. Resolves
+   * with the decision; never rejects. Give it to your tools as
+   * `ToolContext.requestApproval` when your run calls them itself.
+   */
+  requestApproval: (ask: ApprovalAsk) => Promise<ApprovalDecision>;
   /** The tools the handle may call (its setup's, resolved by name); empty for a handle spawned without a setup. */
   tools: readonly AnyTool[];
   /** What the run did so far; folded into the handle when the run ends, whatever the outcome. Update it in place. */

@@ -13,6 +13,8 @@ import type { InspectionSanitizeOptions } from './inspection.js';
 import type { LogLevel, Logger } from '../logger.js';
 import type { SubagentStartEvent, SubagentStopEvent } from './run-types.js';
 import type { WaitResult } from './waiters.js';
+import type { ApprovalAnswer, ApprovalHandler } from './approvals.js';
+import type { ApprovalAsk, ApprovalDecision } from '../toolkit/define-tool.js';
 import type { Store, StoreContents } from '../store/store-types.js';
 import type { HandleContext } from '../machines/handle.js';
 
@@ -48,6 +50,18 @@ export interface RuntimeBaseOptions extends Partial<SupervisorLimits> {
   maxRunTokens?: number;
   /** Secrets to redact from errors, events and inspection output (the clients' keys are added by createRuntime). */
   secrets?: readonly string[];
+  /**
+   * Who answers calls of tools that need approval (`needsApproval`). A
+   * function is called with each request (its answer, sync or async,
+   * decides); `'events'`: the host answers `approval-request` events with
+   * `runtime.approve()`. Either way `runtime.approve()` may answer first.
+   * @default none: every call that needs approval is denied, with a message the model reads
+   */
+  onApproval?: ApprovalHandler | 'events';
+  /** A request not answered within this is denied (`decidedBy: 'timeout'`). @default none: it waits (the run's own limits still apply) */
+  approvalTimeoutMs?: number;
+  /** Milliseconds between the `progress` events of each run in flight; `0` emits none. @default 5000 */
+  progressIntervalMs?: number;
   /**
    * Where the runtime keeps its handles, delegations and background
    * deliveries, so that a new runtime on the same store restores them:
@@ -129,6 +143,13 @@ export interface HandleMethods {
   setLimits(this: void, limits: Partial<SupervisorLimits>): void;
   subscribe(this: void, listener: RuntimeListener): () => void;
   /**
+   * Answers a pending approval request (from an `approval-request` event).
+   * @throws {BadArgumentError} for an id that is unknown or already decided, or an answer not shaped `{ approve: boolean, reason?: string }`.
+   */
+  approve(this: void, requestId: string, answer: ApprovalAnswer): void;
+  /** Asks the host to approve a call made by an agent (`null`: the root agent): what a tool dispatcher does for a tool that needs approval. */
+  requestApproval(this: void, agentId: string | null, ask: ApprovalAsk, signal?: AbortSignal): Promise<ApprovalDecision>;
+  /**
    * Events as an async iterable. At most `bufferSize` unread events are kept
    * (default 10,000): past that the oldest are dropped and one
    * `events-dropped` event says how many, before the next event delivered.
@@ -140,6 +161,8 @@ export interface HandleMethods {
 export interface HandleApiOptions extends Omit<RuntimeBaseOptions, 'childTimeoutMs' | 'staleTimeoutMs' | 'maxRunTokens' | 'secrets'> {
   runLimits: RunLimits;
   secrets: readonly string[];
+  /** The root agent's model, for the events about its approvals. */
+  rootModel?: string | null;
 }
 
 /** A spawn as the handle API takes it: every field decided. @internal */

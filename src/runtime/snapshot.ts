@@ -2,6 +2,7 @@ import type { SnapshotFrom } from 'xstate';
 import type { HandleMachine } from '../machines/handle.js';
 import type { HandleSnapshot, HandleStatus, WorktreeReport } from '../types.js';
 import type { SubagentRef } from './events.js';
+import { progressOf } from './activity.js';
 
 export type HandleActorSnapshot = SnapshotFrom<HandleMachine>;
 
@@ -43,6 +44,8 @@ export function toHandleSnapshot(snapshot: HandleActorSnapshot, worktreeOf: (id:
     partialOutput: context.lastRun?.partialOutput ?? null,
     previousStatus: context.previousStatus,
     worktree: worktreeOf(spec.id),
+    awaitingApproval: context.run?.activity.awaitingApproval ? { ...context.run.activity.awaitingApproval } : null,
+    progress: context.run ? progressOf(context.run) : null,
   };
 }
 

@@ -2,6 +2,7 @@ import { BadArgumentError } from '../errors.js';
 import type { SupervisorLimits } from '../machines/supervisor.js';
 import type { RunLimits } from '../types.js';
 import type { RuntimeBaseOptions } from './runtime-types.js';
+import { DEFAULT_PROGRESS_INTERVAL_MS } from './activity.js';
 
 const isPositiveInteger = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1;
@@ -70,11 +71,26 @@ function optionalLimit(value: unknown, name: string, tokens = false): number | n
   return requireTimeout(value, name);
 }
 
+/** The approval and progress options, checked, with their defaults. */
+export function validateActivityOptions(options: RuntimeBaseOptions): { onApproval: NonNullable<RuntimeBaseOptions['onApproval']> | null; approvalTimeoutMs: number | null; progressIntervalMs: number | null } {
+  const { onApproval } = options;
+  if (onApproval !== undefined && typeof onApproval !== 'function' && onApproval !== 'events') {
+    throw new BadArgumentError('onApproval', "a function (request) => { approve, reason? }, or 'events' (answer with runtime.approve())", onApproval);
+  }
+  const progressIntervalMs = options.progressIntervalMs === undefined ? DEFAULT_PROGRESS_INTERVAL_MS : requireTimeout(options.progressIntervalMs, 'progressIntervalMs');
+  return {
+    onApproval: onApproval ?? null,
+    approvalTimeoutMs: optionalLimit(options.approvalTimeoutMs, 'approvalTimeoutMs'),
+    progressIntervalMs: progressIntervalMs === 0 ? null : progressIntervalMs,
+  };
+}
+
 /** Validates the options every runtime takes; throws a typed error naming the first bad one. */
 export function validateCoreOptions(options: RuntimeBaseOptions): RunLimits {
   optionalFunction(options.onSubagentStart, 'onSubagentStart');
   optionalFunction(options.onSubagentStop, 'onSubagentStop');
   optionalFunction(options.onListenerError, 'onListenerError');
+  validateActivityOptions(options);
   const inspect: unknown = options.inspect;
   if (inspect !== undefined && typeof inspect !== 'function' && (typeof inspect !== 'object' || inspect === null)) {
     throw new BadArgumentError('inspect', 'an inspection observer (a function or an object with `next`)', inspect);

@@ -35,7 +35,44 @@ export interface ToolContext {
    * stale). Absent where nothing needs telling (the root agent, your own loop).
    */
   waitingFor?: <T>(work: Promise<T>) => Promise<T>;
+  /**
+   * Asks the host to approve a call (the executor does it for tools that
+   * declare `needsApproval`); resolves when the host answers, the request
+   * times out, or the caller's run ends. Absent where no runtime is behind
+   * the call: a tool that needs approval is then denied.
+   */
+  requestApproval?: (request: ApprovalAsk) => Promise<ApprovalDecision>;
 }
+
+/** What an agent asks the host to approve: a call of one tool with these arguments. */
+export interface ApprovalAsk {
+  tool: string;
+  /** The arguments as the model sent them (parsed JSON). */
+  arguments: unknown;
+}
+
+/** Who decided an approval request. */
+export type ApprovalDecider = 'host' | 'handler' | 'timeout' | 'no-handler' | 'run-ended';
+
+/** How an approval request ended. */
+export interface ApprovalDecision {
+  requestId: string;
+  approved: boolean;
+  /** The reason given with the answer, or why the call was denied without one. */
+  reason: string | null;
+  /**
+   * `host`: `runtime.approve()`; `handler`: the `onApproval` function;
+   * `timeout`: nobody answered within `approvalTimeoutMs`; `no-handler`: the
+   * runtime has no way to ask; `run-ended`: the caller's run ended first.
+   */
+  decidedBy: ApprovalDecider;
+}
+
+/**
+ * Whether a call needs the host's approval: a fixed answer, or one computed
+ * from the validated arguments (and the caller's context) for each call.
+ */
+export type NeedsApproval<TArgs> = boolean | ((args: TArgs, context: ToolContext) => boolean | Promise<boolean>);
 
 /** The zod schemas accepted as a tool's `parameters`: any zod object. */
 export type ToolParameters = z.ZodObject<z.core.$ZodShape, z.core.$ZodObjectConfig>;
@@ -58,6 +95,14 @@ export interface ToolConfig<TParameters extends ToolParameters, TResult> {
    * as is; anything else is JSON-stringified (see {@link toolResultToString}).
    */
   execute: (args: z.output<TParameters>, context: ToolContext) => TResult | Promise<TResult>;
+  /**
+   * Calls need the host's approval before `execute` runs: the agent's run
+   * waits (status `running`, `awaitingApproval` in its snapshot) until the
+   * host answers; a denial reaches the model as the tool's error. A function
+   * decides per call from the validated arguments.
+   * @default false
+   */
+  needsApproval?: NeedsApproval<z.output<TParameters>>;
 }
 
 /** A defined tool: its configuration plus the JSON Schema computed once at definition. */
@@ -70,6 +115,8 @@ export interface Tool<TParameters extends ToolParameters = ToolParameters, TResu
   readonly jsonSchema: JsonSchema;
   /** Whether {@link Tool.jsonSchema} fits OpenAI's strict function calling. */
   readonly strict: boolean;
+  /** Whether calls need the host's approval (see {@link ToolConfig.needsApproval}). */
+  readonly needsApproval: NeedsApproval<z.output<TParameters>>;
   execute(args: z.output<TParameters>, context: ToolContext): TResult | Promise<TResult>;
 }
 
@@ -115,7 +162,7 @@ export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 export function defineTool<TParameters extends ToolParameters, TResult>(
   config: ToolConfig<TParameters, TResult>,
 ): Tool<TParameters, TResult> {
-  const { name, toolset, description, parameters, execute } = config;
+  const { name, toolset, description, parameters, execute, needsApproval = false } = config;
   if (typeof name !== 'string' || !TOOL_NAME_PATTERN.test(name)) {
     throw new BadArgumentError('name', 'a tool name matching /^[a-zA-Z0-9_-]{1,64}$/', name);
   }
@@ -136,6 +183,9 @@ export function defineTool<TParameters extends ToolParameters, TResult>(
   if (typeof execute !== 'function') {
     throw new BadArgumentError(`execute of tool \`${name}\``, 'a function', execute);
   }
+  if (typeof needsApproval !== 'boolean' && typeof needsApproval !== 'function') {
+    throw new BadArgumentError(`needsApproval of tool \`${name}\``, 'a boolean or a function (args, context) => boolean', needsApproval);
+  }
   const jsonSchema = parametersToJsonSchema(name, parameters);
   return Object.freeze({
     name,
@@ -144,6 +194,7 @@ export function defineTool<TParameters extends ToolParameters, TResult>(
     parameters,
     jsonSchema,
     strict: allowsOpenAIStrictMode(jsonSchema),
+    needsApproval,
     execute,
   });
 }

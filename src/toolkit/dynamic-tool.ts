@@ -92,6 +92,7 @@ export function defineDynamicTool<TParser extends ToolParameters, TResult>(
     toolset,
     parameters,
     strict: base.strict,
+    needsApproval: false,
     get description() {
       return describe(ROOT_CALLER).description;
     },

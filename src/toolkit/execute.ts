@@ -7,7 +7,7 @@
  */
 import { describeValue } from '../errors.js';
 import { parseToolArguments } from './tool-arguments.js';
-import type { ToolContext } from './define-tool.js';
+import type { AnyTool, ApprovalDecision, ToolContext } from './define-tool.js';
 import { abortedPayload } from '../tool-failure.js';
 import type { ToolErrorPayload } from '../tool-failure.js';
 import { errorPayloadOf } from './tool-result.js';
@@ -72,12 +72,49 @@ export async function executeToolCall(registry: ToolRegistry, name: unknown, arg
     if (context.signal.aborted) return failure(abortedPayload());
     const parsed = parseToolArguments(tool, argumentsJson);
     if (!parsed.ok) return failure({ code: 'bad_argument', field: firstField(parsed.error), message: parsed.error });
+    // A tool that never needs approval starts in this same tick, as it always did.
+    if (typeof tool.needsApproval === 'function' || tool.needsApproval === true) {
+      const refusal = await approvalRefusal(tool, parsed.args, argumentsJson, context);
+      if (refusal) return failure(refusal);
+      // An approval may have been a long wait: the run may have ended meanwhile.
+      if (context.signal.aborted) return failure(abortedPayload());
+    }
     return { ok: true, result: await tool.execute(parsed.args, context) };
   } catch (error) {
     // A tool that stops by throwing its signal's reason was stopped, not failed, whatever that reason is.
     const stopped = context.signal.aborted && error === context.signal.reason;
     return failure(stopped ? abortedPayload() : errorPayloadOf(error));
   }
+}
+
+/**
+ * Asks for approval when the tool needs it for these arguments: `null` when
+ * the call may go on, else what the model reads. The wait counts as waiting
+ * (the caller's stale detection pauses), never as work.
+ */
+async function approvalRefusal(tool: AnyTool, args: Parameters<AnyTool['execute']>[0], argumentsJson: string, context: ToolContext): Promise<ToolErrorPayload | null> {
+  const needs = typeof tool.needsApproval === 'function' ? await tool.needsApproval(args, context) : tool.needsApproval === true;
+  if (!needs) return null;
+  if (!context.requestApproval) {
+    return { code: 'approval_denied', message: `The call of \`${tool.name}\` needs approval and nobody can be asked here, so it was denied. Go on without it.` };
+  }
+  const asked = context.requestApproval({ tool: tool.name, arguments: argumentsJson.trim() === '' ? {} : (JSON.parse(argumentsJson) as unknown) });
+  const decision = await (context.waitingFor ? context.waitingFor(asked) : asked);
+  if (decision.approved) return null;
+  if (decision.decidedBy === 'run-ended') return abortedPayload();
+  return { code: 'approval_denied', message: deniedMessage(tool.name, decision) };
+}
+
+/** What the model reads when a call was denied: who denied it and why, and what to do instead. */
+function deniedMessage(tool: string, decision: ApprovalDecision): string {
+  const why = decision.reason ? `: ${decision.reason}` : '';
+  const what =
+    decision.decidedBy === 'timeout'
+      ? 'needs approval and nobody answered in time'
+      : decision.decidedBy === 'no-handler'
+        ? 'needs approval and nobody can approve calls here'
+        : 'was denied by the approver';
+  return `The call of \`${tool}\` ${what}${why}. Do not retry it unchanged; go on without it or say what you needed.`;
 }
 
 /** Why a text is not JSON, or `null` when it is (an empty text counts as `{}`, as `parseToolArguments` takes it). */

@@ -36,6 +36,22 @@ export interface HandleView {
   usage: Usage;
   /** Its git worktree, with worktree isolation. */
   worktree?: WorktreeView;
+  /** What its run in flight is doing; `null` when none is. */
+  progress: ProgressView | null;
+}
+
+/** A run in flight as the model sees it: times relative to the moment of the view. */
+export interface ProgressView {
+  modelCalls: number;
+  /** Tokens of this run so far. */
+  tokens: number;
+  currentTool: string | null;
+  currentToolForMs: number | null;
+  /** The tool whose call waits for the user's approval. */
+  awaitingApprovalFor: string | null;
+  lastActivityMsAgo: number;
+  /** The end of its latest text (agent_status only). */
+  lastText?: string | null;
 }
 
 /** A subagent's git worktree as the model sees it. */
@@ -94,13 +110,29 @@ export function handleView(handle: HandleSnapshot): HandleView {
     runs: handle.runs,
     updatedAt: handle.updatedAt,
     usage: { ...handle.usage },
+    progress: progressView(handle, true),
     ...(handle.worktree ? { worktree: worktreeView(handle.worktree) } : {}),
   };
 }
 
-/** A handle in a list: outputs shortened too. */
+/** A handle in a list: outputs shortened too, its run's text left out. */
 export function handleSummary(handle: HandleSnapshot): HandleView {
-  return { ...handleView(handle), lastOutput: preview(handle.lastOutput) };
+  return { ...handleView(handle), lastOutput: preview(handle.lastOutput), progress: progressView(handle, false) };
+}
+
+function progressView(handle: HandleSnapshot, withText: boolean, now = Date.now()): ProgressView | null {
+  const progress = handle.progress;
+  if (!progress) return null;
+  const ago = (iso: string) => Math.max(0, now - Date.parse(iso));
+  return {
+    modelCalls: progress.apiCalls,
+    tokens: progress.usage.inputTokens + progress.usage.outputTokens,
+    currentTool: progress.currentTool?.name ?? null,
+    currentToolForMs: progress.currentTool ? ago(progress.currentTool.startedAt) : null,
+    awaitingApprovalFor: handle.awaitingApproval?.tool ?? null,
+    lastActivityMsAgo: ago(progress.lastActivityAt),
+    ...(withText ? { lastText: progress.textTail } : {}),
+  };
 }
 
 function preview(text: string | null): string | null {

@@ -24,16 +24,17 @@ describe('parseCommandLine', () => {
   it('reads the demo options with their defaults', () => {
     expect(parseCommandLine(['demo'])).toEqual({
       command: 'demo',
-      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, maxConcurrent: 3, plain: false, worktree: false, store: null },
+      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, maxConcurrent: 3, plain: false, worktree: false, store: null, report: null, yes: false },
     });
     expect(parseCommandLine(['demo', '--dir', 'src', '--delay=0', '--inspect', '--inspect-port', '9000', '--scripted', '--model', 'llama3', '--plain', '--max-concurrent', '2'])).toEqual({
       command: 'demo',
-      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, maxConcurrent: 2, plain: true, worktree: false, store: null },
+      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, maxConcurrent: 2, plain: true, worktree: false, store: null, report: null, yes: false },
     });
     expect(parseCommandLine(['demo', '--worktree', '--delay', '0'])).toMatchObject({ command: 'demo', options: { worktree: true, delayMs: 0, dir: null } });
     expect(() => parseCommandLine(['demo', '--worktree', '--dir', 'src'])).toThrow(
       'Expected `--worktree` without `--dir`: it makes its own temporary repository and has no inspector',
     );
+    expect(parseCommandLine(['demo', '--report', 'out/survey.md', '--yes'])).toMatchObject({ options: { report: 'out/survey.md', yes: true } });
   });
 
   it('reads the mcp options with their defaults', () => {
@@ -83,6 +84,7 @@ describe('parseCommandLine', () => {
       [['demo', '--inspect-port', '0'], /Expected `--inspect-port` to be an integer from 1 to 65535, got `0`/],
       [['demo', '--max-concurrent', '1.5'], /Expected `--max-concurrent` to be an integer from 1 to 16/],
       [['demo', '--model', ''], /Expected `--model` to have a value, got an empty string/],
+      [['demo', '--report'], /Expected `--report` to be followed by a value, got nothing/],
       [['demo', 'src'], /takes no arguments, got `src`; did you mean `--dir src`\?/],
       [['help', 'nope'], /Expected `subagents help` to be followed by a command \(demo, mcp, worker\), got `nope`/],
     ];

@@ -34,6 +34,8 @@ function handle(id: string, status: HandleSnapshot['status'], tokens = 0): Handl
     previousStatus: null,
   partialOutput: null,
     worktree: null,
+    awaitingApproval: null,
+    progress: null,
   };
 }
 

@@ -8,7 +8,8 @@ import OpenAI from 'openai';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bullmqExecutor, createRuntime } from '../../src/index.js';
+import { z } from 'zod';
+import { bullmqExecutor, createRuntime, defineTool } from '../../src/index.js';
 import type { Runtime, RuntimeEvent } from '../../src/index.js';
 import { messageText, reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer, RecordedRequest, Reply } from '../../src/testing/index.js';
@@ -264,5 +265,34 @@ describe.skipIf(!binary)('child runs on BullMQ workers over Redis', { timeout: 6
     expect(runtime.get(later.id)).toMatchObject({ status: 'completed', lastOutput: 'after the restart' });
     expect(ends.filter((event) => ids.includes(event.handleId))).toHaveLength(3);
     expect(server.requests).toHaveLength(4);
+  });
+
+  it('an approval a tool on the worker asks for is decided by the runtime and crosses back', async () => {
+    const remove = defineTool({ name: 'remove', toolset: 'read', description: 'Removes a word (needs approval).', parameters: z.object({ word: z.string() }), needsApproval: true, execute: () => 'never here' });
+    const script = (request: RecordedRequest): Reply => {
+      const tools = request.body.messages.filter((message) => message.role === 'tool');
+      if (tools.length === 0) return reply.toolCall('remove', { word: 'keep' });
+      if (tools.length === 1) return reply.toolCall('remove', { word: 'drop' });
+      return reply.text(tools.map((message) => messageText(message)).join(' | '));
+    };
+    const asked: string[] = [];
+    const { runtime } = await setup({
+      script,
+      workers: [{ tools: ['remove'] }],
+      runtime: {
+        tools: [remove],
+        onApproval: (request: { arguments: unknown }) => {
+          const word = (request.arguments as { word: string }).word;
+          asked.push(word);
+          return word === 'drop' ? { approve: true } : { approve: false, reason: 'keep it' };
+        },
+      },
+    });
+    const handle = runtime.spawn({ goal: 'remove words', toolsets: ['read'], message: 'go' });
+    expect((await runtime.wait(handle.id, { timeoutMs: 20_000 })).timedOut).toBe(false);
+    expect(asked).toEqual(['keep', 'drop']);
+    const output = runtime.get(handle.id).lastOutput!;
+    expect(output).toMatch(/approval_denied.*keep it/);
+    expect(output).toMatch(/\| removed drop$/);
   });
 });

@@ -42,11 +42,11 @@ describe('a stream that does not finish is never a completion', () => {
 
   it('ends a run aborted mid-stream by childTimeoutMs as `timeout`, at the limit, with its partial text', async () => {
     server = await startFakeServer({ script: [reply.text('slowly '.repeat(200), { chunkDelayMs: 20, chunkSize: 7 })] });
-    runtime = createRuntime({ client: clientFor(server), model: 'fake', childTimeoutMs: 300 });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake', childTimeoutMs: 1500 });
     const { results } = await runtime.delegate({ goal: 'Write slowly' }).result;
     expect(results[0]).toMatchObject({ status: 'timeout', exitReason: 'timeout' });
     expect(results[0]!.partialOutput).toMatch(/^slowly/);
-    expect(results[0]!.error).toMatch(/childTimeoutMs \(300 ms\)/);
+    expect(results[0]!.error).toMatch(/childTimeoutMs \(1500 ms\)/);
   });
 
   it('resolves runAgent with outcome `interrupted` when its signal fires mid-stream', async () => {
