@@ -81,7 +81,7 @@ export { bullmqExecutor } from './distributed/bullmq-executor.js';
 export type { BullmqExecutorOptions } from './distributed/bullmq-executor.js';
 export { createWorker } from './distributed/worker.js';
 export type { SubagentsWorker, WorkerOptions } from './distributed/worker.js';
-export type { RedisConnection } from './distributed/connection.js';
+export type { RedisConnection } from './distributed/protocol.js';
 export type { RunExecutor } from './runtime/executor.js';
 
 // Inspection.

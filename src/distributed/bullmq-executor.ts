@@ -15,7 +15,7 @@ import type { ExecutorBinding, RunExecutor } from '../runtime/executor.js';
 import type { AgentRunResult, RunContextOf, RunOf } from '../runtime/run-types.js';
 import { rejectUnknownKeys } from '../runtime/validate.js';
 import { bullmqConnection, connectionOptions, loadRedisPackages } from './connection.js';
-import type { RedisConnection } from './connection.js';
+import type { RedisConnection } from './protocol.js';
 import { DEFAULT_QUEUE, MARKER_TTL_MS, MAX_JOB_BYTES, PROTOCOL_VERSION, jobIdOf, keysOf } from './protocol.js';
 import type { ControlMessage, RunJob, WireEvent } from './protocol.js';
 

@@ -6,8 +6,7 @@ import { BadArgumentError, RedisPackagesMissingError } from '../errors.js';
 import type * as Bullmq from 'bullmq';
 import type { Redis as RedisClient, RedisOptions as IoRedisOptions } from 'ioredis';
 
-/** Where Redis is: a URL (`redis://127.0.0.1:6380`), or ioredis options (`{ host, port, password, db, … }`). */
-export type RedisConnection = string | { url?: string; host?: string; port?: number; [option: string]: unknown };
+export type { RedisConnection } from './protocol.js';
 
 /** The connection as options, checked. */
 export function connectionOptions(field: string, connection: unknown): { url?: string; [option: string]: unknown } {

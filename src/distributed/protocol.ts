@@ -16,6 +16,9 @@ export const PROTOCOL_VERSION = 1;
  */
 export const MAX_JOB_BYTES = 8 * 1024 * 1024;
 
+/** Where Redis is: a URL (`redis://127.0.0.1:6380`), or ioredis options (`{ host, port, password, db, … }`). Declared here, away from the optional packages' types. */
+export type RedisConnection = string | { url?: string; host?: string; port?: number; [option: string]: unknown };
+
 /** The queue runs go to unless another is named. */
 export const DEFAULT_QUEUE = 'subagents-runs';
 

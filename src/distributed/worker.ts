@@ -20,7 +20,7 @@ import type { ModelRunOptions } from '../runtime/model-run.js';
 import type { AgentRunResult, RunContextOf } from '../runtime/run-types.js';
 import { rejectUnknownKeys } from '../runtime/validate.js';
 import { bullmqConnection, connectionOptions, loadRedisPackages } from './connection.js';
-import type { RedisConnection } from './connection.js';
+import type { RedisConnection } from './protocol.js';
 import { DEFAULT_QUEUE, MARKER_TTL_MS, PROTOCOL_VERSION, keysOf } from './protocol.js';
 import type { ControlMessage, RunJob, WireEvent } from './protocol.js';
 
