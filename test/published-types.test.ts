@@ -20,7 +20,7 @@ describe('the published types', () => {
     const args = ['node_modules/typescript/bin/tsc', '--noEmit', '--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', ...files];
     const run = promisify(execFile)(process.execPath, args, { cwd: ROOT }).then(
       () => '',
-      (error: { stdout?: string }) => error.stdout ?? String(error),
+      (error: Error & { stdout?: string }) => error.stdout || error.message,
     );
     expect(await run).toBe('');
   });

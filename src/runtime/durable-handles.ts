@@ -56,6 +56,17 @@ export function createHandleWriter(store: Store | null) {
 
   return {
     watch,
+    /**
+     * The run in flight recorded a message or spend: its journal (in the
+     * handle's context, changed in place) is written again, so a run lost to
+     * a crash keeps its complete turns and its spend.
+     */
+    journal(ref: ActorRefFrom<HandleMachine>): void {
+      const snapshot = ref.getSnapshot();
+      const id = snapshot.context.spec.id;
+      if (!store || !attached || snapshot.status !== 'active' || !watching.has(id)) return;
+      store.put(HANDLES, id, { order: Number(snapshot.context.spec.key), state: snapshot.value, context: snapshot.context } satisfies StoredHandle);
+    },
     /** The handles are gone for good: their records too. */
     forget(ids: readonly string[]): void {
       for (const id of ids) {

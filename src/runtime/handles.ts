@@ -94,6 +94,10 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   const runApprovals = new Map<string, RunApprovals>();
   const agentRun = createRunActor({
     ...deps,
+    journalChanged: (id) => {
+      const ref = refs.get(id);
+      if (ref) writer.journal(ref);
+    },
     refOf: (id) => refs.get(id),
     emit: (event) => hub.emit(event),
     secrets: () => secrets,

@@ -45,6 +45,8 @@ export interface RunActorDeps<R> {
   toolsOf(handleId: string): RunContextOf<R>['tools'];
   /** Secrets to redact from the run's error text. */
   secrets(): readonly string[];
+  /** The run recorded a message or reported spend (its journal changed in place): the store writes it. */
+  journalChanged?: (handleId: string) => void;
   /**
    * The working directory of a handle's run: its setup's `cwd`, or a git
    * worktree made for it (the first run makes it). Rejects when it cannot be
@@ -156,12 +158,15 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       reportUsage: (usage) => {
         if (signal.aborted) return;
         const spent = tokensOf(addUsage(journal.stats.usage, usage));
+        deps.journalChanged?.(spec.id);
         // Past the budget the chart is told at once; otherwise spend rides on the next progress.
         if (maxRunTokens !== null && spent > maxRunTokens) ref.send({ type: 'RUN.PROGRESS' });
         else progress();
       },
       record: (message) => {
-        if (!signal.aborted) journal.messages.push(message);
+        if (signal.aborted) return;
+        journal.messages.push(message);
+        deps.journalChanged?.(spec.id);
       },
       setPartialOutput: (text) => {
         if (!signal.aborted) journal.partialOutput = text;

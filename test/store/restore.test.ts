@@ -40,6 +40,29 @@ describe('a runtime on a store', () => {
     expect(stored(store, 'worker')).toMatchObject({ state: 'closed' });
   });
 
+  it("a run lost on restart keeps what it recorded and spent before the crash, like any interrupted run", async () => {
+    const store = memoryStore();
+    // Records its input and a turn, reports spend, then holds until stopped.
+    const recordingRun: AgentRun = (message, { signal, record, reportUsage, conversation }) => {
+      if (message.startsWith('ok')) return Promise.resolve({ output: `seen ${conversation.map((turn) => turn.content).join('|')}` });
+      record({ role: 'user', content: message });
+      record({ role: 'assistant', content: 'half way' });
+      reportUsage({ inputTokens: 30, outputTokens: 7 });
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped'))));
+    };
+    const first: Runtime = createRuntime({ run: recordingRun, store });
+    first.spawn({ name: 'worker', message: 'hold one' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await first.shutdown({ keep: true })).toEqual({ unprocessed: [] });
+
+    const second = createRuntime({ run: recordingRun, store });
+    expect(second.get('worker')).toMatchObject({ status: 'interrupted', error: 'lost on restart', usage: { inputTokens: 30, outputTokens: 7 } });
+    second.send('worker', 'ok next');
+    await second.wait('worker');
+    expect(second.get('worker').lastOutput).toBe('seen hold one|half way');
+    await second.shutdown();
+  });
+
   it("with the restore policy 'rerun', a lost input runs again as a new input", async () => {
     const store = memoryStore();
     const first = createRuntime({ run: holdingRun, store });
