@@ -138,7 +138,7 @@ describe.skipIf(!binary)('child runs on BullMQ workers over Redis', { timeout: 6
     expect((await runtime.wait(handle.id, { timeoutMs: 20_000 })).timedOut).toBe(false);
     const after = runtime.get(handle.id);
     expect(after.status).toBe('error');
-    expect(after.error).toMatch(/^The tool `lookup` of handle `sa_\w+` is not registered on worker worker-\w+ \(it has no tools\): give it to createWorker\(\{ tools \}\)$/);
+    expect(after.error).toMatch(/^The tool `lookup` of handle `sa_[\w-]+` is not registered on worker worker-\w+ \(it has no tools\): give it to createWorker\(\{ tools \}\)$/);
     expect(server.requests).toHaveLength(0);
   });
 
