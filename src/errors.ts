@@ -139,6 +139,18 @@ export class McpSdkMissingError extends SubagentsError {
   }
 }
 
+/** `bullmqExecutor` or `createWorker` was used without the optional peers `bullmq` and `ioredis`. */
+export class RedisPackagesMissingError extends SubagentsError {
+  readonly code = 'redis_packages_missing';
+  constructor(options?: ErrorOptions) {
+    super(
+      'Expected the optional peer dependencies `bullmq` (6.x) and `ioredis` (6.x) to be installed to run child runs on workers, got none; ' +
+        'install them with `npm install bullmq ioredis` (next to subagents)',
+      options,
+    );
+  }
+}
+
 /** The runtime was shut down and accepts no more work. */
 export class RuntimeShutDownError extends SubagentsError {
   readonly code = 'runtime_shut_down';

@@ -76,6 +76,14 @@ export type { McpSessionOptions } from './mcp/options.js';
 export { fileStore, memoryStore } from './store/index.js';
 export type { FileStoreOptions, Store, StoreContents, SyncPolicy } from './store/index.js';
 
+// Scaling out: runs on workers over Redis (needs the optional peers bullmq and ioredis).
+export { bullmqExecutor } from './distributed/bullmq-executor.js';
+export type { BullmqExecutorOptions } from './distributed/bullmq-executor.js';
+export { createWorker } from './distributed/worker.js';
+export type { SubagentsWorker, WorkerOptions } from './distributed/worker.js';
+export type { RedisConnection } from './distributed/protocol.js';
+export type { RunExecutor } from './runtime/executor.js';
+
 // Inspection.
 export { sanitizeInspectionObserver } from './runtime/inspection.js';
 export type { InspectionSanitizeOptions, InspectionObserver } from './runtime/inspection.js';
@@ -98,6 +106,7 @@ export {
   StoreCorruptError,
   ConversationTooLongError,
   McpSdkMissingError,
+  RedisPackagesMissingError,
   WorktreeError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';

@@ -28,6 +28,9 @@ const PUBLIC_VALUES = [
   // The MCP server over stdio and Streamable HTTP.
   'serveMcpStdio',
   'startMcpHttpServer',
+  // Scaling out: runs on workers over Redis.
+  'bullmqExecutor',
+  'createWorker',
   // Errors, to tell failures apart with instanceof.
   'SubagentsError',
   'UnknownHandleError',
@@ -45,6 +48,7 @@ const PUBLIC_VALUES = [
   'WorktreeError',
   'AgentToolError',
   'McpSdkMissingError',
+  'RedisPackagesMissingError',
   'StoreLockedError',
   'StoreCorruptError',
 ];

@@ -3,7 +3,7 @@ import { createAgentTools } from '../agent-tools/agent-tools.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import { createToolRegistry } from '../toolkit/toolsets.js';
 import type { Usage } from '../types.js';
-import type { RunHandleInfo } from '../runtime/run-types.js';
+import type { RunHandleInfo, RunOf } from '../runtime/run-types.js';
 import { contextModeSchema } from '../toolkit/tool-schemas.js';
 import { createDelegator } from '../delegation/delegation.js';
 import { createHandles } from '../runtime/handles.js';
@@ -79,7 +79,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
   const states = strategy ? providerStates(strategy) : new Map<string, never>();
   const { telemetry } = options;
-  const run: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states, telemetry });
+  const local: AgentRun = custom ?? startModelRun(strategy!, { clientOf: (name) => clients.get(name)!, logger, secrets, inboxFor: (id) => inboxes.inboxFor(id), states, telemetry });
+  // Names of the tools only this runtime has (the delegation tools): a handle with one runs here whatever the executor.
+  let runtimeToolNames: ReadonlySet<string> = new Set();
+  const { executor } = options;
+  const run: AgentRun = executor && !custom
+    ? executor.bind({
+      local: local as RunOf<unknown>,
+      mustRunLocally: (handle) => handle.setup === null || handle.setup.isolation === 'worktree' || handle.setup.tools.some((name) => runtimeToolNames.has(name)),
+      logger,
+      secrets,
+    })
+    : local;
   const worktrees = createWorktreeManager({
     directory: resolved.worktreeDir,
     logger,
@@ -197,6 +208,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       try {
         // Every handle is closed now: their worktrees are judged (removed or kept) before shutdown resolves, and recorded.
         await worktrees.judgeAll();
+        await executor?.close();
       } finally {
         if (compaction) {
           clearImmediate(compaction);
@@ -251,7 +263,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   Object.defineProperty(runtime, 'actor', { enumerable: false });
   Object.defineProperty(runtime, 'requestApproval', { enumerable: false });
   if (telemetry) registerTelemetry(runtime, telemetry);
-  rootTools = createToolRegistry([...userTools, ...createAgentTools(runtime)]).tools;
+  const agentTools = createAgentTools(runtime);
+  runtimeToolNames = new Set(agentTools.map((tool) => tool.name));
+  rootTools = createToolRegistry([...userTools, ...agentTools]).tools;
   toolsByName = new Map(rootTools.map((tool) => [tool.name, tool]));
   // A store with content: the handles are back; their delegations and deliveries follow, then restored work goes on.
   const restored = handles.takeRestored();

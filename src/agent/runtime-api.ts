@@ -10,6 +10,7 @@ import type { RunContextOf, RunOf } from '../runtime/run-types.js';
 import type { RuntimeBaseOptions } from '../runtime/runtime-types.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
+import type { RunExecutor } from '../runtime/executor.js';
 import type { AgentAnswer, AgentOptions } from './parent-agent.js';
 
 export type * from '../runtime/run-types.js';
@@ -87,5 +88,12 @@ export interface RuntimeOptions extends RuntimeBaseOptions, ModelRunOptions {
    * of a tracing library is loaded without it.
    */
   telemetry?: TelemetryHooks;
+  /**
+   * Where the handles' runs execute: in this process (the default), or on
+   * workers over Redis with `bullmqExecutor({ connection, queue })`. Handles
+   * with worktree isolation or the delegation tools run here regardless.
+   * Closed at shutdown.
+   */
+  executor?: RunExecutor;
 }
 

@@ -10,13 +10,14 @@ import { MODEL_RUN_KEYS, buildModelRun, isModelRun } from '../runtime/model-run.
 import type { ModelRun } from '../runtime/model-run.js';
 import type { ResolvedOptions } from '../delegation/delegating-runtime.js';
 import type { AgentRun, RuntimeOptions } from './runtime-api.js';
+import { isRunExecutor } from '../runtime/executor.js';
 import { optionalStringArray, rejectUnknownKeys, validateCoreOptions } from '../runtime/validate.js';
 
 /** Every option `createRuntime` takes: its own, and the model options that make a `modelRun` when no `run` is given. */
 const RUNTIME_KEYS: readonly string[] = [
   'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'cwd', 'worktreeDir', 'maxConversationTokens',
   'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
-  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'telemetry', 'store', 'restorePolicy', ...MODEL_RUN_KEYS,
+  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'telemetry', 'store', 'restorePolicy', 'executor', ...MODEL_RUN_KEYS,
   'onApproval', 'approvalTimeoutMs', 'progressIntervalMs',
 ];
 
@@ -64,6 +65,10 @@ export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
     if (!valid) throw new BadArgumentError(`prices.${model}`, 'an object { inputPerMillion, outputPerMillion } of finite numbers', price);
   }
   checkTelemetry(options.telemetry);
+  if (options.executor !== undefined) {
+    if (!isRunExecutor(options.executor)) throw new BadArgumentError('executor', 'an executor such as bullmqExecutor({ connection, queue })', options.executor);
+    if (typeof options.run === 'function') throw new BadArgumentError('executor', 'left out when `run` is a function (an executor runs the model loop, and a function cannot be sent)', options.executor);
+  }
   if (options.worktreeDir !== undefined && (typeof options.worktreeDir !== 'string' || options.worktreeDir.trim() === '')) {
     throw new BadArgumentError('worktreeDir', 'a directory path (absolute, or relative to `cwd`)', options.worktreeDir);
   }

@@ -53,11 +53,28 @@ export interface McpOptions {
 }
 
 export type Command =
-  | { command: 'help'; topic: 'main' | 'demo' | 'mcp' }
+  | { command: 'help'; topic: 'main' | 'demo' | 'mcp' | 'worker' }
   | { command: 'version' }
   | { command: 'demo'; options: DemoOptions }
   | { command: 'mcp'; options: McpOptions }
-  | { command: 'list'; store: string };
+  | { command: 'list'; store: string }
+  | { command: 'worker'; options: WorkerCliOptions };
+
+/** Options of `subagents worker`. */
+export interface WorkerCliOptions {
+  /** The Redis URL the runtime's `bullmqExecutor` uses. */
+  redis: string;
+  /** @default 'subagents-runs' */
+  queue: string;
+  /** The directory the file tools see. @default the working directory */
+  dir: string | null;
+  /** Runs at once. @default 16 */
+  concurrency: number;
+  /** @default 5000 */
+  lockDurationMs: number;
+  /** @default 2500 */
+  stalledIntervalMs: number;
+}
 
 /** A command line that cannot be run; the message says why and what to do. */
 export class UsageError extends Error {
@@ -81,13 +98,15 @@ Commands
               (stdio, or Streamable HTTP with --http <port>)
   list        Show what a store holds: the tree, statuses, queues and pending
               deliveries (subagents list --store <dir>)
+  worker      Run child runs for runtimes on other processes or machines,
+              over Redis (subagents worker --redis <url>)
   help [cmd]  Show help (for a command)
 
 Options
   -h, --help      Show this help
   -v, --version   Show the version
 
-Run \`subagents demo --help\` or \`subagents mcp --help\` for a command's options.
+Run \`subagents <command> --help\` for a command's options.
 `;
 
 export const DEMO_HELP = `subagents demo — a parent agent delegates a project survey to subagents
@@ -195,6 +214,36 @@ Examples
   subagents mcp --http 3100 --dir .
 `;
 
+export const WORKER_HELP = `subagents worker — run child runs for runtimes elsewhere, over Redis
+
+Usage
+  subagents worker --redis <url> [options]
+
+Takes the runs of runtimes made with bullmqExecutor({ connection, queue }) off
+the queue and runs each through the model loop, streaming its progress back.
+Its tools are the read-only file tools (list_files, read_file, search_files),
+confined to --dir. Needs the optional peer dependencies bullmq and ioredis
+(npm install bullmq ioredis). SIGINT or SIGTERM stops it gracefully: it takes
+no more runs and waits for those in flight.
+
+Options
+  --redis <url>             Redis of the runtime (redis://host:port)
+  --queue <name>            Queue name (default: subagents-runs)
+  --dir <path>              Directory the file tools see (default: the working directory)
+  --concurrency <n>         Runs at once, 1-256 (default: 16)
+  --lock-duration <ms>      A dead worker's run is found lost after at most
+                            lock-duration + 2 x stalled-interval (default: 5000)
+  --stalled-interval <ms>   How often to look for stalled runs (default: 2500)
+  -h, --help                Show this help
+
+Environment
+  OPENAI_BASE_URL, OPENAI_API_KEY   The endpoint the runs' model calls go to
+                                    (the key is never printed)
+
+Examples
+  OPENAI_API_KEY=sk-... subagents worker --redis redis://127.0.0.1:6380 --dir .
+`;
+
 /**
  * Parses the arguments after `node main.js`.
  *
@@ -210,14 +259,15 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (first === '-v' || first === '--version') return { command: 'version' };
   if (first === 'help') {
     if (rest[0] === undefined) return { command: 'help', topic: 'main' };
-    if (rest[0] === 'demo' || rest[0] === 'mcp') return { command: 'help', topic: rest[0] };
-    throw new UsageError(`Expected \`subagents help\` to be followed by a command (demo, mcp), got \`${rest[0]}\``);
+    if (rest[0] === 'demo' || rest[0] === 'mcp' || rest[0] === 'worker') return { command: 'help', topic: rest[0] };
+    throw new UsageError(`Expected \`subagents help\` to be followed by a command (demo, mcp, worker), got \`${rest[0]}\``);
   }
   if (first === 'demo') return parseDemo(rest);
   if (first === 'mcp') return parseMcp(rest);
   if (first === 'list') return parseList(rest);
+  if (first === 'worker') return parseWorker(rest);
   if (first.startsWith('-')) throw new UsageError(`Expected a command before options, got \`${first}\`; run \`subagents --help\``);
-  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, mcp, list, help. Run \`subagents --help\``);
+  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, mcp, list, worker, help. Run \`subagents --help\``);
 }
 
 function parseDemo(argv: readonly string[]): Command {
@@ -348,6 +398,45 @@ function parseList(argv: readonly string[]): Command {
   return { command: 'list', store };
 }
 
+function parseWorker(argv: readonly string[]): Command {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        redis: { type: 'string' },
+        queue: { type: 'string' },
+        dir: { type: 'string' },
+        concurrency: { type: 'string' },
+        'lock-duration': { type: 'string' },
+        'stalled-interval': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`${describeParseError(error, 'worker')}. Run \`subagents worker --help\` for the options`);
+  }
+  if (values.help === true) return { command: 'help', topic: 'worker' };
+  const text = (name: string) => (typeof values[name] === 'string' && values[name].trim() !== '' ? values[name] : undefined);
+  const redis = text('redis');
+  if (redis === undefined || !/^rediss?:\/\//.test(redis)) throw new UsageError(`Expected \`subagents worker --redis <redis://host:port>\`, got ${redis === undefined ? 'no URL' : `\`${redis}\``}`);
+  const queue = text('queue') ?? 'subagents-runs';
+  if (!/^[\w.-]{1,100}$/.test(queue)) throw new UsageError(`Expected \`--queue\` to be a name of letters, digits, \`_\`, \`-\` or \`.\`, got \`${queue}\``);
+  return {
+    command: 'worker',
+    options: {
+      redis,
+      queue,
+      dir: text('dir') ?? null,
+      concurrency: integerOption('concurrency', text('concurrency'), 16, 1, 256),
+      lockDurationMs: integerOption('lock-duration', text('lock-duration'), 5_000, 100, 600_000),
+      stalledIntervalMs: integerOption('stalled-interval', text('stalled-interval'), 2_500, 100, 600_000),
+    },
+  };
+}
+
 function integerOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const number = Number(value);
@@ -357,7 +446,7 @@ function integerOption(name: string, value: string | undefined, fallback: number
   return number;
 }
 
-function describeParseError(error: unknown, command: 'demo' | 'mcp' | 'list'): string {
+function describeParseError(error: unknown, command: 'demo' | 'mcp' | 'list' | 'worker'): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-{1,2}[^']+)'/.exec(message)?.[1];

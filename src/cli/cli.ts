@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McpSdkMissingError } from '../errors.js';
-import { DEMO_HELP, MAIN_HELP, MCP_HELP, parseCommandLine, UsageError } from './args.js';
+import { DEMO_HELP, MAIN_HELP, MCP_HELP, WORKER_HELP, parseCommandLine, UsageError } from './args.js';
 import { EXIT, runDemo } from './demo.js';
 import type { DemoIo } from './demo.js';
 import type { TextOutput } from './live-view.js';
@@ -17,8 +17,9 @@ import type { McpIo } from './mcp.js';
 /** The process as the commands see it; the MCP streams and working directory default to this process's. */
 export type CliIo = DemoIo & Partial<Pick<McpIo, 'cwd' | 'stdin' | 'rawStdout'>>;
 
-const HELP = { main: MAIN_HELP, demo: DEMO_HELP, mcp: MCP_HELP } as const;
+const HELP = { main: MAIN_HELP, demo: DEMO_HELP, mcp: MCP_HELP, worker: WORKER_HELP } as const;
 import { listStore } from './list.js';
+import { runWorker } from './worker.js';
 
 /** The package's own directory: the default `--dir` of the demo. */
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -48,6 +49,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'list':
         io.stdout.write(listStore(command.store));
         return EXIT.ok;
+      case 'worker':
+        return await runWorker(command.options, { ...io, onTerminate: (handler) => {
+          process.on('SIGTERM', handler);
+          return () => process.off('SIGTERM', handler);
+        } });
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -11,6 +11,7 @@ import { elapsedOf, noteActivity, progressOf } from './activity.js';
 import type { Approvals } from './approvals.js';
 import type { AgentRunResult, RunContextOf, RunHandleInfo, RunOf } from './run-types.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
+import { RunLostError } from './executor.js';
 
 /** What a failed run hands the chart: its error as redacted text, and its code. Never the thrown value itself. */
 class RunFailure extends Error {
@@ -182,6 +183,8 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       const traced = deps.telemetry?.startRun({ handleId: handle.id, name: handle.name, parentId: handle.parentId, depth: handle.depth, agentType: handle.agentType, model: handle.model, runId: input.runId, input: input.message });
       return normaliseResult(await (traced ? traced.within(work) : work()));
     } catch (error) {
+      // Work lost outside this process ends the run `interrupted`, by a transition of its chart.
+      if (error instanceof RunLostError && !signal.aborted) ref.send({ type: 'RUN.INTERRUPT', reason: redactSecrets(error.reason, deps.secrets()) });
       throw new RunFailure(redactSecrets(errorText(error), deps.secrets()), errorCodeOf(error));
     } finally {
       if (trailing !== null) clearTimeout(trailing);

@@ -73,7 +73,7 @@ describe('parseCommandLine', () => {
 
   it('explains what was expected for every bad command line', () => {
     const cases: Array<[string[], RegExp]> = [
-      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, list, help/],
+      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, list, worker, help/],
       [['--dir', 'x'], /Expected a command before options, got `--dir`/],
       [['demo', '--frobnicate'], /Unknown option `--frobnicate` for `subagents demo`\. Run `subagents demo --help`/],
       [['demo', '--dir'], /Expected `--dir` to be followed by a value, got nothing/],
@@ -86,7 +86,7 @@ describe('parseCommandLine', () => {
       [['demo', '--model', ''], /Expected `--model` to have a value, got an empty string/],
       [['demo', '--report'], /Expected `--report` to be followed by a value, got nothing/],
       [['demo', 'src'], /takes no arguments, got `src`; did you mean `--dir src`\?/],
-      [['help', 'nope'], /Expected `subagents help` to be followed by a command \(demo, mcp\), got `nope`/],
+      [['help', 'nope'], /Expected `subagents help` to be followed by a command \(demo, mcp, worker\), got `nope`/],
     ];
     for (const [argv, message] of cases) {
       expect(() => parseCommandLine(argv), argv.join(' ')).toThrow(UsageError);
