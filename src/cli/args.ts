@@ -271,32 +271,20 @@ export function parseCommandLine(argv: readonly string[]): Command {
 }
 
 function parseDemo(argv: readonly string[]): Command {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        dir: { type: 'string' },
-        model: { type: 'string' },
-        scripted: { type: 'boolean' },
-        delay: { type: 'string' },
-        'max-concurrent': { type: 'string' },
-        plain: { type: 'boolean' },
-        worktree: { type: 'boolean' },
-        store: { type: 'string' },
-        report: { type: 'string' },
-        yes: { type: 'boolean' },
-        inspect: { type: 'boolean' },
-        'inspect-port': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(`${describeParseError(error, 'demo')}. Run \`subagents demo --help\` for the options`);
-  }
+  const { values, positionals } = parseCommandOptions(argv, 'demo', {
+    dir: { type: 'string' },
+    model: { type: 'string' },
+    scripted: { type: 'boolean' },
+    delay: { type: 'string' },
+    'max-concurrent': { type: 'string' },
+    plain: { type: 'boolean' },
+    worktree: { type: 'boolean' },
+    store: { type: 'string' },
+    report: { type: 'string' },
+    yes: { type: 'boolean' },
+    inspect: { type: 'boolean' },
+    'inspect-port': { type: 'string' },
+  });
   if (values.help === true) return { command: 'help', topic: 'demo' };
   if (positionals.length > 0) {
     throw new UsageError(`\`subagents demo\` takes no arguments, got \`${positionals[0]}\`; did you mean \`--dir ${positionals[0]}\`?`);
@@ -306,12 +294,7 @@ function parseDemo(argv: readonly string[]): Command {
       `Expected \`--worktree\` without \`${values.dir !== undefined ? '--dir' : '--inspect'}\`: it makes its own temporary repository and has no inspector`,
     );
   }
-  const text = (name: string) => {
-    const value = values[name];
-    if (typeof value !== 'string') return undefined;
-    if (value.trim() === '') throw new UsageError(`Expected \`--${name}\` to have a value, got an empty string`);
-    return value;
-  };
+  const text = (name: string) => textOption(values, name);
   return {
     command: 'demo',
     options: {
@@ -332,36 +315,19 @@ function parseDemo(argv: readonly string[]): Command {
 }
 
 function parseMcp(argv: readonly string[]): Command {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        http: { type: 'string' },
-        token: { type: 'string' },
-        'keep-handles': { type: 'boolean' },
-        dir: { type: 'string' },
-        model: { type: 'string' },
-        scripted: { type: 'boolean' },
-        delay: { type: 'string' },
-        'max-concurrent': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(`${describeParseError(error, 'mcp')}. Run \`subagents mcp --help\` for the options`);
-  }
+  const { values, positionals } = parseCommandOptions(argv, 'mcp', {
+    http: { type: 'string' },
+    token: { type: 'string' },
+    'keep-handles': { type: 'boolean' },
+    dir: { type: 'string' },
+    model: { type: 'string' },
+    scripted: { type: 'boolean' },
+    delay: { type: 'string' },
+    'max-concurrent': { type: 'string' },
+  });
   if (values.help === true) return { command: 'help', topic: 'mcp' };
   if (positionals.length > 0) throw new UsageError(`\`subagents mcp\` takes no arguments, got \`${positionals[0]}\`; did you mean \`--http ${positionals[0]}\`?`);
-  const text = (name: string) => {
-    const value = values[name];
-    if (typeof value !== 'string') return undefined;
-    if (value.trim() === '') throw new UsageError(`Expected \`--${name}\` to have a value, got an empty string`);
-    return value;
-  };
+  const text = (name: string) => textOption(values, name);
   const http = text('http');
   const token = text('token');
   if (http === undefined && token !== undefined) throw new UsageError('Expected `--token` with `--http <port>`: over stdio there is no token, got `--token` alone');
@@ -399,26 +365,16 @@ function parseList(argv: readonly string[]): Command {
 }
 
 function parseWorker(argv: readonly string[]): Command {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        redis: { type: 'string' },
-        queue: { type: 'string' },
-        dir: { type: 'string' },
-        concurrency: { type: 'string' },
-        'lock-duration': { type: 'string' },
-        'stalled-interval': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(`${describeParseError(error, 'worker')}. Run \`subagents worker --help\` for the options`);
-  }
+  const { values, positionals } = parseCommandOptions(argv, 'worker', {
+    redis: { type: 'string' },
+    queue: { type: 'string' },
+    dir: { type: 'string' },
+    concurrency: { type: 'string' },
+    'lock-duration': { type: 'string' },
+    'stalled-interval': { type: 'string' },
+  });
   if (values.help === true) return { command: 'help', topic: 'worker' };
+  if (positionals.length > 0) throw new UsageError(`\`subagents worker\` takes no arguments, got \`${positionals[0]}\`; did you mean \`--redis ${positionals[0]}\`?`);
   const text = (name: string) => (typeof values[name] === 'string' && values[name].trim() !== '' ? values[name] : undefined);
   const redis = text('redis');
   if (redis === undefined || !/^rediss?:\/\//.test(redis)) throw new UsageError(`Expected \`subagents worker --redis <redis://host:port>\`, got ${redis === undefined ? 'no URL' : `\`${redis}\``}`);
@@ -435,6 +391,29 @@ function parseWorker(argv: readonly string[]): Command {
       stalledIntervalMs: integerOption('stalled-interval', text('stalled-interval'), 2_500, 100, 600_000),
     },
   };
+}
+
+type OptionValues = Record<string, string | boolean | undefined>;
+
+/** A command's options (and `-h`/`--help`); a parse error names the command and says where its options are. */
+function parseCommandOptions(
+  argv: readonly string[],
+  command: 'demo' | 'mcp' | 'worker',
+  options: Record<string, { type: 'string' | 'boolean' }>,
+): { values: OptionValues; positionals: string[] } {
+  try {
+    return parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    throw new UsageError(`${describeParseError(error, command)}. Run \`subagents ${command} --help\` for the options`);
+  }
+}
+
+/** A string option's value; `undefined` when it was not given; an empty one is an error. */
+function textOption(values: OptionValues, name: string): string | undefined {
+  const value = values[name];
+  if (typeof value !== 'string') return undefined;
+  if (value.trim() === '') throw new UsageError(`Expected \`--${name}\` to have a value, got an empty string`);
+  return value;
 }
 
 function integerOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
