@@ -8,25 +8,14 @@ import type { Runtime } from '../../src/agent/create-runtime.js';
 import { describeConversation, reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer, RecordedRequest } from '../../src/testing/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
+import { LEAD, isLead, leadScript } from '../support/lead-script.js';
 import { lookup } from '../support/sample-tools.js';
 
 let server: FakeServer | undefined;
 let runtime: Runtime | undefined;
 closeAfterEach(() => [runtime, server]);
 
-const LEAD = 'You are the lead. Delegate the definitions.';
-const isLead = (request: RecordedRequest) => describeConversation(request).systemText === LEAD;
-
-/** The lead (an AI SDK call) delegates a batch of two; each subagent looks its word up, then answers. */
-const script = scriptByConversation((turn) => {
-  if (turn.systemText === LEAD) {
-    return turn.lastRole === 'tool'
-      ? reply.text(`Lead got: ${turn.toolResults[0]?.content}`)
-      : reply.toolCall('delegate_task', { tasks: [{ goal: 'Define alpha', toolsets: ['read'] }, { goal: 'Define beta', toolsets: ['read'] }] });
-  }
-  const word = /Define (\w+)/.exec(turn.lastUserText)?.[1] ?? '?';
-  return turn.lastRole === 'tool' ? reply.text(`${word} means ${turn.toolResults[0]?.content}`) : reply.toolCall('lookup', { word });
-});
+const script = leadScript;
 
 /** `@ai-sdk/openai-compatible`'s chat model, pointed at the fake server. */
 const chatModel = (url: string) => createOpenAICompatible({ name: 'fake', baseURL: url, apiKey: 'test' }).chatModel('fake');

@@ -9,6 +9,7 @@ import { agentToolDefinitions } from '../../src/agent-tools/agent-tools.js';
 import { describeConversation, reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer, RecordedRequest } from '../../src/testing/index.js';
 import { closeAfterEach } from '../support/cleanup.js';
+import { LEAD, isLead, leadScript } from '../support/lead-script.js';
 import { lookup } from '../support/sample-tools.js';
 
 // The SDK's own tracing would try to export to OpenAI's servers.
@@ -18,22 +19,7 @@ let server: FakeServer | undefined;
 let runtime: Runtime | undefined;
 closeAfterEach(() => [runtime, server]);
 
-const LEAD = 'You are the lead. Delegate the definitions.';
-const isLead = (request: RecordedRequest) => describeConversation(request).systemText === LEAD;
-
-/**
- * The lead (an `@openai/agents` Agent) delegates a batch of two; each
- * subagent (the runtime's own model loop) looks its word up, then answers.
- */
-const script = scriptByConversation((turn) => {
-  if (turn.systemText === LEAD) {
-    return turn.lastRole === 'tool'
-      ? reply.text(`Lead got: ${turn.toolResults[0]?.content}`)
-      : reply.toolCall('delegate_task', { tasks: [{ goal: 'Define alpha', toolsets: ['read'] }, { goal: 'Define beta', toolsets: ['read'] }] });
-  }
-  const word = /Define (\w+)/.exec(turn.lastUserText)?.[1] ?? '?';
-  return turn.lastRole === 'tool' ? reply.text(`${word} means ${turn.toolResults[0]?.content}`) : reply.toolCall('lookup', { word });
-});
+const script = leadScript;
 
 /** The SDK's Chat Completions model over the real `openai` client it makes, pointed at the fake server. */
 async function chatCompletionsModel(url: string): Promise<Model> {
