@@ -5,7 +5,7 @@ export type HandleStatus = 'idle' | 'running' | 'completed' | 'error' | 'interru
  * How a run ended: exactly one per started run. The one list of outcomes for
  * the whole library; {@link STATUS_AFTER_OUTCOME} says where each leaves the handle.
  */
-export type RunOutcome = 'completed' | 'error' | 'timeout' | 'interrupted' | 'cancelled';
+export type RunOutcome = 'completed' | 'error' | 'timeout' | 'interrupted' | 'cancelled' | 'budget_exceeded';
 
 /**
  * The handle's status after a run ends with each outcome (when no queued input
@@ -18,6 +18,7 @@ export const STATUS_AFTER_OUTCOME = {
   timeout: 'error',
   interrupted: 'interrupted',
   cancelled: 'cancelled',
+  budget_exceeded: 'error',
 } as const satisfies Record<RunOutcome, HandleStatus>;
 
 /** Why an accepted input was handed back instead of processed. */
@@ -67,8 +68,15 @@ export interface RunLimits {
   maxRunTokens: number | null;
 }
 
-/** Price per million tokens, per model. */
-export type ModelPrices = Record<string, { inputPerMillion: number; outputPerMillion: number }>;
+
+/** The price of a model, in US dollars per million tokens. */
+export interface ModelPrice {
+  inputPerMillion: number;
+  outputPerMillion: number;
+}
+
+/** Prices per model name. */
+export type ModelPrices = Record<string, ModelPrice>;
 
 /** Token usage, summed over model calls. */
 export interface Usage {
@@ -208,6 +216,35 @@ export interface HandleSnapshot {
   awaitingApproval: AwaitingApproval | null;
   /** What its run in flight is doing now; `null` when no run is in flight. */
   progress: RunProgress | null;
+  /** Its budget and deadline, spend and remainder; `null` when it has neither. */
+  budget: BudgetView | null;
+}
+
+/**
+ * A budget: what a handle (with everything it spawns) may spend. Tokens are
+ * input plus output; cost is in US dollars at the runtime's `prices`; time is
+ * wall-clock milliseconds from the spawn, and sets the handle's deadline.
+ */
+export interface Budget {
+  tokens?: number;
+  costUsd?: number;
+  timeMs?: number;
+}
+
+/** A handle's budget as snapshots and `agent_status` show it. */
+export interface BudgetView {
+  /** The tokens reserved for it (`null`: no token limit). */
+  tokens: number | null;
+  /** The dollars reserved for it (`null`: no cost limit). */
+  costUsd: number | null;
+  /** Its deadline, ISO 8601 (`null`: none). */
+  deadline: string | null;
+  /** What its own runs spent. */
+  spent: { tokens: number; costUsd: number | null };
+  /** What its children hold: their reservations while open, their spend once closed. */
+  held: { tokens: number; costUsd: number };
+  /** What is left to spend (`null` where there is no limit); never below 0. */
+  remaining: { tokens: number | null; costUsd: number | null };
 }
 
 /** An approval request a run waits for. */
@@ -261,7 +298,7 @@ export interface RunStats {
 }
 
 /** Why a subagent's run ended. */
-export type ExitReason = 'completed' | 'max_iterations' | 'interrupted' | 'timeout' | 'error';
+export type ExitReason = 'completed' | 'max_iterations' | 'interrupted' | 'timeout' | 'error' | 'budget_exceeded';
 
 /** The result of one delegated task. */
 export interface DelegationResult {

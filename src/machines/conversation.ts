@@ -8,6 +8,7 @@ const RUN_ENDED: Record<RunOutcome, string> = {
   timeout: 'ended by a time limit',
   interrupted: 'interrupted',
   cancelled: 'cancelled',
+  budget_exceeded: 'stopped at its budget',
 };
 
 /**

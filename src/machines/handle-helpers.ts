@@ -1,5 +1,6 @@
 /** Pure helpers of the handle chart: error text that never throws, and a fresh run journal. */
-import { noUsage, tokensOf } from '../usage.js';
+import { noUsage } from '../usage.js';
+import { overrun } from './budget.js';
 import { and } from 'xstate';
 import type { HandleContext, RunEnding, RunJournal } from './handle-types.js';
 
@@ -77,10 +78,9 @@ export function stopDiagnostic(journal: RunJournal | null, now = performance.now
 }
 
 
-/** The token budget's ending. */
+/** The budget's ending (`maxRunTokens`, the handle's tokens or cost): spend is kept, the handle is in `error`. */
 export function overBudget({ context }: { context: HandleContext }): RunEnding {
-  const spent = context.run ? tokensOf(context.run.stats.usage) : 0;
-  return { outcome: 'error', error: `The run spent ${spent} tokens, over maxRunTokens (${context.spec.limits.maxRunTokens}), and was stopped` };
+  return { outcome: 'budget_exceeded', error: overrun(context) ?? 'The run was over its budget and was stopped', errorCode: 'budget_exceeded' };
 }
 
 /**
@@ -88,7 +88,7 @@ export function overBudget({ context }: { context: HandleContext }): RunEnding {
  * queued, the next one asks for a slot anew (FIFO fairness, the status stays
  * `running`); otherwise the handle is in `error`.
  */
-export function ended(ending: (args: { context: HandleContext }) => RunEnding, guard?: 'overTokenBudget') {
+export function ended(ending: (args: { context: HandleContext }) => RunEnding, guard?: 'overBudget') {
   const endRun = { type: 'endRun' as const, params: ending };
   return [
     {
@@ -100,3 +100,24 @@ export function ended(ending: (args: { context: HandleContext }) => RunEnding, g
     { ...(guard ? { guard } : {}), target: '#handle.error', actions: endRun },
   ];
 }
+
+/**
+ * A status nothing runs in (idle, or where a run's end left the handle): a new
+ * input starts running; a close hands the queue back and remembers the status.
+ */
+export const settled = <S extends 'idle' | 'completed' | 'error' | 'cancelled'>(status: S) => ({
+  entry: { type: 'announceStatus' as const, params: { status } },
+  on: {
+    'INPUT.SEND': { target: 'running', actions: 'takeInput' as const },
+    'HANDLE.CLOSE': {
+      target: 'closed',
+      actions: [{ type: 'rememberStatus' as const, params: { status } }, { type: 'handBackInputs' as const, params: { reason: 'closed' as const, withCurrent: false } }],
+    },
+  },
+});
+
+/** A run that threw: `budget_exceeded` when it stopped at its budget (a cut-off answer under a token cap), else `error`. */
+export const runFailure = (error: unknown): RunEnding => {
+  const errorCode = errorCodeOf(error);
+  return { outcome: errorCode === 'budget_exceeded' ? 'budget_exceeded' : 'error', error: errorText(error), errorCode };
+};

@@ -1,4 +1,5 @@
 /** The shapes of the handle chart: its spawn input, context, events, what it emits, and a run's journal and report. */
+import type { BudgetGrant, BudgetState } from './budget.js';
 import type { ChatMessage, HandBackReason, HandleSetup, RunDetails, HandleStatus, QueuedInput, Role, RunLimits, RunOutcome, RunStats, Usage } from '../types.js';
 
 /** The static facts of a handle, fixed when the supervisor spawns it. */
@@ -23,6 +24,8 @@ export interface HandleInput {
   delegated: boolean;
   /** How its runs work (prompt, tools by name, model, provider): the run strategy's, opaque to the chart. */
   setup: HandleSetup | null;
+  /** What its spawn reserved for it, and its deadline. @default none */
+  budget?: BudgetGrant | null;
 }
 
 /**
@@ -132,6 +135,8 @@ export interface HandleContext {
   conversation: ChatMessage[];
   /** What the run in flight has done so far; `null` when no run is in flight. */
   run: RunJournal | null;
+  /** Its budget, what its children hold, and its deadline; `null` with none. */
+  budget: BudgetState | null;
 }
 
 export type HandleEvent =
@@ -152,7 +157,13 @@ export type HandleEvent =
   /** Raised by the chart itself, after `childTimeoutMs` in `working` (when set). */
   | { type: 'LIMIT.CHILD_TIMEOUT' }
   /** Raised by the chart itself, after `staleTimeoutMs` without progress in `working.active` (when set). */
-  | { type: 'LIMIT.STALE' };
+  | { type: 'LIMIT.STALE' }
+  /** Raised by the chart itself at its deadline, in `working`. */
+  | { type: 'LIMIT.DEADLINE' }
+  /** Its children's hold on its budget changed by this much (a reservation, or a settlement at a child's close). */
+  | { type: 'BUDGET.HOLD'; tokens: number; costUsd: number }
+  /** A new deadline (epoch milliseconds): `extendDeadline`. */
+  | { type: 'DEADLINE.SET'; deadline: number };
 
 /** Events a handle sends its parent (the supervisor). */
 export type HandleToSupervisorEvent =

@@ -1,8 +1,9 @@
 import { assertEvent, assign, cancel, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
 import type { HandBackReason, HandleStatus, RunStats } from '../types.js';
 import { settleTurns } from './conversation.js';
-import { addUsage, noUsage, sumUsage, tokensOf } from '../usage.js';
-import { ended, errorCodeOf, errorText, newRunJournal, overBudget, stopDiagnostic } from './handle-helpers.js';
+import { addUsage, noUsage, sumUsage } from '../usage.js';
+import { budgetStateOf, overrun } from './budget.js';
+import { ended, newRunJournal, overBudget, runFailure, settled, stopDiagnostic } from './handle-helpers.js';
 import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
 
 export type * from './handle-types.js';
@@ -11,6 +12,7 @@ export { errorCodeOf, errorText, newRunJournal, stopDiagnostic } from './handle-
 /** Ids of the limit timers, so leaving the state cancels them. */
 const CHILD_TIMEOUT_ID = 'limit.childTimeout';
 const STALE_TIMEOUT_ID = 'limit.staleTimeout';
+const DEADLINE_ID = 'limit.deadline';
 
 /**
  * Orders every change of every handle in this process: recency ("the handle
@@ -107,6 +109,22 @@ export const handleMachine = setup({
       if (limit !== null) enqueue.raise({ type: 'LIMIT.STALE' }, { delay: limit, id: STALE_TIMEOUT_ID });
     }),
     disarmStaleTimeout: cancel(STALE_TIMEOUT_ID),
+    /** The deadline is a date: a run that starts past it ends at once, and `DEADLINE.SET` moves it. */
+    armDeadline: enqueueActions(({ context, enqueue }) => {
+      const deadline = context.budget?.deadline ?? null;
+      if (deadline !== null) enqueue.raise({ type: 'LIMIT.DEADLINE' }, { delay: Math.max(0, deadline - Date.now()), id: DEADLINE_ID });
+    }),
+    disarmDeadline: cancel(DEADLINE_ID),
+    holdBudget: assign(({ context, event }) => {
+      assertEvent(event, 'BUDGET.HOLD');
+      const budget = context.budget;
+      return budget ? { budget: { ...budget, heldTokens: budget.heldTokens + event.tokens, heldCostUsd: budget.heldCostUsd + event.costUsd } } : {};
+    }),
+    setDeadline: assign(({ context, event }) => {
+      assertEvent(event, 'DEADLINE.SET');
+      const budget = context.budget ?? { tokens: null, costUsd: null, price: null, deadline: null, heldTokens: 0, heldCostUsd: 0 };
+      return { budget: { ...budget, deadline: event.deadline }, ...touched() };
+    }),
     startRun: enqueueActions(({ context, enqueue }) => {
       const runId = context.runsStarted + 1;
       enqueue.assign({ runsStarted: runId, error: null, run: newRunJournal(context.spec.model), ...touched() });
@@ -162,8 +180,7 @@ export const handleMachine = setup({
     hasQueuedInput: ({ context }) => context.queue.length > 0,
     isCurrentSlot: ({ context, event }) => event.type === 'SLOT.GRANTED' && event.slotSeq === context.slotSeq,
     isDelegated: ({ context }) => context.spec.delegated,
-    overTokenBudget: ({ context }) =>
-      context.spec.limits.maxRunTokens !== null && context.run !== null && tokensOf(context.run.stats.usage) > context.spec.limits.maxRunTokens,
+    overBudget: ({ context }) => overrun(context) !== null,
     isWaiting: ({ event }) => event.type === 'RUN.PROGRESS' && event.waiting === true,
     isNotWaiting: ({ event }) => event.type === 'RUN.PROGRESS' && event.waiting === false,
   },
@@ -190,21 +207,17 @@ export const handleMachine = setup({
       returned: [],
       conversation: [],
       run: null,
+      budget: budgetStateOf(input.budget),
     };
+  },
+  on: {
+    'BUDGET.HOLD': { actions: 'holdBudget' },
+    'DEADLINE.SET': { actions: 'setDeadline' },
   },
   initial: 'idle',
   // Close works from every open status; each status says what closing it means.
   states: {
-    idle: {
-      entry: { type: 'announceStatus', params: { status: 'idle' } },
-      on: {
-        'INPUT.SEND': { target: 'running', actions: 'takeInput' },
-        'HANDLE.CLOSE': {
-          target: 'closed',
-          actions: [{ type: 'rememberStatus', params: { status: 'idle' } }, { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } }],
-        },
-      },
-    },
+    idle: settled('idle'),
     running: {
       entry: ['nextSlotRequest', { type: 'announceStatus', params: { status: 'running' } }],
       exit: 'releaseSlot',
@@ -235,8 +248,8 @@ export const handleMachine = setup({
           },
         },
         working: {
-          entry: ['startRun', 'armChildTimeout'],
-          exit: 'disarmChildTimeout',
+          entry: ['startRun', 'armChildTimeout', 'armDeadline'],
+          exit: ['disarmChildTimeout', 'disarmDeadline'],
           invoke: {
             id: 'agentRun',
             src: 'agentRun',
@@ -261,9 +274,9 @@ export const handleMachine = setup({
                 guard: 'hasQueuedInput',
                 target: '#handle.running',
                 reenter: true,
-                actions: [{ type: 'endRun', params: ({ event }) => ({ outcome: 'error', error: errorText(event.error), errorCode: errorCodeOf(event.error) }) }, 'takeQueuedInput'],
+                actions: [{ type: 'endRun', params: ({ event }) => runFailure(event.error) }, 'takeQueuedInput'],
               },
-              { target: '#handle.error', actions: { type: 'endRun', params: ({ event }) => ({ outcome: 'error', error: errorText(event.error), errorCode: errorCodeOf(event.error) }) } },
+              { target: '#handle.error', actions: { type: 'endRun', params: ({ event }) => runFailure(event.error) } },
             ],
           },
           initial: 'active',
@@ -277,7 +290,7 @@ export const handleMachine = setup({
                   error: `The run made no model or tool progress for ${context.spec.limits.staleTimeoutMs} ms (staleTimeoutMs) and was stopped${stopDiagnostic(context.run)}`,
                 })),
                 'RUN.PROGRESS': [
-                  ...ended(overBudget, 'overTokenBudget'),
+                  ...ended(overBudget, 'overBudget'),
                   { guard: 'isWaiting', target: 'waiting' },
                   // Progress re-arms stale detection.
                   { target: 'active', reenter: true },
@@ -287,7 +300,7 @@ export const handleMachine = setup({
             // Waiting for its own background children is not being stale.
             waiting: {
               on: {
-                'RUN.PROGRESS': [...ended(overBudget, 'overTokenBudget'), { guard: 'isNotWaiting', target: 'active' }],
+                'RUN.PROGRESS': [...ended(overBudget, 'overBudget'), { guard: 'isNotWaiting', target: 'active' }],
               },
             },
           },
@@ -296,6 +309,12 @@ export const handleMachine = setup({
               outcome: 'timeout',
               error: `The run exceeded childTimeoutMs (${context.spec.limits.childTimeoutMs} ms) and was stopped${stopDiagnostic(context.run)}`,
             })),
+            'LIMIT.DEADLINE': ended(({ context }) => ({
+              outcome: 'timeout',
+              error: `The handle missed its deadline (${new Date(context.budget?.deadline ?? 0).toISOString()}) and its run was stopped${stopDiagnostic(context.run)}`,
+              errorCode: 'deadline',
+            })),
+            'DEADLINE.SET': { actions: ['setDeadline', 'disarmDeadline', 'armDeadline'] },
             // Aborts the run in place and starts the new input at once, keeping the slot.
             'INPUT.SEND': [
               {
@@ -336,26 +355,8 @@ export const handleMachine = setup({
         },
       },
     },
-    completed: {
-      entry: { type: 'announceStatus', params: { status: 'completed' } },
-      on: {
-        'INPUT.SEND': { target: 'running', actions: 'takeInput' },
-        'HANDLE.CLOSE': {
-          target: 'closed',
-          actions: [{ type: 'rememberStatus', params: { status: 'completed' } }, { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } }],
-        },
-      },
-    },
-    error: {
-      entry: { type: 'announceStatus', params: { status: 'error' } },
-      on: {
-        'INPUT.SEND': { target: 'running', actions: 'takeInput' },
-        'HANDLE.CLOSE': {
-          target: 'closed',
-          actions: [{ type: 'rememberStatus', params: { status: 'error' } }, { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } }],
-        },
-      },
-    },
+    completed: settled('completed'),
+    error: settled('error'),
     interrupted: {
       entry: { type: 'announceStatus', params: { status: 'interrupted' } },
       on: {
@@ -372,16 +373,7 @@ export const handleMachine = setup({
         },
       },
     },
-    cancelled: {
-      entry: { type: 'announceStatus', params: { status: 'cancelled' } },
-      on: {
-        'INPUT.SEND': { target: 'running', actions: 'takeInput' },
-        'HANDLE.CLOSE': {
-          target: 'closed',
-          actions: [{ type: 'rememberStatus', params: { status: 'cancelled' } }, { type: 'handBackInputs', params: { reason: 'closed', withCurrent: false } }],
-        },
-      },
-    },
+    cancelled: settled('cancelled'),
     closed: {
       entry: { type: 'announceStatus', params: { status: 'closed' } },
       // Takes no input: the runtime refuses sends to a closed handle with HandleClosedError.

@@ -3,6 +3,7 @@ import type { HandleMachine } from '../machines/handle.js';
 import type { HandleSnapshot, HandleStatus, WorktreeReport } from '../types.js';
 import type { SubagentRef } from './events.js';
 import { progressOf } from './activity.js';
+import { budgetViewOf } from '../machines/budget.js';
 
 export type HandleActorSnapshot = SnapshotFrom<HandleMachine>;
 
@@ -46,6 +47,7 @@ export function toHandleSnapshot(snapshot: HandleActorSnapshot, worktreeOf: (id:
     worktree: worktreeOf(spec.id),
     awaitingApproval: context.run?.activity.awaitingApproval ? { ...context.run.activity.awaitingApproval } : null,
     progress: context.run ? progressOf(context.run) : null,
+    budget: budgetViewOf(context),
   };
 }
 

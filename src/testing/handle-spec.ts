@@ -304,7 +304,7 @@ export function oracleStep(before: OracleState, event: ModelEvent, spec: OracleS
         return goOn('error');
       case 'RUN.PROGRESS':
         if (spec.maxRunTokens !== null && s.spent > spec.maxRunTokens) {
-          endRun('error', null, 'maxRunTokens');
+          endRun('budget_exceeded', null, 'maxRunTokens');
           return goOn('error');
         }
         if (!isSpend(event) && event.waiting === true) s.phase = 'waiting';

@@ -100,7 +100,7 @@ const MUTANTS: Mutant[] = [
     build: () =>
       handleMachine.provide({
         guards: {
-          overTokenBudget: ({ context }) =>
+          overBudget: ({ context }) =>
             context.run !== null && context.spec.limits.maxRunTokens !== null && context.run.stats.usage.inputTokens + context.run.stats.usage.outputTokens >= context.spec.limits.maxRunTokens,
         },
       }),

@@ -104,7 +104,8 @@ export function kindOf(event: ModelEvent, slotSeq: number): EventKind {
     case STALE_TIMEOUT:
       return 'staleTimeout';
     default:
-      return event.type;
+      if ((EVENT_KINDS as readonly string[]).includes(event.type)) return event.type as EventKind;
+      throw new Error(`the model offers no \`${event.type}\``);
   }
 }
 
@@ -123,7 +124,7 @@ function traversalMachine(machine: HandleMachine) {
   return machine.provide({
     actions: { requestSlot: () => {}, releaseSlot: () => {} },
     guards: {
-      overTokenBudget: ({ event }) => {
+      overBudget: ({ event }) => {
         const model = event as ModelEvent;
         return isSpend(model) && model.spentTokens > MAX_RUN_TOKENS;
       },
