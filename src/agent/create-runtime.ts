@@ -20,6 +20,7 @@ import type { AgentRun, Runtime, RuntimeOptions } from './runtime-api.js';
 import { treeUsage } from '../delegation/tree-usage.js';
 import { addUsage, noUsage } from '../usage.js';
 import { optionalStringArray, rejectUnknownKeys, requireMessage } from '../runtime/validate.js';
+import { checkBudget } from '../runtime/budgets.js';
 import { resolveAgentType } from '../delegation/agent-types.js';
 import type { ResolvedOptions } from '../delegation/delegating-runtime.js';
 import { registerTelemetry } from '../telemetry-hooks.js';
@@ -106,7 +107,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   /** Where a run works: its setup's directory, or the same place in the handle's own worktree (made at its first run). */
   const workspace = (handle: RunHandleInfo, signal: AbortSignal) =>
     handle.setup?.isolation === 'worktree' ? worktrees.acquire(handle.id, handle.setup.cwd, signal) : (handle.setup?.cwd ?? resolved.cwd);
-  const handles = createHandles({ ...options, runLimits, secrets, rootModel: strategy?.model ?? resolved.model }, { run, logger, runtime: () => runtime, toolsOf, workspace, worktreeOf: worktrees.reportOf, telemetry });
+  const handles = createHandles({ ...options, runLimits, secrets, rootModel: strategy?.model ?? resolved.model }, {
+    run,
+    logger,
+    runtime: () => runtime,
+    toolsOf,
+    workspace,
+    worktreeOf: worktrees.reportOf,
+    telemetry,
+    rootUsage: () => rootUsage,
+    priceOf: (model, provider) => pricesOf(provider ?? strategy?.defaultProvider ?? null)?.[model ?? resolved.model ?? ''] ?? null,
+  });
   if (telemetry) traceHandleRuns(telemetry, handles, secrets);
   const prepareDeps: PrepareDeps = {
     handles,
@@ -186,6 +197,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     list: handles.list,
     pauseSpawning: handles.pauseSpawning,
     setLimits: handles.setLimits,
+    extendDeadline: handles.extendDeadline,
     subscribe: handles.subscribe,
     events: handles.events,
     approve: handles.approve,
@@ -196,7 +208,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (!found) return Promise.reject(new BadArgumentError('delegationId', 'the id of a delegation of this runtime', delegationId));
       return found;
     },
-    usage: (id) => treeUsage(handles, pricesOf, { usage: rootUsage, model: resolved.model, provider: strategy?.defaultProvider ?? null }, id),
+    usage: (id) => ({
+      ...treeUsage(handles, pricesOf, { usage: rootUsage, model: resolved.model, provider: strategy?.defaultProvider ?? null }, id),
+      budget: id === undefined ? handles.rootBudget() : handles.get(id).budget,
+    }),
     toolsOf,
     workingDirectory(id) {
       if (id !== null) handles.get(id);
@@ -249,6 +264,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           shutdownSignal: shutdownController.signal,
           requestApproval: (ask, signal) => handles.requestApproval(null, ask, signal),
           onUsage: (usage) => void addUsage(rootUsage, usage),
+          tokensLeft: handles.rootTokensLeft,
           telemetry,
         },
         message,
@@ -285,12 +301,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
 /** The options `spawn` takes. */
 const SPAWN_KEYS = [
-  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation', 'idempotencyKey',
+  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation', 'idempotencyKey', 'budget',
 ] as const;
 
 /** The spawn options whose type the handle API does not check itself; the same whatever the run. */
 function checkSpawnOptions(options: Record<string, unknown>, custom: boolean, agentTypes: ResolvedOptions['agentTypes']): void {
   rejectUnknownKeys(options, SPAWN_KEYS);
+  checkBudget(options.budget, 'budget');
   optionalStringArray(options.toolsets, 'toolsets');
   if (typeof options.agentType === 'string') resolveAgentType(options.agentType, agentTypes, 'agentType');
   if (custom && options.provider !== undefined) {

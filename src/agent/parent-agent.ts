@@ -34,7 +34,7 @@ export interface AgentAnswer {
   error: string | null;
   /** The error's code when the conversation failed with one (`model_output`, `model_request`, `max_iterations`, …). */
   errorCode: string | null;
-  exitReason: LoopExitReason | 'max_iterations' | 'interrupted' | 'cancelled' | 'error';
+  exitReason: LoopExitReason | 'max_iterations' | 'interrupted' | 'cancelled' | 'error' | 'budget_exceeded';
   apiCalls: number;
   /** The root agent's own tokens (its subagents' are in `runtime.usage()`). */
   usage: Usage;
@@ -70,6 +70,8 @@ export interface ParentAgentDeps {
   allowMissingFinishReason?: boolean | undefined;
   secrets?: readonly string[] | undefined;
   onUsage?: (usage: Usage) => void;
+  /** The tokens the runtime's budget has left for the root agent (`null`: unbounded). */
+  tokensLeft?: () => number | null;
   logger?: Logger | undefined;
   /** Fires when the runtime shuts down: the conversation ends `cancelled`. */
   shutdownSignal?: AbortSignal;
@@ -130,6 +132,7 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
       logger: deps.logger,
       telemetry: deps.telemetry,
       inbox: deps.inbox,
+      maxOutputTokens: deps.tokensLeft,
       record: (recorded) => added.push(recorded),
       setPartialOutput: (text) => {
         partialOutput = text;
@@ -145,7 +148,9 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
   } catch (error) {
     if (deps.shutdownSignal?.aborted) return answer('cancelled', { text: '', error: 'The runtime was shut down during the conversation', exitReason: 'cancelled' });
     if (signal.aborted) return answer('interrupted', { text: '', error: 'The root agent was interrupted', exitReason: 'interrupted' });
-    const exitReason = errorCodeOf(error) === 'max_iterations' ? 'max_iterations' : 'error';
+    const code = errorCodeOf(error);
+    if (code === 'budget_exceeded') return answer('budget_exceeded', { text: '', error: errorText(error), exitReason: 'budget_exceeded', errorCode: code });
+    const exitReason = code === 'max_iterations' ? 'max_iterations' : 'error';
     return answer('error', { text: '', error: redactSecrets(errorText(error), deps.secrets ?? []), exitReason, errorCode: errorCodeOf(error) });
   }
 }

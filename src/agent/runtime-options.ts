@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { checkBudget } from '../runtime/budgets.js';
 import { BadArgumentError } from '../errors.js';
 import { realDirectory } from '../delegation/working-directory.js';
 import { defineAgentType } from '../delegation/agent-types.js';
@@ -17,7 +18,7 @@ import { optionalStringArray, rejectUnknownKeys, validateCoreOptions } from '../
 const RUNTIME_KEYS: readonly string[] = [
   'run', 'tools', 'blockedTools', 'agentTypes', 'maxIterations', 'maxBackground', 'maxBatchSize', 'prices', 'cwd', 'worktreeDir', 'maxConversationTokens',
   'maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns', 'inspect', 'inspection', 'onSubagentStart', 'onSubagentStop',
-  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'secrets', 'telemetry', 'store', 'restorePolicy', 'executor', ...MODEL_RUN_KEYS,
+  'onListenerError', 'logger', 'childTimeoutMs', 'staleTimeoutMs', 'maxRunTokens', 'budget', 'secrets', 'telemetry', 'store', 'restorePolicy', 'executor', ...MODEL_RUN_KEYS,
   'onApproval', 'approvalTimeoutMs', 'progressIntervalMs',
 ];
 
@@ -57,6 +58,7 @@ export function checkRuntimeOptions(options: RuntimeOptions): CheckedOptions {
     defineAgentType(agentType as AgentType);
   });
   optionalStringArray(options.blockedTools, 'blockedTools');
+  checkBudget(options.budget, 'budget');
   if (options.prices !== undefined && (typeof options.prices !== 'object' || options.prices === null || Array.isArray(options.prices))) {
     throw new BadArgumentError('prices', 'a plain object', options.prices);
   }

@@ -8,8 +8,9 @@
  * commands). Tools in other toolsets are available only to `general` and to
  * user-defined types that list them.
  */
+import { checkBudget } from '../runtime/budgets.js';
 import { BadArgumentError } from '../errors.js';
-import type { Isolation } from '../types.js';
+import type { Budget, Isolation } from '../types.js';
 
 /** A kind of subagent. */
 export interface AgentType {
@@ -38,6 +39,8 @@ export interface AgentType {
   readonly isolation?: Isolation | undefined;
   /** Estimated tokens a request of its handles may carry (see `maxConversationTokens` on the runtime). @default the runtime's */
   readonly maxConversationTokens?: number | undefined;
+  /** What each of its handles may spend, reserved from its parent's remainder. @default half the parent's remainder */
+  readonly budget?: Budget | undefined;
 }
 
 /** The pattern agent-type names follow. */
@@ -105,6 +108,7 @@ export function defineAgentType(config: AgentType): AgentType {
     ...(cwd !== undefined ? { cwd } : {}),
     ...(isolation !== undefined ? { isolation } : {}),
     ...(maxConversationTokens !== undefined ? { maxConversationTokens } : {}),
+    ...(config.budget !== undefined ? { budget: Object.freeze({ ...checkBudget(config.budget, `${name}.budget`) }) } : {}),
   });
 }
 

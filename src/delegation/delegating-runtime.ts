@@ -2,7 +2,7 @@
  * The runtime as the agent tools see it: the handle API, spawning children
  * with a setup, and delegation. Types only.
  */
-import type { ChatMessage, HandleSnapshot, Isolation, Role, Usage } from '../types.js';
+import type { Budget, BudgetView, ChatMessage, HandleSnapshot, Isolation, Role, Usage } from '../types.js';
 import type { ContextMode } from './context-mode.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import type { HandleMethods, ShutdownResult, ShutdownOptions } from '../runtime/runtime-types.js';
@@ -34,6 +34,12 @@ export interface SpawnOptions {
   cwd?: string;
   /** `'worktree'`: its runs work in a git worktree of their own. @default the agent type's, else 'none' */
   isolation?: Isolation;
+  /**
+   * What it (with everything it spawns) may spend, reserved from its parent's
+   * remainder. @default the agent type's, else half its parent's remainder
+   * (none when the parent has no budget); the parent's deadline at the latest
+   */
+  budget?: Budget;
   /** What it starts with of its parent's conversation. @default 'fresh' */
   contextMode?: ContextMode;
   /** The parent's conversation to fork (`contextMode` `'fork'` or `{ lastMessages }`). @default the parent handle's; none for the root agent */
@@ -67,7 +73,7 @@ export interface DelegatingRuntime extends HandleMethods {
   /** Background delegations still in flight. */
   readonly activeBackground: number;
   /** Tokens and cost of a handle and its descendants, or of everything when no id is given. */
-  usage(id?: string): { own: Usage; total: Usage; cost: number | null };
+  usage(id?: string): { own: Usage; total: Usage; cost: number | null; budget: BudgetView | null };
   /** The tools of a handle (or of the root agent). */
   toolsOf(id: string | null): readonly AnyTool[];
   /**

@@ -120,6 +120,9 @@ export function createDelegator(deps: DelegatorDeps) {
     };
   }
 
+  /** The budget an agent type gives its handles, if any. */
+  const agentTypeBudget = (name: string | undefined) => knownAgentTypes(deps.agentTypes()).find((type) => type.name === (name ?? 'general'))?.budget;
+
   function delegate(request: DelegateRequest): Delegation {
     const agentTypes = knownAgentTypes(deps.agentTypes()).map((type) => type.name);
     const { tasks, background, parentId, parentConversation, deliverToAgent, idempotencyKey } = checkDelegateRequest(request, agentTypes);
@@ -134,7 +137,8 @@ export function createDelegator(deps: DelegatorDeps) {
     const refusal = core.spawnRefusal(parentId);
     if (refusal) throw refusal;
     if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());
-    const prepared = tasks.map((task, index) => deps.prepare(task, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }));
+    const budgets = core.planBudgets(parentId, tasks.map((task) => task.budget ?? agentTypeBudget(task.agentType)));
+    const prepared = tasks.map((task, index) => deps.prepare({ ...task, budget: budgets[index] }, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }));
     const delegationId = `dg_${nanoid(10)}`;
     const ids = prepared.map(() => `sa_${nanoid(10)}`);
     // Only delegations an agent started from its tools come back into its conversation.

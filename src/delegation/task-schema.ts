@@ -44,8 +44,18 @@ export const taskShape = () => ({
   contextMode: contextModeSchema().optional(),
 });
 
+/** A budget from code: positive finite numbers (the model's tools take none). */
+const budgetSchema = () =>
+  z
+    .object({ tokens: z.number().positive().finite().optional(), costUsd: z.number().positive().finite().optional(), timeMs: z.number().positive().finite().optional() })
+    .strict();
+
 /** One task, as `runtime.delegate` checks it (unknown fields refused). */
-export const delegateTaskSchema = z.object(taskShape()).strict();
+export const delegateTaskSchema = z.object({
+  ...taskShape(),
+  /** What the child (with everything it spawns) may spend. @default the agent type's, else an even share of half the parent's remainder */
+  budget: budgetSchema().optional(),
+}).strict();
 
 /** A task field, under its TypeScript name. */
 export type TaskField = keyof ReturnType<typeof taskShape>;

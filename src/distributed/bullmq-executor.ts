@@ -235,7 +235,7 @@ export function bullmqExecutor(options: BullmqExecutorOptions): RunExecutor {
   const remote: RunOf<unknown> = async (input, context) => {
     const { handle, signal } = context;
     const jobId = jobIdOf(runtimeId, handle.id, context.runId);
-    const job: RunJob = { v: PROTOCOL_VERSION, reply: replies, handle, runId: context.runId, input, conversation: context.conversation, cwd: context.cwd };
+    const job: RunJob = { v: PROTOCOL_VERSION, reply: replies, handle, runId: context.runId, input, conversation: context.conversation, cwd: context.cwd, tokensLeft: context.tokensLeft() };
     const bytes = Buffer.byteLength(JSON.stringify(job));
     if (bytes > MAX_JOB_BYTES) {
       throw codedError(`The run's job is ${bytes} bytes (setup, conversation and input), over the ${MAX_JOB_BYTES} bytes a job may carry to a worker`, 'payload_too_large');

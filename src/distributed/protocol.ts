@@ -33,6 +33,13 @@ export interface RunJob {
   conversation: readonly ChatMessage[];
   /** The run's working directory, as the runtime decided it. */
   cwd: string;
+  /**
+   * The tokens the run may spend, as its handle's budget and `maxRunTokens`
+   * left them when it was queued (`null`: unbounded): the worker caps each
+   * request at what is left of it. The runtime's chart still ends the run at
+   * the limit by a transition, from the usage the worker streams back.
+   */
+  tokensLeft?: number | null;
 }
 
 /** One event a worker sends back; a batch of them is one stream entry. */

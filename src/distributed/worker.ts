@@ -236,6 +236,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
         conversation: data.conversation,
         stats,
         tools: setup.tools.map((name) => toolsByName.get(name)!),
+        tokensLeft: () => (data.tokensLeft === undefined || data.tokensLeft === null ? null : Math.max(0, data.tokensLeft - stats.usage.inputTokens - stats.usage.outputTokens)),
         emit: (event) => void (controller.signal.aborted || writer.push({ k: 'emit', event })),
         reportUsage: (usage: Usage) => {
           if (controller.signal.aborted) return;

@@ -4,7 +4,8 @@
  * out. Every complete message is recorded as it happens, so a run stopped at
  * any point keeps a valid conversation.
  */
-import { MaxIterationsError } from '../errors.js';
+import { MaxIterationsError, ModelOutputError } from '../errors.js';
+import { BudgetExceededError } from '../budget-errors.js';
 import { toolResultToString } from '../toolkit/tool-arguments.js';
 import type { AnyTool, ToolContext } from '../toolkit/define-tool.js';
 import { toolDefinitionsFor } from '../toolkit/dynamic-tool.js';
@@ -58,6 +59,12 @@ export interface ModelLoopOptions {
   echoReasoning?: boolean | undefined;
   /** Accept responses without `finish_reason`. @default false */
   allowMissingFinishReason?: boolean | undefined;
+  /**
+   * The tokens the budget has left, read before each model call (`null`:
+   * unbounded): the request asks for no more; with none left, or an answer
+   * cut off at the cap, the run ends with `BudgetExceededError`. @default unbounded
+   */
+  maxOutputTokens?: (() => number | null) | undefined;
   /** Redacted from error text. */
   secrets?: readonly string[] | undefined;
   /** Where retries are told (at `debug`). */
@@ -125,6 +132,8 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
     const definitions = toolDefinitionsFor(options.tools, options.toolContext);
     let turnText = '';
     let turn: ModelTurn;
+    const cap = options.maxOutputTokens?.() ?? null;
+    if (cap !== null && cap <= 0) throw new BudgetExceededError('The budget has no tokens left for another model call; the run was stopped');
     try {
       const call = () => callModel({
         client: options.client,
@@ -134,6 +143,7 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
         signal,
         stream: options.stream ?? true,
         requestOptions: options.requestOptions,
+        maxOutputTokens: cap,
         provider: options.provider,
         ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
         ...(options.allowMissingFinishReason !== undefined ? { allowMissingFinishReason: options.allowMissingFinishReason } : {}),
@@ -152,6 +162,9 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
       // The turn did not finish: what it streamed is partial, never an answer.
       const partial = partialOutputOf(error) ?? (turnText || null);
       options.setPartialOutput?.(partial ?? (lastText || null));
+      if (cap !== null && error instanceof ModelOutputError && (error.finishReason === 'length' || error.finishReason === 'max_tokens')) {
+        throw new BudgetExceededError(`The answer was cut off at the ${cap} tokens the budget had left; the run was stopped`, { cause: error });
+      }
       throw error;
     }
     stats.apiCalls += 1;

@@ -20,6 +20,12 @@ export interface ModelCallOptions {
   stream: boolean;
   /** Extra request fields (temperature, …), merged into the request body. */
   requestOptions?: Record<string, unknown> | undefined;
+  /**
+   * The most tokens the answer may have (what the budget has left): sent as
+   * `max_completion_tokens`, or as `max_tokens` when `requestOptions` uses
+   * that name, never above the caller's own value. @default none
+   */
+  maxOutputTokens?: number | null | undefined;
   /** Retries of 408, 409, 429, 5xx and connection failures made by this call itself. @default 2 */
   maxRetries?: number;
   /** First backoff wait when the server gives no `Retry-After`; it doubles per retry, up to 8 s. @default 500 */
@@ -46,7 +52,17 @@ export function requestBody(options: ModelCallOptions): ChatRequest {
     model: options.model,
     messages: options.messages as ChatMessage[],
     ...(options.tools.length > 0 ? { tools: options.tools } : {}),
+    ...outputCap(options),
   };
+}
+
+/** The request field that caps the answer at what the budget has left. */
+function outputCap(options: ModelCallOptions): Record<string, number> {
+  const cap = options.maxOutputTokens;
+  if (cap === null || cap === undefined) return {};
+  const field = options.requestOptions && Object.hasOwn(options.requestOptions, 'max_tokens') ? 'max_tokens' : 'max_completion_tokens';
+  const own = options.requestOptions?.[field];
+  return { [field]: typeof own === 'number' ? Math.min(own, cap) : cap };
 }
 
 /**

@@ -27,7 +27,7 @@ export interface CommandDeps {
  * supervisor cascades them down the subtree; each chart decides what it
  * takes, and what it hands back is read from its context.
  */
-export function createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten, toHandleSnapshot }: CommandDeps): Pick<HandleApi, 'interrupt' | 'cancel' | 'close' | 'resume' | 'forget'> {
+export function createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten, toHandleSnapshot }: CommandDeps): Pick<HandleApi, 'interrupt' | 'cancel' | 'close' | 'resume' | 'forget'> & { stopChildren(id: string): void } {
   const snapshotOf = (id: string) => toHandleSnapshot(requireRef(id).getSnapshot());
 
   function command(id: string, type: CascadingCommand): Set<string> {
@@ -75,6 +75,14 @@ export function createCommands({ actor, refOf: requireRef, subtree, ensureRunnin
       if (!ref.getSnapshot().can({ type: 'HANDLE.RESUME' })) throw new HandleStateError(id, 'a closed or interrupted handle', statusOf(ref.getSnapshot()));
       ref.send({ type: 'HANDLE.RESUME' });
       return snapshotOf(id);
+    },
+    /** Cancels a handle's open children, and so their subtrees (a run stopped at its budget). */
+    stopChildren(id: string): void {
+      for (const child of subtree(id)) {
+        const snapshot = requireRef(child).getSnapshot();
+        if (child === id || snapshot.context.spec.parentId !== id || !snapshot.can({ type: 'RUN.CANCEL' })) continue;
+        actor.send({ type: 'HANDLE.COMMAND', id: child, command: 'RUN.CANCEL', cascade: true });
+      }
     },
     forget(id) {
       requireRef(id);

@@ -25,11 +25,13 @@ import { Waiters } from './waiters.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
 import { LOST_ON_RESTART, createHandleWriter, inputsOf, restoredPhase, storedHandles } from './durable-handles.js';
 import type { StoreContents } from '../store/store-types.js';
+import { createLedger } from './budgets.js';
+import type { LedgerDeps } from './budgets.js';
 
 /** The limits `setLimits` changes. */
 const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
 
-export interface HandlesDeps<R> {
+export interface HandlesDeps<R> extends LedgerDeps {
   run: RunOf<R>;
   logger: Logger;
   /** The runtime a run is given (to delegate further). */
@@ -118,12 +120,16 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   actor.start();
   const store = options.store ?? null;
   const writer = createHandleWriter(store);
+  const ledger = createLedger(options.budget, deps, refs);
 
   /** Wires a handle actor in: found by id, its emitted events relayed, its changes written to the store. */
   function attach(id: string, ref: ActorRefFrom<HandleMachine>): void {
     refs.set(id, ref);
     ref.on('*', (event) => relay.relay(ref, event));
     ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
+    ref.on('status', ({ status }) => ledger.statusChanged(id, status));
+    // A run stopped at its budget takes its subtree with it (each child as its stop policy says).
+    ref.on('run-end', ({ outcome }) => outcome === 'budget_exceeded' && queueMicrotask(() => commands.stopChildren(id)));
     writer.watch(ref);
   }
 
@@ -142,6 +148,18 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
 
   /** The handle and its descendants, deepest first. */
   const subtree = (id: string): string[] => subtreeOf(actor.getSnapshot().context, id);
+  const commands = createCommands({
+    actor,
+    refOf: requireRef,
+    subtree,
+    ensureRunning,
+    toHandleSnapshot,
+    forgotten: (id) => {
+      refs.delete(id);
+      writer.forget([id]);
+      ledger.forget(id);
+    },
+  });
 
   function spawn(request: HandleSpawn): HandleSnapshot {
     ensureRunning();
@@ -160,6 +178,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       limits: runLimits,
       delegated: request.delegated,
       setup: request.setup,
+      budget: ledger.grant(request.parentId, request.budget, deps.priceOf?.(request.model, request.setup?.provider ?? null) ?? null),
     };
     const supervisor = actor.getSnapshot();
     if (hub.hasListeners) {
@@ -173,6 +192,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     if (!entry) throw new Error(`subagents: the supervisor did not admit \`${id}\`; this is a bug`);
     const ref = startHandleActor(actor, handleLogic, spec, entry);
     attach(id, ref);
+    ledger.reserve(id, spec.parentId, spec.budget);
     deps.telemetry?.handleSpawned(id);
     if (hub.hasListeners) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: toHandleSnapshot(ref.getSnapshot()) });
     if (request.message !== undefined) enqueue(id, request.message);
@@ -297,17 +317,9 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
-    ...createCommands({
-      actor,
-      refOf: requireRef,
-      subtree,
-      ensureRunning,
-      toHandleSnapshot,
-      forgotten: (id) => {
-        refs.delete(id);
-        writer.forget([id]);
-      },
-    }),
+    ...commands,
+    ...ledger.methods(requireRef, snapshotOf),
+    planBudgets: ledger.plan,
     get: snapshotOf,
     list(given) {
       const filter = optionsObject(given, 'filter');

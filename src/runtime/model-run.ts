@@ -206,6 +206,7 @@ export function startModelRun(strategy: ModelRun, deps: StartedModelRunDeps): Ru
       echoReasoning: provider?.echoReasoning ?? true,
       maxRetries: strategy.maxRetries,
       allowMissingFinishReason: strategy.allowMissingFinishReason,
+      maxOutputTokens: context.tokensLeft,
       secrets: deps.secrets,
       logger: deps.logger,
       record: context.record,

@@ -1,7 +1,8 @@
 import { fromPromise } from 'xstate';
 import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError } from '../errors.js';
-import { addUsage, tokensOf } from '../usage.js';
+import { addUsage } from '../usage.js';
+import { overrun, tokensLeft } from '../machines/budget.js';
 import { errorCodeOf, errorText } from '../machines/handle.js';
 import type { HandleMachine, RunRequest, RunResult } from '../machines/handle.js';
 import type { AgentRef, RuntimeEvent, SubagentRef } from './events.js';
@@ -85,6 +86,7 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
     const { journal } = input;
     const who: SubagentRef = { handleId: spec.id, parentId: spec.parentId, depth: spec.depth, goal: spec.goal, model: spec.model };
     const { maxRunTokens, staleTimeoutMs } = spec.limits;
+    const budgeted = maxRunTokens !== null || ref.getSnapshot().context.budget !== null;
     const interval = staleTimeoutMs === null ? null : Math.min(PROGRESS_INTERVAL_MS, staleTimeoutMs / 4);
     // Progress reaches the chart at most once per interval; one trailing send
     // carries the last progress of a window, so stale detection is re-armed
@@ -155,12 +157,13 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
         deps.emit({ ...event, ...who, runId: input.runId });
         progress();
       },
+      tokensLeft: () => tokensLeft(ref.getSnapshot().context),
       reportUsage: (usage) => {
         if (signal.aborted) return;
-        const spent = tokensOf(addUsage(journal.stats.usage, usage));
+        addUsage(journal.stats.usage, usage);
         deps.journalChanged?.(spec.id);
         // Past the budget the chart is told at once; otherwise spend rides on the next progress.
-        if (maxRunTokens !== null && spent > maxRunTokens) ref.send({ type: 'RUN.PROGRESS' });
+        if (budgeted && overrun(ref.getSnapshot().context) !== null) ref.send({ type: 'RUN.PROGRESS' });
         else progress();
       },
       record: (message) => {

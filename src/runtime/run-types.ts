@@ -32,6 +32,12 @@ export interface RunContextOf<R> {
   conversation: readonly ChatMessage[];
   /** Reports progress as a runtime event; progress also re-arms stale detection. */
   emit: (event: RunProgressEvent) => void;
+  /**
+   * The tokens the run may still spend (the handle's budget remainder and
+   * `maxRunTokens`' together), live; `null` when unbounded. Give it to the
+   * model loop so requests ask for no more.
+   */
+  tokensLeft: () => number | null;
   /** Adds spend as it happens, so it is kept (and budgeted) even if the run is stopped. */
   reportUsage: (usage: Usage) => void;
   /** Adds a complete message to the handle's conversation: kept whatever the run's outcome. */

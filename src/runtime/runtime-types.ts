@@ -7,7 +7,7 @@ import type { InspectionEvent, Observer, createActor } from 'xstate';
 import type { HandleEmitted } from '../machines/handle.js';
 import type { SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
 import type { SubagentsError } from '../errors.js';
-import type { ChatMessage, HandleSetup, HandleSnapshot, HandleStatus, QueuedInput, Role, RunLimits } from '../types.js';
+import type { Budget, BudgetView, ChatMessage, HandleSetup, HandleSnapshot, HandleStatus, QueuedInput, Role, RunLimits } from '../types.js';
 import type { EventHub, EventsOptions, RuntimeEvent, RuntimeListener } from './events.js';
 import type { InspectionSanitizeOptions } from './inspection.js';
 import type { LogLevel, Logger } from '../logger.js';
@@ -46,8 +46,14 @@ export interface RuntimeBaseOptions extends Partial<SupervisorLimits> {
   childTimeoutMs?: number;
   /** A run that reports no progress (events, usage) for this long ends with outcome `timeout`. @default none */
   staleTimeoutMs?: number;
-  /** Tokens (input + output) one run may spend; past it the run ends in `error`. @default none */
+  /** Tokens (input + output) one run may spend: each request asks for no more, and past it the run ends `budget_exceeded`. @default none */
   maxRunTokens?: number;
+  /**
+   * The budget of the whole tree (the root agent and every handle): tokens,
+   * dollars (at `prices`) and wall time from now. Each spawn reserves its
+   * child's part from its parent's remainder. @default none
+   */
+  budget?: Budget;
   /** Secrets to redact from errors, events and inspection output (the clients' keys are added by createRuntime). */
   secrets?: readonly string[];
   /**
@@ -141,6 +147,12 @@ export interface HandleMethods {
   list(this: void, filter?: { parentId?: string | null; status?: HandleStatus }): HandleSnapshot[];
   pauseSpawning(this: void, paused?: boolean): void;
   setLimits(this: void, limits: Partial<SupervisorLimits>): void;
+  /**
+   * Moves a handle's deadline `ms` later (from its deadline, or from now when
+   * it has none), never past its parent's: a run in flight gets the new
+   * deadline at once. Returns the handle's snapshot.
+   */
+  extendDeadline(this: void, id: string, ms: number): HandleSnapshot;
   subscribe(this: void, listener: RuntimeListener): () => void;
   /**
    * Answers a pending approval request (from an `approval-request` event).
@@ -177,6 +189,8 @@ export interface HandleSpawn {
   /** A delegation's child: an input interrupted before it started ends there. */
   delegated: boolean;
   message?: string | undefined;
+  /** Its budget; none: half its parent's remainder (see {@link HandleApi.planBudgets} for a call that starts several). */
+  budget?: Budget | undefined;
 }
 
 /** The handle API the layers above build on. @internal */
@@ -203,6 +217,18 @@ export interface HandleApi extends HandleMethods {
   listen(id: string, listener: (event: HandleEmitted) => void): () => void;
   /** The store, if the runtime has one. */
   readonly store: Store | null;
+  /**
+   * The budgets of the children one call starts under `parentId`, before any
+   * is spawned: asked-for ones as they are, the others an even share of half
+   * the parent's remainder. Throws `BudgetRefusedError` when they do not fit.
+   */
+  planBudgets(parentId: string | null, requests: ReadonlyArray<Budget | undefined>): Array<Budget | undefined>;
+  /** The runtime's own budget (the root's), spend and remainder; `null` without one. */
+  rootBudget(): BudgetView | null;
+  /** The tokens the root agent may still spend (`null`: unbounded). */
+  rootTokensLeft(): number | null;
+  /** The deadline (epoch ms) of a handle, or of the root (`null`); `null` when none. */
+  deadlineOf(id: string | null): number | null;
   /** A handle's chart context (read only), or `undefined` for an unknown id. */
   contextOf(id: string): Readonly<HandleContext> | undefined;
   /** What the store held when the runtime was created (once; then `null`): the layers above restore from it. */

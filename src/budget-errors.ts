@@ -1,0 +1,36 @@
+/** The errors of budgets and deadlines. */
+import { SubagentsError } from './errors.js';
+
+/** What a budget is counted in. */
+export type BudgetDimension = 'tokens' | 'costUsd' | 'timeMs';
+
+/**
+ * A spawn asked for more than its parent has left (or its parent has nothing
+ * left): nothing was spawned. `remaining` is the parent's remainder in that
+ * dimension (milliseconds to its deadline for `timeMs`).
+ */
+export class BudgetRefusedError extends SubagentsError {
+  readonly code = 'budget_refused';
+  constructor(
+    readonly dimension: BudgetDimension,
+    readonly requested: number | null,
+    readonly remaining: number,
+    readonly parentId: string | null,
+  ) {
+    const parent = parentId === null ? 'the runtime' : `\`${parentId}\``;
+    const asked = requested === null ? 'a share of it' : `${requested}`;
+    const unit = dimension === 'tokens' ? ' tokens' : dimension === 'timeMs' ? ' ms to its deadline' : ' USD';
+    super(`Expected a budget within what ${parent} has left (${remaining}${unit} of budget.${dimension}), got a request for ${asked}: nothing was spawned`);
+  }
+}
+
+/** A run stopped at its budget: a model answer cut off at the tokens left, or no tokens left for the next request. */
+export class BudgetExceededError extends SubagentsError {
+  readonly code = 'budget_exceeded';
+  constructor(
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(reason, options);
+  }
+}
