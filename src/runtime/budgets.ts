@@ -26,7 +26,7 @@ export function checkBudget(value: unknown, field: string): Budget | undefined {
     if (amount === undefined) continue;
     if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) throw new BadArgumentError(`${field}.${key}`, 'a positive finite number', amount);
   }
-  return value as Budget;
+  return value;
 }
 
 /** The parts of a parent the ledger reads: its chart's context, or the root's stand-in. */

@@ -319,7 +319,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     },
     ...commands,
     ...ledger.methods(requireRef, snapshotOf),
-    planBudgets: ledger.plan,
+    planBudgets: (parentId, requests) => ledger.plan(parentId, requests),
     get: snapshotOf,
     list(given) {
       const filter = optionsObject(given, 'filter');

@@ -222,11 +222,11 @@ export interface HandleApi extends HandleMethods {
    * is spawned: asked-for ones as they are, the others an even share of half
    * the parent's remainder. Throws `BudgetRefusedError` when they do not fit.
    */
-  planBudgets(parentId: string | null, requests: ReadonlyArray<Budget | undefined>): Array<Budget | undefined>;
+  planBudgets(this: void, parentId: string | null, requests: ReadonlyArray<Budget | undefined>): Array<Budget | undefined>;
   /** The runtime's own budget (the root's), spend and remainder; `null` without one. */
   rootBudget(): BudgetView | null;
   /** The tokens the root agent may still spend (`null`: unbounded). */
-  rootTokensLeft(): number | null;
+  rootTokensLeft(this: void): number | null;
   /** The deadline (epoch ms) of a handle, or of the root (`null`); `null` when none. */
   deadlineOf(id: string | null): number | null;
   /** A handle's chart context (read only), or `undefined` for an unknown id. */
