@@ -38,6 +38,7 @@ export type {
   DelegationOutcome,
   DelegationResult,
   ExitReason,
+  ModelPrice,
   ModelPrices,
 } from './delegation/delegation-types.js';
 export type { AgentRef, ApprovalRequest, EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener, SubagentRef } from './runtime/events.js';
@@ -50,7 +51,7 @@ export { handleMachine } from './machines/handle.js';
 export type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleMachine, RunActivity, RunJournal, RunReport, RunRequest, RunResult } from './machines/handle.js';
 export type { SupervisorLimits } from './machines/supervisor.js';
 
-// Tools: yours, the file tools, the nine agent tools, and a dispatcher for your own loop.
+// Tools: yours, the file tools, the ten agent tools, and a dispatcher for your own loop.
 export { defineTool } from './toolkit/define-tool.js';
 export type { AnyTool, ApprovalAsk, ApprovalDecider, ApprovalDecision, NeedsApproval, OpenAIFunctionTool, Tool, ToolConfig, ToolContext } from './toolkit/define-tool.js';
 export { DEFAULT_BLOCKED_TOOLS } from './toolkit/toolsets.js';
@@ -110,10 +111,14 @@ export {
   WorktreeError,
 } from './errors.js';
 export type { ModelOutputReason } from './errors.js';
+export { BudgetRefusedError, BudgetExceededError } from './budget-errors.js';
+export type { BudgetDimension } from './budget-errors.js';
 export { AgentToolError } from './toolkit/tool-error.js';
 
 export type {
   AwaitingApproval,
+  Budget,
+  BudgetView,
   ChatMessage,
   ChatToolCall,
   HandBackReason,

@@ -51,6 +51,8 @@ const PUBLIC_VALUES = [
   'RedisPackagesMissingError',
   'StoreLockedError',
   'StoreCorruptError',
+  'BudgetRefusedError',
+  'BudgetExceededError',
 ];
 
 describe('the public API', () => {

@@ -13,12 +13,12 @@ import { createToolDispatcher } from '../agent-tools/dispatch.js';
 import type { Runtime } from '../agent/runtime-api.js';
 import type { JsonSchema } from '../toolkit/define-tool.js';
 
-/** The name of one of the nine agent tools. */
+/** The name of one of the ten agent tools. */
 export type AgentToolName = (typeof AGENT_TOOL_NAMES)[number];
 
 /** Options of the framework adapters. */
 export interface AdapterOptions extends AgentToolsOptions {
-  /** Which agent tools to give the framework's agent, in this order. @default all nine */
+  /** Which agent tools to give the framework's agent, in this order. @default all ten */
   tools?: readonly AgentToolName[];
 }
 

@@ -25,6 +25,8 @@ export type AgentToolsRuntime = Pick<
   | 'options'
   | 'toolsOf'
   | 'workingDirectory'
+  | 'budget'
+  | 'extendDeadline'
 >;
 
 /** Options of {@link createAgentTools}. */

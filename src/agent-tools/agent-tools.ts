@@ -16,6 +16,7 @@ import { createResumeAgentTool } from './resume-agent.js';
 import { createSendInputTool } from './send-input.js';
 import { createSpawnAgentTool } from './spawn-agent.js';
 import { createWaitAgentTool } from './wait-agent.js';
+import { createExtendDeadlineTool } from './extend-deadline.js';
 
 export type { AgentToolsOptions, AgentToolsRuntime } from './agent-tool-settings.js';
 
@@ -30,10 +31,11 @@ export const AGENT_TOOL_NAMES = [
   'resume_agent',
   'list_agents',
   'agent_status',
+  'extend_deadline',
 ] as const;
 
 /**
- * Creates the nine agent tools over `runtime`. Each acts for the agent that
+ * Creates the ten agent tools over `runtime`. Each acts for the agent that
  * calls it (`context.handleId`, `null` for the root agent) and only on the
  * subagents that agent spawned. The tools read the runtime's limits when a
  * definition is requested (`tool.description`, `tool.jsonSchema`,
@@ -59,6 +61,7 @@ export function createAgentTools(runtime: AgentToolsRuntime, options: AgentTools
     createResumeAgentTool(settings),
     createListAgentsTool(settings),
     createAgentStatusTool(settings),
+    createExtendDeadlineTool(settings),
   ];
 }
 

@@ -67,8 +67,12 @@ export function createWaitAgentTool(settings: AgentToolsSettings): Tool<ReturnTy
           ? [resolveTarget(runtime, caller, undefined, 'targets').id]
           : args.targets.map((target, index) => resolveTarget(runtime, caller, target, `targets[${index}]`).id);
       const requested = args.timeout_ms ?? defaultWaitMs;
-      const timeoutMs = Math.round(Math.min(Math.max(requested, minWaitMs), maxWaitMs));
-      const clamped = requested < minWaitMs ? 'raised to the minimum' : requested > maxWaitMs ? 'lowered to the maximum' : null;
+      const bounded = Math.round(Math.min(Math.max(requested, minWaitMs), maxWaitMs));
+      // A wait never outlives its caller's deadline.
+      const deadline = runtime.budget(caller)?.deadline ?? null;
+      const untilDeadline = deadline === null ? Infinity : Math.max(0, Date.parse(deadline) - Date.now());
+      const timeoutMs = Math.min(bounded, untilDeadline);
+      const clamped = timeoutMs < bounded ? 'lowered to your deadline' : requested < minWaitMs ? 'raised to the minimum' : requested > maxWaitMs ? 'lowered to the maximum' : null;
       const waiting = abortable(runtime.wait([...new Set(ids)], { timeoutMs }), context.signal);
       const result = await (context.waitingFor ? context.waitingFor(waiting) : waiting);
       return {

@@ -213,6 +213,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       budget: id === undefined ? handles.rootBudget() : handles.get(id).budget,
     }),
     toolsOf,
+    budget: (id) => (id === null ? handles.rootBudget() : handles.get(id).budget),
     workingDirectory(id) {
       if (id !== null) handles.get(id);
       return cwdOf(id);

@@ -82,6 +82,8 @@ export interface DelegatingRuntime extends HandleMethods {
    * @throws {UnknownHandleError} for an id the runtime does not know.
    */
   workingDirectory(id: string | null): string;
+  /** The budget of a handle, or of the whole runtime (`null`): limits, deadline, spend and remainder; `null` when it has none. */
+  budget(id: string | null): BudgetView | null;
   /**
    * Closes every handle (each run in flight ends `cancelled`), stops the
    * actors and resolves with every input that was accepted but not processed.

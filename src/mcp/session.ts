@@ -1,5 +1,5 @@
 /**
- * One MCP session over one runtime: the nine agent tools (the same tools,
+ * One MCP session over one runtime: the ten agent tools (the same tools,
  * schemas and limit texts a model gets, driven through the same dispatcher),
  * with the client as the root agent; each delegation as a resource; progress
  * notifications while a call waits on subagents.
@@ -181,6 +181,8 @@ function scopedRuntime(runtime: SubagentsRuntime, started: (delegation: Delegati
     list: (filter) => runtime.list(filter),
     toolsOf: (id) => runtime.toolsOf(id),
     workingDirectory: (id) => runtime.workingDirectory(id),
+    budget: (id) => runtime.budget(id),
+    extendDeadline: (id, ms) => runtime.extendDeadline(id, ms),
     get limits() {
       return runtime.limits;
     },

@@ -4,7 +4,7 @@
  * `{"ok":false,"error":{"code","message","field"?}}`.
  */
 import { BadArgumentError, SubagentsError } from '../errors.js';
-import type { HandleSnapshot, Usage, WorktreeReport } from '../types.js';
+import type { BudgetView, HandleSnapshot, Usage, WorktreeReport } from '../types.js';
 import { toolResultToString } from './tool-arguments.js';
 import { abortedPayload } from '../tool-failure.js';
 import type { ToolErrorPayload } from '../tool-failure.js';
@@ -36,6 +36,8 @@ export interface HandleView {
   usage: Usage;
   /** Its git worktree, with worktree isolation. */
   worktree?: WorktreeView;
+  /** Its budget and deadline, with what is left, when it has one. */
+  budget?: BudgetView;
   /** What its run in flight is doing; `null` when none is. */
   progress: ProgressView | null;
 }
@@ -112,6 +114,7 @@ export function handleView(handle: HandleSnapshot): HandleView {
     usage: { ...handle.usage },
     progress: progressView(handle, true),
     ...(handle.worktree ? { worktree: worktreeView(handle.worktree) } : {}),
+    ...(handle.budget ? { budget: handle.budget } : {}),
   };
 }
 
