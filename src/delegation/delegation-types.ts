@@ -73,4 +73,4 @@ export interface Delegation {
 /** @deprecated The same as {@link Delegation}: every delegation returns one. */
 export type BackgroundDelegation = Delegation;
 
-export type { ModelPrices } from '../types.js';
+export type { ModelPrice, ModelPrices } from '../types.js';
