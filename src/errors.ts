@@ -253,18 +253,21 @@ export class ModelOutputError extends SubagentsError {
   readonly finishReason: string | null;
   /** The text streamed in this turn before it failed, or `null` when there was none. */
   readonly partialOutput: string | null;
+  /** The tokens the server reported for this response (a cut-off answer is still paid for), or `null`. */
+  readonly usage: { inputTokens: number; outputTokens: number } | null;
   /**
    * @param received what came instead of a finished answer, for the message
    *   (for example `a stream that ended after 3 chunks without one (connection cut?)`).
    */
   constructor(
     readonly reason: ModelOutputReason,
-    details: { finishReason: string | null; partialOutput: string | null; received: string },
+    details: { finishReason: string | null; partialOutput: string | null; received: string; usage?: { inputTokens: number; outputTokens: number } | null },
     options?: ErrorOptions,
   ) {
     super(`${reason}: expected ${EXPECTED_OUTPUT[reason]}, got ${details.received}`, options);
     this.finishReason = details.finishReason;
     this.partialOutput = details.partialOutput;
+    this.usage = details.usage ?? null;
   }
 }
 

@@ -38,6 +38,6 @@ export function checkEnding(turn: ModelTurn, allowMissingFinishReason: boolean, 
     // `stop`, `tool_calls`, legacy `function_call`, and the names other servers give a normal end.
     return turn;
   }
-  const error = new ModelOutputError(reason, { finishReason, partialOutput: context.partialOutput, received });
+  const error = new ModelOutputError(reason, { finishReason, partialOutput: context.partialOutput, received, usage: turn.usage });
   return { failed: true, error, retry: false, retryAfterMs: null, partialOutput: context.partialOutput };
 }

@@ -162,6 +162,11 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
       // The turn did not finish: what it streamed is partial, never an answer.
       const partial = partialOutputOf(error) ?? (turnText || null);
       options.setPartialOutput?.(partial ?? (lastText || null));
+      // A response that came back unfinished (cut off, filtered) was still a call, and is still paid for.
+      if (error instanceof ModelOutputError && error.usage) {
+        stats.apiCalls += 1;
+        options.onUsage?.(error.usage);
+      }
       if (cap !== null && error instanceof ModelOutputError && (error.finishReason === 'length' || error.finishReason === 'max_tokens')) {
         throw new BudgetExceededError(`The answer was cut off at the ${cap} tokens the budget had left; the run was stopped`, { cause: error });
       }

@@ -224,7 +224,10 @@ describe('token budget', () => {
     runtime = createRuntime({ client: clientFor(server), model: 'fake-model', tools: [counted], maxRunTokens: 40 });
     const outcome = await runtime.delegate({ goal: 'spend forever' }).result;
     const [result] = outcome.results;
-    expect(result).toMatchObject({ status: 'error', exitReason: 'error', apiCalls: 3 });
+    expect(result).toMatchObject({ status: 'budget_exceeded', exitReason: 'budget_exceeded', apiCalls: 3, errorCode: 'budget_exceeded' });
+    expect(runtime.get(result!.handleId).status).toBe('error');
+    // Each request asked for no more than the run had left.
+    expect(server.requests.map((request) => request.body.max_completion_tokens)).toEqual([40, 25, 10]);
     expect(result?.error).toBe('The run spent 45 tokens, over maxRunTokens (40), and was stopped');
     expect((result?.usage.inputTokens ?? 0) + (result?.usage.outputTokens ?? 0)).toBe(45);
     expect(toolRuns).toBe(2);
