@@ -25,7 +25,8 @@ export type AgentToolsRuntime = Pick<
   | 'options'
   | 'toolsOf'
   | 'workingDirectory'
->;
+> &
+  Partial<Pick<SubagentsRuntime, 'taskResult'>>;
 
 /** Options of {@link createAgentTools}. */
 export interface AgentToolsOptions {
