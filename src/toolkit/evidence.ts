@@ -23,7 +23,7 @@ const VALUE_LIMIT = 4_000;
  *
  * @example
  * ```ts
- * return withEvidence(`Created ${path}`, [{ kind: 'file', value: absolutePath }]);
+ * const result = withEvidence('Created `notes.md`.', [{ kind: 'file', value: '/work/project/notes.md' }]);
  * ```
  */
 export function withEvidence<TOutput>(output: TOutput, evidence: readonly Evidence[]): ToolResultWithEvidence<TOutput> {
@@ -38,8 +38,8 @@ export function withEvidence<TOutput>(output: TOutput, evidence: readonly Eviden
  *
  * @example
  * ```ts
- * splitEvidence({ output: 'done', evidence: [{ kind: 'file', value: '/tmp/a' }] }); // { output: 'done', evidence: [ … ] }
- * splitEvidence('done'); // { output: 'done', evidence: [] }
+ * splitEvidence({ output: 'done', evidence: [{ kind: 'file', value: '/tmp/a' }] }, 'my_tool'); // { output: 'done', evidence: [ … ] }
+ * splitEvidence('done', 'my_tool'); // { output: 'done', evidence: [] }
  * ```
  */
 export function splitEvidence(result: unknown, toolName: string): { output: unknown; evidence: Evidence[] } {

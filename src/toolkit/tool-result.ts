@@ -149,7 +149,8 @@ export function evidenceView(evidence: readonly Evidence[]): { count: number; it
  *
  * @example
  * ```ts
- * const view = { ...resultFields, ...checkView(result) }; // { verified: false, verification: 'Not verified: …', evidence: { count: 0, … } }
+ * const { results } = await runtime.delegate({ goal: 'Write notes.md', requireEvidence: true }).result;
+ * const view = results[0] ? checkView(results[0]) : {}; // { verified: false, verification: 'Not verified: …' }
  * ```
  */
 export function checkView(result: Pick<DelegationResult, 'verified' | 'verificationReason' | 'evidence'>) {
