@@ -55,7 +55,10 @@ export type { SupervisorLimits } from './machines/supervisor.js';
 export { defineTool } from './toolkit/define-tool.js';
 export type { AnyTool, ApprovalAsk, ApprovalDecider, ApprovalDecision, NeedsApproval, OpenAIFunctionTool, Tool, ToolConfig, ToolContext } from './toolkit/define-tool.js';
 export { DEFAULT_BLOCKED_TOOLS } from './toolkit/toolsets.js';
+export { withEvidence } from './toolkit/evidence.js';
+export type { ToolResultWithEvidence } from './toolkit/evidence.js';
 export { defineAgentType } from './delegation/agent-types.js';
+export type { ResultChecks, VerifyResult, VerifyVerdict } from './delegation/checked-result.js';
 export type { AgentType } from './delegation/agent-types.js';
 export { createAgentTools } from './agent-tools/agent-tools.js';
 export type { AgentToolsOptions } from './agent-tools/agent-tools.js';
@@ -135,6 +138,8 @@ export type {
   RunProgress,
   RunStats,
   ToolTraceEntry,
+  Evidence,
+  SchemaError,
   Usage,
   WorktreeReport,
 } from './types.js';

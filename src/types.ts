@@ -284,6 +284,29 @@ export interface ToolTraceEntry {
   ok: boolean;
   /** The readable error for a failed call. */
   error?: string;
+  /** What the call reported it did (`{ output, evidence }` results): paths written, ids created, URLs. */
+  evidence?: Evidence[];
+}
+
+/**
+ * One thing a tool reports it did, for checking a subagent's claims: `kind`
+ * says what `value` names (`'file'`, `'url'`, `'id'`, or a kind of your own).
+ */
+export interface Evidence {
+  kind: string;
+  value: string;
+}
+
+/** Why a delegated task's answer was refused: it was not JSON, or did not match the task's `outputSchema`. */
+export interface SchemaError {
+  /** What went wrong, worded for a person: the attempts made and each problem with its path. */
+  message: string;
+  /** Each problem: where (`items[0].name`, or `(answer)` for the whole answer) and what. */
+  issues: Array<{ path: string; message: string }>;
+  /** The subagent's last answer, as it came. */
+  answer: string;
+  /** Answers checked: 2 when the one retry was made. */
+  attempts: number;
 }
 
 /** What a run did so far: kept for every outcome, also when the run was stopped. */
@@ -333,4 +356,22 @@ export interface DelegationResult {
    * (`errorCode` `worktree_failed`).
    */
   worktree: WorktreeReport | null;
+  /**
+   * The answer parsed (plain JSON or a fenced json block) and validated by
+   * the task's `outputSchema`: zod's output. `null` without a schema or when
+   * the answer did not match.
+   */
+  value: unknown;
+  /** Why the answer was refused by the `outputSchema` (status `error`, `errorCode` `schema_mismatch`); `null` otherwise. */
+  schemaError: SchemaError | null;
+  /** What the child's tool calls reported they did, in order (successful calls only). */
+  evidence: Evidence[];
+  /**
+   * The task's checks (`requireEvidence`, `verify`): `true` passed, `false`
+   * failed (or the task did not complete), `null` when the task has neither.
+   * Apart from `status`: a run can complete with a claim that is not verified.
+   */
+  verified: boolean | null;
+  /** Why it is or is not verified; `null` when `verified` is `null`. */
+  verificationReason: string | null;
 }

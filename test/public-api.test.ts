@@ -12,6 +12,8 @@ const PUBLIC_VALUES = [
   'modelRun',
   // Tools, agent types, the nine agent tools and a dispatcher for your own loop.
   'defineTool',
+  // A tool result with evidence of what the tool did: `{ output, evidence }`.
+  'withEvidence',
   'defineAgentType',
   'createFileTools',
   'createWriteTools',

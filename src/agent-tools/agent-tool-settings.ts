@@ -27,7 +27,8 @@ export type AgentToolsRuntime = Pick<
   | 'workingDirectory'
   | 'budget'
   | 'extendDeadline'
->;
+> &
+  Partial<Pick<SubagentsRuntime, 'taskResult'>>;
 
 /** Options of {@link createAgentTools}. */
 export interface AgentToolsOptions {

@@ -16,7 +16,8 @@ import { batchWaysOut, delegationFacts, describeDelegateTask } from './delegate-
 import { defineDynamicTool } from '../toolkit/dynamic-tool.js';
 import { AgentToolError, toolErrorOf } from '../toolkit/tool-error.js';
 import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
-import { worktreeView } from '../toolkit/tool-result.js';
+import { checkView, worktreeView } from '../toolkit/tool-result.js';
+import { CHECK_FIELDS } from '../delegation/checked-result.js';
 import { callKey } from './call-key.js';
 
 /**
@@ -116,7 +117,8 @@ function fromToolNames(task: unknown, path: string): unknown {
   if (typeof task !== 'object' || task === null || Array.isArray(task)) return task;
   return Object.fromEntries(
     Object.entries(task).map(([key, value]) => {
-      if (isRenamedField(key)) {
+      // Output schemas and verify functions come from code, never from the model.
+      if (isRenamedField(key) || (CHECK_FIELDS as readonly string[]).includes(key)) {
         // Already the model's spelling: not to be renamed on the way out.
         throw new AgentToolError('bad_argument', `${path}${key}`, unknownFieldError(`${path}${key}`, value).message);
       }
@@ -154,6 +156,7 @@ function resultView(result: DelegationResult) {
     degradedToLeaf: result.degradedToLeaf,
     ...(result.error !== null ? { error: result.error } : {}),
     ...(result.worktree ? { worktree: worktreeView(result.worktree) } : {}),
+    ...checkView(result),
   };
 }
 

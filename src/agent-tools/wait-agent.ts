@@ -5,7 +5,9 @@ import type { AgentToolsSettings } from './agent-tool-settings.js';
 import type { Tool } from '../toolkit/define-tool.js';
 import { defineDynamicTool } from '../toolkit/dynamic-tool.js';
 import { resolveTarget } from './targets.js';
-import { handleView } from '../toolkit/tool-result.js';
+import { checkView, handleView } from '../toolkit/tool-result.js';
+import type { AgentToolsRuntime } from './agent-tool-settings.js';
+import type { DelegationResult, HandleSnapshot } from '../types.js';
 import { LIST_LIMIT, handleIdSchema } from '../toolkit/tool-schemas.js';
 import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
 
@@ -69,14 +71,18 @@ export function createWaitAgentTool(settings: AgentToolsSettings): Tool<ReturnTy
       const requested = args.timeout_ms ?? defaultWaitMs;
       const bounded = Math.round(Math.min(Math.max(requested, minWaitMs), maxWaitMs));
       // A wait never outlives its caller's deadline.
-      const deadline = runtime.budget(caller)?.deadline ?? null;
-      const untilDeadline = deadline === null ? Infinity : Math.max(0, Date.parse(deadline) - Date.now());
+      const callerDeadline = runtime.budget(caller)?.deadline ?? null;
+      const untilDeadline = callerDeadline === null ? Infinity : Math.max(0, Date.parse(callerDeadline) - Date.now());
       const timeoutMs = Math.min(bounded, untilDeadline);
       const clamped = timeoutMs < bounded ? 'lowered to your deadline' : requested < minWaitMs ? 'raised to the minimum' : requested > maxWaitMs ? 'lowered to the maximum' : null;
-      const waiting = abortable(runtime.wait([...new Set(ids)], { timeoutMs }), context.signal);
+      const deadline = Date.now() + timeoutMs;
+      const waiting = abortable(
+        runtime.wait([...new Set(ids)], { timeoutMs }).then((result) => withChecks(runtime, result, deadline)),
+        context.signal,
+      );
       const result = await (context.waitingFor ? context.waitingFor(waiting) : waiting);
       return {
-        completed: result.completed.map(handleView),
+        completed: result.completed.map((handle) => ({ ...handleView(handle), ...checkedFields(result.checks.get(handle.id)) })),
         pending: result.pending.map(handleView),
         timedOut: result.timedOut,
         timeoutMs,
@@ -84,6 +90,35 @@ export function createWaitAgentTool(settings: AgentToolsSettings): Tool<ReturnTy
       };
     },
   });
+}
+
+/** A delegated task's checks as the model reads them beside its handle. */
+const checkedFields = (task: DelegationResult | undefined) => (task ? { taskStatus: task.status, ...checkView(task) } : {});
+
+/**
+ * Waits (until the deadline) for the checks of the delegated tasks among the
+ * handles that stopped running: an output schema's retry runs the handle
+ * again, and a task is reported with its verdict. Handles are read again
+ * afterwards, so one running its retry shows as pending.
+ */
+async function withChecks(runtime: AgentToolsRuntime, result: { completed: HandleSnapshot[]; pending: HandleSnapshot[]; timedOut: boolean }, deadline: number) {
+  const checks = new Map<string, DelegationResult>();
+  const tasks = result.completed.flatMap((handle) => {
+    const task = runtime.taskResult?.(handle.id);
+    return task ? [task.then((checked) => void checks.set(handle.id, checked))] : [];
+  });
+  if (tasks.length === 0) return { ...result, checks };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  await Promise.race([Promise.all(tasks), late]).finally(() => clearTimeout(timer));
+  const now = result.completed.map((handle) => (runtime.taskResult?.(handle.id) ? runtime.get(handle.id) : handle));
+  const stillRunning = now.filter((handle) => handle.status === 'running');
+  return {
+    completed: now.filter((handle) => handle.status !== 'running'),
+    pending: [...result.pending, ...stillRunning],
+    timedOut: result.timedOut || stillRunning.length > 0,
+    checks,
+  };
 }
 
 function parserSchema() {

@@ -208,6 +208,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       if (!found) return Promise.reject(new BadArgumentError('delegationId', 'the id of a delegation of this runtime', delegationId));
       return found;
     },
+    taskResult: (handleId) => (typeof handleId === 'string' ? delegator.taskResult(handleId) : undefined),
     usage: (id) => ({
       ...treeUsage(handles, pricesOf, { usage: rootUsage, model: resolved.model, provider: strategy?.defaultProvider ?? null }, id),
       budget: id === undefined ? handles.rootBudget() : handles.get(id).budget,

@@ -11,9 +11,15 @@
 import { checkBudget } from '../runtime/budgets.js';
 import { BadArgumentError } from '../errors.js';
 import type { Budget, Isolation } from '../types.js';
+import { checkResultChecks } from './checked-result.js';
+import type { ResultChecks } from './checked-result.js';
 
-/** A kind of subagent. */
-export interface AgentType {
+/**
+ * A kind of subagent. Its checks (`outputSchema`, `requireEvidence`,
+ * `verify`, see {@link ResultChecks}) apply to every task delegated to it,
+ * unless the task gives its own.
+ */
+export interface AgentType extends ResultChecks {
   /** The name a model or a caller picks the type by. */
   readonly name: string;
   /** One sentence on when to use it, shown to the delegating model. */
@@ -96,7 +102,9 @@ export function defineAgentType(config: AgentType): AgentType {
   if (maxConversationTokens !== undefined && !(Number.isInteger(maxConversationTokens) && maxConversationTokens >= 1)) {
     throw new BadArgumentError(`${name}.maxConversationTokens`, 'an integer >= 1 or undefined', maxConversationTokens);
   }
+  const checks = checkResultChecks(config as unknown as Record<string, unknown>, `${name}.`);
   return Object.freeze({
+    ...checks,
     name,
     description,
     allowedToolsets: allowedToolsets === undefined ? undefined : Object.freeze([...new Set(allowedToolsets)]),

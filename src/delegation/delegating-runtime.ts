@@ -7,7 +7,7 @@ import type { ContextMode } from './context-mode.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import type { HandleMethods, ShutdownResult, ShutdownOptions } from '../runtime/runtime-types.js';
 import type { AgentType } from './agent-types.js';
-import type { DelegateRequest, Delegation, DelegationOutcome } from './delegation-types.js';
+import type { DelegateRequest, Delegation, DelegationOutcome, DelegationResult } from './delegation-types.js';
 
 export interface SpawnOptions {
   /** First input; the handle starts working on it at once. */
@@ -70,6 +70,12 @@ export interface DelegatingRuntime extends HandleMethods {
   delegate(request: DelegateRequest): Delegation;
   /** The result of a delegation by id (background or not), once it is complete. */
   delegation(delegationId: string): Promise<DelegationOutcome>;
+  /**
+   * The result of the task a handle was delegated, once its checks ran (an
+   * output schema's retry included): `undefined` for a handle no delegation
+   * of this runtime started (or one forgotten since).
+   */
+  taskResult(handleId: string): Promise<DelegationResult> | undefined;
   /** Background delegations still in flight. */
   readonly activeBackground: number;
   /** Tokens and cost of a handle and its descendants, or of everything when no id is given. */

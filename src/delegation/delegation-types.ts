@@ -1,13 +1,16 @@
 import type { z } from 'zod';
 import type { ChatMessage, DelegationResult } from '../types.js';
 import type { delegateTaskSchema } from './task-schema.js';
+import type { ResultChecks } from './checked-result.js';
 
 /**
  * One task to delegate to a fresh subagent: `goal`, and optionally `context`,
  * `toolsets`, `role`, `agentType`, `model` (see `taskShape` for each field).
- * The `delegate_task` tool takes the same task, with `agent_type` for `agentType`.
+ * The `delegate_task` tool takes the same task, with `agent_type` for
+ * `agentType`, except the checks (`outputSchema`, `requireEvidence`,
+ * `verify`), which only code gives.
  */
-export type DelegateTask = z.output<typeof delegateTaskSchema>;
+export type DelegateTask = z.output<typeof delegateTaskSchema> & ResultChecks;
 
 /** A delegation request: one task, or a batch run in parallel under the concurrency cap. */
 export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {

@@ -23,6 +23,9 @@ import { knownAgentTypes } from './task-schema.js';
 import { checkDelegateRequest } from './validate-delegation.js';
 import { argumentsDigest } from './idempotency.js';
 import type { IdempotencyKeys } from './idempotency.js';
+import { answerInstructions, checkedResult, effectiveChecks } from './checked-result.js';
+import type { ResultChecks, UncheckedResult } from './checked-result.js';
+import { endAfterRetry } from './answer-retry.js';
 
 /** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */
 export const SPAWN_SLICE = 200;
@@ -65,13 +68,20 @@ export function createDelegator(deps: DelegatorDeps) {
   const delegations = new Map<string, Promise<DelegationOutcome>>();
   let activeBackground = 0;
 
+  /** Each delegated task's result by its handle, for `taskResult(id)`; bounded like the delegations. */
+  const taskResults = new Map<string, Promise<DelegationResult>>();
+  const rememberTask = (handleId: string, result: Promise<DelegationResult>) => {
+    taskResults.set(handleId, result);
+    if (taskResults.size > MAX_REMEMBERED_DELEGATIONS * 10) taskResults.delete(taskResults.keys().next().value!);
+  };
+
   /** Keeps the most recent delegations for `delegation(id)`: a long-lived runtime must not keep them all. */
   const remember = (id: string, outcome: Promise<DelegationOutcome>) => {
     delegations.set(id, outcome);
     if (delegations.size > MAX_REMEMBERED_DELEGATIONS) delegations.delete(delegations.keys().next().value!);
   };
 
-  function resultOf(taskIndex: number, task: Pick<DelegateTask, 'goal'>, handleId: string, end: TaskEnd, worktree: WorktreeReport | null): DelegationResult {
+  function resultOf(taskIndex: number, task: Pick<DelegateTask, 'goal'>, handleId: string, end: TaskEnd, worktree: WorktreeReport | null): UncheckedResult {
     const setup = core.setupOf(handleId);
     const model = setup?.model ?? 'custom';
     // The child's own run plus whatever its descendants spent.
@@ -124,8 +134,11 @@ export function createDelegator(deps: DelegatorDeps) {
   const agentTypeBudget = (name: string | undefined) => knownAgentTypes(deps.agentTypes()).find((type) => type.name === (name ?? 'general'))?.budget;
 
   function delegate(request: DelegateRequest): Delegation {
-    const agentTypes = knownAgentTypes(deps.agentTypes()).map((type) => type.name);
-    const { tasks, background, parentId, parentConversation, deliverToAgent, idempotencyKey } = checkDelegateRequest(request, agentTypes);
+    const known = knownAgentTypes(deps.agentTypes());
+    const { tasks, checks: ownChecks, background, parentId, parentConversation, deliverToAgent, idempotencyKey } = checkDelegateRequest(request, known.map((type) => type.name));
+    // A task's checks over its agent type's; answers checked per task (2 once a schema retry was made).
+    const checks = tasks.map((task, index) => effectiveChecks(ownChecks[index]!, known.find((type) => type.name === (task.agentType ?? 'general'))));
+    const attempts = tasks.map(() => 1);
     const batch = 'tasks' in request;
     // What a replay must repeat: the tasks and how they run (not the conversation they may fork, the signal or the batch limit).
     const digest = idempotencyKey === null ? '' : argumentsDigest('delegate', { tasks, batch, background, deliverToAgent, parentId });
@@ -162,9 +175,15 @@ export function createDelegator(deps: DelegatorDeps) {
       const stop = core.listen(id, (event) => {
         if (event.type !== 'input-end' || event.input.seq !== goalSeq) return;
         stop();
-        settlers.get(id)?.(event.run ? { run: event.run, handedBack: null } : { run: null, handedBack: event.handedBack ?? 'cancelled' });
+        const end: TaskEnd = event.run ? { run: event.run, handedBack: null } : { run: null, handedBack: event.handedBack ?? 'cancelled' };
+        // An answer the output schema refuses gets one more turn before the task ends.
+        void endAfterRetry(core, id, end, checks[index]?.outputSchema).then((checked) => {
+          attempts[index] = checked.attempts;
+          settlers.get(id)?.(checked.end);
+        });
       });
-      goalSeq = core.enqueue(id, tasks[index]!.goal).seq;
+      const schema = checks[index]?.outputSchema;
+      goalSeq = core.enqueue(id, schema ? tasks[index]!.goal + answerInstructions(schema) : tasks[index]!.goal).seq;
       stored.goalSeqs[index] = goalSeq;
       writeTask(stored, index);
     };
@@ -216,8 +235,8 @@ export function createDelegator(deps: DelegatorDeps) {
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.signal?.aborted) onAbort();
 
-    const settled = Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort));
-    const delivered = conclude(stored, settled, tasks.map((task) => task.goal));
+    void Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort));
+    const delivered = conclude(stored, ends, tasks.map((task) => task.goal), { checks, attempts });
     if (idempotencyKey !== null) deps.keys.record(parentId, idempotencyKey, digest, { kind: 'delegate', delegationId, handleIds: ids }, delivered);
     return { delegationId, handleIds: ids, result: delivered };
   }
@@ -263,25 +282,18 @@ export function createDelegator(deps: DelegatorDeps) {
   const kept = new Map<string, StoredDelegation>();
 
   /** Once every task has ended: the outcome, written, delivered to the agent that asked (background), announced. */
-  function conclude(stored: StoredDelegation, settled: Promise<TaskEnd[]>, goals: readonly string[]): Promise<DelegationOutcome> {
+  function conclude(stored: StoredDelegation, ends: ReadonlyArray<Promise<TaskEnd>>, goals: readonly string[], judging?: { checks: Array<ResultChecks | null>; attempts: number[] }): Promise<DelegationOutcome> {
     const { id: delegationId, parentId, background, agent } = stored;
     // A child with a worktree has it judged as soon as its task ends: the result says what was kept.
-    const judged = settled.then((ends) =>
-      Promise.all(
-        ends.map(async (end, index) => {
-          const id = stored.handleIds[index]!;
-          return { end, worktree: core.setupOf(id)?.isolation === 'worktree' ? await deps.settleWorktree(id) : null };
-        }),
-      ),
-    );
-    const result = judged.then(
-      (events): DelegationOutcome => ({
-        delegationId,
-        parentId,
-        background,
-        results: events.map(({ end, worktree }, index) => resultOf(index, { goal: goals[index]! }, stored.handleIds[index]!, end, worktree)),
-      }),
-    );
+    const judged = ends.map(async (ended, index) => {
+      const end = await ended;
+      const id = stored.handleIds[index]!;
+      const worktree = core.setupOf(id)?.isolation === 'worktree' ? await deps.settleWorktree(id) : null;
+      // Checks are code: a delegation finished after a restore has none.
+      return checkedResult(resultOf(index, { goal: goals[index]! }, id, end, worktree), judging?.checks[index] ?? null, judging?.attempts[index] ?? 1);
+    });
+    judged.forEach((task, index) => rememberTask(stored.handleIds[index]!, task));
+    const result = Promise.all(judged).then((results): DelegationOutcome => ({ delegationId, parentId, background, results }));
     const delivered = result
       .finally(() => {
         if (background) activeBackground -= 1;
@@ -338,7 +350,7 @@ export function createDelegator(deps: DelegatorDeps) {
           });
         });
       });
-      deps.keys.restoredResult(stored.id, conclude(stored, Promise.all(ends), stored.goals));
+      deps.keys.restoredResult(stored.id, conclude(stored, ends, stored.goals));
     }
   }
 
@@ -359,6 +371,7 @@ export function createDelegator(deps: DelegatorDeps) {
 
   /** The handles are gone: delegations whose agent or children they were go with them, and their deliveries. */
   function forget(ids: readonly string[]): void {
+    for (const id of ids) taskResults.delete(id);
     if (!deps.store || kept.size === 0) return;
     const gone = new Set(ids);
     for (const stored of kept.values()) {
@@ -373,6 +386,8 @@ export function createDelegator(deps: DelegatorDeps) {
     restore,
     forget,
     delegation: (id: string) => delegations.get(id),
+    /** The result of the task a handle was delegated, checks applied; `undefined` for a handle no delegation here started. */
+    taskResult: (handleId: string) => taskResults.get(handleId),
     get activeBackground() {
       return activeBackground;
     },

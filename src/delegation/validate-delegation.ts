@@ -9,10 +9,14 @@ import type { DelegateRequest, DelegateTask } from './delegation-types.js';
 import type { ChatMessage } from '../types.js';
 import { delegateTaskSchema } from './task-schema.js';
 import { checkIdempotencyKey } from './idempotency.js';
+import { CHECK_FIELDS, checkResultChecks } from './checked-result.js';
+import type { ResultChecks } from './checked-result.js';
 
 /** A request once checked: its tasks in order, and who asked for what. */
 export interface CheckedRequest {
   tasks: DelegateTask[];
+  /** Each task's own checks (`outputSchema`, `requireEvidence`, `verify`), in task order; code-only, so kept apart from the tasks. */
+  checks: ResultChecks[];
   background: boolean;
   parentId: string | null;
   /** The delegating agent's conversation, for tasks that fork it. */
@@ -63,19 +67,32 @@ function firstIssue(error: z.ZodError, input: unknown, prefix: readonly Property
   }
 }
 
+/** A task's checks, taken out of it (they are functions and schemas, not fields the task schema knows). */
+function takeChecks(task: unknown, prefix: readonly PropertyKey[]): { task: unknown; checks: ResultChecks } {
+  if (typeof task !== 'object' || task === null || Array.isArray(task)) return { task, checks: {} };
+  const rest: Record<string, unknown> = { ...task };
+  const fields: Record<string, unknown> = {};
+  for (const field of CHECK_FIELDS) {
+    if (field in rest) fields[field] = rest[field];
+    delete rest[field];
+  }
+  return { task: rest, checks: checkResultChecks(fields, prefix.length === 0 ? '' : `${pathText(prefix)}.`) };
+}
+
 /** Parses one task; `prefix` is where it sits in the request. */
-function checkTask(task: unknown, prefix: readonly PropertyKey[], agentTypes: readonly string[]): DelegateTask {
+function checkTask(given: unknown, prefix: readonly PropertyKey[], agentTypes: readonly string[]): { task: DelegateTask; checks: ResultChecks } {
+  const { task, checks } = takeChecks(given, prefix);
   const result = delegateTaskSchema.safeParse(task);
   if (!result.success) throw firstIssue(result.error, task, prefix);
   const { agentType } = result.data;
   if (agentType !== undefined && !agentTypes.includes(agentType)) {
     throw new BadArgumentError(pathText([...prefix, 'agentType']), `one of ${agentTypes.map((name) => `'${name}'`).join(', ')}`, agentType);
   }
-  return result.data;
+  return { task: result.data, checks };
 }
 
 /** The tasks of the batch form, checked in order; the first bad one throws. */
-function checkBatch(rest: Record<string, unknown>, maxBatchSize: number | undefined, agentTypes: readonly string[]): DelegateTask[] {
+function checkBatch(rest: Record<string, unknown>, maxBatchSize: number | undefined, agentTypes: readonly string[]): Array<{ task: DelegateTask; checks: ResultChecks }> {
   const { tasks, ...extra } = rest;
   const extraKey = Object.keys(extra)[0];
   if (extraKey !== undefined) throw new BadArgumentError(extraKey, 'absent next to `tasks` (put it inside each task)', extra[extraKey]);
@@ -112,7 +129,7 @@ export function checkDelegateRequest(request: DelegateRequest, agentTypes: reado
     throw new BadArgumentError('maxBatchSize', 'an integer >= 1', maxBatchSize);
   }
   const common = { background, parentId, parentConversation, deliverToAgent, idempotencyKey };
-  if ('tasks' in rest) return { tasks: checkBatch(rest, maxBatchSize, agentTypes), ...common };
-  if (rest.goal === undefined) throw new BadArgumentError('goal', 'a goal (one task), or `tasks` (a batch)', undefined);
-  return { tasks: [checkTask(rest, [], agentTypes)], ...common };
+  if (rest.goal === undefined && !('tasks' in rest)) throw new BadArgumentError('goal', 'a goal (one task), or `tasks` (a batch)', undefined);
+  const checked = 'tasks' in rest ? checkBatch(rest, maxBatchSize, agentTypes) : [checkTask(rest, [], agentTypes)];
+  return { tasks: checked.map(({ task }) => task), checks: checked.map(({ checks }) => checks), ...common };
 }

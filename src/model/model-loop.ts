@@ -237,7 +237,8 @@ async function runToolCall(
     ? toolResultToString(outcome.result)
     : failureJson({ ...outcome.error, message: redactSecrets(outcome.error.message, options.secrets ?? []) });
   const resultBytes = byteLength(content);
-  options.stats.toolTrace.push({ tool: name, argumentBytes, resultBytes, ok: outcome.ok, ...(outcome.ok ? {} : { error: content }) });
+  const evidence = outcome.ok && outcome.evidence.length > 0 ? { evidence: outcome.evidence.map(({ kind, value }) => ({ kind, value: redactSecrets(value, options.secrets ?? []) })) } : {};
+  options.stats.toolTrace.push({ tool: name, argumentBytes, resultBytes, ok: outcome.ok, ...(outcome.ok ? evidence : { error: content }) });
   options.onToolCallEnd?.({ callId: call.id, tool: name, ok: outcome.ok, resultBytes, durationMs: performance.now() - started });
   return content;
 }

@@ -12,6 +12,8 @@ import { abortedPayload } from '../tool-failure.js';
 import type { ToolErrorPayload } from '../tool-failure.js';
 import { errorPayloadOf } from './tool-result.js';
 import type { ToolRegistry } from './toolsets.js';
+import { splitEvidence } from './evidence.js';
+import type { Evidence } from '../types.js';
 
 /** Longest arguments string parsed, in characters; longer ones are refused unread. */
 export const MAX_ARGUMENTS_LENGTH = 4_000_000;
@@ -19,8 +21,11 @@ export const MAX_ARGUMENTS_LENGTH = 4_000_000;
 /** How the arguments as a whole are named in errors (as `parseToolArguments` names them). */
 const ARGUMENTS = '(arguments)';
 
-/** What a tool call came to: the tool's result, or the error the model reads. */
-export type ToolCallOutcome = { ok: true; result: unknown } | { ok: false; error: ToolErrorPayload };
+/**
+ * What a tool call came to: the tool's result (its `output` when it returned
+ * `{ output, evidence }`) with the evidence it reported, or the error the model reads.
+ */
+export type ToolCallOutcome = { ok: true; result: unknown; evidence: Evidence[] } | { ok: false; error: ToolErrorPayload };
 
 const failure = (error: ToolErrorPayload): ToolCallOutcome => ({ ok: false, error });
 
@@ -79,7 +84,8 @@ export async function executeToolCall(registry: ToolRegistry, name: unknown, arg
       // An approval may have been a long wait: the run may have ended meanwhile.
       if (context.signal.aborted) return failure(abortedPayload());
     }
-    return { ok: true, result: await tool.execute(parsed.args, context) };
+    const { output, evidence } = splitEvidence(await tool.execute(parsed.args, context), tool.name);
+    return { ok: true, result: output, evidence };
   } catch (error) {
     // A tool that stops by throwing its signal's reason was stopped, not failed, whatever that reason is.
     const stopped = context.signal.aborted && error === context.signal.reason;

@@ -4,7 +4,7 @@
  * `{"ok":false,"error":{"code","message","field"?}}`.
  */
 import { BadArgumentError, SubagentsError } from '../errors.js';
-import type { BudgetView, HandleSnapshot, Usage, WorktreeReport } from '../types.js';
+import type { BudgetView, DelegationResult, Evidence, HandleSnapshot, Usage, WorktreeReport } from '../types.js';
 import { toolResultToString } from './tool-arguments.js';
 import { abortedPayload } from '../tool-failure.js';
 import type { ToolErrorPayload } from '../tool-failure.js';
@@ -135,6 +135,31 @@ function progressView(handle: HandleSnapshot, withText: boolean, now = Date.now(
     awaitingApprovalFor: handle.awaitingApproval?.tool ?? null,
     lastActivityMsAgo: ago(progress.lastActivityAt),
     ...(withText ? { lastText: progress.textTail } : {}),
+  };
+}
+
+/** Evidence items shown to the model; the count says how many there are in all. */
+const EVIDENCE_SHOWN = 5;
+
+/** Evidence for the model: how many, and the first few as `kind: value`. */
+export function evidenceView(evidence: readonly Evidence[]): { count: number; items: string[] } {
+  return { count: evidence.length, items: evidence.slice(0, EVIDENCE_SHOWN).map(({ kind, value }) => `${kind}: ${value.length > 200 ? `${value.slice(0, 200)}…` : value}`) };
+}
+
+/**
+ * A delegated task's checks for the model, in few fields: `verified` with
+ * its reason when the task has checks, the evidence when there is any.
+ *
+ * @example
+ * ```ts
+ * const { results } = await runtime.delegate({ goal: 'Write notes.md', requireEvidence: true }).result;
+ * const view = results[0] ? checkView(results[0]) : {}; // { verified: false, verification: 'Not verified: …' }
+ * ```
+ */
+export function checkView(result: Pick<DelegationResult, 'verified' | 'verificationReason' | 'evidence'>) {
+  return {
+    ...(result.verified !== null ? { verified: result.verified, verification: result.verificationReason } : {}),
+    ...(result.evidence.length > 0 ? { evidence: evidenceView(result.evidence) } : {}),
   };
 }
 

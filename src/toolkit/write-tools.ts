@@ -14,6 +14,8 @@ import { BadArgumentError } from '../errors.js';
 import { defineTool } from './define-tool.js';
 import type { AnyTool, Tool, ToolParameters } from './define-tool.js';
 import { confine, confineForWrite, resolveRoot, workingDirectoryOf } from './file-paths.js';
+import { withEvidence } from './evidence.js';
+import type { ToolResultWithEvidence } from './evidence.js';
 
 /** Options of {@link createWriteTools}. */
 export interface WriteToolsOptions {
@@ -32,8 +34,10 @@ export interface WriteToolsOptions {
 export interface WriteTools {
   /** The root directory, symbolic links resolved; `null` without one. */
   readonly root: string | null;
-  readonly writeFile: Tool<ToolParameters, string>;
-  readonly editFile: Tool<ToolParameters, string>;
+  /** Its result reads as text for the model, with the file written as evidence (`{ kind: 'file', value: <absolute path> }`). */
+  readonly writeFile: Tool<ToolParameters, ToolResultWithEvidence<string>>;
+  /** Its result reads as text for the model, with the file edited as evidence (`{ kind: 'file', value: <absolute path> }`). */
+  readonly editFile: Tool<ToolParameters, ToolResultWithEvidence<string>>;
   /** Both, to pass as `tools` to `createRuntime` (beside the read tools). */
   readonly tools: readonly AnyTool[];
 }
@@ -86,7 +90,8 @@ export function createWriteTools(options: WriteToolsOptions = {}): WriteTools {
       );
       await mkdir(path.dirname(target.real), { recursive: true });
       await writeText(target.real, content);
-      return `${existed ? 'Replaced' : 'Created'} \`${target.shown}\`: ${count(lineCount(content), 'line')}, ${count(Buffer.byteLength(content), 'byte')}.`;
+      const done = `${existed ? 'Replaced' : 'Created'} \`${target.shown}\`: ${count(lineCount(content), 'line')}, ${count(Buffer.byteLength(content), 'byte')}.`;
+      return withEvidence(done, [{ kind: 'file', value: target.real }]);
     },
   });
 
@@ -126,7 +131,8 @@ export function createWriteTools(options: WriteToolsOptions = {}): WriteTools {
       checkSize(target.shown, edited);
       await writeText(target.real, edited);
       const where = lines.length === 1 ? `line ${lines[0]}` : `lines ${lines.slice(0, 10).join(', ')}${lines.length > 10 ? ', …' : ''}`;
-      return `Edited \`${target.shown}\`: replaced ${lines.length === 1 ? '1 occurrence' : `${lines.length} occurrences`} (${where}); it now has ${count(lineCount(edited), 'line')}.`;
+      const done = `Edited \`${target.shown}\`: replaced ${lines.length === 1 ? '1 occurrence' : `${lines.length} occurrences`} (${where}); it now has ${count(lineCount(edited), 'line')}.`;
+      return withEvidence(done, [{ kind: 'file', value: target.real }]);
     },
   });
 

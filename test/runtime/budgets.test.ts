@@ -42,11 +42,12 @@ describe('nested budgets', () => {
     expect(runtime.list()).toEqual([]);
     const child = runtime.spawn({ budget: { tokens: 900 } });
     expect(child.budget).toMatchObject({ tokens: 900, remaining: { tokens: 900 } });
+    const local = runtime;
     const error = (() => {
       try {
-        runtime!.spawn({ budget: { tokens: 200 } });
+        local.spawn({ budget: { tokens: 200 } });
       } catch (caught) {
-        return caught as BudgetRefusedError;
+        return caught;
       }
       return null;
     })();
@@ -144,7 +145,7 @@ describe('budget arithmetic under concurrency (property)', () => {
     server = await startFakeServer({
       script: (request) => {
         const last = [...request.body.messages].reverse().find((message) => message.role === 'user');
-        const [input, output] = String(last?.content ?? '0 0').split(' ').map(Number);
+        const [input, output] = (typeof last?.content === 'string' ? last.content : '0 0').split(' ').map(Number);
         return reply.text('spent', { usage: { promptTokens: input ?? 0, completionTokens: output ?? 0 } });
       },
     });
@@ -177,7 +178,7 @@ describe('budget arithmetic under concurrency (property)', () => {
           for (const handle of local.list()) local.close(handle.id);
           for (const request of server.requests.slice(before)) {
             const last = [...request.body.messages].reverse().find((message) => message.role === 'user');
-            reported += String(last?.content).split(' ').map(Number).reduce((a, b) => a + b, 0);
+            reported += (typeof last?.content === 'string' ? last.content : '').split(' ').map(Number).reduce((a, b) => a + b, 0);
           }
           const spent = local.list().reduce((sum, handle) => sum + tokens(handle.usage), 0);
           // Settled: the root holds exactly what the children spent, which is what the server reported (or a run stopped at its budget kept).

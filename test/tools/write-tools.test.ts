@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AnyTool } from '../../src/toolkit/define-tool.js';
 import { parseToolArguments } from '../../src/toolkit/tool-arguments.js';
 import { createWriteTools } from '../../src/toolkit/write-tools.js';
+import { splitEvidence } from '../../src/toolkit/evidence.js';
 import type { WriteTools } from '../../src/toolkit/write-tools.js';
 
 let base: string;
@@ -32,7 +33,16 @@ afterEach(() => rmSync(base, { recursive: true, force: true }));
 async function call(tool: AnyTool, args: unknown, directory = cwd): Promise<string> {
   const parsed = parseToolArguments(tool, JSON.stringify(args));
   if (!parsed.ok) throw new Error(parsed.error);
-  return String(await tool.execute(parsed.args, { signal: new AbortController().signal, handleId: 'sa_test', depth: 1, cwd: directory }));
+  const result = await tool.execute(parsed.args, { signal: new AbortController().signal, handleId: 'sa_test', depth: 1, cwd: directory });
+  // The model reads the output; the evidence goes to the run's trace.
+  return String(splitEvidence(result, tool.name).output);
+}
+
+/** The evidence a call reports. */
+async function evidenceOf(tool: AnyTool, args: unknown, directory = cwd) {
+  const parsed = parseToolArguments(tool, JSON.stringify(args));
+  if (!parsed.ok) throw new Error(parsed.error);
+  return splitEvidence(await tool.execute(parsed.args, { signal: new AbortController().signal, handleId: 'sa_test', depth: 1, cwd: directory }), tool.name).evidence;
 }
 
 const read = (...parts: string[]) => readFileSync(path.join(cwd, ...parts), 'utf8');
@@ -69,6 +79,16 @@ describe('write_file', () => {
     const bounded = createWriteTools({ root: path.join(cwd, 'src') });
     await expect(call(bounded.writeFile, { path: 'x.txt', content: 'x' })).rejects.toThrow(/Your working directory `.*work` is outside `.*src`/);
     expect(await call(bounded.writeFile, { path: 'x.txt', content: 'x' }, path.join(cwd, 'src'))).toBe('Created `x.txt`: 1 line, 1 byte.');
+  });
+});
+
+describe('evidence of the write tools', () => {
+  it('write_file and edit_file report the file they changed, by its absolute path', async () => {
+    const written = await evidenceOf(tools.writeFile, { path: 'docs/evidence.md', content: 'one\n' });
+    expect(written).toEqual([{ kind: 'file', value: path.join(realpathSync(cwd), 'docs', 'evidence.md') }]);
+    expect(existsSync(written[0]!.value)).toBe(true);
+    const edited = await evidenceOf(tools.editFile, { path: 'app.ts', old_text: 'const a = 1;', new_text: 'const a = 2;' }, path.join(cwd, 'src'));
+    expect(edited).toEqual([{ kind: 'file', value: path.join(realpathSync(cwd), 'src', 'app.ts') }]);
   });
 });
 
