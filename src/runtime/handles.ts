@@ -25,6 +25,7 @@ import { Waiters } from './waiters.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
 import { LOST_ON_RESTART, createHandleWriter, inputsOf, restoredPhase, storedHandles } from './durable-handles.js';
 import type { StoreContents } from '../store/store-types.js';
+import { DEFAULT_ON_PARENT_STOP, checkOnParentStop } from './stop-policy.js';
 
 /** The limits `setLimits` changes. */
 const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
@@ -43,6 +44,9 @@ export interface HandlesDeps<R> {
   /** A handle's git worktree, shown in its snapshot. @default none */
   worktreeOf?: (handleId: string) => WorktreeReport | null;
 }
+
+/** How a `handle-detach` event names the parent's stop. */
+const PARENT_STOPS = { 'RUN.INTERRUPT': 'interrupt', 'RUN.CANCEL': 'cancel', 'HANDLE.CLOSE': 'close' } as const;
 
 /** Handles stopped per supervisor step at shutdown. */
 const STOP_BATCH = 256;
@@ -142,6 +146,13 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
 
   /** The handle and its descendants, deepest first. */
   const subtree = (id: string): string[] => subtreeOf(actor.getSnapshot().context, id);
+  /** Who a stop of the handle reaches, and which children it passes by. */
+  const stopReach = (id: string) => actor.getSnapshot().context.book.stopReach(id);
+  // A child that goes on while its parent stops is told to the listeners, with where it stands now.
+  actor.on('child-detach', ({ id, command }) => {
+    const ref = refs.get(id);
+    if (ref && hub.hasListeners) hub.emit({ type: 'handle-detach', ...refOf(ref.getSnapshot()), parentStop: PARENT_STOPS[command], handle: toHandleSnapshot(ref.getSnapshot()) });
+  });
 
   function spawn(request: HandleSpawn): HandleSnapshot {
     ensureRunning();
@@ -159,6 +170,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       goal: request.goal,
       limits: runLimits,
       delegated: request.delegated,
+      onParentStop: checkOnParentStop(request.onParentStop, 'onParentStop') ?? DEFAULT_ON_PARENT_STOP,
       setup: request.setup,
     };
     const supervisor = actor.getSnapshot();
@@ -211,7 +223,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     const waitingForSlot: Array<{ revision: number; ask: () => void }> = [];
     for (const stored of storedHandles(contents)) {
       const { spec } = stored.context;
-      actor.send({ type: 'HANDLE.RESTORE', id: spec.id, parentId: spec.parentId });
+      actor.send({ type: 'HANDLE.RESTORE', id: spec.id, parentId: spec.parentId, onParentStop: spec.onParentStop ?? DEFAULT_ON_PARENT_STOP });
       const entry = entryOf(actor.getSnapshot().context, spec.id);
       if (!entry) {
         logger.warn(`the stored handle \`${spec.id}\` was not restored: its parent \`${String(spec.parentId)}\` is not in the store`);
@@ -269,6 +281,12 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     spawn,
     enqueue,
     subtree,
+    stopReach,
+    onDetach(listener) {
+      const subscription = actor.on('child-detach', ({ id }) => listener(id));
+      return () => subscription.unsubscribe();
+    },
+    isWaitedFor: (id) => waiters.isWaitedFor(id),
     setupOf: (id) => refs.get(id)?.getSnapshot().context.spec.setup ?? null,
     conversationOf(id) {
       const context = refs.get(id)?.getSnapshot().context;
@@ -301,6 +319,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       actor,
       refOf: requireRef,
       subtree,
+      stopReach,
       ensureRunning,
       toHandleSnapshot,
       forgotten: (id) => {

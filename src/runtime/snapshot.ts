@@ -46,6 +46,7 @@ export function toHandleSnapshot(snapshot: HandleActorSnapshot, worktreeOf: (id:
     worktree: worktreeOf(spec.id),
     awaitingApproval: context.run?.activity.awaitingApproval ? { ...context.run.activity.awaitingApproval } : null,
     progress: context.run ? progressOf(context.run) : null,
+    onParentStop: spec.onParentStop ?? 'cascade',
   };
 }
 

@@ -46,6 +46,11 @@ export class Waiters {
     });
   }
 
+  /** Whether a wait is waiting for this handle now. */
+  isWaitedFor(id: string): boolean {
+    return this.#byHandle.has(id);
+  }
+
   /** Called when a handle's status changed. */
   notify(id: string, running: boolean): void {
     const set = this.#byHandle.get(id);

@@ -36,6 +36,7 @@ function handle(id: string, status: HandleSnapshot['status'], tokens = 0): Handl
     worktree: null,
     awaitingApproval: null,
     progress: null,
+    onParentStop: 'cascade',
   };
 }
 
