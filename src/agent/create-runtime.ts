@@ -285,7 +285,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
 /** The options `spawn` takes. */
 const SPAWN_KEYS = [
-  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation', 'idempotencyKey',
+  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation', 'idempotencyKey', 'onParentStop',
 ] as const;
 
 /** The spawn options whose type the handle API does not check itself; the same whatever the run. */

@@ -9,7 +9,8 @@
  * user-defined types that list them.
  */
 import { BadArgumentError } from '../errors.js';
-import type { Isolation } from '../types.js';
+import type { Isolation, OnParentStop } from '../types.js';
+import { checkOnParentStop } from '../runtime/stop-policy.js';
 
 /** A kind of subagent. */
 export interface AgentType {
@@ -38,6 +39,8 @@ export interface AgentType {
   readonly isolation?: Isolation | undefined;
   /** Estimated tokens a request of its handles may carry (see `maxConversationTokens` on the runtime). @default the runtime's */
   readonly maxConversationTokens?: number | undefined;
+  /** What its handles do when their parent is stopped: stop too, or go on. @default 'cascade' */
+  readonly onParentStop?: OnParentStop | undefined;
 }
 
 /** The pattern agent-type names follow. */
@@ -59,7 +62,7 @@ const AGENT_TYPE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
  * ```
  */
 export function defineAgentType(config: AgentType): AgentType {
-  const { name, description, allowedToolsets, maxIterations, promptFocus, model, provider, systemPrompt, cwd, isolation, maxConversationTokens } = config;
+  const { name, description, allowedToolsets, maxIterations, promptFocus, model, provider, systemPrompt, cwd, isolation, maxConversationTokens, onParentStop } = config;
   if (typeof name !== 'string' || !AGENT_TYPE_NAME_PATTERN.test(name)) {
     throw new BadArgumentError('name', 'an agent type name matching /^[a-z][a-z0-9_-]{0,63}$/', name);
   }
@@ -93,6 +96,7 @@ export function defineAgentType(config: AgentType): AgentType {
   if (maxConversationTokens !== undefined && !(Number.isInteger(maxConversationTokens) && maxConversationTokens >= 1)) {
     throw new BadArgumentError(`${name}.maxConversationTokens`, 'an integer >= 1 or undefined', maxConversationTokens);
   }
+  checkOnParentStop(onParentStop, `${name}.onParentStop`);
   return Object.freeze({
     name,
     description,
@@ -105,6 +109,7 @@ export function defineAgentType(config: AgentType): AgentType {
     ...(cwd !== undefined ? { cwd } : {}),
     ...(isolation !== undefined ? { isolation } : {}),
     ...(maxConversationTokens !== undefined ? { maxConversationTokens } : {}),
+    ...(onParentStop !== undefined ? { onParentStop } : {}),
   });
 }
 

@@ -23,6 +23,7 @@ import { knownAgentTypes } from './task-schema.js';
 import { checkDelegateRequest } from './validate-delegation.js';
 import { argumentsDigest } from './idempotency.js';
 import type { IdempotencyKeys } from './idempotency.js';
+import { deliverDetachedResults, nearestOpenAgent } from './detached-results.js';
 
 /** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */
 export const SPAWN_SLICE = 200;
@@ -64,6 +65,7 @@ export function createDelegator(deps: DelegatorDeps) {
   const { core } = deps;
   const delegations = new Map<string, Promise<DelegationOutcome>>();
   let activeBackground = 0;
+  deliverDetachedResults(core, deps.inboxes);
 
   /** Keeps the most recent delegations for `delegation(id)`: a long-lived runtime must not keep them all. */
   const remember = (id: string, outcome: Promise<DelegationOutcome>) => {
@@ -122,10 +124,10 @@ export function createDelegator(deps: DelegatorDeps) {
 
   function delegate(request: DelegateRequest): Delegation {
     const agentTypes = knownAgentTypes(deps.agentTypes()).map((type) => type.name);
-    const { tasks, background, parentId, parentConversation, deliverToAgent, idempotencyKey } = checkDelegateRequest(request, agentTypes);
+    const { tasks, background, parentId, parentConversation, deliverToAgent, idempotencyKey, onParentStop } = checkDelegateRequest(request, agentTypes);
     const batch = 'tasks' in request;
     // What a replay must repeat: the tasks and how they run (not the conversation they may fork, the signal or the batch limit).
-    const digest = idempotencyKey === null ? '' : argumentsDigest('delegate', { tasks, batch, background, deliverToAgent, parentId });
+    const digest = idempotencyKey === null ? '' : argumentsDigest('delegate', { tasks, batch, background, deliverToAgent, parentId, ...(onParentStop ? { onParentStop } : {}) });
     if (idempotencyKey !== null) {
       const first = deps.keys.replay(parentId, idempotencyKey, 'delegate', digest);
       if (first?.kind === 'delegate') return { delegationId: first.delegationId, handleIds: first.handleIds, result: first.result ?? outcomeOf(first.delegationId) };
@@ -134,7 +136,10 @@ export function createDelegator(deps: DelegatorDeps) {
     const refusal = core.spawnRefusal(parentId);
     if (refusal) throw refusal;
     if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());
-    const prepared = tasks.map((task, index) => deps.prepare(task, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }));
+    const prepared = tasks.map((task, index) => ({
+      ...deps.prepare(task, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }),
+      ...(onParentStop ? { onParentStop } : {}),
+    }));
     const delegationId = `dg_${nanoid(10)}`;
     const ids = prepared.map(() => `sa_${nanoid(10)}`);
     // Only delegations an agent started from its tools come back into its conversation.
@@ -203,17 +208,23 @@ export function createDelegator(deps: DelegatorDeps) {
       }
     }
 
-    // A caller that gives up stops what it started: nobody would read the results.
+    // A caller that gives up stops what it started: nobody would read the results. Children that detach go on, for an inbox.
+    let detachedGoOn = false;
     const onAbort = () => {
       for (const id of started) {
-        if (core.get(id).status === 'running') core.cancel(id);
+        const child = core.get(id);
+        if (child.status !== 'running') continue;
+        if (child.onParentStop === 'detach') detachedGoOn = true;
+        else core.cancel(id);
       }
     };
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.signal?.aborted) onAbort();
 
     const settled = Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort));
-    const delivered = conclude(stored, settled, tasks.map((task) => task.goal));
+    // The caller no longer waits: the result goes to the nearest open agent from the parent up, if it asked for delivery.
+    const orphanedTo = () => (detachedGoOn && deliverToAgent && stored.agent === null ? nearestOpenAgent(core, parentId) : null);
+    const delivered = conclude(stored, settled, tasks.map((task) => task.goal), orphanedTo);
     if (idempotencyKey !== null) deps.keys.record(parentId, idempotencyKey, digest, { kind: 'delegate', delegationId, handleIds: ids }, delivered);
     return { delegationId, handleIds: ids, result: delivered };
   }
@@ -259,7 +270,7 @@ export function createDelegator(deps: DelegatorDeps) {
   const kept = new Map<string, StoredDelegation>();
 
   /** Once every task has ended: the outcome, written, delivered to the agent that asked (background), announced. */
-  function conclude(stored: StoredDelegation, settled: Promise<TaskEnd[]>, goals: readonly string[]): Promise<DelegationOutcome> {
+  function conclude(stored: StoredDelegation, settled: Promise<TaskEnd[]>, goals: readonly string[], orphanedTo = (): string | null => null): Promise<DelegationOutcome> {
     const { id: delegationId, parentId, background, agent } = stored;
     // A child with a worktree has it judged as soon as its task ends: the result says what was kept.
     const judged = settled.then((ends) =>
@@ -285,8 +296,9 @@ export function createDelegator(deps: DelegatorDeps) {
       .then((outcome) => {
         // The outcome is written before its delivery: a restore that finds it undelivered delivers it.
         stored.outcome = outcome;
+        stored.agent = agent ?? orphanedTo();
         write(stored);
-        if (agent !== null) deps.inboxes.delivered(agent, outcome);
+        if (stored.agent !== null) deps.inboxes.delivered(stored.agent, outcome);
         core.hub.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
         return outcome;
       });

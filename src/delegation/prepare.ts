@@ -2,7 +2,7 @@ import { BadArgumentError } from '../errors.js';
 import { resolveAgentType } from './agent-types.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import { resolveChildTools } from '../toolkit/toolsets.js';
-import type { ChatMessage, Isolation, Role } from '../types.js';
+import type { ChatMessage, Isolation, OnParentStop, Role } from '../types.js';
 import { inheritedMessages } from './context-mode.js';
 import type { ContextMode } from './context-mode.js';
 import { childWorkingDirectory } from './working-directory.js';
@@ -24,6 +24,8 @@ export interface ChildRequest {
   cwd?: string | undefined;
   isolation?: Isolation | undefined;
   contextMode?: ContextMode | undefined;
+  /** @default the agent type's, else 'cascade' */
+  onParentStop?: OnParentStop | undefined;
 }
 
 /** Where a child is asked for: by which parent, and with which of its conversation (to fork). */
@@ -106,6 +108,7 @@ export function prepareChild(deps: PrepareDeps, request: ChildRequest, origin: C
     model,
     goal: request.goal,
     delegated,
+    onParentStop: request.onParentStop ?? agentType.onParentStop,
     setup: {
       systemPrompt,
       tools: child.tools.map((tool) => tool.name),
