@@ -69,7 +69,7 @@ export function createWaitAgentTool(settings: AgentToolsSettings): Tool<ReturnTy
       const requested = args.timeout_ms ?? defaultWaitMs;
       const timeoutMs = Math.round(Math.min(Math.max(requested, minWaitMs), maxWaitMs));
       const clamped = requested < minWaitMs ? 'raised to the minimum' : requested > maxWaitMs ? 'lowered to the maximum' : null;
-      const waiting = abortable(runtime.wait([...new Set(ids)], { timeoutMs }), context.signal);
+      const waiting = abortable(runtime.wait([...new Set(ids)], { timeoutMs, signal: context.signal }), context.signal);
       const result = await (context.waitingFor ? context.waitingFor(waiting) : waiting);
       return {
         completed: result.completed.map(handleView),

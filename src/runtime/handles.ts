@@ -310,7 +310,9 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
         if (!Array.isArray(list) || list.length === 0) throw new BadArgumentError('ids', 'a handle id or a non-empty array of handle ids', ids);
         for (const id of list) requireRef(id);
         const timeoutMs = requireTimeout(waitOptions.timeoutMs ?? 30_000);
-        return waiters.wait([...new Set<string>(list)], timeoutMs);
+        const { signal } = waitOptions;
+        if (signal !== undefined && !(signal instanceof AbortSignal)) throw new BadArgumentError('signal', 'an AbortSignal', signal);
+        return waiters.wait([...new Set<string>(list)], timeoutMs, signal);
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }

@@ -98,6 +98,8 @@ export interface SendOptions {
 export interface WaitOptions {
   /** @default 30000 */
   timeoutMs?: number;
+  /** Ends the wait (it resolves with what is pending then): a caller that gave up no longer counts as waiting. */
+  signal?: AbortSignal;
 }
 
 export interface CancelResult {
