@@ -36,6 +36,8 @@ export interface HandleView {
   usage: Usage;
   /** Its git worktree, with worktree isolation. */
   worktree?: WorktreeView;
+  /** Shown when it goes on after its parent is stopped (the default, `'cascade'`, is left out). */
+  onParentStop?: 'detach';
   /** What its run in flight is doing; `null` when none is. */
   progress: ProgressView | null;
 }
@@ -112,6 +114,7 @@ export function handleView(handle: HandleSnapshot): HandleView {
     usage: { ...handle.usage },
     progress: progressView(handle, true),
     ...(handle.worktree ? { worktree: worktreeView(handle.worktree) } : {}),
+    ...(handle.onParentStop === 'detach' ? { onParentStop: 'detach' as const } : {}),
   };
 }
 
