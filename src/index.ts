@@ -122,6 +122,7 @@ export type {
   HandleStatus,
   Isolation,
   JsonValue,
+  OnParentStop,
   QueuedInput,
   Role,
   RunDetails,
