@@ -25,7 +25,7 @@ import { Waiters } from './waiters.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
 import { LOST_ON_RESTART, createHandleWriter, inputsOf, restoredPhase, storedHandles } from './durable-handles.js';
 import type { StoreContents } from '../store/store-types.js';
-import { DEFAULT_ON_PARENT_STOP, checkOnParentStop } from './stop-policy.js';
+import { DEFAULT_ON_PARENT_STOP, announceDetaches, checkOnParentStop } from './stop-policy.js';
 
 /** The limits `setLimits` changes. */
 const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
@@ -44,9 +44,6 @@ export interface HandlesDeps<R> {
   /** A handle's git worktree, shown in its snapshot. @default none */
   worktreeOf?: (handleId: string) => WorktreeReport | null;
 }
-
-/** How a `handle-detach` event names the parent's stop. */
-const PARENT_STOPS = { 'RUN.INTERRUPT': 'interrupt', 'RUN.CANCEL': 'cancel', 'HANDLE.CLOSE': 'close' } as const;
 
 /** Handles stopped per supervisor step at shutdown. */
 const STOP_BATCH = 256;
@@ -148,11 +145,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   const subtree = (id: string): string[] => subtreeOf(actor.getSnapshot().context, id);
   /** Who a stop of the handle reaches, and which children it passes by. */
   const stopReach = (id: string) => actor.getSnapshot().context.book.stopReach(id);
-  // A child that goes on while its parent stops is told to the listeners, with where it stands now.
-  actor.on('child-detach', ({ id, command }) => {
-    const ref = refs.get(id);
-    if (ref && hub.hasListeners) hub.emit({ type: 'handle-detach', ...refOf(ref.getSnapshot()), parentStop: PARENT_STOPS[command], handle: toHandleSnapshot(ref.getSnapshot()) });
-  });
+  announceDetaches(actor, hub, (id) => refs.get(id)?.getSnapshot(), toHandleSnapshot);
 
   function spawn(request: HandleSpawn): HandleSnapshot {
     ensureRunning();
