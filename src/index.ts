@@ -130,6 +130,7 @@ export type {
   HandleStatus,
   Isolation,
   JsonValue,
+  OnParentStop,
   QueuedInput,
   Role,
   RunDetails,

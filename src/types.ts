@@ -130,6 +130,14 @@ export interface HandleSetup {
 export type Isolation = 'none' | 'worktree';
 
 /**
+ * What a child does when its parent is stopped (interrupt, cancel, close):
+ * `'cascade'` stops with it; `'detach'` goes on, gives back its parent's
+ * concurrency slot, and delivers its result to whoever waits for it, else to
+ * the nearest open ancestor's inbox. `shutdown()` stops every handle either way.
+ */
+export type OnParentStop = 'cascade' | 'detach';
+
+/**
  * A handle's git worktree (`isolation: 'worktree'`): made at its first run,
  * reused by its later runs, and judged when the handle is closed, cancelled,
  * forgotten or shut down (and when a delegated task ends): removed with its
@@ -218,6 +226,8 @@ export interface HandleSnapshot {
   progress: RunProgress | null;
   /** Its budget and deadline, spend and remainder; `null` when it has neither. */
   budget: BudgetView | null;
+  /** What it does when its parent is stopped. */
+  onParentStop: OnParentStop;
 }
 
 /**

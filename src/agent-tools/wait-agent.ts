@@ -77,7 +77,7 @@ export function createWaitAgentTool(settings: AgentToolsSettings): Tool<ReturnTy
       const clamped = timeoutMs < bounded ? 'lowered to your deadline' : requested < minWaitMs ? 'raised to the minimum' : requested > maxWaitMs ? 'lowered to the maximum' : null;
       const deadline = Date.now() + timeoutMs;
       const waiting = abortable(
-        runtime.wait([...new Set(ids)], { timeoutMs }).then((result) => withChecks(runtime, result, deadline)),
+        runtime.wait([...new Set(ids)], { timeoutMs, signal: context.signal }).then((result) => withChecks(runtime, result, deadline)),
         context.signal,
       );
       const result = await (context.waitingFor ? context.waitingFor(waiting) : waiting);

@@ -303,7 +303,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
 /** The options `spawn` takes. */
 const SPAWN_KEYS = [
-  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation', 'idempotencyKey', 'budget',
+  'message', 'name', 'parentId', 'role', 'agentType', 'model', 'provider', 'goal', 'context', 'toolsets', 'cwd', 'isolation', 'contextMode', 'parentConversation', 'idempotencyKey', 'budget', 'onParentStop',
 ] as const;
 
 /** The spawn options whose type the handle API does not check itself; the same whatever the run. */

@@ -10,9 +10,10 @@
  */
 import { checkBudget } from '../runtime/budgets.js';
 import { BadArgumentError } from '../errors.js';
-import type { Budget, Isolation } from '../types.js';
+import type { Budget, Isolation, OnParentStop } from '../types.js';
 import { checkResultChecks } from './checked-result.js';
 import type { ResultChecks } from './checked-result.js';
+import { checkOnParentStop } from '../runtime/stop-policy.js';
 
 /**
  * A kind of subagent. Its checks (`outputSchema`, `requireEvidence`,
@@ -47,6 +48,8 @@ export interface AgentType extends ResultChecks {
   readonly maxConversationTokens?: number | undefined;
   /** What each of its handles may spend, reserved from its parent's remainder. @default half the parent's remainder */
   readonly budget?: Budget | undefined;
+  /** What its handles do when their parent is stopped: stop too, or go on. @default 'cascade' */
+  readonly onParentStop?: OnParentStop | undefined;
 }
 
 /** The pattern agent-type names follow. */
@@ -68,7 +71,7 @@ const AGENT_TYPE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
  * ```
  */
 export function defineAgentType(config: AgentType): AgentType {
-  const { name, description, allowedToolsets, maxIterations, promptFocus, model, provider, systemPrompt, cwd, isolation, maxConversationTokens } = config;
+  const { name, description, allowedToolsets, maxIterations, promptFocus, model, provider, systemPrompt, cwd, isolation, maxConversationTokens, onParentStop } = config;
   if (typeof name !== 'string' || !AGENT_TYPE_NAME_PATTERN.test(name)) {
     throw new BadArgumentError('name', 'an agent type name matching /^[a-z][a-z0-9_-]{0,63}$/', name);
   }
@@ -103,6 +106,7 @@ export function defineAgentType(config: AgentType): AgentType {
     throw new BadArgumentError(`${name}.maxConversationTokens`, 'an integer >= 1 or undefined', maxConversationTokens);
   }
   const checks = checkResultChecks(config as unknown as Record<string, unknown>, `${name}.`);
+  checkOnParentStop(onParentStop, `${name}.onParentStop`);
   return Object.freeze({
     ...checks,
     name,
@@ -117,6 +121,7 @@ export function defineAgentType(config: AgentType): AgentType {
     ...(isolation !== undefined ? { isolation } : {}),
     ...(maxConversationTokens !== undefined ? { maxConversationTokens } : {}),
     ...(config.budget !== undefined ? { budget: Object.freeze({ ...checkBudget(config.budget, `${name}.budget`) }) } : {}),
+    ...(onParentStop !== undefined ? { onParentStop } : {}),
   });
 }
 

@@ -2,7 +2,7 @@
  * The runtime as the agent tools see it: the handle API, spawning children
  * with a setup, and delegation. Types only.
  */
-import type { Budget, BudgetView, ChatMessage, HandleSnapshot, Isolation, Role, Usage } from '../types.js';
+import type { Budget, BudgetView, ChatMessage, HandleSnapshot, Isolation, OnParentStop, Role, Usage } from '../types.js';
 import type { ContextMode } from './context-mode.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import type { HandleMethods, ShutdownResult, ShutdownOptions } from '../runtime/runtime-types.js';
@@ -54,6 +54,13 @@ export interface SpawnOptions {
    * @default none
    */
   idempotencyKey?: string;
+  /**
+   * What it does when its parent is stopped (interrupt, cancel, close):
+   * `'cascade'` stops with it; `'detach'` goes on, gives back the parent's
+   * concurrency slot, and its result stays for `wait` or, when nobody waits,
+   * goes to the nearest open ancestor's inbox. @default the agent type's, else 'cascade'
+   */
+  onParentStop?: OnParentStop;
 }
 
 /** @deprecated The same as {@link SpawnOptions}. */

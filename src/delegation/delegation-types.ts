@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ChatMessage, DelegationResult } from '../types.js';
+import type { ChatMessage, DelegationResult, OnParentStop } from '../types.js';
 import type { delegateTaskSchema } from './task-schema.js';
 import type { ResultChecks } from './checked-result.js';
 
@@ -30,8 +30,19 @@ export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {
    * none for the root agent
    */
   parentConversation?: readonly ChatMessage[];
-  /** Stops the delegation: tasks not started yet are not started, children still working are cancelled. */
+  /**
+   * Stops the delegation: tasks not started yet are not started, children
+   * still working are cancelled, except those that detach (they go on, and
+   * with `deliverToAgent` the combined result goes to the nearest open
+   * agent's inbox from `parentId` up, since the caller no longer waits).
+   */
   signal?: AbortSignal;
+  /**
+   * What every child of this request does when its parent (`parentId`) is
+   * stopped: `'cascade'` stops with it, `'detach'` goes on (see
+   * {@link OnParentStop}). @default each task's agent type's, else 'cascade'
+   */
+  onParentStop?: OnParentStop;
   /**
    * Most tasks this request may carry; more are refused with a
    * `BatchSizeError` before anything starts (`delegate_task` passes its

@@ -1,15 +1,13 @@
 import { nanoid } from 'nanoid';
-import { addUsage, noUsage } from '../usage.js';
 import { BackgroundLimitError } from '../errors.js';
 import type { AgentType } from './agent-types.js';
-import type { Usage, WorktreeReport } from '../types.js';
+import type { WorktreeReport } from '../types.js';
 import type {
   Delegation,
   DelegateRequest,
   DelegateTask,
   DelegationOutcome,
   DelegationResult,
-  ExitReason,
   ModelPrices,
 } from './delegation-types.js';
 import { BackgroundInboxes, OUTBOX, ROOT_AGENT, backgroundResultMessage } from './inbox.js';
@@ -24,8 +22,10 @@ import { checkDelegateRequest } from './validate-delegation.js';
 import { argumentsDigest } from './idempotency.js';
 import type { IdempotencyKeys } from './idempotency.js';
 import { answerInstructions, checkedResult, effectiveChecks } from './checked-result.js';
-import type { ResultChecks, UncheckedResult } from './checked-result.js';
+import type { ResultChecks } from './checked-result.js';
 import { endAfterRetry } from './answer-retry.js';
+import { deliverDetachedResults, nearestOpenAgent } from './detached-results.js';
+import { taskResultOf } from './task-result.js';
 
 /** Tasks spawned in one go; a bigger batch yields to the event loop between slices. */
 export const SPAWN_SLICE = 200;
@@ -51,11 +51,7 @@ export interface DelegatorDeps {
   keys: IdempotencyKeys;
 }
 
-export function costOf(prices: ModelPrices | undefined, model: string | null, usage: Usage): number | null {
-  const price = model ? prices?.[model] : undefined;
-  if (!price) return null;
-  return (usage.inputTokens * price.inputPerMillion + usage.outputTokens * price.outputPerMillion) / 1_000_000;
-}
+export { costOf } from './task-result.js';
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -67,6 +63,7 @@ export function createDelegator(deps: DelegatorDeps) {
   const { core } = deps;
   const delegations = new Map<string, Promise<DelegationOutcome>>();
   let activeBackground = 0;
+  deliverDetachedResults(core, deps.inboxes);
 
   /** Each delegated task's result by its handle, for `taskResult(id)`; bounded like the delegations. */
   const taskResults = new Map<string, Promise<DelegationResult>>();
@@ -81,67 +78,21 @@ export function createDelegator(deps: DelegatorDeps) {
     if (delegations.size > MAX_REMEMBERED_DELEGATIONS) delegations.delete(delegations.keys().next().value!);
   };
 
-  function resultOf(taskIndex: number, task: Pick<DelegateTask, 'goal'>, handleId: string, end: TaskEnd, worktree: WorktreeReport | null): UncheckedResult {
-    const setup = core.setupOf(handleId);
-    const model = setup?.model ?? 'custom';
-    // The child's own run plus whatever its descendants spent.
-    const tokens: Usage = end.run ? { ...end.run.stats.usage } : noUsage();
-    for (const member of core.subtree(handleId)) {
-      if (member === handleId) continue;
-      addUsage(tokens, core.get(member).usage);
-    }
-    const common = {
-      taskIndex,
-      handleId,
-      goal: task.goal,
-      usage: tokens,
-      cost: costOf(deps.pricesOf(setup?.provider ?? null), model, tokens),
-      model,
-      deniedToolsets: setup?.deniedToolsets ?? [],
-      degradedToLeaf: setup?.degradedToLeaf ?? false,
-      worktree,
-    };
-    if (!end.run) {
-      const status = end.handedBack === 'interrupted' ? 'interrupted' : 'cancelled';
-      const error = end.reason ?? `The subagent was ${end.handedBack} before it started its task.`;
-      return { ...common, status, summary: error, partialOutput: null, exitReason: 'interrupted', apiCalls: 0, durationMs: 0, toolTrace: [], error, errorCode: null };
-    }
-    const run = end.run;
-    const exitReason: ExitReason =
-      run.outcome === 'completed'
-        ? 'completed'
-        : run.outcome === 'cancelled'
-          ? 'interrupted'
-          : run.errorCode === 'max_iterations'
-            ? 'max_iterations'
-            : run.outcome;
-    const fallback = run.outcome === 'interrupted' ? 'The subagent was interrupted before it finished.' : 'The subagent was cancelled before it finished.';
-    return {
-      ...common,
-      status: run.outcome,
-      summary: run.outcome === 'completed' ? (run.output ?? '') : (run.error ?? fallback),
-      partialOutput: run.partialOutput,
-      exitReason,
-      apiCalls: run.stats.apiCalls,
-      durationMs: Math.round(run.durationMs),
-      toolTrace: run.stats.toolTrace,
-      error: run.outcome === 'completed' ? null : (run.error ?? fallback),
-      errorCode: run.errorCode,
-    };
-  }
+  const resultOf = (taskIndex: number, task: Pick<DelegateTask, 'goal'>, handleId: string, end: TaskEnd, worktree: WorktreeReport | null) =>
+    taskResultOf(core, (provider) => deps.pricesOf(provider), { taskIndex, goal: task.goal, handleId, end, worktree });
 
   /** The budget an agent type gives its handles, if any. */
   const agentTypeBudget = (name: string | undefined) => knownAgentTypes(deps.agentTypes()).find((type) => type.name === (name ?? 'general'))?.budget;
 
   function delegate(request: DelegateRequest): Delegation {
     const known = knownAgentTypes(deps.agentTypes());
-    const { tasks, checks: ownChecks, background, parentId, parentConversation, deliverToAgent, idempotencyKey } = checkDelegateRequest(request, known.map((type) => type.name));
+    const { tasks, checks: ownChecks, background, parentId, parentConversation, deliverToAgent, idempotencyKey, onParentStop } = checkDelegateRequest(request, known.map((type) => type.name));
     // A task's checks over its agent type's; answers checked per task (2 once a schema retry was made).
     const checks = tasks.map((task, index) => effectiveChecks(ownChecks[index]!, known.find((type) => type.name === (task.agentType ?? 'general'))));
     const attempts = tasks.map(() => 1);
     const batch = 'tasks' in request;
     // What a replay must repeat: the tasks and how they run (not the conversation they may fork, the signal or the batch limit).
-    const digest = idempotencyKey === null ? '' : argumentsDigest('delegate', { tasks, batch, background, deliverToAgent, parentId });
+    const digest = idempotencyKey === null ? '' : argumentsDigest('delegate', { tasks, batch, background, deliverToAgent, parentId, ...(onParentStop ? { onParentStop } : {}) });
     if (idempotencyKey !== null) {
       const first = deps.keys.replay(parentId, idempotencyKey, 'delegate', digest);
       if (first?.kind === 'delegate') return { delegationId: first.delegationId, handleIds: first.handleIds, result: first.result ?? outcomeOf(first.delegationId) };
@@ -151,7 +102,10 @@ export function createDelegator(deps: DelegatorDeps) {
     if (refusal) throw refusal;
     if (background && activeBackground >= deps.maxBackground()) throw new BackgroundLimitError(activeBackground, deps.maxBackground());
     const budgets = core.planBudgets(parentId, tasks.map((task) => task.budget ?? agentTypeBudget(task.agentType)));
-    const prepared = tasks.map((task, index) => deps.prepare({ ...task, budget: budgets[index] }, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }));
+    const prepared = tasks.map((task, index) => ({
+      ...deps.prepare({ ...task, budget: budgets[index] }, { parentId, parentConversation, fieldPrefix: batch ? `tasks[${index}].` : '' }),
+      ...(onParentStop ? { onParentStop } : {}),
+    }));
     const delegationId = `dg_${nanoid(10)}`;
     const ids = prepared.map(() => `sa_${nanoid(10)}`);
     // Only delegations an agent started from its tools come back into its conversation.
@@ -226,17 +180,23 @@ export function createDelegator(deps: DelegatorDeps) {
       }
     }
 
-    // A caller that gives up stops what it started: nobody would read the results.
+    // A caller that gives up stops what it started: nobody would read the results. Children that detach go on, for an inbox.
+    let detachedGoOn = false;
     const onAbort = () => {
       for (const id of started) {
-        if (core.get(id).status === 'running') core.cancel(id);
+        const child = core.get(id);
+        if (child.status !== 'running') continue;
+        if (child.onParentStop === 'detach') detachedGoOn = true;
+        else core.cancel(id);
       }
     };
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.signal?.aborted) onAbort();
 
     void Promise.all(ends).finally(() => request.signal?.removeEventListener('abort', onAbort));
-    const delivered = conclude(stored, ends, tasks.map((task) => task.goal), { checks, attempts });
+    // The caller no longer waits: the result goes to the nearest open agent from the parent up, if it asked for delivery.
+    const orphanedTo = () => (detachedGoOn && deliverToAgent && stored.agent === null ? nearestOpenAgent(core, parentId) : null);
+    const delivered = conclude(stored, ends, tasks.map((task) => task.goal), { checks, attempts }, orphanedTo);
     if (idempotencyKey !== null) deps.keys.record(parentId, idempotencyKey, digest, { kind: 'delegate', delegationId, handleIds: ids }, delivered);
     return { delegationId, handleIds: ids, result: delivered };
   }
@@ -282,7 +242,7 @@ export function createDelegator(deps: DelegatorDeps) {
   const kept = new Map<string, StoredDelegation>();
 
   /** Once every task has ended: the outcome, written, delivered to the agent that asked (background), announced. */
-  function conclude(stored: StoredDelegation, ends: ReadonlyArray<Promise<TaskEnd>>, goals: readonly string[], judging?: { checks: Array<ResultChecks | null>; attempts: number[] }): Promise<DelegationOutcome> {
+  function conclude(stored: StoredDelegation, ends: ReadonlyArray<Promise<TaskEnd>>, goals: readonly string[], judging?: { checks: Array<ResultChecks | null>; attempts: number[] }, orphanedTo = (): string | null => null): Promise<DelegationOutcome> {
     const { id: delegationId, parentId, background, agent } = stored;
     // A child with a worktree has it judged as soon as its task ends: the result says what was kept.
     const judged = ends.map(async (ended, index) => {
@@ -301,8 +261,9 @@ export function createDelegator(deps: DelegatorDeps) {
       .then((outcome) => {
         // The outcome is written before its delivery: a restore that finds it undelivered delivers it.
         stored.outcome = outcome;
+        stored.agent = agent ?? orphanedTo();
         write(stored);
-        if (agent !== null) deps.inboxes.delivered(agent, outcome);
+        if (stored.agent !== null) deps.inboxes.delivered(stored.agent, outcome);
         core.hub.emit({ type: 'delegation-end', delegationId, background, parentId, results: outcome.results });
         return outcome;
       });

@@ -123,11 +123,15 @@ export class BackgroundInboxes {
   }
 
   delivered(agent: string, outcome: DelegationOutcome): void {
+    this.deliver(agent, outcome.delegationId, backgroundResultMessage(outcome));
+  }
+
+  /** Puts a message in an agent's box under a delivery id (a delegation's, or a detached child's run): its loop takes it, or its next run does. */
+  deliver(agent: string, deliveryId: string, message: ChatMessage): void {
     const box = this.#box(agent);
-    box.pending.delete(outcome.delegationId);
-    const message = backgroundResultMessage(outcome);
-    this.#write({ delegationId: outcome.delegationId, agent, state: 'pending', message });
-    box.arrived.push({ delegationId: outcome.delegationId, message });
+    box.pending.delete(deliveryId);
+    this.#write({ delegationId: deliveryId, agent, state: 'pending', message });
+    box.arrived.push({ delegationId: deliveryId, message });
     for (const wake of [...box.wakers]) wake();
   }
 

@@ -2,7 +2,7 @@ import { BadArgumentError } from '../errors.js';
 import { resolveAgentType } from './agent-types.js';
 import type { AnyTool } from '../toolkit/define-tool.js';
 import { resolveChildTools } from '../toolkit/toolsets.js';
-import type { Budget, ChatMessage, Isolation, Role } from '../types.js';
+import type { Budget, ChatMessage, Isolation, OnParentStop, Role } from '../types.js';
 import { inheritedMessages } from './context-mode.js';
 import type { ContextMode } from './context-mode.js';
 import { childWorkingDirectory } from './working-directory.js';
@@ -25,6 +25,8 @@ export interface ChildRequest {
   isolation?: Isolation | undefined;
   contextMode?: ContextMode | undefined;
   budget?: Budget | undefined;
+  /** @default the agent type's, else 'cascade' */
+  onParentStop?: OnParentStop | undefined;
 }
 
 /** Where a child is asked for: by which parent, and with which of its conversation (to fork). */
@@ -108,6 +110,7 @@ export function prepareChild(deps: PrepareDeps, request: ChildRequest, origin: C
     goal: request.goal,
     delegated,
     budget: request.budget ?? agentType.budget,
+    onParentStop: request.onParentStop ?? agentType.onParentStop,
     setup: {
       systemPrompt,
       tools: child.tools.map((tool) => tool.name),

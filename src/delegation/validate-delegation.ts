@@ -6,7 +6,8 @@
 import type { z } from 'zod';
 import { BadArgumentError, BatchSizeError } from '../errors.js';
 import type { DelegateRequest, DelegateTask } from './delegation-types.js';
-import type { ChatMessage } from '../types.js';
+import type { ChatMessage, OnParentStop } from '../types.js';
+import { checkOnParentStop } from '../runtime/stop-policy.js';
 import { delegateTaskSchema } from './task-schema.js';
 import { checkIdempotencyKey } from './idempotency.js';
 import { CHECK_FIELDS, checkResultChecks } from './checked-result.js';
@@ -24,6 +25,8 @@ export interface CheckedRequest {
   deliverToAgent: boolean;
   /** `null`: none given. */
   idempotencyKey: string | null;
+  /** `undefined`: each task's agent type decides. */
+  onParentStop: OnParentStop | undefined;
 }
 
 /** A path as the errors write it: `tasks[0].goal`. */
@@ -115,7 +118,7 @@ export function checkDelegateRequest(request: DelegateRequest, agentTypes: reado
   if (typeof request !== 'object' || request === null) {
     throw new BadArgumentError('request', 'an object with `goal` or `tasks`', request);
   }
-  const { background = false, parentId = null, deliverToAgent = false, signal, maxBatchSize, parentConversation, idempotencyKey: key, ...rest } = request as DelegateRequest &
+  const { background = false, parentId = null, deliverToAgent = false, signal, maxBatchSize, parentConversation, idempotencyKey: key, onParentStop, ...rest } = request as DelegateRequest &
     Record<string, unknown>;
   const idempotencyKey = checkIdempotencyKey(key);
   if (parentConversation !== undefined && !Array.isArray(parentConversation)) {
@@ -128,7 +131,7 @@ export function checkDelegateRequest(request: DelegateRequest, agentTypes: reado
   if (maxBatchSize !== undefined && !(Number.isInteger(maxBatchSize) && maxBatchSize >= 1)) {
     throw new BadArgumentError('maxBatchSize', 'an integer >= 1', maxBatchSize);
   }
-  const common = { background, parentId, parentConversation, deliverToAgent, idempotencyKey };
+  const common = { background, parentId, parentConversation, deliverToAgent, idempotencyKey, onParentStop: checkOnParentStop(onParentStop, 'onParentStop') };
   if (rest.goal === undefined && !('tasks' in rest)) throw new BadArgumentError('goal', 'a goal (one task), or `tasks` (a batch)', undefined);
   const checked = 'tasks' in rest ? checkBatch(rest, maxBatchSize, agentTypes) : [checkTask(rest, [], agentTypes)];
   return { tasks: checked.map(({ task }) => task), checks: checked.map(({ checks }) => checks), ...common };

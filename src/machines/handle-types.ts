@@ -1,6 +1,6 @@
 /** The shapes of the handle chart: its spawn input, context, events, what it emits, and a run's journal and report. */
 import type { BudgetGrant, BudgetState } from './budget.js';
-import type { ChatMessage, HandBackReason, HandleSetup, RunDetails, HandleStatus, QueuedInput, Role, RunLimits, RunOutcome, RunStats, Usage } from '../types.js';
+import type { ChatMessage, HandBackReason, HandleSetup, OnParentStop, RunDetails, HandleStatus, QueuedInput, Role, RunLimits, RunOutcome, RunStats, Usage } from '../types.js';
 
 /** The static facts of a handle, fixed when the supervisor spawns it. */
 export interface HandleInput {
@@ -22,6 +22,8 @@ export interface HandleInput {
    * it started ends there (handed back) instead of waiting in the queue.
    */
   delegated: boolean;
+  /** Whether a stop of its parent stops it (the supervisor's cascade reads it); absent in stores written before it existed: `'cascade'`. */
+  onParentStop?: OnParentStop;
   /** How its runs work (prompt, tools by name, model, provider): the run strategy's, opaque to the chart. */
   setup: HandleSetup | null;
   /** What its spawn reserved for it, and its deadline. @default none */

@@ -42,6 +42,9 @@ export interface SlotState {
 /** The key under which children of the root agent are counted. */
 export const ROOT_PARENT = '@root';
 
+/** The key under which the slots of detached children are counted: no parent's cap applies, the global one does. */
+export const DETACHED = '@detached';
+
 export function createSlotState(maxPerParent: number, maxTotal: number | null): SlotState {
   return {
     maxPerParent,
@@ -173,6 +176,20 @@ export function releaseSlot(state: SlotState, key: string, slotSeq: number, pare
   } else if (state.waiting[key] === slotSeq) {
     stopWaiting(state, key, parent);
   }
+  return grants;
+}
+
+/**
+ * A held slot stops counting under one parent and counts under another (a
+ * detached child's, see `SupervisorBook.detach`): the global count is
+ * unchanged, and the room it leaves goes to the next in line.
+ */
+export function moveSlot(state: SlotState, key: string, slotSeq: number, from: string, to: string): Grant[] {
+  const grants: Grant[] = [];
+  if (state.holders[key] !== slotSeq || from === to) return grants;
+  addCount(state.runningByParent, from, -1);
+  addCount(state.runningByParent, to, 1);
+  grantWaiting(state, grants);
   return grants;
 }
 

@@ -6,8 +6,9 @@
  * handle it touches, however many handles exist: maps keyed by id and by key,
  * children in insertion-ordered sets, counters instead of scans.
  */
-import { ROOT_PARENT, createSlotState, releaseSlot, requestSlot, setSlotLimits } from './slots.js';
+import { DETACHED, ROOT_PARENT, createSlotState, moveSlot, releaseSlot, requestSlot, setSlotLimits } from './slots.js';
 import type { Grant, SlotState } from './slots.js';
+import type { OnParentStop } from '../types.js';
 
 export type { Grant } from './slots.js';
 
@@ -23,6 +24,16 @@ export interface TreeEntry {
 interface Node extends TreeEntry {
   /** Child ids in spawn order; `null` while there are none (most handles are leaves). */
   children: Set<string> | null;
+  /** A stop of its parent does not reach it (nor, through it, its descendants). */
+  detaches: boolean;
+}
+
+/** Who a stop of a handle reaches. */
+export interface StopReach {
+  /** The handle and the descendants the stop cascades to, deepest first. */
+  stopped: string[];
+  /** The detaching children met on the way: each goes on, with its own descendants. */
+  detached: string[];
 }
 
 /** A removed handle: what the supervisor needs to stop its actor. */
@@ -80,6 +91,8 @@ export class SupervisorBook {
   readonly #nodes = new Map<string, Node>();
   readonly #idsByKey = new Map<string, string>();
   readonly #slots: SlotState;
+  /** Slots held by detached children (key → slotSeq): counted under {@link DETACHED}, not under their parents. */
+  readonly #detachedSlots = new Map<string, number>();
   #nextKey = 0;
 
   constructor(limits: { maxConcurrentChildren: number; maxConcurrentRuns: number | null }) {
@@ -146,6 +159,26 @@ export class SupervisorBook {
 
   /** The handle and every descendant, deepest first, each parent's children in spawn order. */
   subtreeOf(id: string): string[] {
+    return this.#walk(id, () => false);
+  }
+
+  /**
+   * Who a stop of this handle reaches: it, and its descendants down to the
+   * children that detach (`onParentStop: 'detach'`), which the stop passes by
+   * with everything under them.
+   */
+  stopReach(id: string): StopReach {
+    const detached: string[] = [];
+    const stopped = this.#walk(id, (child) => {
+      if (!this.#nodes.get(child)?.detaches) return false;
+      detached.push(child);
+      return true;
+    });
+    return { stopped, detached };
+  }
+
+  /** Post-order from `id`, deepest first, not entering the children `skip` says to pass by. */
+  #walk(id: string, skip: (child: string) => boolean): string[] {
     const ordered: string[] = [];
     if (!this.#nodes.has(id)) return ordered;
     // Iterative post-order: a deep tree cannot overflow the stack.
@@ -153,8 +186,9 @@ export class SupervisorBook {
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       const next = top.children?.next();
-      if (next && !next.done) stack.push({ id: next.value, children: this.#childrenOf(next.value) });
-      else {
+      if (next && !next.done) {
+        if (!skip(next.value)) stack.push({ id: next.value, children: this.#childrenOf(next.value) });
+      } else {
         stack.pop();
         ordered.push(top.id);
       }
@@ -170,10 +204,10 @@ export class SupervisorBook {
    * Puts a handle in the tree under its parent, with the next key and its
    * depth. The caller (the supervisor's guard) has checked it may.
    */
-  admit(id: string, parentId: string | null): TreeEntry {
+  admit(id: string, parentId: string | null, onParentStop: OnParentStop = 'cascade'): TreeEntry {
     const key = String(this.#nextKey);
     this.#nextKey += 1;
-    const node: Node = { key, parentId, depth: (this.depthOf(parentId) ?? 0) + 1, children: null };
+    const node: Node = { key, parentId, depth: (this.depthOf(parentId) ?? 0) + 1, children: null, detaches: onParentStop === 'detach' };
     this.#nodes.set(id, node);
     this.#idsByKey.set(key, id);
     if (parentId !== null) {
@@ -193,6 +227,7 @@ export class SupervisorBook {
       if (!node) continue;
       this.#nodes.delete(member);
       this.#idsByKey.delete(node.key);
+      this.#detachedSlots.delete(node.key);
       removed.push({ id: member, key: node.key });
     }
     if (root.parentId !== null) this.#nodes.get(root.parentId)?.children?.delete(id);
@@ -206,7 +241,24 @@ export class SupervisorBook {
 
   /** A handle gives up its slot or its place in the queue; freed room goes to the next in line. */
   releaseSlot(key: string, slotSeq: number, parentId: string | null): Grant[] {
-    return releaseSlot(this.#slots, key, slotSeq, parentKey(parentId));
+    const detached = this.#detachedSlots.get(key) === slotSeq;
+    if (detached) this.#detachedSlots.delete(key);
+    return releaseSlot(this.#slots, key, slotSeq, detached ? DETACHED : parentKey(parentId));
+  }
+
+  /**
+   * A child goes on while its parent stops: the slot it holds stops counting
+   * under its parent (whose cap has room again) and counts under
+   * {@link DETACHED} until it is released; its next run asks its parent's
+   * cap again. A child waiting for a slot keeps its place in its parent's
+   * queue. Returns the slots the freed room grants.
+   */
+  detach(id: string): Grant[] {
+    const node = this.#nodes.get(id);
+    const held = node ? this.#slots.holders[node.key] : undefined;
+    if (!node || held === undefined || this.#detachedSlots.get(node.key) === held) return [];
+    this.#detachedSlots.set(node.key, held);
+    return moveSlot(this.#slots, node.key, held, parentKey(node.parentId), DETACHED);
   }
 
   /** Whatever slot the handle of this key holds or waits for is released (its actor failed). */

@@ -3,11 +3,18 @@ import type { ActorRefFrom, ActorSystem, ActorSystemInfo, AnyActorRef } from 'xs
 import { DepthLimitError, SpawningPausedError, BadArgumentError, RuntimeShutDownError } from '../errors.js';
 import type { SubagentsError } from '../errors.js';
 import type { HandleEvent, HandleInput, HandleMachine, HandleToSupervisorEvent } from './handle.js';
+import type { OnParentStop } from '../types.js';
 import { SupervisorBook } from './supervisor-book.js';
 import type { Grant, TreeEntry } from './supervisor-book.js';
 
 export { SupervisorBook } from './supervisor-book.js';
-export type { ParentLoad, RemovedHandle, SupervisorBookJSON, TreeEntry } from './supervisor-book.js';
+export type { ParentLoad, RemovedHandle, StopReach, SupervisorBookJSON, TreeEntry } from './supervisor-book.js';
+
+/**
+ * What the supervisor emits (listen with `actor.on`): a child that goes on
+ * while its parent stops, once per stop that passes it by.
+ */
+export type SupervisorEmitted = { type: 'child-detach'; id: string; parentId: string | null; command: CascadingCommand };
 
 /** The limits the supervisor enforces. */
 export interface SupervisorLimits {
@@ -44,7 +51,7 @@ export type SupervisorEvent =
    * (restored before it): the limits of the day it was spawned admitted it,
    * so today's depth and pause do not refuse it.
    */
-  | { type: 'HANDLE.RESTORE'; id: string; parentId: string | null }
+  | { type: 'HANDLE.RESTORE'; id: string; parentId: string | null; onParentStop?: OnParentStop }
   | { type: 'HANDLE.COMMAND'; id: string; command: CascadingCommand; cascade: boolean }
   /** Stops and drops a handle and its descendants (the runtime checks they are all closed). */
   | { type: 'HANDLE.FORGET'; id: string }
@@ -150,6 +157,7 @@ export const supervisorMachine = setup({
     events: {} as SupervisorEvent,
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- XState's type-only declaration
     input: {} as SupervisorInput,
+    emitted: {} as SupervisorEmitted,
   },
   actions: {
     /**
@@ -163,15 +171,26 @@ export const supervisorMachine = setup({
      */
     admitHandle: enqueueActions(({ context, event }) => {
       assertEvent(event, ['HANDLE.SPAWN', 'HANDLE.RESTORE']);
-      if (event.type === 'HANDLE.SPAWN') context.book.admit(event.spec.id, event.spec.parentId);
-      else context.book.admit(event.id, event.parentId);
+      if (event.type === 'HANDLE.SPAWN') context.book.admit(event.spec.id, event.spec.parentId, event.spec.onParentStop);
+      else context.book.admit(event.id, event.parentId, event.onParentStop);
     }),
+    /**
+     * A stop goes down the subtree to every child whose policy is `cascade`;
+     * a child that detaches is passed by with its descendants, and the slot
+     * it holds stops counting under its parent.
+     */
     cascade: enqueueActions(({ context, event, enqueue, system }) => {
       assertEvent(event, 'HANDLE.COMMAND');
-      for (const id of event.cascade ? context.book.subtreeOf(event.id) : [event.id]) {
-        const key = context.book.keyOf(id);
+      const { book } = context;
+      const reach = event.cascade ? book.stopReach(event.id) : { stopped: [event.id], detached: [] };
+      for (const id of reach.stopped) {
+        const key = book.keyOf(id);
         const ref = key === undefined ? undefined : handleRef(system, key);
         if (ref) enqueue.sendTo(ref, { type: event.command } satisfies HandleEvent);
+      }
+      for (const id of reach.detached) {
+        grantSlots(book.detach(id), enqueue, system);
+        enqueue.emit({ type: 'child-detach', id, parentId: book.entry(id)?.parentId ?? null, command: event.command });
       }
     }),
     forgetSubtree: enqueueActions(({ context, event, enqueue, system }) => {

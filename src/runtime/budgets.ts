@@ -173,6 +173,11 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
       const wanted = (context.budget?.deadline ?? Date.now()) + ms;
       return parentDeadline === null ? wanted : Math.min(wanted, parentDeadline);
     },
+    /** Settles a child at its close; a run stopped at its budget takes its subtree with it (each child as its stop policy says). */
+    watch(id: string, ref: ActorRefFrom<HandleMachine>, stopChildren: (id: string) => void): void {
+      ref.on('status', ({ status }) => ledger.statusChanged(id, status));
+      ref.on('run-end', ({ outcome }) => outcome === 'budget_exceeded' && queueMicrotask(() => stopChildren(id)));
+    },
     forget(id: string): void {
       holds.delete(id);
     },

@@ -104,3 +104,19 @@ export function restoredPhase(state: StateValue): 'working' | 'awaitingSlot' | '
   if (running === 'awaitingSlot') return 'awaitingSlot';
   return 'working';
 }
+
+/**
+ * A stored context as this process restores it: under the key and depth the
+ * supervisor gave it, and a lost run's times counted from now (a duration
+ * measured in another process means nothing here; an approval it waited for
+ * was asked of the process that died).
+ */
+export function restoredContext(stored: HandleContext, entry: { key: string; depth: number }): HandleContext {
+  const context = { ...stored, spec: { ...stored.spec, key: entry.key, depth: entry.depth }, budget: stored.budget ?? null };
+  if (context.run) {
+    const now = performance.now();
+    const activity = { ...context.run.activity, lastActivityAt: now, currentTool: null, lastModelCallEndedAt: null, awaitingApproval: null };
+    context.run = { ...context.run, stats: { ...context.run.stats, startedAt: now }, activity };
+  }
+  return context;
+}

@@ -31,6 +31,8 @@ export interface ApprovalRequest extends AgentRef {
 export type RuntimeEvent =
   | ({ type: 'spawn-request'; name: string | null } & Omit<SubagentRef, 'handleId' | 'depth'> & { depth: number })
   | ({ type: 'handle-spawn'; handle: HandleSnapshot } & SubagentRef)
+  /** A child with `onParentStop: 'detach'` goes on while its parent stops (`parentStop` says how). */
+  | ({ type: 'handle-detach'; parentStop: 'interrupt' | 'cancel' | 'close'; handle: HandleSnapshot } & SubagentRef)
   /** The handle entered a status (also `running` again when it goes on with its next queued input). */
   | ({ type: 'handle-update'; handle: HandleSnapshot } & SubagentRef)
   | ({ type: 'run-start'; runId: number; input: string } & SubagentRef)

@@ -14,6 +14,8 @@ export interface CommandDeps {
   refOf: (id: unknown) => ActorRefFrom<HandleMachine>;
   /** The handle and its descendants, deepest first. */
   subtree: (id: string) => string[];
+  /** Who a stop of the handle reaches: it and its descendants, down to the children that detach. */
+  stopReach: HandleApi['stopReach'];
   /** Throws once the runtime is shut down. */
   ensureRunning: () => void;
   /** Drops a forgotten handle's actor reference. */
@@ -24,14 +26,15 @@ export interface CommandDeps {
 
 /**
  * The commands on a handle (interrupt, cancel, close, resume, forget): the
- * supervisor cascades them down the subtree; each chart decides what it
- * takes, and what it hands back is read from its context.
+ * supervisor cascades them down the subtree, passing by the children that
+ * detach (and theirs); each chart decides what it takes, and what it hands
+ * back is read from its context.
  */
-export function createCommands({ actor, refOf: requireRef, subtree, ensureRunning, forgotten, toHandleSnapshot }: CommandDeps): Pick<HandleApi, 'interrupt' | 'cancel' | 'close' | 'resume' | 'forget'> & { stopChildren(id: string): void } {
+export function createCommands({ actor, refOf: requireRef, subtree, stopReach, ensureRunning, forgotten, toHandleSnapshot }: CommandDeps): Pick<HandleApi, 'interrupt' | 'cancel' | 'close' | 'resume' | 'forget'> & { stopChildren(id: string): void } {
   const snapshotOf = (id: string) => toHandleSnapshot(requireRef(id).getSnapshot());
 
-  function command(id: string, type: CascadingCommand): Set<string> {
-    const targets = subtree(id);
+  /** Sends the command down the subtree (to whom the supervisor's cascade sends it); returns the handles whose chart takes it. */
+  function command(id: string, type: CascadingCommand, targets = stopReach(id).stopped): Set<string> {
     // Only handles whose chart takes the command report what they hand back.
     const applies = new Set(targets.filter((target) => requireRef(target).getSnapshot().can({ type })));
     actor.send({ type: 'HANDLE.COMMAND', id, command: type, cascade: true });
@@ -49,8 +52,9 @@ export function createCommands({ actor, refOf: requireRef, subtree, ensureRunnin
     },
     cancel(id) {
       requireRef(id);
-      const applied = command(id, 'RUN.CANCEL');
-      const descendants = subtree(id).filter((other) => other !== id);
+      const reached = stopReach(id).stopped;
+      const applied = command(id, 'RUN.CANCEL', reached);
+      const descendants = reached.filter((other) => other !== id);
       return {
         handle: snapshotOf(id),
         discarded: returnedOf(id, applied),
@@ -59,8 +63,9 @@ export function createCommands({ actor, refOf: requireRef, subtree, ensureRunnin
     },
     close(id) {
       requireRef(id);
-      const before = new Map(subtree(id).map((other) => [other, statusOf(requireRef(other).getSnapshot())]));
-      const applied = command(id, 'HANDLE.CLOSE');
+      const reached = stopReach(id).stopped;
+      const before = new Map(reached.map((other) => [other, statusOf(requireRef(other).getSnapshot())]));
+      const applied = command(id, 'HANDLE.CLOSE', reached);
       const descendants = [...before.keys()].filter((other) => other !== id);
       return {
         handle: snapshotOf(id),
@@ -76,11 +81,11 @@ export function createCommands({ actor, refOf: requireRef, subtree, ensureRunnin
       ref.send({ type: 'HANDLE.RESUME' });
       return snapshotOf(id);
     },
-    /** Cancels a handle's open children, and so their subtrees (a run stopped at its budget). */
+    /** Cancels a handle's open children but those that detach, and so their subtrees (a run stopped at its budget). */
     stopChildren(id: string): void {
       for (const child of subtree(id)) {
         const snapshot = requireRef(child).getSnapshot();
-        if (child === id || snapshot.context.spec.parentId !== id || !snapshot.can({ type: 'RUN.CANCEL' })) continue;
+        if (child === id || snapshot.context.spec.parentId !== id || snapshot.context.spec.onParentStop === 'detach' || !snapshot.can({ type: 'RUN.CANCEL' })) continue;
         actor.send({ type: 'HANDLE.COMMAND', id: child, command: 'RUN.CANCEL', cascade: true });
       }
     },

@@ -23,10 +23,11 @@ import type { HandleActorSnapshot } from './snapshot.js';
 import { optionsObject, requireMessage, requireTimeout, validateActivityOptions, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
-import { LOST_ON_RESTART, createHandleWriter, inputsOf, restoredPhase, storedHandles } from './durable-handles.js';
+import { LOST_ON_RESTART, createHandleWriter, inputsOf, restoredContext, restoredPhase, storedHandles } from './durable-handles.js';
 import type { StoreContents } from '../store/store-types.js';
 import { createLedger } from './budgets.js';
 import type { LedgerDeps } from './budgets.js';
+import { DEFAULT_ON_PARENT_STOP, announceDetaches, checkOnParentStop } from './stop-policy.js';
 
 /** The limits `setLimits` changes. */
 const SETTABLE_LIMITS: readonly string[] = ['maxSpawnDepth', 'maxConcurrentChildren', 'maxConcurrentRuns'];
@@ -127,9 +128,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     refs.set(id, ref);
     ref.on('*', (event) => relay.relay(ref, event));
     ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
-    ref.on('status', ({ status }) => ledger.statusChanged(id, status));
-    // A run stopped at its budget takes its subtree with it (each child as its stop policy says).
-    ref.on('run-end', ({ outcome }) => outcome === 'budget_exceeded' && queueMicrotask(() => commands.stopChildren(id)));
+    ledger.watch(id, ref, (parent) => commands.stopChildren(parent));
     writer.watch(ref);
   }
 
@@ -148,18 +147,11 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
 
   /** The handle and its descendants, deepest first. */
   const subtree = (id: string): string[] => subtreeOf(actor.getSnapshot().context, id);
-  const commands = createCommands({
-    actor,
-    refOf: requireRef,
-    subtree,
-    ensureRunning,
-    toHandleSnapshot,
-    forgotten: (id) => {
-      refs.delete(id);
-      writer.forget([id]);
-      ledger.forget(id);
-    },
-  });
+  /** Who a stop of the handle reaches, and which children it passes by. */
+  const stopReach = (id: string) => actor.getSnapshot().context.book.stopReach(id);
+  announceDetaches(actor, hub, (id) => refs.get(id)?.getSnapshot(), toHandleSnapshot);
+  const forgotten = (id: string) => void (refs.delete(id), writer.forget([id]), ledger.forget(id));
+  const commands = createCommands({ actor, refOf: requireRef, subtree, stopReach, ensureRunning, toHandleSnapshot, forgotten });
 
   function spawn(request: HandleSpawn): HandleSnapshot {
     ensureRunning();
@@ -177,6 +169,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       goal: request.goal,
       limits: runLimits,
       delegated: request.delegated,
+      onParentStop: checkOnParentStop(request.onParentStop, 'onParentStop') ?? DEFAULT_ON_PARENT_STOP,
       setup: request.setup,
       budget: ledger.grant(request.parentId, request.budget, deps.priceOf?.(request.model, request.setup?.provider ?? null) ?? null),
     };
@@ -231,20 +224,13 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     const waitingForSlot: Array<{ revision: number; ask: () => void }> = [];
     for (const stored of storedHandles(contents)) {
       const { spec } = stored.context;
-      actor.send({ type: 'HANDLE.RESTORE', id: spec.id, parentId: spec.parentId });
+      actor.send({ type: 'HANDLE.RESTORE', id: spec.id, parentId: spec.parentId, onParentStop: spec.onParentStop ?? DEFAULT_ON_PARENT_STOP });
       const entry = entryOf(actor.getSnapshot().context, spec.id);
       if (!entry) {
         logger.warn(`the stored handle \`${spec.id}\` was not restored: its parent \`${String(spec.parentId)}\` is not in the store`);
         continue;
       }
-      const context = { ...stored.context, spec: { ...spec, key: entry.key, depth: entry.depth } };
-      // A duration measured in another process means nothing here: a lost run's is counted from now.
-      if (context.run) {
-        const now = performance.now();
-        // Its activity too; an approval it waited for was asked of the process that died.
-        const activity = { ...context.run.activity, lastActivityAt: now, currentTool: null, lastModelCallEndedAt: null, awaitingApproval: null };
-        context.run = { ...context.run, stats: { ...context.run.stats, startedAt: now }, activity };
-      }
+      const context = restoredContext(stored.context, entry);
       advanceRevision(context.revision);
       for (const input of inputsOf(context)) inputSeq = Math.max(inputSeq, input.seq);
       const snapshot = handleLogic.resolveState({ value: stored.state, context });
@@ -289,6 +275,12 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     spawn,
     enqueue,
     subtree,
+    stopReach,
+    onDetach(listener) {
+      const subscription = actor.on('child-detach', ({ id }) => listener(id));
+      return () => subscription.unsubscribe();
+    },
+    isWaitedFor: (id) => waiters.isWaitedFor(id),
     setupOf: (id) => refs.get(id)?.getSnapshot().context.spec.setup ?? null,
     conversationOf(id) {
       const context = refs.get(id)?.getSnapshot().context;
@@ -312,7 +304,9 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
         if (!Array.isArray(list) || list.length === 0) throw new BadArgumentError('ids', 'a handle id or a non-empty array of handle ids', ids);
         for (const id of list) requireRef(id);
         const timeoutMs = requireTimeout(waitOptions.timeoutMs ?? 30_000);
-        return waiters.wait([...new Set<string>(list)], timeoutMs);
+        const { signal } = waitOptions;
+        if (signal !== undefined && !(signal instanceof AbortSignal)) throw new BadArgumentError('signal', 'an AbortSignal', signal);
+        return waiters.wait([...new Set<string>(list)], timeoutMs, signal);
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }

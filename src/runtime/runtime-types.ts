@@ -5,9 +5,9 @@
  */
 import type { InspectionEvent, Observer, createActor } from 'xstate';
 import type { HandleEmitted } from '../machines/handle.js';
-import type { SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
+import type { StopReach, SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
 import type { SubagentsError } from '../errors.js';
-import type { Budget, BudgetView, ChatMessage, HandleSetup, HandleSnapshot, HandleStatus, QueuedInput, Role, RunLimits } from '../types.js';
+import type { Budget, BudgetView, ChatMessage, HandleSetup, HandleSnapshot, HandleStatus, OnParentStop, QueuedInput, Role, RunLimits } from '../types.js';
 import type { EventHub, EventsOptions, RuntimeEvent, RuntimeListener } from './events.js';
 import type { InspectionSanitizeOptions } from './inspection.js';
 import type { LogLevel, Logger } from '../logger.js';
@@ -104,6 +104,8 @@ export interface SendOptions {
 export interface WaitOptions {
   /** @default 30000 */
   timeoutMs?: number;
+  /** Ends the wait (it resolves with what is pending then): a caller that gave up no longer counts as waiting. */
+  signal?: AbortSignal;
 }
 
 export interface CancelResult {
@@ -188,6 +190,8 @@ export interface HandleSpawn {
   setup: HandleSetup | null;
   /** A delegation's child: an input interrupted before it started ends there. */
   delegated: boolean;
+  /** Whether a stop of its parent stops it. @default 'cascade' */
+  onParentStop?: OnParentStop | undefined;
   message?: string | undefined;
   /** Its budget; none: half its parent's remainder (see {@link HandleApi.planBudgets} for a call that starts several). */
   budget?: Budget | undefined;
@@ -201,6 +205,16 @@ export interface HandleApi extends HandleMethods {
   enqueue(id: string, message: string, options?: SendOptions): QueuedInput;
   /** The handle and its descendants, deepest first (none for an unknown id). */
   subtree(id: string): string[];
+  /** Who a stop of the handle reaches (it and its cascading descendants), and the detaching children it passes by. */
+  stopReach(id: string): StopReach;
+  /**
+   * Called with the id of each child that goes on while its parent stops
+   * (synchronously, in the supervisor's transition: it must not call into
+   * the runtime). Returns the unsubscribe function.
+   */
+  onDetach(listener: (id: string) => void): () => void;
+  /** Whether a `wait` is waiting for the handle now. */
+  isWaitedFor(id: string): boolean;
   /** The setup the handle carries (`null`: none, or no such handle). */
   setupOf(id: string): HandleSetup | null;
   /** The handle's conversation so far: earlier runs' and the complete turns of the run in flight (empty for an unknown id). */

@@ -48,6 +48,7 @@ export function toHandleSnapshot(snapshot: HandleActorSnapshot, worktreeOf: (id:
     awaitingApproval: context.run?.activity.awaitingApproval ? { ...context.run.activity.awaitingApproval } : null,
     progress: context.run ? progressOf(context.run) : null,
     budget: budgetViewOf(context),
+    onParentStop: spec.onParentStop ?? 'cascade',
   };
 }
 

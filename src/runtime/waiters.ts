@@ -16,6 +16,8 @@ interface Waiter {
   running: Set<string>;
   resolve: (result: WaitResult) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** Stops listening to the caller's signal. */
+  unlisten: () => void;
 }
 
 /**
@@ -27,23 +29,31 @@ export class Waiters {
 
   constructor(private readonly snapshotOf: (id: string) => HandleSnapshot) {}
 
-  wait(ids: readonly string[], timeoutMs: number): Promise<WaitResult> {
+  wait(ids: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
     const running = new Set<string>();
     for (const id of ids) if (this.snapshotOf(id).status === 'running') running.add(id);
-    if (running.size === 0) return Promise.resolve({ completed: ids.map((id) => this.snapshotOf(id)), pending: [], timedOut: false });
+    if (running.size === 0 || signal?.aborted) return Promise.resolve(this.#result(ids, false));
     return new Promise<WaitResult>((resolve) => {
       const waiter: Waiter = {
         ids,
         running,
         resolve,
         timer: setTimeout(() => this.#finish(waiter, true), timeoutMs),
+        unlisten: () => signal?.removeEventListener('abort', stop),
       };
+      const stop = () => this.#finish(waiter, false);
+      signal?.addEventListener('abort', stop, { once: true });
       for (const id of ids) {
         let set = this.#byHandle.get(id);
         if (!set) this.#byHandle.set(id, (set = new Set()));
         set.add(waiter);
       }
     });
+  }
+
+  /** Whether a wait is waiting for this handle now. */
+  isWaitedFor(id: string): boolean {
+    return this.#byHandle.has(id);
   }
 
   /** Called when a handle's status changed. */
@@ -66,17 +76,18 @@ export class Waiters {
 
   #finish(waiter: Waiter, timedOut: boolean): void {
     clearTimeout(waiter.timer);
+    waiter.unlisten();
     for (const id of waiter.ids) {
       const set = this.#byHandle.get(id);
       set?.delete(waiter);
       if (set?.size === 0) this.#byHandle.delete(id);
     }
-    const snapshots = waiter.ids.map((id) => this.snapshotOf(id));
+    waiter.resolve(this.#result(waiter.ids, timedOut));
+  }
+
+  #result(ids: readonly string[], timedOut: boolean): WaitResult {
+    const snapshots = ids.map((id) => this.snapshotOf(id));
     const pending = snapshots.filter((snapshot) => snapshot.status === 'running');
-    waiter.resolve({
-      completed: snapshots.filter((snapshot) => snapshot.status !== 'running'),
-      pending,
-      timedOut: timedOut && pending.length > 0,
-    });
+    return { completed: snapshots.filter((snapshot) => snapshot.status !== 'running'), pending, timedOut: timedOut && pending.length > 0 };
   }
 }

@@ -38,6 +38,8 @@ export interface HandleView {
   worktree?: WorktreeView;
   /** Its budget and deadline, with what is left, when it has one. */
   budget?: BudgetView;
+  /** Shown when it goes on after its parent is stopped (the default, `'cascade'`, is left out). */
+  onParentStop?: 'detach';
   /** What its run in flight is doing; `null` when none is. */
   progress: ProgressView | null;
 }
@@ -115,6 +117,7 @@ export function handleView(handle: HandleSnapshot): HandleView {
     progress: progressView(handle, true),
     ...(handle.worktree ? { worktree: worktreeView(handle.worktree) } : {}),
     ...(handle.budget ? { budget: handle.budget } : {}),
+    ...(handle.onParentStop === 'detach' ? { onParentStop: 'detach' as const } : {}),
   };
 }
 

@@ -37,6 +37,7 @@ function handle(id: string, status: HandleSnapshot['status'], tokens = 0): Handl
     awaitingApproval: null,
     progress: null,
     budget: null,
+    onParentStop: 'cascade',
   };
 }
 

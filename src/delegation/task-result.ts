@@ -1,0 +1,67 @@
+/** A delegated task's result as its child's chart reported its goal's end: nothing is made up beside it. */
+import { addUsage, noUsage } from '../usage.js';
+import { costAt } from '../machines/budget.js';
+import type { ExitReason, ModelPrices, Usage, WorktreeReport } from '../types.js';
+import type { HandleApi } from '../runtime/runtime-types.js';
+import type { TaskEnd } from './durable-delegations.js';
+import type { UncheckedResult } from './checked-result.js';
+
+/** Dollars of a usage at the model's price, or `null` without one. */
+export function costOf(prices: ModelPrices | undefined, model: string | null, usage: Usage): number | null {
+  const price = model ? prices?.[model] : undefined;
+  return price ? costAt(price, usage) : null;
+}
+
+/** The result of one task from its end: the child's own run plus whatever its descendants spent. */
+export function taskResultOf(
+core: Pick<HandleApi, 'setupOf' | 'subtree' | 'get'>,
+pricesOf: (provider: string | null) => ModelPrices | undefined,
+{ taskIndex, goal, handleId, end, worktree }: { taskIndex: number; goal: string; handleId: string; end: TaskEnd; worktree: WorktreeReport | null },
+): UncheckedResult {
+  const setup = core.setupOf(handleId);
+  const model = setup?.model ?? 'custom';
+  // The child's own run plus whatever its descendants spent.
+  const tokens: Usage = end.run ? { ...end.run.stats.usage } : noUsage();
+  for (const member of core.subtree(handleId)) {
+    if (member === handleId) continue;
+    addUsage(tokens, core.get(member).usage);
+  }
+  const common = {
+    taskIndex,
+    handleId,
+    goal,
+    usage: tokens,
+    cost: costOf(pricesOf(setup?.provider ?? null), model, tokens),
+    model,
+    deniedToolsets: setup?.deniedToolsets ?? [],
+    degradedToLeaf: setup?.degradedToLeaf ?? false,
+    worktree,
+  };
+  if (!end.run) {
+    const status = end.handedBack === 'interrupted' ? 'interrupted' : 'cancelled';
+    const error = end.reason ?? `The subagent was ${end.handedBack} before it started its task.`;
+    return { ...common, status, summary: error, partialOutput: null, exitReason: 'interrupted', apiCalls: 0, durationMs: 0, toolTrace: [], error, errorCode: null };
+  }
+  const run = end.run;
+  const exitReason: ExitReason =
+    run.outcome === 'completed'
+      ? 'completed'
+      : run.outcome === 'cancelled'
+        ? 'interrupted'
+        : run.errorCode === 'max_iterations'
+          ? 'max_iterations'
+          : run.outcome;
+  const fallback = run.outcome === 'interrupted' ? 'The subagent was interrupted before it finished.' : 'The subagent was cancelled before it finished.';
+  return {
+    ...common,
+    status: run.outcome,
+    summary: run.outcome === 'completed' ? (run.output ?? '') : (run.error ?? fallback),
+    partialOutput: run.partialOutput,
+    exitReason,
+    apiCalls: run.stats.apiCalls,
+    durationMs: Math.round(run.durationMs),
+    toolTrace: run.stats.toolTrace,
+    error: run.outcome === 'completed' ? null : (run.error ?? fallback),
+    errorCode: run.errorCode,
+  };
+}
