@@ -101,7 +101,9 @@ function checkOptions(options: RedisStoreOptions) {
 
 /** Where the store is, for messages: the Redis without its credentials, and the prefix. */
 function describeWhere(connection: { url?: string; [option: string]: unknown }, prefix: string): string {
-  let at = `${String(connection.host ?? '127.0.0.1')}:${String(connection.port ?? 6379)}`;
+  const host = typeof connection.host === 'string' ? connection.host : '127.0.0.1';
+  const port = typeof connection.port === 'number' ? connection.port : 6379;
+  let at = `${host}:${port}`;
   if (connection.url) {
     try {
       at = new URL(connection.url).host;

@@ -84,7 +84,7 @@ describe.skipIf(!binary)('redisStore: a store kept in Redis', { timeout: 60_000 
     const next = await redisStore({ connection: redis.url, prefix, waitForLockMs: 0 });
     next.close();
     await next.flush();
-    await expect(redisStore({ connection: 'http://127.0.0.1:1' } as never)).rejects.toBeInstanceOf(BadArgumentError);
+    await expect(redisStore({ connection: 'http://127.0.0.1:1' })).rejects.toBeInstanceOf(BadArgumentError);
     await expect(redisStore({ connection: redis.url, prefix: 'a b' })).rejects.toThrow(/Expected `prefix` to be a key prefix/);
   });
 
