@@ -48,7 +48,7 @@ export interface WorkerOptions extends Omit<ModelRunOptions, 'model'> {
   lockDuration?: number;
   /** How often this worker looks for stalled runs (a dead worker's). @default 2500 */
   stalledInterval?: number;
-  /** Where the worker reports what goes wrong (secrets redacted). @default the console at `warn` */
+  /** Where the worker reports what goes wrong (secrets redacted), and, at `info`, each run it starts and ends. @default the console at `warn` */
   logger?: Logger | LogLevel;
 }
 
@@ -213,6 +213,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
       if (first !== 'OK') throw new bullmq.UnrecoverableError(`the run of job \`${jobId}\` was started before (a duplicate delivery): not run again`);
       if ((await commands.exists(keys.cancelled(jobId))) === 1) throw new bullmq.UnrecoverableError(`the run of job \`${jobId}\` was cancelled before it started`);
       started += 1;
+      logger.info(`worker ${id} runs ${data.handle.id} (run ${data.runId})`);
       writer.push({ k: 'start', v: PROTOCOL_VERSION, worker: id });
       const setup = data.handle.setup;
       if (!setup) throw fail(`Handle \`${data.handle.id}\` has no model setup: only model runs go to workers`, 'no_setup');
@@ -265,6 +266,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
       const result = normalise(await run(data.input, context));
       writer.push({ k: 'done', ...result });
       await writer.flush();
+      logger.info(`worker ${id} ended run ${data.runId} of ${data.handle.id}: completed`);
       return 'completed';
     } catch (error) {
       if (error instanceof bullmq.UnrecoverableError) throw error;
@@ -272,6 +274,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
       // A stopped run's outcome was decided by the runtime; the failure is still sent, and ignored there.
       writer.push({ k: 'fail', message, code: errorCodeOf(error) });
       await writer.flush();
+      logger.info(`worker ${id} ended run ${data.runId} of ${data.handle.id}: ${controller.signal.aborted ? 'stopped' : 'failed'}`);
       // Never retried: a run has one outcome.
       throw new bullmq.UnrecoverableError(message);
     } finally {
