@@ -174,7 +174,7 @@ export async function benchWorkers(options: WorkersOptions = {}): Promise<Row[]>
       {
         id: 'W',
         measure: 'workers: latency a run on a worker adds (run-start → run-end, p50, minus in process)',
-        value: formatMs(added),
+        value: `${added < 0 ? '−' : '+'}${formatMs(Math.abs(added))}`,
         target: '—',
         met: null,
         absolute: `p50 per run on workers ${formatMs(runP50(distributed))}, in process ${formatMs(runP50(local))} (two model calls of ${latencyMs} ms each)`,
