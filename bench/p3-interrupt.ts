@@ -49,7 +49,7 @@ function abortOf(server: FakeServer, request: RecordedRequest): Promise<Recorded
 }
 
 /** Starts a stream with `begin`, stops it at a random point with `stop`; resolves with the stop → close latency. */
-async function timeStop(server: FakeServer, spreadMs: number, begin: () => void, stop: () => void): Promise<number> {
+export async function timeStop(server: FakeServer, spreadMs: number, begin: () => void, stop: () => void): Promise<number> {
   const arrived = nextRequest(server);
   begin();
   const request = await arrived;

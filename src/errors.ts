@@ -318,14 +318,18 @@ export class MaxIterationsError extends SubagentsError {
 /**
  * The store's directory is held by another live process on this host (its
  * lock file names it). A holder whose pid is dead is taken over instead.
+ * For `redisStore`, `directory` names the Redis and the prefix, and `pid` the
+ * holder's process (on its host).
  */
 export class StoreLockedError extends SubagentsError {
   readonly code = 'store_locked';
   constructor(
     readonly directory: string,
     readonly pid: number,
+    /** What to do about it. */
+    advice = 'stop that process or use another directory',
   ) {
-    super(`Expected the store \`${directory}\` to be free, got a lock held by the live process ${pid}; stop that process or use another directory`);
+    super(`Expected the store \`${directory}\` to be free, got a lock held by the live process ${pid}; ${advice}`);
   }
 }
 

@@ -85,6 +85,8 @@ export { bullmqExecutor } from './distributed/bullmq-executor.js';
 export type { BullmqExecutorOptions } from './distributed/bullmq-executor.js';
 export { createWorker } from './distributed/worker.js';
 export type { SubagentsWorker, WorkerOptions } from './distributed/worker.js';
+export { redisStore } from './distributed/redis-store.js';
+export type { RedisStore, RedisStoreOptions } from './distributed/redis-store.js';
 export type { RedisConnection } from './distributed/protocol.js';
 export type { RunExecutor } from './runtime/executor.js';
 

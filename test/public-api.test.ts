@@ -33,6 +33,7 @@ const PUBLIC_VALUES = [
   // Scaling out: runs on workers over Redis.
   'bullmqExecutor',
   'createWorker',
+  'redisStore',
   // Errors, to tell failures apart with instanceof.
   'SubagentsError',
   'UnknownHandleError',

@@ -234,6 +234,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         }
         store?.close();
       }
+      // A store that writes behind is done once its backend acknowledged everything.
+      await store?.flush?.();
       return result;
     },
     runAgent(message, agentOptions) {

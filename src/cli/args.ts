@@ -30,6 +30,12 @@ export interface DemoOptions {
   report: string | null;
   /** Approve every approval request without asking. @default false */
   yes: boolean;
+  /** Run the subagents' runs on workers over this Redis (`bullmqExecutor`). @default null (in this process) */
+  redis: string | null;
+  /** With `redis`: worker processes the demo starts (0: workers started separately). @default 2 */
+  workers: number;
+  /** With `redis`: the queue of the runs. @default 'subagents-runs' */
+  queue: string;
 }
 
 /** Options of `subagents mcp`. */
@@ -126,6 +132,9 @@ function parseDemo(argv: readonly string[]): Command {
     yes: { type: 'boolean' },
     inspect: { type: 'boolean' },
     'inspect-port': { type: 'string' },
+    redis: { type: 'string' },
+    workers: { type: 'string' },
+    queue: { type: 'string' },
   });
   if (values.help === true) return { command: 'help', topic: 'demo' };
   if (positionals.length > 0) {
@@ -137,6 +146,11 @@ function parseDemo(argv: readonly string[]): Command {
     );
   }
   const text = (name: string) => textOption(values, name);
+  const redis = text('redis') ?? null;
+  if (redis === null && (values.workers !== undefined || values.queue !== undefined)) {
+    throw new UsageError(`Expected \`${values.workers !== undefined ? '--workers' : '--queue'}\` with \`--redis <url>\`: without Redis the runs stay in this process`);
+  }
+  if (redis !== null && values.worktree === true) throw new UsageError('Expected `--worktree` without `--redis`: its subagent works in a git worktree of this machine, in this process');
   return {
     command: 'demo',
     options: {
@@ -152,6 +166,9 @@ function parseDemo(argv: readonly string[]): Command {
       store: text('store') ?? null,
       report: text('report') ?? null,
       yes: values.yes === true,
+      redis: redis === null ? null : redisUrl('subagents demo', redis),
+      workers: integerOption('workers', text('workers'), 2, 0, 16),
+      queue: queueName(text('queue')),
     },
   };
 }
@@ -218,21 +235,30 @@ function parseWorker(argv: readonly string[]): Command {
   if (values.help === true) return { command: 'help', topic: 'worker' };
   if (positionals.length > 0) throw new UsageError(`\`subagents worker\` takes no arguments, got \`${positionals[0]}\`; did you mean \`--redis ${positionals[0]}\`?`);
   const text = (name: string) => (typeof values[name] === 'string' && values[name].trim() !== '' ? values[name] : undefined);
-  const redis = text('redis');
-  if (redis === undefined || !/^rediss?:\/\//.test(redis)) throw new UsageError(`Expected \`subagents worker --redis <redis://host:port>\`, got ${redis === undefined ? 'no URL' : `\`${redis}\``}`);
-  const queue = text('queue') ?? 'subagents-runs';
-  if (!/^[\w.-]{1,100}$/.test(queue)) throw new UsageError(`Expected \`--queue\` to be a name of letters, digits, \`_\`, \`-\` or \`.\`, got \`${queue}\``);
   return {
     command: 'worker',
     options: {
-      redis,
-      queue,
+      redis: redisUrl('subagents worker', text('redis')),
+      queue: queueName(text('queue')),
       dir: text('dir') ?? null,
       concurrency: integerOption('concurrency', text('concurrency'), 16, 1, 256),
       lockDurationMs: integerOption('lock-duration', text('lock-duration'), 5_000, 100, 600_000),
       stalledIntervalMs: integerOption('stalled-interval', text('stalled-interval'), 2_500, 100, 600_000),
     },
   };
+}
+
+/** `--redis`: a redis:// URL. */
+function redisUrl(command: string, redis: string | undefined): string {
+  if (redis === undefined || !/^rediss?:\/\//.test(redis)) throw new UsageError(`Expected \`${command} --redis <redis://host:port>\`, got ${redis === undefined ? 'no URL' : `\`${redis}\``}`);
+  return redis;
+}
+
+/** `--queue`: a queue name. */
+function queueName(given: string | undefined): string {
+  const queue = given ?? 'subagents-runs';
+  if (!/^[\w.-]{1,100}$/.test(queue)) throw new UsageError(`Expected \`--queue\` to be a name of letters, digits, \`_\`, \`-\` or \`.\`, got \`${queue}\``);
+  return queue;
 }
 
 type OptionValues = Record<string, string | boolean | undefined>;

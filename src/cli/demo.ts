@@ -28,6 +28,9 @@ import { runWorktreeDemo } from './worktree-demo.js';
 import { approvalPrompt } from './approval-prompt.js';
 import type { PromptInput } from './approval-prompt.js';
 import { createSaveReportTool } from './save-report.js';
+import { bullmqExecutor } from '../distributed/bullmq-executor.js';
+import { startWorkersFor } from './demo-workers.js';
+import type { LocalWorkers } from './demo-workers.js';
 
 /** What the demo needs from its process; tests pass their own. */
 export interface DemoIo {
@@ -86,6 +89,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   let model: FakeServer | null = null;
   let inspector: InspectorSession | null = null;
   let stopLingering: (() => void) | null = null;
+  let workers: LocalWorkers | null = null;
 
   const stopAll = () => {
     view?.note(style.yellow('Interrupted (Ctrl-C): stopping every subagent…'));
@@ -115,6 +119,10 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
           `sanitized actor events from ${inspector.socketUrl}; the relay listens on all interfaces of port ${options.inspectPort}).`,
       );
     }
+    if (options.redis !== null) {
+      workers = await startWorkersFor({ ...options, redis: options.redis }, { model, endpoint, projectDir, print, stderr: io.stderr, note: (line) => (view ? view.note(style.dim(line)) : print(style.dim(line))) });
+      if (workers === null) return EXIT.failed;
+    }
     if (interrupted) {
       print(style.yellow('Interrupted before the run started.'));
       return EXIT.interrupted;
@@ -141,6 +149,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       ...(inspector ? { inspect: inspector.observer } : {}),
       // With --store, a demo killed midway is restored the next time: `subagents list --store <dir>` shows it.
       ...(options.store ? { store: fileStore(options.store) } : {}),
+      // With --redis, the subagents' runs go to workers; the parent agent and the handles stay here.
+      ...(options.redis !== null ? { executor: bullmqExecutor({ connection: options.redis, queue: options.queue }) } : {}),
       onListenerError: (error) => io.stderr.write(`subagents: a listener failed: ${redactSecrets(describeFailure(error), secrets)}\n`),
     });
     runtime = activeRuntime;
@@ -176,6 +186,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     activeView.stop();
     print('', ...childResults(tree, activeRuntime, style), '', ...answerAndTotals(answer, activeRuntime, style));
     if (endpoint.kind === 'scripted') print('', style.dim('(Answers above come from the embedded scripted model, not an LLM; the tool output is real.)'));
+    if (workers && workers.pids.length > 0) print('', `Runs per worker: ${[...workers.runsPerWorker()].map(([id, count]) => `${id} ${count}`).join(', ') || 'none'}`);
     if (interrupted) {
       const stopped = tree.children().filter((row) => row.outcome === 'interrupted' || row.status === 'interrupted');
       print('', style.yellow(`Interrupted: ${stopped.length} subagent${stopped.length === 1 ? ' was' : 's were'} stopped${stopped.length > 0 ? ` (${stopped.map((row) => row.id).join(', ')})` : ''}.`));
@@ -194,6 +205,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   } finally {
     view?.stop();
     await runtime?.shutdown();
+    for (const problem of (await workers?.stop()) ?? []) io.stderr.write(`subagents: ${redactSecrets(problem, secrets)}\n`);
     await model?.close();
     await inspector?.stop();
     removeInterrupt();

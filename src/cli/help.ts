@@ -63,6 +63,12 @@ Options
   --inspect              Stream the run to the Stately inspector through a local
                          relay (http://localhost:<port>); no browser is opened
   --inspect-port <port>  Port of the inspector relay (default: 8080)
+  --redis <url>          Run the subagents' runs on workers over this Redis
+                         (redis://host:port); needs bullmq and ioredis
+  --workers <n>          With --redis: worker processes the demo starts and stops,
+                         0-16 (default: 2); 0 uses workers started separately
+                         (subagents worker --redis <url>)
+  --queue <name>         With --redis: the runs' queue (default: subagents-runs)
   -h, --help             Show this help
 
 Environment
@@ -76,6 +82,7 @@ Examples
   subagents demo --dir ./src --delay 80
   subagents demo --worktree
   subagents demo --report /tmp/survey.md
+  subagents demo --redis redis://127.0.0.1:6380 --workers 2
   OPENAI_API_KEY=sk-... subagents demo --model gpt-4.1-mini
   OPENAI_BASE_URL=http://localhost:11434/v1 subagents demo --model qwen2.5:7b
 `;

@@ -34,6 +34,13 @@ export async function runWorker(options: WorkerCliOptions, io: DemoIo & { onTerm
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
+      // Each run it starts and ends, on stdout; what goes wrong, on stderr.
+      logger: {
+        debug: () => {},
+        info: (message) => io.stdout.write(`${message}\n`),
+        warn: (message) => io.stderr.write(`subagents: ${message}\n`),
+        error: (message) => io.stderr.write(`subagents: ${message}\n`),
+      },
     });
   } catch (error) {
     if (error instanceof RedisPackagesMissingError) {
@@ -42,7 +49,7 @@ export async function runWorker(options: WorkerCliOptions, io: DemoIo & { onTerm
     }
     throw error;
   }
-  io.stdout.write(`worker ${worker.id} takes runs from queue ${options.queue} on ${safeUrl(options.redis.replace(/^redis/, 'http'))} (model calls to ${safeUrl(endpoint.baseURL)}; tools in ${root})\n`);
+  io.stdout.write(`worker ${worker.id} takes runs from queue ${options.queue} on ${safeUrl(options.redis)} (model calls to ${safeUrl(endpoint.baseURL)}; tools in ${root})\n`);
   await new Promise<void>((resolve) => {
     const stops: Array<() => void> = [];
     const stop = () => {
@@ -54,5 +61,6 @@ export async function runWorker(options: WorkerCliOptions, io: DemoIo & { onTerm
   });
   io.stdout.write(`worker ${worker.id} stopping: waiting for ${worker.running} run(s) in flight\n`);
   await worker.close();
+  io.stdout.write(`worker ${worker.id} stopped after ${worker.started} run(s)\n`);
   return EXIT.ok;
 }

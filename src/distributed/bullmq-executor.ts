@@ -16,7 +16,7 @@ import type { AgentRunResult, RunContextOf, RunOf } from '../runtime/run-types.j
 import { rejectUnknownKeys } from '../runtime/validate.js';
 import { bullmqConnection, connectionOptions, loadRedisPackages } from './connection.js';
 import type { RedisConnection } from './protocol.js';
-import { DEFAULT_QUEUE, MARKER_TTL_MS, MAX_JOB_BYTES, PROTOCOL_VERSION, jobIdOf, keysOf } from './protocol.js';
+import { DEFAULT_QUEUE, MARKER_TTL_MS, MAX_JOB_BYTES, PROTOCOL_VERSION, jobIdOf, keysOf, specOf } from './protocol.js';
 import type { ControlMessage, RunJob, WireEvent } from './protocol.js';
 
 export interface BullmqExecutorOptions {
@@ -196,10 +196,13 @@ export function bullmqExecutor(options: BullmqExecutorOptions): RunExecutor {
         return;
       case 'approval':
         // Asked here, where the handle and its approvals live; the decision goes back to the worker holding the run.
+        // Kept in a key before it is published: a worker whose subscriber was away reads it when it is back (or when it polls).
         void context.requestApproval(event.ask).then((decision) => {
           if (!wire || !pending.has(jobId)) return;
           const message: ControlMessage = { job: jobId, approval: { id: event.id, decision } };
-          void wire.then(({ commands }) => commands.publish(keys.cancelChannel, JSON.stringify(message))).catch(() => undefined);
+          void wire
+            .then(({ commands }) => commands.multi().set(keys.decision(jobId, event.id), JSON.stringify(decision), 'PX', MARKER_TTL_MS).publish(keys.cancelChannel, JSON.stringify(message)).exec())
+            .catch(() => undefined);
         });
         return;
       case 'stats':
@@ -235,7 +238,7 @@ export function bullmqExecutor(options: BullmqExecutorOptions): RunExecutor {
   const remote: RunOf<unknown> = async (input, context) => {
     const { handle, signal } = context;
     const jobId = jobIdOf(runtimeId, handle.id, context.runId);
-    const job: RunJob = { v: PROTOCOL_VERSION, reply: replies, handle, runId: context.runId, input, conversation: context.conversation, cwd: context.cwd, tokensLeft: context.tokensLeft() };
+    const job: RunJob = { v: PROTOCOL_VERSION, reply: replies, input, spec: specOf(context), tokensLeft: context.tokensLeft() };
     const bytes = Buffer.byteLength(JSON.stringify(job));
     if (bytes > MAX_JOB_BYTES) {
       throw codedError(`The run's job is ${bytes} bytes (setup, conversation and input), over the ${MAX_JOB_BYTES} bytes a job may carry to a worker`, 'payload_too_large');

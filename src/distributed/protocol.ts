@@ -5,7 +5,7 @@
  */
 import type { ChatMessage, RunDetails, ToolTraceEntry, Usage } from '../types.js';
 import type { ApprovalAsk, ApprovalDecision } from '../toolkit/define-tool.js';
-import type { RunHandleInfo, RunProgressEvent } from '../runtime/run-types.js';
+import type { RunContextOf, RunProgressEvent } from '../runtime/run-types.js';
 
 /** The version of this protocol: a job or an event of another version is refused. */
 export const PROTOCOL_VERSION = 1;
@@ -22,17 +22,24 @@ export type RedisConnection = string | { url?: string; host?: string; port?: num
 /** The queue runs go to unless another is named. */
 export const DEFAULT_QUEUE = 'subagents-runs';
 
+/**
+ * What a run's context holds as plain data: everything but its signal, its
+ * tools (sent by name, in the handle's setup), its stats (sent back), its
+ * runtime and its functions. Taken whole, not field by field: whatever plain
+ * field a run's context gains (a per-run limit) reaches the worker as it is.
+ */
+export type RunSpec = {
+  [K in keyof RunContextOf<unknown> as K extends 'signal' | 'tools' | 'stats' | 'runtime' ? never : RunContextOf<unknown>[K] extends (...args: never[]) => unknown ? never : K]: RunContextOf<unknown>[K];
+};
+
 /** The job of one run. */
 export interface RunJob {
   v: number;
   /** The stream its events go back to (the runtime's own). */
   reply: string;
-  handle: RunHandleInfo;
-  runId: number;
   input: string;
-  conversation: readonly ChatMessage[];
-  /** The run's working directory, as the runtime decided it. */
-  cwd: string;
+  /** The run's context as plain data: the handle (and its setup), the run id, the working directory, the conversation, … */
+  spec: RunSpec;
   /**
    * The tokens the run may spend, as its handle's budget and `maxRunTokens`
    * left them when it was queued (`null`: unbounded): the worker caps each
@@ -40,6 +47,12 @@ export interface RunJob {
    * the limit by a transition, from the usage the worker streams back.
    */
   tokensLeft?: number | null;
+}
+
+/** A run context's plain data, for its job (see {@link RunSpec}). */
+export function specOf(context: RunContextOf<unknown>): RunSpec {
+  const { signal: _signal, tools: _tools, stats: _stats, runtime: _runtime, ...rest } = context;
+  return Object.fromEntries(Object.entries(rest).filter(([, value]) => typeof value !== 'function')) as RunSpec;
 }
 
 /** One event a worker sends back; a batch of them is one stream entry. */
@@ -71,6 +84,8 @@ export function keysOf(queue: string) {
     cancelled: (jobId: string) => `${base}:cancelled:${jobId}`,
     /** Set once by the worker that starts a run: a second delivery of its job never runs the model again. */
     started: (jobId: string) => `${base}:started:${jobId}`,
+    /** The decision on an approval a run asked for, kept until its worker read it (a published one is lost while its subscriber reconnects). */
+    decision: (jobId: string, id: number) => `${base}:decision:${jobId}:${id}`,
   };
 }
 

@@ -22,7 +22,7 @@ import { rejectUnknownKeys } from '../runtime/validate.js';
 import { bullmqConnection, connectionOptions, loadRedisPackages } from './connection.js';
 import type { RedisConnection } from './protocol.js';
 import { DEFAULT_QUEUE, MARKER_TTL_MS, PROTOCOL_VERSION, keysOf } from './protocol.js';
-import type { ControlMessage, RunJob, WireEvent } from './protocol.js';
+import type { ControlMessage, RunJob, RunSpec, WireEvent } from './protocol.js';
 
 /** What `createWorker` takes: the queue, the providers its runs' model calls go to, and its tools. */
 export interface WorkerOptions extends Omit<ModelRunOptions, 'model'> {
@@ -48,7 +48,7 @@ export interface WorkerOptions extends Omit<ModelRunOptions, 'model'> {
   lockDuration?: number;
   /** How often this worker looks for stalled runs (a dead worker's). @default 2500 */
   stalledInterval?: number;
-  /** Where the worker reports what goes wrong (secrets redacted). @default the console at `warn` */
+  /** Where the worker reports what goes wrong (secrets redacted), and, at `info`, each run it starts and ends. @default the console at `warn` */
   logger?: Logger | LogLevel;
 }
 
@@ -63,6 +63,9 @@ export interface SubagentsWorker {
   /** Stops taking jobs, waits for the runs in flight to end, and closes its connections. */
   close(): Promise<void>;
 }
+
+/** How often a worker reads the kept decisions of the approvals its runs wait for. */
+const DECISION_POLL_MS = 1_000;
 
 const WORKER_KEYS: readonly string[] = [...MODEL_RUN_KEYS, 'connection', 'queue', 'tools', 'concurrency', 'lockDuration', 'stalledInterval', 'logger'];
 
@@ -155,12 +158,21 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
   /** Runs in flight here, by job id. */
   const active = new Map<string, AbortController>();
   let started = 0;
-  /** Approvals runs here wait for, by job id and request number. */
-  const approvals = new Map<string, (decision: ApprovalDecision) => void>();
+  /** Approvals runs here wait for, by job id and request number: where their decision is kept, and what takes it. */
+  const approvals = new Map<string, { key: string; settle(this: void, decision: ApprovalDecision): void }>();
+  /** The kept decisions of the approvals waited for: read once the subscriber is back, and every second while any waits. */
+  const readDecisions = async () => {
+    const waiting = [...approvals.values()];
+    if (waiting.length === 0) return;
+    const texts = await commands.mget(...waiting.map((entry) => entry.key));
+    texts.forEach((text, index) => text !== null && waiting[index]!.settle(JSON.parse(text) as ApprovalDecision));
+  };
+  const decisionPoll = setInterval(() => void readDecisions().catch(() => undefined), DECISION_POLL_MS);
+  decisionPoll.unref();
   subscriber.on('message', (_channel: string, text: string) => {
     try {
       const message = JSON.parse(text) as ControlMessage;
-      if (message.approval) approvals.get(`${message.job}#${message.approval.id}`)?.(message.approval.decision);
+      if (message.approval) approvals.get(`${message.job}#${message.approval.id}`)?.settle(message.approval.decision);
       else active.get(message.job)?.abort(new Error(message.reason));
     } catch {
       // Not a message of ours.
@@ -178,6 +190,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
       for (const [jobId, controller] of active) {
         if ((await commands.exists(keys.cancelled(jobId))) === 1) controller.abort(new Error('the run was stopped while this worker was disconnected'));
       }
+      await readDecisions();
     })().catch(() => undefined);
   });
 
@@ -213,27 +226,27 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
       if (first !== 'OK') throw new bullmq.UnrecoverableError(`the run of job \`${jobId}\` was started before (a duplicate delivery): not run again`);
       if ((await commands.exists(keys.cancelled(jobId))) === 1) throw new bullmq.UnrecoverableError(`the run of job \`${jobId}\` was cancelled before it started`);
       started += 1;
+      const { spec } = data;
+      logger.info(`worker ${id} runs ${spec.handle.id} (run ${spec.runId})`);
       writer.push({ k: 'start', v: PROTOCOL_VERSION, worker: id });
-      const setup = data.handle.setup;
-      if (!setup) throw fail(`Handle \`${data.handle.id}\` has no model setup: only model runs go to workers`, 'no_setup');
+      const setup = spec.handle.setup;
+      if (!setup) throw fail(`Handle \`${spec.handle.id}\` has no model setup: only model runs go to workers`, 'no_setup');
       const missing = setup.tools.filter((name) => !toolsByName.has(name));
       if (missing.length > 0) {
         const has = [...toolsByName.keys()];
         throw fail(
-          `The tool${missing.length > 1 ? 's' : ''} ${missing.map((name) => `\`${name}\``).join(', ')} of handle \`${data.handle.id}\` ${missing.length > 1 ? 'are' : 'is'} not registered on worker ${id} ` +
+          `The tool${missing.length > 1 ? 's' : ''} ${missing.map((name) => `\`${name}\``).join(', ')} of handle \`${spec.handle.id}\` ${missing.length > 1 ? 'are' : 'is'} not registered on worker ${id} ` +
             `(it has ${has.length > 0 ? has.map((name) => `\`${name}\``).join(', ') : 'no tools'}): give ${missing.length > 1 ? 'them' : 'it'} to createWorker({ tools })`,
           'tool_missing',
         );
       }
       if (!strategy.providers.has(setup.provider)) {
-        throw fail(`The provider \`${setup.provider}\` of handle \`${data.handle.id}\` is not configured on worker ${id} (it has ${[...strategy.providers.keys()].join(', ')})`, 'provider_missing');
+        throw fail(`The provider \`${setup.provider}\` of handle \`${spec.handle.id}\` is not configured on worker ${id} (it has ${[...strategy.providers.keys()].join(', ')})`, 'provider_missing');
       }
       const context: RunContextOf<null> = {
         signal: controller.signal,
-        handle: data.handle,
-        runId: data.runId,
-        cwd: data.cwd,
-        conversation: data.conversation,
+        // The run's plain data whole (whatever fields the runtime's run context has), then what lives here.
+        ...spec,
         stats,
         tools: setup.tools.map((name) => toolsByName.get(name)!),
         tokensLeft: () => (data.tokensLeft === undefined || data.tokensLeft === null ? null : Math.max(0, data.tokensLeft - stats.usage.inputTokens - stats.usage.outputTokens)),
@@ -246,16 +259,18 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
         record: (message) => void (controller.signal.aborted || writer.push({ k: 'record', message })),
         setPartialOutput: (text) => void (controller.signal.aborted || writer.push({ k: 'partial', text })),
         requestApproval: (ask) => {
-          const key = `${jobId}#${(approvalSeq += 1)}`;
+          const request = (approvalSeq += 1);
+          const key = `${jobId}#${request}`;
           return new Promise<ApprovalDecision>((resolve) => {
             const ended = () => settle({ requestId: '', approved: false, reason: 'the run ended before an answer came', decidedBy: 'run-ended' });
             const settle = (decision: ApprovalDecision) => {
-              approvals.delete(key);
+              if (!approvals.delete(key) && !controller.signal.aborted) return;
               controller.signal.removeEventListener('abort', ended);
+              void commands.del(keys.decision(jobId, request)).catch(() => undefined);
               resolve(decision);
             };
             if (controller.signal.aborted) return ended();
-            approvals.set(key, settle);
+            approvals.set(key, { key: keys.decision(jobId, request), settle });
             controller.signal.addEventListener('abort', ended, { once: true });
             writer.push({ k: 'approval', id: approvalSeq, ask });
           });
@@ -266,6 +281,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
       const result = normalise(await run(data.input, context));
       writer.push({ k: 'done', ...result });
       await writer.flush();
+      logger.info(`worker ${id} ended run ${spec.runId} of ${spec.handle.id}: completed`);
       return 'completed';
     } catch (error) {
       if (error instanceof bullmq.UnrecoverableError) throw error;
@@ -273,6 +289,8 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
       // A stopped run's outcome was decided by the runtime; the failure is still sent, and ignored there.
       writer.push({ k: 'fail', message, code: errorCodeOf(error) });
       await writer.flush();
+      const spec = data.spec as RunSpec | undefined;
+      logger.info(`worker ${id} ended ${spec?.handle ? `run ${spec.runId} of ${spec.handle.id}` : `job ${jobId}`}: ${controller.signal.aborted ? 'stopped' : 'failed'}`);
       // Never retried: a run has one outcome.
       throw new bullmq.UnrecoverableError(message);
     } finally {
@@ -307,6 +325,7 @@ export async function createWorker(options: WorkerOptions): Promise<SubagentsWor
     },
     async close() {
       await worker.close();
+      clearInterval(decisionPoll);
       await Promise.allSettled([subscriber.quit(), commands.quit()]);
     },
   };

@@ -11,8 +11,8 @@ export type StoreContents = Map<string, Map<string, unknown>>;
  * function.
  */
 export interface Store {
-  /** `'memory'`: kept in this process only; `'file'`: survives the process. */
-  readonly kind: 'memory' | 'file';
+  /** `'memory'`: kept in this process only; `'file'`: survives the process; `'redis'`: kept in Redis (`redisStore`). */
+  readonly kind: 'memory' | 'file' | 'redis';
   /** Everything held, per collection (a copy: changing it changes nothing). */
   load(): StoreContents;
   /** Sets a key of a collection. */
@@ -27,6 +27,12 @@ export interface Store {
   close(): void;
   /** True once closed. */
   readonly closed: boolean;
+  /**
+   * For a store that writes behind (`redisStore`): resolves once every write
+   * made so far is acknowledged by its backend. The runtime awaits it at
+   * shutdown, after `close()`.
+   */
+  flush?(): Promise<void>;
 }
 
 /** How a file store makes its writes durable. */

@@ -24,17 +24,20 @@ describe('parseCommandLine', () => {
   it('reads the demo options with their defaults', () => {
     expect(parseCommandLine(['demo'])).toEqual({
       command: 'demo',
-      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, maxConcurrent: 3, plain: false, worktree: false, store: null, report: null, yes: false },
+      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, maxConcurrent: 3, plain: false, worktree: false, store: null, report: null, yes: false, redis: null, workers: 2, queue: 'subagents-runs' },
     });
     expect(parseCommandLine(['demo', '--dir', 'src', '--delay=0', '--inspect', '--inspect-port', '9000', '--scripted', '--model', 'llama3', '--plain', '--max-concurrent', '2'])).toEqual({
       command: 'demo',
-      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, maxConcurrent: 2, plain: true, worktree: false, store: null, report: null, yes: false },
+      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, maxConcurrent: 2, plain: true, worktree: false, store: null, report: null, yes: false, redis: null, workers: 2, queue: 'subagents-runs' },
     });
     expect(parseCommandLine(['demo', '--worktree', '--delay', '0'])).toMatchObject({ command: 'demo', options: { worktree: true, delayMs: 0, dir: null } });
     expect(() => parseCommandLine(['demo', '--worktree', '--dir', 'src'])).toThrow(
       'Expected `--worktree` without `--dir`: it makes its own temporary repository and has no inspector',
     );
     expect(parseCommandLine(['demo', '--report', 'out/survey.md', '--yes'])).toMatchObject({ options: { report: 'out/survey.md', yes: true } });
+    expect(parseCommandLine(['demo', '--redis', 'redis://127.0.0.1:6380', '--workers', '0', '--queue', 'runs'])).toMatchObject({ options: { redis: 'redis://127.0.0.1:6380', workers: 0, queue: 'runs' } });
+    expect(() => parseCommandLine(['demo', '--redis', '127.0.0.1:6380'])).toThrow('Expected `subagents demo --redis <redis://host:port>`, got `127.0.0.1:6380`');
+    expect(() => parseCommandLine(['demo', '--redis', 'redis://127.0.0.1:6380', '--worktree'])).toThrow(/^Expected `--worktree` without `--redis`/);
   });
 
   it('reads the mcp options with their defaults', () => {

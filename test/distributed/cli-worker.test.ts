@@ -50,7 +50,7 @@ describe.skipIf(!binary)('subagents worker', { timeout: 60_000 }, () => {
     try {
       const deadline = performance.now() + 15_000;
       while (!stdout.includes('takes runs') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(stdout, stderr).toMatch(/^worker worker-\w+ takes runs from queue cli-test on http:\/\/127\.0\.0\.1:\d+ /);
+      expect(stdout, stderr).toMatch(/^worker worker-\w+ takes runs from queue cli-test on redis:\/\/127\.0\.0\.1:\d+ /);
       const handle = runtime.spawn({ goal: 'read the manifest', toolsets: ['read'], message: 'read it' });
       expect((await runtime.wait(handle.id, { timeoutMs: 20_000 })).timedOut).toBe(false);
       expect(runtime.get(handle.id)).toMatchObject({ status: 'completed', lastOutput: 'read the manifest' });

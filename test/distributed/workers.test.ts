@@ -11,6 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { bullmqExecutor, createRuntime, defineTool } from '../../src/index.js';
 import type { Runtime, RuntimeEvent } from '../../src/index.js';
+import type { RunExecutor } from '../../src/runtime/executor.js';
+import type { RunContextOf } from '../../src/runtime/run-types.js';
 import { messageText, reply, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer, RecordedRequest, Reply } from '../../src/testing/index.js';
 import { lookup } from '../support/sample-tools.js';
@@ -267,8 +269,9 @@ describe.skipIf(!binary)('child runs on BullMQ workers over Redis', { timeout: 6
     expect(server.requests).toHaveLength(4);
   });
 
+  const remove = defineTool({ name: 'remove', toolset: 'read', description: 'Removes a word (needs approval).', parameters: z.object({ word: z.string() }), needsApproval: true, execute: () => 'never here' });
+
   it('an approval a tool on the worker asks for is decided by the runtime and crosses back', async () => {
-    const remove = defineTool({ name: 'remove', toolset: 'read', description: 'Removes a word (needs approval).', parameters: z.object({ word: z.string() }), needsApproval: true, execute: () => 'never here' });
     const script = (request: RecordedRequest): Reply => {
       const tools = request.body.messages.filter((message) => message.role === 'tool');
       if (tools.length === 0) return reply.toolCall('remove', { word: 'keep' });
@@ -294,5 +297,72 @@ describe.skipIf(!binary)('child runs on BullMQ workers over Redis', { timeout: 6
     const output = runtime.get(handle.id).lastOutput!;
     expect(output).toMatch(/approval_denied.*keep it/);
     expect(output).toMatch(/\| removed drop$/);
+  });
+
+  it('an approval decided while the worker\'s subscriber is reconnecting is not lost: the worker reads the kept decision', async () => {
+    const admin = new Redis(redis.url);
+    const killed: number[] = [];
+    const script = (request: RecordedRequest): Reply => {
+      const tool = request.body.messages.find((message) => message.role === 'tool');
+      return tool ? reply.text(messageText(tool)) : reply.toolCall('remove', { word: 'old' });
+    };
+    try {
+      const { runtime } = await setup({
+        script,
+        workers: [{ tools: ['remove'] }],
+        runtime: {
+          tools: [remove],
+          // The decision is published right after the worker's subscriber was cut off: it reconnects only after it.
+          onApproval: async () => {
+            killed.push(Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')));
+            return { approve: true };
+          },
+        },
+      });
+      const handle = runtime.spawn({ goal: 'remove a word', toolsets: ['read'], message: 'go' });
+      expect((await runtime.wait(handle.id, { timeoutMs: 20_000 })).timedOut).toBe(false);
+      expect(killed).toEqual([1]);
+      expect(runtime.get(handle.id)).toMatchObject({ status: 'completed', lastOutput: 'removed old' });
+      // The kept decision is gone once read.
+      expect(await admin.keys('subagents:*:decision:*')).toEqual([]);
+    } finally {
+      await admin.quit();
+    }
+  });
+
+  it('a job carries the run context\'s plain data whole: a field the runtime adds to it (a per-run limit) reaches the worker', async () => {
+    const held = heldScript();
+    const server = await startFakeServer({ script: held.script });
+    servers.push(server);
+    const queue = `test-${process.pid}-${(queueSeq += 1)}`;
+    workers.push(await startWorkerProcess({ redis: redis.url, baseURL: server.url, queue }));
+    // A runtime whose run context has one more field, as a later version's may.
+    const inner = bullmqExecutor({ connection: redis.url, queue });
+    const executor: RunExecutor = {
+      kind: 'run-executor',
+      name: 'with-a-limit',
+      bind: (binding) => {
+        const run = inner.bind(binding);
+        return (input, context) => run(input, { ...context, limits: { maxCompletionTokens: 77 } } as RunContextOf<unknown>);
+      },
+      close: () => inner.close(),
+    };
+    const runtime = createRuntime({ client: new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 }), model: 'fake-model', logger: 'error', executor });
+    runtimes.push(runtime);
+    const jobs = new Queue(queue, { connection: { url: redis.url } });
+    try {
+      const handle = runtime.spawn({ goal: 'answer', message: 'with a limit' });
+      await until(() => held.open.length === 1, 10_000, 'the worker to call the model');
+      const [active] = await jobs.getJobs(['active']);
+      const spec = (active?.data as { spec: Record<string, unknown> }).spec;
+      expect(spec.limits).toEqual({ maxCompletionTokens: 77 });
+      expect(spec).toMatchObject({ runId: 1, handle: { id: handle.id }, conversation: expect.any(Array) as unknown, cwd: expect.any(String) as unknown });
+      expect(Object.keys(spec).sort()).toEqual(['conversation', 'cwd', 'handle', 'limits', 'runId']);
+      held.open[0]!.answer(reply.text('done'));
+      expect((await runtime.wait(handle.id, { timeoutMs: 20_000 })).timedOut).toBe(false);
+      expect(runtime.get(handle.id).lastOutput).toBe('done');
+    } finally {
+      await jobs.close();
+    }
   });
 });
