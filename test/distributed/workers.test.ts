@@ -365,4 +365,27 @@ describe.skipIf(!binary)('child runs on BullMQ workers over Redis', { timeout: 6
       await jobs.close();
     }
   });
+  it('holds budgets on workers: each request asks for no more than is left, and an overrun ends the run budget_exceeded with its spend', async () => {
+    const script = () => reply.toolCall('lookup', { word: 'w' }, { usage: { promptTokens: 80, completionTokens: 30 } });
+    const { server, runtime } = await setup({ script, workers: [{}], runtime: { budget: { tokens: 1000 } } });
+    const { results } = await runtime.delegate({ goal: 'spend', toolsets: ['read'], budget: { tokens: 200 } }).result;
+    expect(results[0]).toMatchObject({ status: 'budget_exceeded', exitReason: 'budget_exceeded', usage: { inputTokens: 160, outputTokens: 60 } });
+    // The worker capped each request at what the run had left: 200, then 200 − 110.
+    expect(server.requests.map((request) => request.body.max_completion_tokens)).toEqual([200, 90]);
+    expect(server.requests.every((request) => request.headers.authorization === 'Bearer test-key-of-the-worker')).toBe(true);
+    runtime.close(results[0]!.handleId);
+    expect(runtime.budget(null)).toMatchObject({ held: { tokens: 220 }, remaining: { tokens: 780 } });
+  });
+
+  it('holds deadlines on workers: a run still going at its deadline ends timeout and its request is aborted on the worker', async () => {
+    const held = heldScript();
+    const { server, runtime } = await setup({ script: held.script, workers: [{}], runtime: { budget: { timeMs: 3000 } } });
+    const aborted = new Promise<RecordedRequest>((resolve) => server.onAbort(resolve));
+    const handle = runtime.spawn({ goal: 'answer', message: 'slowly' });
+    await until(() => held.open.length === 1, 10_000, 'the worker to call the model');
+    const ended = await runtime.wait(handle.id, { timeoutMs: 20_000 });
+    expect(ended.completed[0]).toMatchObject({ status: 'error', lastOutcome: 'timeout' });
+    expect(ended.completed[0]?.error).toMatch(/missed its deadline/);
+    expect(await aborted).toBe(held.open[0]!.request);
+  });
 });
