@@ -65,7 +65,7 @@ describe('subagents mcp --http, in a real process', () => {
     const { client, transport } = await connectHttp(server);
     const updates: string[] = [];
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => void updates.push(notification.params.uri));
-    expect((await client.listTools()).tools).toHaveLength(9);
+    expect((await client.listTools()).tools).toHaveLength(10);
 
     const started = answerOf(await client.callTool({ name: 'delegate_task', arguments: { goal: 'hold for the resource test' } }));
     expect(started).toMatchObject({ ok: true, background: true, resource: `subagents://delegations/${String(started.delegationId)}` });

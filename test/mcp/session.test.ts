@@ -42,7 +42,7 @@ afterEach(async () => {
 });
 
 describe('an MCP session over a runtime', () => {
-  it('lists the nine agent tools with the schemas and texts a model gets; delegate_task says it runs in the background', async () => {
+  it('lists the ten agent tools with the schemas and texts a model gets; delegate_task says it runs in the background', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toEqual([...AGENT_TOOL_NAMES]);
     const forModel = new Map(agentToolDefinitions(runtime, { handleId: null }).map((tool) => [tool.function.name, tool.function]));

@@ -31,7 +31,7 @@ function readmeConfig(): { command: string; args: string[]; env?: Record<string,
 }
 
 describe('subagents mcp over stdio, in a real process', () => {
-  it('runs the README configuration as written: the nine tools, and a delegation on the scripted model', { timeout: 30_000 }, async () => {
+  it('runs the README configuration as written: the ten tools, and a delegation on the scripted model', { timeout: 30_000 }, async () => {
     const config = readmeConfig();
     expect(config.command).toBe('npx');
     expect(config.args[0]).toBe('subagents');
@@ -39,7 +39,7 @@ describe('subagents mcp over stdio, in a real process', () => {
     const { client, stderr } = await connectStdio(process.execPath, [CLI, ...config.args.slice(1)], { env: serverEnv(config.env), cwd: fixture.dir });
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
-      ['agent_status', 'close_agent', 'delegate_task', 'interrupt_agent', 'list_agents', 'resume_agent', 'send_input', 'spawn_agent', 'wait_agent'],
+      ['agent_status', 'close_agent', 'delegate_task', 'extend_deadline', 'interrupt_agent', 'list_agents', 'resume_agent', 'send_input', 'spawn_agent', 'wait_agent'],
     );
     const result = await client.callTool({ name: 'delegate_task', arguments: { goal: 'Describe the project root', background: false } });
     expect(result.isError).toBe(false);

@@ -246,6 +246,15 @@ const specificRows: Row[] = [
   row('agent_status', { target: '' }, 'target'),
   row('agent_status', { target: ['busy'] }, 'target'),
   row('agent_status', { agent_id: 'busy' }, 'agent_id'),
+  // extend_deadline.
+  row('extend_deadline', { extend_ms: 1000 }, 'target', { code: 'no_open_handle', caller: 'done' }),
+  row('extend_deadline', { target: 'nope', extend_ms: 1000 }, 'target', { code: 'unknown_handle' }),
+  row('extend_deadline', { target: 'grandchild', extend_ms: 1000 }, 'target', { code: 'unknown_handle' }),
+  row('extend_deadline', { target: 'busy' }, 'extend_ms'),
+  row('extend_deadline', { target: 'busy', extend_ms: 0 }, 'extend_ms'),
+  row('extend_deadline', { target: 'busy', extend_ms: -5 }, 'extend_ms'),
+  row('extend_deadline', { target: 'busy', extend_ms: 1.5 }, 'extend_ms'),
+  row('extend_deadline', { target: 'busy', extend_ms: '1000' }, 'extend_ms'),
   // Unknown tools and oversized arguments.
   row('delegate', { goal: 'x' }, 'name', { code: 'unknown_tool' }),
   row('DELEGATE_TASK', { goal: 'x' }, 'name', { code: 'unknown_tool' }),
@@ -284,7 +293,7 @@ afterAll(async () => {
 });
 
 describe('bad-input corpus', () => {
-  it(`holds at least 150 malformed calls over all nine tools (${corpus.length})`, () => {
+  it(`holds at least 150 malformed calls over all ten tools (${corpus.length})`, () => {
     console.log(`bad-input corpus: ${corpus.length} calls`);
     expect(corpus.length).toBeGreaterThanOrEqual(150);
     for (const name of AGENT_TOOL_NAMES) expect(corpus.filter((entry) => entry.tool === name).length).toBeGreaterThanOrEqual(15);
