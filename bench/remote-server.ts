@@ -12,7 +12,8 @@ export interface RemoteServer {
 }
 
 export function startServerProcess(latencyMs = 0): Promise<RemoteServer> {
-  const child = fork(SCRIPT, [String(latencyMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // No inherited flags: a --cpu-prof of the client must not profile the server too.
+  const child = fork(SCRIPT, [String(latencyMs)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
