@@ -64,6 +64,7 @@ for (const [id, us] of selfUs) {
   if (pkg !== 'idle') busy += us;
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
   const where = url ? `${url.replace(/^.*?(node_modules\/|dist-bench\/)/, '')}:${lineNumber + 1}` : '';
+  // A builtin is listed under its caller's package, named as itself.
   const key = `${functionName || '(anonymous)'} ${where} [${pkg}]`;
   byFunction.set(key, (byFunction.get(key) ?? 0) + us);
 }
@@ -75,3 +76,7 @@ for (const [pkg, us] of [...byPackage].sort((a, b) => b[1] - a[1])) if (pkg !== 
 console.log(`\n| top functions by self time | self | share |\n| --- | --- | --- |`);
 const ranked = [...byFunction].filter(([key]) => !key.startsWith('(idle)')).sort((a, b) => b[1] - a[1]);
 for (const [key, us] of ranked.slice(0, top)) console.log(`| ${key} | ${ms(us)} | ${share(us)} |`);
+for (const pkg of ['subagents (library)', 'xstate']) {
+  console.log(`\n| top functions of ${pkg} (builtins it calls included) | self | share |\n| --- | --- | --- |`);
+  for (const [key, us] of ranked.filter(([name]) => name.endsWith(`[${pkg}]`)).slice(0, 20)) console.log(`| ${key} | ${ms(us)} | ${share(us)} |`);
+}
