@@ -9,15 +9,26 @@ import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/reso
 import { createRuntime } from '../src/agent/create-runtime.js';
 import { runModelLoop } from '../src/model/model-loop.js';
 import type { Store } from '../src/store/store-types.js';
-import { clientFor, goalOf, lookupPlain, lookupTool, MODEL, startTwoCallServer } from './fixtures.js';
+import { checkAnswers, clientFor, goalOf, lookupTool, MODEL, startTwoCallServer } from './fixtures.js';
 import { runFloor, runPool } from './floor.js';
 import type { RequestShape } from './floor.js';
+import { startServerProcess } from './remote-server.js';
 
 export interface Workload {
   count: number;
   concurrency: number;
   /** Fake server delay before each response. */
   latencyMs: number;
+  /**
+   * Where the fake server runs: in a process of its own (the default, so the
+   * CPU time read is the client's alone) or in the benchmark's process.
+   */
+  server?: 'process' | 'inline';
+}
+
+/** A fresh two-call fake server for one timed run, where the workload says. */
+function serverFor(workload: Workload): Promise<{ url: string; close(): Promise<void> }> {
+  return workload.server === 'inline' ? startTwoCallServer(workload.latencyMs) : startServerProcess(workload.latencyMs);
 }
 
 /** Wall time of a run, and the CPU time (user + system) the process spent in it. */
@@ -36,16 +47,9 @@ async function timed<T>(work: () => Promise<T>): Promise<{ timing: Timing; value
   return { timing: { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 }, value };
 }
 
-const expectedAnswer = (index: number) => `The answer is: ${lookupPlain(`w${index}`)}`;
-
-function checkAnswers(who: string, answers: readonly string[]): void {
-  const wrong = answers.findIndex((answer, index) => answer !== expectedAnswer(index));
-  if (wrong !== -1) throw new Error(`${who}: child ${wrong} answered ${JSON.stringify(answers[wrong])}, expected ${JSON.stringify(expectedAnswer(wrong))}`);
-}
-
 /** Times one `delegate` batch of `count` tasks; checks every child answered. With `store`, the runtime keeps everything in it. */
 export async function timeDelegate(workload: Workload, store?: Store): Promise<Timing> {
-  const server = await startTwoCallServer(workload.latencyMs);
+  const server = await serverFor(workload);
   const runtime = createRuntime({
     client: clientFor(server),
     model: MODEL,
@@ -63,7 +67,7 @@ export async function timeDelegate(workload: Workload, store?: Store): Promise<T
 
 /** Times the floor doing the same work; checks every child answered. */
 export async function timeFloor(workload: Workload, shape: RequestShape): Promise<Timing> {
-  const server = await startTwoCallServer(workload.latencyMs);
+  const server = await serverFor(workload);
   const client = clientFor(server);
   const { timing, value: answers } = await timed(() => runFloor(client, shape, workload.count, workload.concurrency));
   await server.close();
@@ -73,7 +77,7 @@ export async function timeFloor(workload: Workload, shape: RequestShape): Promis
 
 /** Times `runModelLoop` alone doing the same work, in a promise pool; checks every child answered. */
 export async function timeModelLoop(workload: Workload, shape: RequestShape): Promise<Timing> {
-  const server = await startTwoCallServer(workload.latencyMs);
+  const server = await serverFor(workload);
   const client = clientFor(server);
   const child = async (index: number) => {
     const result = await runModelLoop({

@@ -2,11 +2,12 @@
  * What the model-backed benchmarks share: the trivial tool, the script of the
  * fake model (one tool call, then an answer) and the client.
  */
-import OpenAI from 'openai';
 import { z } from 'zod';
 import { reply, scriptByConversation, startFakeServer } from '../src/testing/index.js';
 import type { FakeServer } from '../src/testing/index.js';
 import { defineTool } from '../src/toolkit/define-tool.js';
+
+export { MODEL, checkAnswers, clientFor, goalOf, lookupPlain } from './workload.js';
 
 /** The tool every child calls once. */
 export const lookupTool = defineTool({
@@ -17,11 +18,6 @@ export const lookupTool = defineTool({
   execute: ({ word }) => `definition of ${word}`,
 });
 
-/** The floor's version of the tool: the same work without the runtime around it. */
-export const lookupPlain = (word: string): string => `definition of ${word}`;
-
-/** The goal of task `index`: the fake model reads the word back from it. */
-export const goalOf = (index: number): string => `Define word w${index}`;
 
 /** First request of a conversation: call `lookup`; after the tool result: answer. */
 export const twoCallScript = scriptByConversation((turn) => {
@@ -35,8 +31,3 @@ export function startTwoCallServer(latencyMs = 0): Promise<FakeServer> {
   return startFakeServer({ script: twoCallScript, latencyMs });
 }
 
-export function clientFor(server: FakeServer): OpenAI {
-  return new OpenAI({ baseURL: server.url, apiKey: 'bench', maxRetries: 0 });
-}
-
-export const MODEL = 'bench-model';

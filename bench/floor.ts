@@ -10,7 +10,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
-import { MODEL, goalOf, lookupPlain } from './fixtures.js';
+import { MODEL, goalOf, lookupPlain } from './workload.js';
 
 /** The parts of a child's request that do not depend on its task, copied from a real child request. */
 export interface RequestShape {

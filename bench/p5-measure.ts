@@ -24,6 +24,9 @@ export interface ScaleTiming {
   shutdownMs: number | null;
   /** CPU time of the process (every thread, the GC's included) in spawn, forget and shutdown: what other tenants of the machine do not move. */
   spawnCpuMs: number;
+  /** One send each, until every run ended. */
+  sendCpuMs: number;
+  closeCpuMs: number;
   forgetCpuMs: number;
   shutdownCpuMs: number | null;
 }
@@ -67,11 +70,15 @@ export async function timeScale(count: number, timeShutdown: boolean, keep: Runt
   for (let index = 0; index < count; index += 1) ids.push(runtime.spawn().id);
   const runStart = performance.now();
   const spawnCpuMs = cpuMsSince(spawnCpu);
+  const sendCpu = process.cpuUsage();
   for (const id of ids) runtime.send(id, 'go');
   await runsEnded;
+  const sendCpuMs = cpuMsSince(sendCpu);
+  const closeCpu = process.cpuUsage();
   const closeStart = performance.now();
   for (const id of ids) runtime.close(id);
   const closeEnd = performance.now();
+  const closeCpuMs = cpuMsSince(closeCpu);
   if (runtime.list({ status: 'closed' }).length !== count) throw new Error(`P5: not all ${count} handles closed`);
   collectGarbage();
   const forgetCpu = process.cpuUsage();
@@ -99,6 +106,8 @@ export async function timeScale(count: number, timeShutdown: boolean, keep: Runt
     forgetMs: forgetEnd - forgetStart,
     shutdownMs,
     spawnCpuMs,
+    sendCpuMs,
+    closeCpuMs,
     forgetCpuMs,
     shutdownCpuMs,
   };

@@ -32,3 +32,14 @@ export function collectGarbage(): void {
 }
 
 export const hasGc = (): boolean => typeof (globalThis as { gc?: unknown }).gc === 'function';
+
+/** Per-repetition ratios `a[i] / b[i]` of two series timed in the same repetitions, and their median and range. */
+export function pairedRatios(a: readonly number[], b: readonly number[]): { median: number; min: number; max: number; ratios: number[] } {
+  if (a.length !== b.length || a.length === 0) throw new RangeError(`Expected two series of the same non-zero length, got ${a.length} and ${b.length}`);
+  const ratios = a.map((value, index) => value / b[index]!);
+  return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), ratios };
+}
+
+/** `median (min–max)` of paired ratios. */
+export const formatPaired = (paired: { median: number; min: number; max: number }): string =>
+  `${formatRatio(paired.median)} (${formatRatio(paired.min)}–${formatRatio(paired.max)})`;

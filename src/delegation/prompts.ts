@@ -65,7 +65,7 @@ export function buildChildSystemPrompt(options: ChildPromptOptions): string {
   const mode = options.contextMode ?? 'fresh';
   const start =
     mode === 'fresh'
-      ? 'You start with a fresh conversation and cannot see the delegating agent\'s conversation; everything you are told about the task is below.'
+      ? 'You start with a fresh conversation: all you know of the task is below.'
       : mode === 'fork'
         ? 'The messages before your goal are a copy of the delegating agent\'s conversation so far, for background: ' +
           'you are not that agent, and your task is the goal below.'
@@ -79,7 +79,7 @@ export function buildChildSystemPrompt(options: ChildPromptOptions): string {
         'the delegating agent\'s files. Paths are relative to your working directory. Say in your answer what you changed.',
     );
   } else if (cwd !== undefined && cwd.trim() !== '') {
-    sections.push(`## Workspace\nYour working directory is \`${cwd}\`: paths are relative to it, and your file tools stay inside it.`);
+    sections.push(`## Workspace\nYour working directory is \`${cwd}\`; paths are relative to it and file tools stay inside it.`);
   }
   sections.push(`## How to work (agent type: ${agentType.name})\n${agentType.promptFocus}`);
   if (deniedToolsets.length > 0) {
@@ -96,9 +96,8 @@ export function buildChildSystemPrompt(options: ChildPromptOptions): string {
     );
   }
   sections.push(
-    '## Final answer\nThe delegating agent sees only your final answer, not your tool calls or intermediate messages. ' +
-      'End with a concise summary of what you did, what you found or produced (files created or changed included), ' +
-      'and any problems or open questions. If you could not reach the goal, say what blocked you.',
+    '## Final answer\nThe delegating agent sees only your final answer. End with a concise summary of what you did, ' +
+      'what you found or produced (files changed included) and any open problems; if you could not reach the goal, say what blocked you.',
   );
   return sections.join('\n\n');
 }

@@ -157,10 +157,21 @@ export function providerStates(strategy: ModelRun): ReadonlyMap<string, Provider
 /**
  * Tells the handle while its run waits for its own subagents (a foreground
  * delegation, `wait_agent`, background results): waiting is not being stale.
+ * Work that has already settled is no wait: a run that looks in its inbox
+ * with nothing on the way (every run, at its end) tells the chart nothing,
+ * instead of two `RUN.PROGRESS` events.
  */
 function waitAnnouncer(progress: (state: { waiting: boolean }) => void) {
   let waits = 0;
   return async <T>(work: Promise<T>): Promise<T> => {
+    let settled = false;
+    const markSettled = () => {
+      settled = true;
+    };
+    // A settled promise runs its reactions in the order they were added: this one before the continuation of the await below.
+    work.then(markSettled, markSettled);
+    await Promise.resolve();
+    if (settled) return work;
     if ((waits += 1) === 1) progress({ waiting: true });
     try {
       return await work;
