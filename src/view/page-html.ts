@@ -105,7 +105,7 @@ button:disabled { opacity: .45; cursor: default; }
 #send-form input[name=message] { font: inherit; padding: 2px 6px; width: 200px; background: transparent; color: var(--fg); border: 1px solid var(--line); border-radius: 4px; }
 #control-result { min-height: 1.4em; margin: 6px 0 0; }
 #control-result.failed { color: var(--bad); }
-.state { border: 1px solid var(--line); border-radius: 8px; padding: 4px 8px 6px; margin: 4px; min-width: 120px; }
+.state { border: 1px solid var(--line); border-radius: 8px; padding: 4px 8px 6px; margin: 4px; min-width: 120px; background: var(--bg); }
 .state.active { border-color: var(--accent); background: var(--active); }
 .state.active > .state-name { font-weight: 700; }
 .state-name { font-family: ui-monospace, monospace; font-size: 12px; }

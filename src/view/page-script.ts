@@ -133,16 +133,6 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     });
   }
 
-  function activeIds(value) {
-    var ids = [chart.id];
-    function visit(prefix, v) {
-      if (typeof v === 'string') { ids.push(prefix + '.' + v); return; }
-      Object.keys(v).forEach(function (key) { ids.push(prefix + '.' + key); visit(prefix + '.' + key, v[key]); });
-    }
-    if (value !== null && value !== undefined) visit(chart.id, value);
-    return ids;
-  }
-
   function drawState(node, active, isInitial) {
     var key = node.id.split('.').pop();
     var name = el('div', { className: 'state-name' }, [el('span', { text: node.id === chart.id ? 'handle' : key }), isInitial ? el('span', { className: 'initial', text: ' (initial)' }) : null]);
@@ -165,7 +155,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     if (chart) {
       var box = $('chart');
       box.textContent = '';
-      box.appendChild(drawState(chart, activeIds(detail.handle.state), false));
+      box.appendChild(drawState(chart, detail.handle.activeStates, false));
     }
     var queue = $('queue');
     queue.textContent = '';

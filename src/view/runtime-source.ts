@@ -6,9 +6,11 @@
 import type { AnyActorRef, StateValue } from 'xstate';
 import type { Runtime } from '../agent/runtime-api.js';
 import { entryOf, handleSystemId } from '../machines/supervisor.js';
+import { handleMachine } from '../machines/handle.js';
 import type { HandleContext } from '../machines/handle.js';
 import type { ApprovalRequest, RuntimeEvent } from '../runtime/events.js';
 import type { HandleSnapshot } from '../types.js';
+import { activeStateIds } from './statechart.js';
 import type { ViewControl, ViewDetail, ViewHandle, ViewLogEntry, ViewRun, ViewSource, ViewState } from './view-types.js';
 
 /** Log lines and runs kept per handle: the newest. */
@@ -52,7 +54,8 @@ function logText(event: RuntimeEvent): string | null {
 /** The handle actor of an id, through the supervisor's book and the actor system. */
 function handleActor(runtime: Runtime, id: string): AnyActorRef | undefined {
   const entry = entryOf(runtime.actor.getSnapshot().context, id);
-  return entry === undefined ? undefined : runtime.actor.system.get(handleSystemId(entry.key));
+  if (entry === undefined) return undefined;
+  return runtime.actor.system.get(handleSystemId(entry.key)) as AnyActorRef | undefined;
 }
 
 /** What a handle actor's snapshot holds that the public snapshot does not. */
@@ -99,9 +102,11 @@ export function runtimeSource(runtime: Runtime): ViewSource {
 
   const viewHandle = (snapshot: HandleSnapshot): ViewHandle => {
     const last = runs.get(snapshot.id)?.at(-1) ?? null;
+    const state = chartOf(runtime, snapshot.id)?.value ?? null;
     return {
       snapshot,
-      state: chartOf(runtime, snapshot.id)?.value ?? null,
+      state,
+      activeStates: state === null ? [] : activeStateIds(handleMachine.id, state),
       cost: runtime.usage(snapshot.id).cost,
       lastRunStartedAt: snapshot.progress?.startedAt ?? null,
       lastRunMs: snapshot.status === 'running' ? null : (last?.durationMs ?? null),
@@ -115,6 +120,7 @@ export function runtimeSource(runtime: Runtime): ViewSource {
       const known = new Set(snapshots.map((snapshot) => snapshot.id));
       // Forgotten handles leave the logs too.
       for (const map of [logs, runs]) for (const id of map.keys()) if (!known.has(id)) map.delete(id);
+      for (const key of inputs.keys()) if (!known.has(key.slice(0, key.lastIndexOf(':')))) inputs.delete(key);
       const totals = runtime.usage();
       return {
         mode: 'live',

@@ -42,6 +42,13 @@ interface StateNodeLike {
 function guardName(guard: unknown): string | null {
   if (guard === undefined || guard === null) return null;
   if (typeof guard === 'string') return guard;
+  // Combined guards (`and([...])`, `or`, `not`) carry their parts.
+  const parts = (guard as { guards?: unknown }).guards;
+  if (Array.isArray(parts)) {
+    const names = parts.map((part) => guardName(part) ?? 'guard');
+    const kind = (guard as { name?: unknown }).name;
+    return kind === 'not' ? `not ${names.join(', ')}` : names.join(kind === 'or' ? ' or ' : ' and ');
+  }
   if (typeof guard === 'function') return guard.name || 'guard';
   if (typeof guard === 'object' && typeof (guard as { type?: unknown }).type === 'string') return (guard as { type: string }).type;
   return 'guard';
@@ -74,7 +81,7 @@ function describeNode(node: StateNodeLike): ChartNode {
  * the drawing cannot drift from the code.
  */
 export function describeMachine(machine: AnyStateMachine): ChartNode {
-  return describeNode(machine.root as unknown as StateNodeLike);
+  return describeNode(machine.root);
 }
 
 /**

@@ -5,14 +5,13 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { StateValue } from 'xstate';
 import { handleMachine } from '../machines/handle.js';
 import { storedHandles } from '../runtime/durable-handles.js';
 import type { StoredHandle } from '../runtime/durable-handles.js';
 import { toHandleSnapshot } from '../runtime/snapshot.js';
-import type { HandleActorSnapshot } from '../runtime/snapshot.js';
 import { readFileStore } from '../store/index.js';
 import { noUsage, sumUsage } from '../usage.js';
+import { activeStateIds } from './statechart.js';
 import type { ViewDetail, ViewHandle, ViewSource, ViewState } from './view-types.js';
 
 /** How often the store's files are looked at for changes. @default 500 */
@@ -36,11 +35,11 @@ function fingerprint(directory: string): string {
 }
 
 function viewHandleOf(stored: StoredHandle): ViewHandle {
-  const snapshot = handleMachine.resolveState({ value: stored.state, context: stored.context }) as unknown as HandleActorSnapshot;
+  const snapshot = handleMachine.resolveState({ value: stored.state, context: stored.context });
   // A run in flight in another process: its times are that process's clock, its progress not ours to show.
   const handle = { ...toHandleSnapshot(snapshot), progress: null };
   const lastRun = stored.context.lastRun;
-  return { snapshot: handle, state: stored.state as StateValue, cost: null, lastRunStartedAt: null, lastRunMs: lastRun?.durationMs ?? null };
+  return { snapshot: handle, state: stored.state, activeStates: activeStateIds(handleMachine.id, stored.state), cost: null, lastRunStartedAt: null, lastRunMs: lastRun?.durationMs ?? null };
 }
 
 /** Follows the store in `directory` until `close()`. */

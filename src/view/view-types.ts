@@ -8,6 +8,8 @@ export interface ViewHandle {
   snapshot: HandleSnapshot;
   /** The chart's full state value (`{ running: { working: 'active' } }`); `null` when unknown. */
   state: StateValue | null;
+  /** Ids of the chart's states that value makes active, outermost first (`handle`, `handle.running`, …). */
+  activeStates: string[];
   /** Cost of the handle and its descendants, when prices are known. */
   cost: number | null;
   /** When its last run started (ISO 8601), and how long it took once ended. */
