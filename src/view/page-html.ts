@@ -76,8 +76,8 @@ dl#totals div { display: flex; gap: 4px; }
 dt { color: var(--dim); }
 dd { margin: 0; font-variant-numeric: tabular-nums; }
 main { display: flex; gap: 16px; padding: 12px 16px; align-items: flex-start; }
-#tree-panel { flex: 1 1 60%; overflow-x: auto; }
-#detail { flex: 1 1 40%; min-width: 340px; border-left: 1px solid var(--line); padding-left: 16px; }
+#tree-panel { flex: 1 1 auto; overflow-x: auto; }
+#detail { flex: 0 1 560px; min-width: 340px; border-left: 1px solid var(--line); padding-left: 16px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { font-weight: 600; color: var(--dim); font-size: 12px; }

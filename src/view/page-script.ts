@@ -55,6 +55,13 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   }
   function shortNumber(value) { return typeof value === 'number' ? (Number.isInteger(value) ? count(value) : value.toFixed(2)) : String(value); }
 
+  // A goal's words up to its first colon, or its first 40 characters.
+  function goalLabel(goal) {
+    var head = goal.split(':')[0].trim();
+    var text = head.length > 0 && head.length <= 40 ? head : goal.trim();
+    return text.length > 40 ? text.slice(0, 39) + '…' : text;
+  }
+
   function elapsedOf(handle) {
     if (handle.snapshot.status === 'running' && handle.lastRunStartedAt) return Date.now() - Date.parse(handle.lastRunStartedAt);
     return handle.lastRunMs;
@@ -96,7 +103,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       var s = h.snapshot;
       var status = s.status + (s.waitingForSlot ? ' (slot)' : '') + (s.awaitingApproval ? ' (approval)' : '');
       var tool = s.progress && s.progress.currentTool ? s.progress.currentTool.name : '';
-      var name = el('td', null, [el('span', { className: 'indent', style: 'width:' + ((s.depth - 1) * 16) + 'px' }), el('span', { text: s.id })]);
+      var name = el('td', null, [el('span', { className: 'indent', style: 'width:' + ((s.depth - 1) * 16) + 'px' }), el('span', { text: s.id }), s.goal ? el('span', { className: 'dim', text: ' ' + goalLabel(s.goal) }) : null]);
       var row = el('tr', { 'data-id': s.id, 'data-status': s.status }, [
         name,
         el('td', { className: 'status status-' + s.status, text: status }),
@@ -104,7 +111,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
         el('td', { text: s.agentType }),
         el('td', { text: s.model || '' }),
         el('td', { text: tool }),
-        el('td', { className: 'num', text: count(tokensOf(s.usage)) }),
+        el('td', { className: 'num', text: count(tokensOf(s.usage) + (s.progress ? tokensOf(s.progress.usage) : 0)) }),
         el('td', { className: 'num', text: money(h.cost) }),
         el('td', { className: 'num', text: duration(elapsedOf(h)) }),
         el('td', { className: 'num', text: s.queueSize ? count(s.queueSize) : '' }),
