@@ -27,7 +27,10 @@ interface RelaySocketServer {
   close(callback?: () => void): void;
 }
 interface WsModule {
-  WebSocketServer: new (options: { server: Server; verifyClient: (info: { origin?: string; req: IncomingMessage }) => boolean }) => RelaySocketServer;
+  WebSocketServer: new (options: {
+    server: Server;
+    verifyClient: (info: { origin?: string; req: IncomingMessage }, answer: (allowed: boolean, code?: number, message?: string) => void) => void;
+  }) => RelaySocketServer;
 }
 const OPEN = 1;
 
@@ -89,7 +92,13 @@ export async function startInspectorRelay(port: number): Promise<InspectorRelay>
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
   });
   // The hosted viewer's page is not loopback, but it never connects here: the bridge page does, and relays by postMessage.
-  const sockets = new WebSocketServer({ server: http, verifyClient: ({ origin, req }) => isLoopbackHost(req.headers.host) && isAllowedOrigin(origin) });
+  const sockets = new WebSocketServer({
+    server: http,
+    verifyClient: ({ origin, req }, answer) => {
+      if (isLoopbackHost(req.headers.host) && isAllowedOrigin(origin)) answer(true);
+      else answer(false, 403, 'Forbidden: the inspector relay answers loopback pages only');
+    },
+  });
   const kept: string[] = [];
   sockets.on('connection', (socket) => {
     for (const message of kept) socket.send(message);

@@ -74,7 +74,9 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     function item(name, value) { box.appendChild(el('div', null, [el('dt', { text: name }), el('dd', { text: value })])); }
     item('handles', count(totals.handles));
     item('running', count(totals.running));
-    item('tokens', count(tokensOf(totals.usage)));
+    // Runs in flight have spent tokens the totals count only once they end.
+    var inFlight = state.handles.reduce(function (sum, h) { return sum + (h.snapshot.progress ? tokensOf(h.snapshot.progress.usage) : 0); }, 0);
+    item('tokens', count(tokensOf(totals.usage) + inFlight));
     if (totals.cost !== null) item('cost', money(totals.cost));
     var budgets = state.handles.filter(function (h) { return h.snapshot.budget !== undefined && h.snapshot.budget !== null && h.snapshot.parentId === null; });
     budgets.forEach(function (h) { item('budget ' + h.snapshot.id, budgetText(h.snapshot.budget)); });

@@ -51,6 +51,9 @@ function logText(event: RuntimeEvent): string | null {
   }
 }
 
+/** The events a handle's log shows. */
+const LOGGED = new Set<RuntimeEvent['type']>(['handle-spawn', 'handle-update', 'run-start', 'run-end', 'model-call-end', 'tool-call-start', 'tool-call-end', 'input-end', 'approval-request', 'approval-end']);
+
 /** The handle actor of an id, through the supervisor's book and the actor system. */
 function handleActor(runtime: Runtime, id: string): AnyActorRef | undefined {
   const entry = entryOf(runtime.actor.getSnapshot().context, id);
@@ -70,7 +73,7 @@ function chartOf(runtime: Runtime, id: string): { value: StateValue; context: Ha
  * `close()`.
  */
 export function runtimeSource(runtime: Runtime): ViewSource {
-  const logs = new Map<string, ViewLogEntry[]>();
+  const logs = new Map<string, Array<{ at: number; event: RuntimeEvent }>>();
   const runs = new Map<string, ViewRun[]>();
   const approvals = new Map<string, ApprovalRequest>();
   /** Inputs of the runs in flight, by handle and run: a run's end does not carry its input. */
@@ -92,9 +95,8 @@ export function runtimeSource(runtime: Runtime): ViewSource {
       const tokens = event.stats.usage.inputTokens + event.stats.usage.outputTokens;
       push(runs, event.handleId, { runId: event.runId, outcome: event.outcome, input, durationMs: event.durationMs, tokens, error: event.error }, RUNS_KEPT);
     }
-    const handleId = 'handleId' in event ? event.handleId : null;
-    const text = handleId === null ? null : logText(event);
-    if (handleId !== null && text !== null) push(logs, handleId, { at: Date.now(), type: event.type, text }, LOG_KEPT);
+    // Kept as they came; their text is made only when a page asks for the log.
+    if (LOGGED.has(event.type) && 'handleId' in event && event.handleId !== null) push(logs, event.handleId, { at: Date.now(), event }, LOG_KEPT);
     // Text chunks change nothing the tree shows: no redraw for them.
     if (event.type === 'text-delta' || event.type === 'thinking-delta') return;
     for (const listener of listeners) listener();
@@ -138,7 +140,10 @@ export function runtimeSource(runtime: Runtime): ViewSource {
         handle: viewHandle(snapshot),
         queue: queue.map((input) => ({ seq: input.seq, message: clip(input.message, 400) })),
         runs: [...(runs.get(id) ?? [])],
-        log: [...(logs.get(id) ?? [])],
+        log: (logs.get(id) ?? []).flatMap(({ at, event }): ViewLogEntry[] => {
+          const text = logText(event);
+          return text === null ? [] : [{ at, type: event.type, text }];
+        }),
       };
     },
     onChange(listener) {

@@ -64,10 +64,13 @@ const SECURITY_HEADERS = {
  * @throws {BadArgumentError} for a port out of range, a host that is not loopback, or a short token.
  * @example
  * ```ts
+ * const runtime = createRuntime({ run: async (input) => `done: ${input}` });
  * const view = await serveView(runtime, { port: 4321 });
- * console.log(`Open ${view.url}`);
+ * console.log(`Open ${view.url}`); // http://127.0.0.1:4321/?token=…
+ * runtime.spawn({ message: 'first task' });
  * // … later
  * await view.close();
+ * await runtime.shutdown();
  * ```
  */
 export async function serveView(runtime: Runtime, options: ViewOptions = {}): Promise<ViewServer> {

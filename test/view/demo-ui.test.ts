@@ -35,17 +35,19 @@ describe.skipIf(!RUN_BROWSER_TESTS)('subagents demo --ui', () => {
         throw new Error('forceExit must not be called');
       },
     };
-    const command = parseCommandLine(['demo', '--dir', fixture.dir, '--delay', '25', '--ui']);
+    const command = parseCommandLine(['demo', '--dir', fixture.dir, '--delay', '40', '--ui']);
     const code = runDemo((command as { options: DemoOptions }).options, io);
     const output = () => out.join('');
     await expect.poll(output, { timeout: 20_000 }).toMatch(/View: open http:\/\/127\.0\.0\.1:\d+\/\?token=\S+ in a browser/);
     const url = /View: open (\S+) in a browser/.exec(output())![1]!;
-    const page = await browser.newPage({ viewport: { width: 1500, height: 860 } });
+    const page = await browser.newPage({ viewport: { width: 1680, height: 900 } });
     try {
       await page.goto(url);
       const rows = page.locator('#tree tbody tr');
       await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(3);
-      // Mid-run, as the README shows it (whatever each row has reached by then).
+      // Mid-run, as the README shows it: once a subagent has spent tokens (or ended).
+      const tokenCells = page.locator('#tree tbody td:nth-child(7)');
+      await expect.poll(async () => (await tokenCells.allTextContents()).some((text) => text !== '0'), { timeout: 30_000 }).toBe(true);
       await rows.first().click();
       await page.screenshot({ path: artifact('view-demo-live.png') });
       await expect.poll(() => page.locator('#tree tbody tr[data-status="completed"]').count(), { timeout: 30_000 }).toBe(3);
