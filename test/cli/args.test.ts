@@ -84,7 +84,7 @@ describe('parseCommandLine', () => {
 
   it('explains what was expected for every bad command line', () => {
     const cases: Array<[string[], RegExp]> = [
-      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, list, worker, help/],
+      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, list, view, worker, help/],
       [['--dir', 'x'], /Expected a command before options, got `--dir`/],
       [['demo', '--frobnicate'], /Unknown option `--frobnicate` for `subagents demo`\. Run `subagents demo --help`/],
       [['demo', '--dir'], /Expected `--dir` to be followed by a value, got nothing/],

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { parseCommandLine } from '../../src/cli/args.js';
-import type { DemoOptions } from '../../src/cli/args.js';
-import { runDemo } from '../../src/cli/demo.js';
-import type { DemoIo } from '../../src/cli/demo.js';
-import { createProjectFixture } from '../cli/fixture.js';
+import { createProjectFixture, runDemoInProcess } from '../cli/fixture.js';
 import { artifact, launchChromium, RUN_BROWSER_TESTS } from './browser.js';
 
 describe.skipIf(!RUN_BROWSER_TESTS)('subagents demo --ui', () => {
@@ -20,24 +16,7 @@ describe.skipIf(!RUN_BROWSER_TESTS)('subagents demo --ui', () => {
   });
 
   it('prints the view’s address, shows the survey live, and keeps serving after the run until Ctrl-C', async () => {
-    const out: string[] = [];
-    let interrupt: () => void = () => {};
-    const io: DemoIo = {
-      stdout: { write: (text: string) => out.push(text) },
-      stderr: { write: (text: string) => out.push(text) },
-      env: { CI: '1' },
-      defaultDir: fixture.dir,
-      onInterrupt: (handler) => {
-        interrupt = handler;
-        return () => undefined;
-      },
-      forceExit: () => {
-        throw new Error('forceExit must not be called');
-      },
-    };
-    const command = parseCommandLine(['demo', '--dir', fixture.dir, '--delay', '40', '--ui']);
-    const code = runDemo((command as { options: DemoOptions }).options, io);
-    const output = () => out.join('');
+    const { code, output, interrupt } = runDemoInProcess(['demo', '--dir', fixture.dir, '--delay', '40', '--ui'], { defaultDir: fixture.dir, env: { CI: '1' } });
     await expect.poll(output, { timeout: 20_000 }).toMatch(/View: open http:\/\/127\.0\.0\.1:\d+\/\?token=\S+ in a browser/);
     const url = /View: open (\S+) in a browser/.exec(output())![1]!;
     const page = await browser.newPage({ viewport: { width: 1680, height: 900 } });
