@@ -166,14 +166,14 @@ export async function serveSource(source: ViewSource, options: ViewOptions = {})
     if (!bearerMatches(token, given)) {
       throw new HttpFailure(403, 'Forbidden: a missing or wrong token; open the URL printed when the view started (it carries `?token=`)');
     }
-    if (request.method === 'GET') return get(route, request, response);
+    if (request.method === 'GET') return get(route, response);
     if (request.method !== 'POST') throw new HttpFailure(405, `Method not allowed: ${request.method ?? ''} ${route}`);
     if (source.control === null) throw new HttpFailure(409, 'This view is read only: it shows a store, not a runtime in this process');
     const body = await readJson(request);
     sendJson(response, 200, { ok: true, result: source.control(controlOf(route, body)) });
   }
 
-  function get(route: string, request: IncomingMessage, response: ServerResponse): void {
+  function get(route: string, response: ServerResponse): void {
     if (route === '/api/state') return sendJson(response, 200, treeOf(source.state()));
     if (route === '/api/statechart') return sendText(response, 200, 'application/json; charset=utf-8', chart);
     const detail = /^\/api\/handles\/([^/]+)$/.exec(route);
@@ -188,7 +188,7 @@ export async function serveSource(source: ViewSource, options: ViewOptions = {})
       response.write(`retry: 1000\nevent: state\ndata: ${JSON.stringify(treeOf(source.state()))}\n\n`);
       streams.add(response);
       follow();
-      request.on('close', () => {
+      response.on('close', () => {
         streams.delete(response);
         if (streams.size === 0) unfollow();
       });
