@@ -75,6 +75,8 @@ export type { McpStdioOptions, McpStdioServer } from './mcp/serve-stdio.js';
 export { startMcpHttpServer } from './mcp/serve-http.js';
 export type { McpHttpOptions, McpHttpServer } from './mcp/serve-http.js';
 export type { McpSessionOptions } from './mcp/options.js';
+export { serveView } from './view/serve-view.js';
+export type { ViewOptions, ViewServer } from './view/serve-view.js';
 
 // Durability: where a runtime keeps its state so a new process can restore it.
 export { fileStore, memoryStore } from './store/index.js';

@@ -68,7 +68,7 @@ function cycles(graph: Map<string, string[]>): string[][] {
  * the CLI are the top. The test kit (`subagents/testing`) sits just below
  * them: it drives a whole runtime, and nothing in the library imports it.
  */
-export const LAYERS: readonly string[] = ['base', 'machines', 'store', 'toolkit', 'model', 'runtime', 'distributed', 'delegation', 'agent-tools', 'agent', 'telemetry', 'adapters', 'mcp', 'testing', 'entry'];
+export const LAYERS: readonly string[] = ['base', 'machines', 'store', 'toolkit', 'model', 'runtime', 'distributed', 'delegation', 'agent-tools', 'agent', 'telemetry', 'adapters', 'mcp', 'view', 'testing', 'entry'];
 
 /** The layer of a source file (a path relative to `src/`). */
 function layerOf(file: string): string {

@@ -30,6 +30,8 @@ const PUBLIC_VALUES = [
   // The MCP server over stdio and Streamable HTTP.
   'serveMcpStdio',
   'startMcpHttpServer',
+  // The local web view of the tree.
+  'serveView',
   // Scaling out: runs on workers over Redis.
   'bullmqExecutor',
   'createWorker',

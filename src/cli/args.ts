@@ -18,6 +18,10 @@ export interface DemoOptions {
   inspect: boolean;
   /** @default 8080 */
   inspectPort: number;
+  /** Serve the local web view of the run (`serveView`), kept up after the run until Ctrl-C. @default false */
+  ui: boolean;
+  /** Port of the web view on 127.0.0.1; 0 picks a free one. @default 0 */
+  uiPort: number;
   /** Subagents running at once. @default 3 */
   maxConcurrent: number;
   /** One line per event even on a terminal. @default false */
@@ -64,6 +68,7 @@ export type Command =
   | { command: 'demo'; options: DemoOptions }
   | { command: 'mcp'; options: McpOptions }
   | { command: 'list'; store: string }
+  | { command: 'view'; store: string; port: number }
   | { command: 'worker'; options: WorkerCliOptions };
 
 /** Options of `subagents worker`. */
@@ -113,9 +118,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (first === 'demo') return parseDemo(rest);
   if (first === 'mcp') return parseMcp(rest);
   if (first === 'list') return parseList(rest);
+  if (first === 'view') return parseView(rest);
   if (first === 'worker') return parseWorker(rest);
   if (first.startsWith('-')) throw new UsageError(`Expected a command before options, got \`${first}\`; run \`subagents --help\``);
-  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, mcp, list, worker, help. Run \`subagents --help\``);
+  throw new UsageError(`Unknown command \`${first}\`; the commands are: demo, mcp, list, view, worker, help. Run \`subagents --help\``);
 }
 
 function parseDemo(argv: readonly string[]): Command {
@@ -135,15 +141,16 @@ function parseDemo(argv: readonly string[]): Command {
     redis: { type: 'string' },
     workers: { type: 'string' },
     queue: { type: 'string' },
+    ui: { type: 'boolean' },
+    'ui-port': { type: 'string' },
   });
   if (values.help === true) return { command: 'help', topic: 'demo' };
   if (positionals.length > 0) {
     throw new UsageError(`\`subagents demo\` takes no arguments, got \`${positionals[0]}\`; did you mean \`--dir ${positionals[0]}\`?`);
   }
-  if (values.worktree === true && (values.dir !== undefined || values.inspect === true)) {
-    throw new UsageError(
-      `Expected \`--worktree\` without \`${values.dir !== undefined ? '--dir' : '--inspect'}\`: it makes its own temporary repository and has no inspector`,
-    );
+  const clash = values.dir !== undefined ? '--dir' : values.inspect === true ? '--inspect' : values.ui === true ? '--ui' : null;
+  if (values.worktree === true && clash !== null) {
+    throw new UsageError(`Expected \`--worktree\` without \`${clash}\`: it makes its own temporary repository and has no inspector or web view`);
   }
   const text = (name: string) => textOption(values, name);
   const redis = text('redis') ?? null;
@@ -160,6 +167,8 @@ function parseDemo(argv: readonly string[]): Command {
       scripted: values.scripted === true,
       inspect: values.inspect === true,
       inspectPort: integerOption('inspect-port', text('inspect-port'), 8080, 1, 65_535),
+      ui: values.ui === true,
+      uiPort: integerOption('ui-port', text('ui-port'), 0, 0, 65_535),
       maxConcurrent: integerOption('max-concurrent', text('max-concurrent'), 3, 1, 16),
       plain: values.plain === true,
       worktree: values.worktree === true,
@@ -212,15 +221,26 @@ function parseMcp(argv: readonly string[]): Command {
 }
 
 function parseList(argv: readonly string[]): Command {
-  let values: Record<string, string | boolean | undefined>;
+  return { command: 'list', store: storeCommandOptions(argv, 'list', {}).store };
+}
+
+function parseView(argv: readonly string[]): Command {
+  const { store, values } = storeCommandOptions(argv, 'view', { port: { type: 'string' } });
+  return { command: 'view', store, port: integerOption('port', textOption(values, 'port'), 0, 0, 65_535) };
+}
+
+/** The options of a command over a store (`--store <dir>`, required, and `extra`). */
+function storeCommandOptions(argv: readonly string[], command: 'list' | 'view', extra: Record<string, { type: 'string' }>): { store: string; values: OptionValues } {
+  let values: OptionValues;
+  const takes = ['`--store <dir>`', ...Object.keys(extra).map((name) => `\`--${name} <${name}>\``)].join(' and ');
   try {
-    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { store: { type: 'string' } } }));
+    ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { store: { type: 'string' }, ...extra } }));
   } catch (error) {
-    throw new UsageError(`${describeParseError(error, 'list')}; \`subagents list\` takes \`--store <dir>\``);
+    throw new UsageError(`${describeParseError(error, command)}; \`subagents ${command}\` takes ${takes}`);
   }
   const store = values.store;
-  if (typeof store !== 'string' || store.trim() === '') throw new UsageError('Expected `subagents list --store <dir>`, got no store directory');
-  return { command: 'list', store };
+  if (typeof store !== 'string' || store.trim() === '') throw new UsageError(`Expected \`subagents ${command} --store <dir>\`, got no store directory`);
+  return { store, values };
 }
 
 function parseWorker(argv: readonly string[]): Command {
@@ -293,7 +313,7 @@ function integerOption(name: string, value: string | undefined, fallback: number
   return number;
 }
 
-function describeParseError(error: unknown, command: 'demo' | 'mcp' | 'list' | 'worker'): string {
+function describeParseError(error: unknown, command: 'demo' | 'mcp' | 'list' | 'view' | 'worker'): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-{1,2}[^']+)'/.exec(message)?.[1];

@@ -21,6 +21,7 @@ export type CliIo = DemoIo & Partial<Pick<McpIo, 'cwd' | 'stdin' | 'rawStdout'>>
 const HELP = { main: MAIN_HELP, demo: DEMO_HELP, mcp: MCP_HELP, worker: WORKER_HELP } as const;
 import { listStore } from './list.js';
 import { runWorker } from './worker.js';
+import { runStoreView } from './view.js';
 
 /** The package's own directory: the default `--dir` of the demo. */
 export const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,6 +51,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'list':
         io.stdout.write(listStore(command.store));
         return EXIT.ok;
+      case 'view':
+        return await runStoreView(command, io);
       case 'worker':
         return await runWorker(command.options, { ...io, onTerminate: (handler) => {
           process.on('SIGTERM', handler);
@@ -77,7 +80,6 @@ function packageVersion(): string {
 
 /** The demo's view of this process: its streams, environment, signals and terminal. */
 export function processIo(): DemoIo {
-  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true && !process.env.CI;
   return {
     stdout: guardClosed(process.stdout),
     stderr: guardClosed(process.stderr),
@@ -90,7 +92,6 @@ export function processIo(): DemoIo {
     forceExit(code) {
       process.exit(code);
     },
-    interactive,
     stdin: process.stdin,
   };
 }

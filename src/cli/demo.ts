@@ -25,6 +25,8 @@ import { SCRIPTED_MODEL_NAME, startScriptedModel } from './scripted-model.js';
 import { SURVEY_TASKS, surveyPrompt } from './survey.js';
 import { AgentTree } from './tree.js';
 import { runWorktreeDemo } from './worktree-demo.js';
+import { serveView } from '../view/serve-view.js';
+import type { ViewServer } from '../view/serve-view.js';
 import { approvalPrompt } from './approval-prompt.js';
 import type { PromptInput } from './approval-prompt.js';
 import { createSaveReportTool } from './save-report.js';
@@ -43,8 +45,6 @@ export interface DemoIo {
   onInterrupt(handler: () => void): () => void;
   /** Ends the process at once: a second Ctrl-C while stopping. */
   forceExit(code: number): void;
-  /** A person at a terminal: with `--inspect`, the relay keeps serving after the run until Ctrl-C. @default false */
-  interactive?: boolean;
   /** Where approvals are asked (`--report`): only when it is a terminal (`isTTY`). @default none: requests are denied */
   stdin?: PromptInput;
 }
@@ -88,6 +88,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
   let view: LiveView | null = null;
   let model: FakeServer | null = null;
   let inspector: InspectorSession | null = null;
+  let webView: ViewServer | null = null;
   let stopLingering: (() => void) | null = null;
   let workers: LocalWorkers | null = null;
 
@@ -115,8 +116,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
     if (options.inspect) {
       inspector = await startInspector(options.inspectPort, secrets);
       print(
-        `Inspector: open ${inspector.pageUrl} in a browser (it embeds the Stately inspector and relays this run's ` +
-          `sanitized actor events from ${inspector.socketUrl}; the relay listens on all interfaces of port ${options.inspectPort}).`,
+        `Inspector: open ${inspector.pageUrl} in a browser (it embeds the hosted Stately inspector, which needs the internet, ` +
+          `and relays this run's sanitized actor events from ${inspector.socketUrl}; the relay listens on 127.0.0.1 only).`,
       );
     }
     if (options.redis !== null) {
@@ -154,6 +155,10 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       onListenerError: (error) => io.stderr.write(`subagents: a listener failed: ${redactSecrets(describeFailure(error), secrets)}\n`),
     });
     runtime = activeRuntime;
+    if (options.ui) {
+      webView = await serveView(activeRuntime, { port: options.uiPort });
+      print(`View: open ${webView.url} in a browser (a live tree with controls, served on 127.0.0.1; the token in the address guards it).`);
+    }
     const startedAt = performance.now();
     const tree = new AgentTree();
     const activeView = new LiveView(io.stdout, tree, { mode: tty ? 'tty' : 'plain', style, startedAt });
@@ -192,21 +197,24 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<number>
       print('', style.yellow(`Interrupted: ${stopped.length} subagent${stopped.length === 1 ? ' was' : 's were'} stopped${stopped.length > 0 ? ` (${stopped.map((row) => row.id).join(', ')})` : ''}.`));
       return EXIT.interrupted;
     }
-    if (failure !== null) {
-      io.stderr.write(`subagents: the run failed: ${redactSecrets(describeFailure(failure), secrets)}\n`);
-      return EXIT.failed;
-    }
-    if (inspector && io.interactive === true) {
+    if (failure !== null) io.stderr.write(`subagents: the run failed: ${redactSecrets(describeFailure(failure), secrets)}\n`);
+    // The run is over; what shows it stays up until Ctrl-C, so the printed addresses still answer when someone opens them.
+    if (inspector || webView) {
       phase = 'lingering';
-      print('', `The inspector relay at ${inspector.pageUrl} keeps serving the run's last 200 events; press Ctrl-C to exit.`);
+      const serving = [
+        ...(webView ? [`the view at ${webView.url} shows the final tree`] : []),
+        ...(inspector ? [`the inspector relay at ${inspector.pageUrl} keeps serving the run's last 200 events`] : []),
+      ];
+      print('', `The run is over; ${serving.join(', and ')}. Press Ctrl-C to exit.`);
       await new Promise<void>((resolve) => (stopLingering = resolve));
     }
-    return EXIT.ok;
+    return failure === null ? EXIT.ok : EXIT.failed;
   } finally {
     view?.stop();
     await runtime?.shutdown();
     for (const problem of (await workers?.stop()) ?? []) io.stderr.write(`subagents: ${redactSecrets(problem, secrets)}\n`);
     await model?.close();
+    await webView?.close();
     await inspector?.stop();
     removeInterrupt();
   }

@@ -13,6 +13,8 @@ Commands
               (stdio, or Streamable HTTP with --http <port>)
   list        Show what a store holds: the tree, statuses, queues and pending
               deliveries (subagents list --store <dir>)
+  view        Serve a web view of a store's tree on 127.0.0.1, read only and
+              followed live (subagents view --store <dir> [--port <port>])
   worker      Run child runs for runtimes on other processes or machines,
               over Redis (subagents worker --redis <url>)
   help [cmd]  Show help (for a command)
@@ -60,8 +62,13 @@ Options
                          survey report to <file>; each call needs your approval,
                          asked on the terminal (denied when stdin is not one)
   --yes                  Approve every approval request without asking
-  --inspect              Stream the run to the Stately inspector through a local
-                         relay (http://localhost:<port>); no browser is opened
+  --ui                   Serve a live web view of the tree on 127.0.0.1 (URL and
+                         token printed; no internet needed); it stays up after
+                         the run until Ctrl-C
+  --ui-port <port>       Port of the web view (default: any free port)
+  --inspect              Stream the run to the Stately inspector through a relay
+                         on 127.0.0.1:<port> (its page embeds the hosted viewer,
+                         which needs the internet); it stays up until Ctrl-C
   --inspect-port <port>  Port of the inspector relay (default: 8080)
   --redis <url>          Run the subagents' runs on workers over this Redis
                          (redis://host:port); needs bullmq and ioredis
@@ -80,6 +87,7 @@ Environment
 Examples
   subagents demo
   subagents demo --dir ./src --delay 80
+  subagents demo --ui
   subagents demo --worktree
   subagents demo --report /tmp/survey.md
   subagents demo --redis redis://127.0.0.1:6380 --workers 2

@@ -71,28 +71,115 @@ function icon(row: AgentRow, now: number, style: Style): string {
   }
 }
 
-/** The tree as terminal lines, each at most `width` columns. */
+/** One row's cells before they are fitted to the width. */
+interface Cells {
+  indent: string;
+  name: string;
+  status: string;
+  activity: string;
+  tools: string;
+  tokens: string;
+  elapsed: string;
+}
+
+/** Column widths; 0 drops a column. `shortTokens` leaves out the ` tok` unit. */
+interface Layout {
+  name: number;
+  status: number;
+  activity: number;
+  tools: number;
+  tokens: number;
+  shortTokens: boolean;
+  elapsed: number;
+}
+
+const TOKEN_UNIT = ' tok';
+
+/** Text cut to `width` columns, with `…` when cut. */
+const cut = (text: string, width: number) => (text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text);
+
+/** The widest cell of a column. */
+const widest = (cells: readonly Cells[], pick: (cell: Cells) => string) => Math.max(0, ...cells.map((cell) => pick(cell).length));
+
+/** Columns' width in all, a space between each, with the indent, icon and its space in the name column. */
+function totalWidth(layout: Layout): number {
+  const others = [layout.status, layout.activity, layout.tools, layout.tokens, layout.elapsed].filter((width) => width > 0);
+  return layout.name + others.reduce((sum, width) => sum + 1 + width, 0);
+}
+
+/**
+ * Widths that fit `width`: text columns at their usual widths, numbers at
+ * least as wide as their longest value. When that is too wide, in order:
+ * the activity narrows, names narrow, the tool count goes, the ` tok` unit
+ * goes, the activity goes, names narrow further, the time goes. Numbers are
+ * never cut: a column of them is shown whole or not at all.
+ */
+function fitLayout(cells: readonly Cells[], width: number, nameCap: number): Layout {
+  const lead = Math.max(...cells.map((cell) => cell.indent.length)) + 2;
+  const names = Math.min(lead + nameCap, Math.max(lead + 12, ...cells.map((cell) => cell.indent.length + 2 + cell.name.length)));
+  const activity = widest(cells, (cell) => cell.activity);
+  const layout: Layout = {
+    name: Math.max(names, lead + 4),
+    status: Math.max(11, widest(cells, (cell) => cell.status)),
+    activity: activity === 0 ? 0 : 20,
+    tools: Math.max(8, widest(cells, (cell) => cell.tools)),
+    tokens: Math.max(11, widest(cells, (cell) => cell.tokens)),
+    shortTokens: false,
+    elapsed: Math.max(6, widest(cells, (cell) => cell.elapsed)),
+  };
+  const steps: Array<() => void> = [
+    () => (layout.activity = Math.min(layout.activity, 10)),
+    () => (layout.name = Math.min(layout.name, lead + 12)),
+    () => (layout.tools = 0),
+    () => {
+      layout.shortTokens = true;
+      layout.tokens = widest(cells, (cell) => cell.tokens.replace(TOKEN_UNIT, ''));
+    },
+    () => (layout.activity = 0),
+    () => (layout.name = lead + 4),
+    () => (layout.elapsed = 0),
+  ];
+  for (const step of steps) {
+    if (totalWidth(layout) <= width) break;
+    step();
+  }
+  // Whatever is left over goes to the names.
+  layout.name = Math.min(Math.max(layout.name, names), layout.name + Math.max(0, width - totalWidth(layout)));
+  return layout;
+}
+
+/**
+ * The tree as terminal lines, each at most `width` columns when the tree is
+ * not nested deeper than the width allows: columns are narrowed or left out
+ * by priority (see `fitLayout`), and numbers are never cut.
+ */
 export function renderTree(tree: AgentTree, now: number, options: { style: Style; width: number; showIds: boolean }): string[] {
   const { style, width } = options;
   const rows = tree.ordered();
-  return rows.map((row, index) => {
+  const cells = rows.map((row, index): Cells => {
     const siblingsAfter = rows.slice(index + 1).some((other) => other.parentId === row.parentId && other.id !== ROOT_ID);
-    const indent = row.id === ROOT_ID ? '' : `${'   '.repeat(Math.max(0, row.depth - 1))}${siblingsAfter ? '├─ ' : '└─ '}`;
-    const elapsed = row.startedAt === null ? '' : formatDuration((row.endedAt ?? now) - row.startedAt);
-    const tokens = row.tokens === null ? '—' : `${formatCount(row.tokens)} tok`;
-    const tools = `${row.toolCount} tool${row.toolCount === 1 ? '' : 's'}`;
-    const name = row.id === ROOT_ID || !options.showIds ? row.label : `${row.label} (${row.id})`;
+    return {
+      indent: row.id === ROOT_ID ? '' : `${'   '.repeat(Math.max(0, row.depth - 1))}${siblingsAfter ? '├─ ' : '└─ '}`,
+      name: row.id === ROOT_ID || !options.showIds ? row.label : `${row.label} (${row.id})`,
+      status: statusText(row),
+      activity: activity(row),
+      tools: `${row.toolCount} tool${row.toolCount === 1 ? '' : 's'}`,
+      tokens: row.tokens === null ? '—' : `${formatCount(row.tokens)}${TOKEN_UNIT}`,
+      elapsed: row.startedAt === null ? '' : formatDuration((row.endedAt ?? now) - row.startedAt),
+    };
+  });
+  const layout = fitLayout(cells, width, options.showIds ? 44 : 30);
+  return rows.map((row, index) => {
+    const cell = cells[index]!;
     const columns = [
-      name.padEnd(Math.max(0, (options.showIds ? 44 : 30) - indent.length)),
-      statusText(row).padEnd(11),
-      activity(row).padEnd(20),
-      tools.padStart(8),
-      tokens.padStart(11),
-      elapsed.padStart(6),
-    ].join(' ');
-    const room = Math.max(10, width - indent.length - 2);
-    const text = columns.length > room ? `${columns.slice(0, room - 1)}…` : columns.trimEnd();
-    return `${indent}${icon(row, now, style)} ${text}`;
+      cut(cell.name, layout.name - cell.indent.length - 2).padEnd(layout.name - cell.indent.length - 2),
+      cell.status.padEnd(layout.status),
+      ...(layout.activity > 0 ? [cut(cell.activity, layout.activity).padEnd(layout.activity)] : []),
+      ...(layout.tools > 0 ? [cell.tools.padStart(layout.tools)] : []),
+      (layout.shortTokens ? cell.tokens.replace(TOKEN_UNIT, '') : cell.tokens).padStart(layout.tokens),
+      ...(layout.elapsed > 0 ? [cell.elapsed.padStart(layout.elapsed)] : []),
+    ];
+    return `${cell.indent}${icon(row, now, style)} ${columns.join(' ').trimEnd()}`;
   });
 }
 

@@ -24,20 +24,31 @@ describe('parseCommandLine', () => {
   it('reads the demo options with their defaults', () => {
     expect(parseCommandLine(['demo'])).toEqual({
       command: 'demo',
-      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, maxConcurrent: 3, plain: false, worktree: false, store: null, report: null, yes: false, redis: null, workers: 2, queue: 'subagents-runs' },
+      options: { dir: null, model: DEFAULT_MODEL, delayMs: 40, scripted: false, inspect: false, inspectPort: 8080, ui: false, uiPort: 0, maxConcurrent: 3, plain: false, worktree: false, store: null, report: null, yes: false, redis: null, workers: 2, queue: 'subagents-runs' },
     });
     expect(parseCommandLine(['demo', '--dir', 'src', '--delay=0', '--inspect', '--inspect-port', '9000', '--scripted', '--model', 'llama3', '--plain', '--max-concurrent', '2'])).toEqual({
       command: 'demo',
-      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, maxConcurrent: 2, plain: true, worktree: false, store: null, report: null, yes: false, redis: null, workers: 2, queue: 'subagents-runs' },
+      options: { dir: 'src', model: 'llama3', delayMs: 0, scripted: true, inspect: true, inspectPort: 9000, ui: false, uiPort: 0, maxConcurrent: 2, plain: true, worktree: false, store: null, report: null, yes: false, redis: null, workers: 2, queue: 'subagents-runs' },
     });
     expect(parseCommandLine(['demo', '--worktree', '--delay', '0'])).toMatchObject({ command: 'demo', options: { worktree: true, delayMs: 0, dir: null } });
     expect(() => parseCommandLine(['demo', '--worktree', '--dir', 'src'])).toThrow(
-      'Expected `--worktree` without `--dir`: it makes its own temporary repository and has no inspector',
+      'Expected `--worktree` without `--dir`: it makes its own temporary repository and has no inspector or web view',
     );
     expect(parseCommandLine(['demo', '--report', 'out/survey.md', '--yes'])).toMatchObject({ options: { report: 'out/survey.md', yes: true } });
     expect(parseCommandLine(['demo', '--redis', 'redis://127.0.0.1:6380', '--workers', '0', '--queue', 'runs'])).toMatchObject({ options: { redis: 'redis://127.0.0.1:6380', workers: 0, queue: 'runs' } });
     expect(() => parseCommandLine(['demo', '--redis', '127.0.0.1:6380'])).toThrow('Expected `subagents demo --redis <redis://host:port>`, got `127.0.0.1:6380`');
     expect(() => parseCommandLine(['demo', '--redis', 'redis://127.0.0.1:6380', '--worktree'])).toThrow(/^Expected `--worktree` without `--redis`/);
+    expect(parseCommandLine(['demo', '--ui', '--ui-port', '4321'])).toMatchObject({ options: { ui: true, uiPort: 4321 } });
+    expect(() => parseCommandLine(['demo', '--worktree', '--ui'])).toThrow('Expected `--worktree` without `--ui`');
+    expect(() => parseCommandLine(['demo', '--ui-port', '70000'])).toThrow('Expected `--ui-port` to be an integer from 0 to 65535, got `70000`');
+  });
+
+  it('reads the view command: a store, and a port', () => {
+    expect(parseCommandLine(['view', '--store', '/tmp/s'])).toEqual({ command: 'view', store: '/tmp/s', port: 0 });
+    expect(parseCommandLine(['view', '--store', '/tmp/s', '--port', '4000'])).toEqual({ command: 'view', store: '/tmp/s', port: 4000 });
+    expect(() => parseCommandLine(['view'])).toThrow('Expected `subagents view --store <dir>`, got no store directory');
+    expect(() => parseCommandLine(['view', '--store', 'x', '--ui'])).toThrow('Unknown option `--ui` for `subagents view`; `subagents view` takes `--store <dir>` and `--port <port>`');
+    expect(() => parseCommandLine(['list', '--port', '1'])).toThrow('`subagents list` takes `--store <dir>`');
   });
 
   it('reads the mcp options with their defaults', () => {
@@ -76,7 +87,7 @@ describe('parseCommandLine', () => {
 
   it('explains what was expected for every bad command line', () => {
     const cases: Array<[string[], RegExp]> = [
-      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, list, worker, help/],
+      [['launch'], /Unknown command `launch`; the commands are: demo, mcp, list, view, worker, help/],
       [['--dir', 'x'], /Expected a command before options, got `--dir`/],
       [['demo', '--frobnicate'], /Unknown option `--frobnicate` for `subagents demo`\. Run `subagents demo --help`/],
       [['demo', '--dir'], /Expected `--dir` to be followed by a value, got nothing/],

@@ -3,11 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCommandLine } from '../../src/cli/args.js';
-import type { DemoOptions } from '../../src/cli/args.js';
-import { runDemo } from '../../src/cli/demo.js';
-import type { DemoIo } from '../../src/cli/demo.js';
-import { createProjectFixture } from './fixture.js';
+import { createProjectFixture, runDemoInProcess } from './fixture.js';
 
 let fixture: ReturnType<typeof createProjectFixture>;
 let outDir: string;
@@ -22,39 +18,8 @@ afterAll(() => {
 
 /** The demo in this process, on the scripted model, with a terminal (or not) to ask on. */
 function demo(extraArgs: string[], stdin?: PassThrough & { isTTY?: boolean }) {
-  let interrupt: () => void = () => {};
-  const out: string[] = [];
-  const err: string[] = [];
-  let onOutput: () => void = () => {};
-  const io: DemoIo = {
-    stdout: {
-      write: (text: string) => {
-        out.push(text);
-        onOutput();
-      },
-    },
-    stderr: { write: (text: string) => err.push(text) },
-    env: {},
-    defaultDir: fixture.dir,
-    onInterrupt: (handler) => {
-      interrupt = handler;
-      return () => undefined;
-    },
-    forceExit: () => {
-      throw new Error('forceExit must not be called');
-    },
-    ...(stdin ? { stdin } : {}),
-  };
   const file = path.join(outDir, `report-${Math.random().toString(36).slice(2)}.md`);
-  const command = parseCommandLine(['demo', '--dir', fixture.dir, '--delay', '0', '--report', file, ...extraArgs]);
-  const options = (command as { options: DemoOptions }).options;
-  const output = () => out.join('');
-  const until = (text: string) =>
-    new Promise<void>((resolve) => {
-      onOutput = () => output().includes(text) && resolve();
-      onOutput();
-    });
-  return { file, code: runDemo(options, io), output, errors: () => err.join(''), until, interrupt: () => interrupt() };
+  return { file, ...runDemoInProcess(['demo', '--dir', fixture.dir, '--delay', '0', '--report', file, ...extraArgs], { defaultDir: fixture.dir, ...(stdin ? { stdin } : {}) }) };
 }
 
 function terminal(): PassThrough & { isTTY?: boolean } {

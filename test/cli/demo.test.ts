@@ -173,7 +173,7 @@ describe('subagents demo, the built executable', () => {
     }
   });
 
-  it('with --inspect, streams the run to a receiver through the relay and frees the port', async () => {
+  it('with --inspect, streams the run to a receiver through the relay on loopback, stays up until Ctrl-C, and frees the port', async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
         const address = probe.address();
@@ -184,9 +184,15 @@ describe('subagents demo, the built executable', () => {
     await waitForOutput(run, (stdout) => stdout.includes('Inspector: open'));
     const received: StatelyInspectionEvent[] = [];
     createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((event) => received.push(event));
+    // The run ends, the relay stays up until Ctrl-C: a page opened late still gets the events.
+    await waitForOutput(run, (stdout) => stdout.includes('Press Ctrl-C to exit'));
+    const late: StatelyInspectionEvent[] = [];
+    createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` }).subscribe((event) => late.push(event));
+    await expect.poll(() => late.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    run.child.kill('SIGINT');
     const result = await run.finished;
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`Inspector: open http://localhost:${port} in a browser`);
+    expect(result.stdout).toContain(`Inspector: open http://127.0.0.1:${port} in a browser`);
     expect(received.some((event) => event.type === '@xstate.snapshot')).toBe(true);
     const handleIds = new Set(
       received.flatMap((event) => {
