@@ -21,7 +21,7 @@ describe('the statechart the view draws', () => {
     expect(find(chart, 'handle.closed')!.transitions).toEqual([{ event: 'HANDLE.RESUME', targets: ['handle.idle'], guard: null, reenter: false }]);
     expect(find(chart, 'handle.interrupted')!.transitions).toContainEqual({ event: 'HANDLE.RESUME', targets: ['handle.running'], guard: 'hasQueuedInput', reenter: false });
     const progress = find(chart, 'handle.running.working.waiting')!.transitions.filter((transition) => transition.event === 'RUN.PROGRESS');
-    expect(progress.map((transition) => transition.guard)).toContain('overTokenBudget');
+    expect(progress.map((transition) => transition.guard)).toContain('overBudget');
     expect(progress.some((transition) => transition.guard?.includes(' and '))).toBe(true);
     const settled = find(chart, 'handle.running.working')!.transitions.filter((transition) => transition.event === 'xstate.done.actor.agentRun');
     expect(settled.map((transition) => transition.targets[0])).toEqual(['handle.running', 'handle.completed']);
