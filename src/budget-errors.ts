@@ -1,6 +1,9 @@
 /** The errors of budgets and deadlines. */
 import { SubagentsError } from './errors.js';
 
+/** The longest time a budget or an extension may give, in milliseconds (the longest a timer waits: about 24.8 days). */
+export const MAX_BUDGET_MS = 2 ** 31 - 1;
+
 /** What a budget is counted in. */
 export type BudgetDimension = 'tokens' | 'costUsd' | 'timeMs';
 
@@ -16,11 +19,13 @@ export class BudgetRefusedError extends SubagentsError {
     readonly requested: number | null,
     readonly remaining: number,
     readonly parentId: string | null,
+    /** What did not happen because of it. */
+    outcome = 'nothing was spawned',
   ) {
     const parent = parentId === null ? 'the runtime' : `\`${parentId}\``;
     const asked = requested === null ? 'a share of it' : `${requested}`;
     const unit = dimension === 'tokens' ? ' tokens' : dimension === 'timeMs' ? ' ms to its deadline' : ' USD';
-    super(`Expected a budget within what ${parent} has left (${remaining}${unit} of budget.${dimension}), got a request for ${asked}: nothing was spawned`);
+    super(`Expected a budget within what ${parent} has left (${remaining}${unit} of budget.${dimension}), got a request for ${asked}: ${outcome}`);
   }
 }
 

@@ -8,11 +8,12 @@ import { AgentToolError } from '../toolkit/tool-error.js';
 import { handleView } from '../toolkit/tool-result.js';
 import { handleIdSchema } from '../toolkit/tool-schemas.js';
 import { DELEGATION_TOOLSET } from '../toolkit/toolsets.js';
+import { MAX_BUDGET_MS } from '../budget-errors.js';
 
 const parametersSchema = () =>
   z.object({
     target: handleIdSchema().optional().describe('Handle id of your subagent. Default: your most recently updated open subagent.'),
-    extend_ms: z.number().int('expected whole milliseconds').positive('expected a number of milliseconds > 0').describe('How much later its deadline becomes, in milliseconds.'),
+    extend_ms: z.number().int('expected whole milliseconds').positive('expected a number of milliseconds > 0').max(MAX_BUDGET_MS, `expected at most ${MAX_BUDGET_MS} ms`).describe('How much later its deadline becomes, in milliseconds.'),
   });
 
 /**

@@ -269,6 +269,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           requestApproval: (ask, signal) => handles.requestApproval(null, ask, signal),
           onUsage: (usage) => void addUsage(rootUsage, usage),
           tokensLeft: handles.rootTokensLeft,
+          deadline: handles.deadlineOf(null),
           telemetry,
         },
         message,

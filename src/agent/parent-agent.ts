@@ -34,7 +34,7 @@ export interface AgentAnswer {
   error: string | null;
   /** The error's code when the conversation failed with one (`model_output`, `model_request`, `max_iterations`, …). */
   errorCode: string | null;
-  exitReason: LoopExitReason | 'max_iterations' | 'interrupted' | 'cancelled' | 'error' | 'budget_exceeded';
+  exitReason: LoopExitReason | 'max_iterations' | 'interrupted' | 'cancelled' | 'error' | 'budget_exceeded' | 'timeout';
   apiCalls: number;
   /** The root agent's own tokens (its subagents' are in `runtime.usage()`). */
   usage: Usage;
@@ -72,6 +72,8 @@ export interface ParentAgentDeps {
   onUsage?: (usage: Usage) => void;
   /** The tokens the runtime's budget has left for the root agent (`null`: unbounded). */
   tokensLeft?: () => number | null;
+  /** The runtime's deadline (epoch ms): a conversation still going then ends `timeout`. */
+  deadline?: number | null;
   logger?: Logger | undefined;
   /** Fires when the runtime shuts down: the conversation ends `cancelled`. */
   shutdownSignal?: AbortSignal;
@@ -91,7 +93,9 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
     startedAt: performance.now(),
   };
   const history: ChatMessage[] = options.history ? [...options.history] : [{ role: 'system', content: options.systemPrompt ?? DEFAULT_ROOT_PROMPT }];
-  const stops = [options.signal, deps.shutdownSignal].filter((stop): stop is AbortSignal => stop !== undefined);
+  const deadline = deps.deadline ?? null;
+  const late = deadline === null ? undefined : AbortSignal.timeout(Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1));
+  const stops = [options.signal, deps.shutdownSignal, late].filter((stop): stop is AbortSignal => stop !== undefined);
   const signal = stops.length === 0 ? new AbortController().signal : stops.length === 1 ? stops[0]! : AbortSignal.any(stops);
   const added: ChatMessage[] = [];
   let partialOutput: string | null = null;
@@ -147,6 +151,9 @@ export async function runParentAgent(deps: ParentAgentDeps, message: string, opt
     return answer('completed', { text: result.text, error: null, exitReason: result.exitReason });
   } catch (error) {
     if (deps.shutdownSignal?.aborted) return answer('cancelled', { text: '', error: 'The runtime was shut down during the conversation', exitReason: 'cancelled' });
+    if (late?.aborted && !options.signal?.aborted) {
+      return answer('timeout', { text: '', error: `The root agent missed the runtime's deadline (${new Date(deadline!).toISOString()})`, exitReason: 'timeout' });
+    }
     if (signal.aborted) return answer('interrupted', { text: '', error: 'The root agent was interrupted', exitReason: 'interrupted' });
     const code = errorCodeOf(error);
     if (code === 'budget_exceeded') return answer('budget_exceeded', { text: '', error: errorText(error), exitReason: 'budget_exceeded', errorCode: code });

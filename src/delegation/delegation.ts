@@ -157,8 +157,11 @@ export function createDelegator(deps: DelegatorDeps) {
         started.push(ids[index]!);
       }
     } catch (error) {
-      // Nothing half-done is left behind: children already started are cancelled.
-      for (const id of started) core.cancel(id);
+      // Nothing half-done is left behind: children already started are cancelled and closed (which returns their budgets).
+      for (const id of started) {
+        core.cancel(id);
+        core.close(id);
+      }
       removeStored(stored);
       throw error;
     }

@@ -4,6 +4,7 @@
  * alike. The tool spells some fields in snake_case for the model; the table
  * of those names is here, the conversion happens only at the tool.
  */
+import { MAX_BUDGET_MS } from '../budget-errors.js';
 import { z } from 'zod';
 import { BUILT_IN_AGENT_TYPES } from './agent-types.js';
 import type { AgentType } from './agent-types.js';
@@ -47,7 +48,7 @@ export const taskShape = () => ({
 /** A budget from code: positive finite numbers (the model's tools take none). */
 const budgetSchema = () =>
   z
-    .object({ tokens: z.number().positive().finite().optional(), costUsd: z.number().positive().finite().optional(), timeMs: z.number().positive().finite().optional() })
+    .object({ tokens: z.number().positive().finite().optional(), costUsd: z.number().positive().finite().optional(), timeMs: z.number().positive().max(MAX_BUDGET_MS).optional() })
     .strict();
 
 /** One task, as `runtime.delegate` checks it (unknown fields refused). */

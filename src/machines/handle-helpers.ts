@@ -88,7 +88,7 @@ export function overBudget({ context }: { context: HandleContext }): RunEnding {
  * queued, the next one asks for a slot anew (FIFO fairness, the status stays
  * `running`); otherwise the handle is in `error`.
  */
-export function ended(ending: (args: { context: HandleContext }) => RunEnding, guard?: 'overBudget') {
+export function ended(ending: (args: { context: HandleContext }) => RunEnding, guard?: 'overBudget' | 'deadlineReached') {
   const endRun = { type: 'endRun' as const, params: ending };
   return [
     {

@@ -112,7 +112,8 @@ export const handleMachine = setup({
     /** The deadline is a date: a run that starts past it ends at once, and `DEADLINE.SET` moves it. */
     armDeadline: enqueueActions(({ context, enqueue }) => {
       const deadline = context.budget?.deadline ?? null;
-      if (deadline !== null) enqueue.raise({ type: 'LIMIT.DEADLINE' }, { delay: Math.max(0, deadline - Date.now()), id: DEADLINE_ID });
+      // A timer waits at most 2^31 - 1 ms: a later deadline is reached in steps.
+      if (deadline !== null) enqueue.raise({ type: 'LIMIT.DEADLINE' }, { delay: Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1), id: DEADLINE_ID });
     }),
     disarmDeadline: cancel(DEADLINE_ID),
     holdBudget: assign(({ context, event }) => {
@@ -181,6 +182,7 @@ export const handleMachine = setup({
     isCurrentSlot: ({ context, event }) => event.type === 'SLOT.GRANTED' && event.slotSeq === context.slotSeq,
     isDelegated: ({ context }) => context.spec.delegated,
     overBudget: ({ context }) => overrun(context) !== null,
+    deadlineReached: ({ context }) => context.budget?.deadline != null && Date.now() >= context.budget.deadline,
     isWaiting: ({ event }) => event.type === 'RUN.PROGRESS' && event.waiting === true,
     isNotWaiting: ({ event }) => event.type === 'RUN.PROGRESS' && event.waiting === false,
   },
@@ -309,11 +311,17 @@ export const handleMachine = setup({
               outcome: 'timeout',
               error: `The run exceeded childTimeoutMs (${context.spec.limits.childTimeoutMs} ms) and was stopped${stopDiagnostic(context.run)}`,
             })),
-            'LIMIT.DEADLINE': ended(({ context }) => ({
-              outcome: 'timeout',
-              error: `The handle missed its deadline (${new Date(context.budget?.deadline ?? 0).toISOString()}) and its run was stopped${stopDiagnostic(context.run)}`,
-              errorCode: 'deadline',
-            })),
+            'LIMIT.DEADLINE': [
+              ...ended(
+                ({ context }) => ({
+                  outcome: 'timeout',
+                  error: `The handle missed its deadline (${new Date(context.budget?.deadline ?? 0).toISOString()}) and its run was stopped${stopDiagnostic(context.run)}`,
+                  errorCode: 'deadline',
+                }),
+                'deadlineReached',
+              ),
+              { actions: 'armDeadline' },
+            ],
             'DEADLINE.SET': { actions: ['setDeadline', 'disarmDeadline', 'armDeadline'] },
             // Aborts the run in place and starts the new input at once, keeping the slot.
             'INPUT.SEND': [

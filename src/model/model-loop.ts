@@ -20,7 +20,7 @@ import type { TelemetryHooks } from '../telemetry-hooks.js';
 import type { ChatClient } from './chat-client.js';
 import type { ProviderState } from './provider-state.js';
 import { callModel, partialOutputOf } from './model-call.js';
-import { fitConversation } from './conversation-window.js';
+import { estimateTokens, fitConversation } from './conversation-window.js';
 import type { ModelTurn } from './model-call.js';
 
 export type { ChatClient } from './chat-client.js';
@@ -132,13 +132,13 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
     const definitions = toolDefinitionsFor(options.tools, options.toolContext);
     let turnText = '';
     let turn: ModelTurn;
-    const cap = options.maxOutputTokens?.() ?? null;
-    if (cap !== null && cap <= 0) throw new BudgetExceededError('The budget has no tokens left for another model call; the run was stopped');
+    const sent = bound === null ? messages : fitConversation(messages, bound, inputIndex);
+    const cap = outputCap(options.maxOutputTokens?.() ?? null, sent);
     try {
       const call = () => callModel({
         client: options.client,
         model: options.model,
-        messages: bound === null ? messages : fitConversation(messages, bound, inputIndex),
+        messages: sent,
         tools: definitions,
         signal,
         stream: options.stream ?? true,
@@ -167,7 +167,8 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
         stats.apiCalls += 1;
         options.onUsage?.(error.usage);
       }
-      if (cap !== null && error instanceof ModelOutputError && (error.finishReason === 'length' || error.finishReason === 'max_tokens')) {
+      // Cut off at the budget's cap (not at a smaller limit of the caller's or the model's own): the budget ended it.
+      if (cap !== null && error instanceof ModelOutputError && (error.finishReason === 'length' || error.finishReason === 'max_tokens') && cutAtCap(error, cap, options.requestOptions)) {
         throw new BudgetExceededError(`The answer was cut off at the ${cap} tokens the budget had left; the run was stopped`, { cause: error });
       }
       throw error;
@@ -195,6 +196,35 @@ export async function runModelLoop(options: ModelLoopOptions): Promise<ModelLoop
   }
   // Out of model calls while the model was still working: not a completion (the last text is the partial output).
   throw new MaxIterationsError(options.maxIterations);
+}
+
+/**
+ * Below this many tokens left, requests carry the budget's cap: every current
+ * model answers at least this many, so a larger cap (a whole budget) is never
+ * sent to a server that would refuse it as over the model's output limit.
+ */
+export const OUTPUT_CAP_BELOW = 4096;
+
+/**
+ * The cap a request carries, from the tokens the budget has left less the
+ * request's estimated input; `null` when unbounded or when that is at least
+ * {@link OUTPUT_CAP_BELOW}. Nothing left for an answer ends the run before the call.
+ */
+function outputCap(left: number | null, messages: readonly ChatMessage[]): number | null {
+  if (left === null) return null;
+  const input = messages.reduce((sum, message) => sum + estimateTokens(message), 0);
+  const forAnswer = left - input;
+  if (forAnswer <= 0) {
+    throw new BudgetExceededError(`The budget has ${left} tokens left, and the next request alone carries about ${input}; the run was stopped`);
+  }
+  return forAnswer < OUTPUT_CAP_BELOW ? forAnswer : null;
+}
+
+/** Whether a cut-off answer stopped at the budget's cap: its output reached it, and the caller's own limit was not smaller. */
+function cutAtCap(error: ModelOutputError, cap: number, requestOptions: Record<string, unknown> | undefined): boolean {
+  const own = [requestOptions?.max_tokens, requestOptions?.max_completion_tokens].filter((value): value is number => typeof value === 'number');
+  if (own.some((limit) => limit < cap)) return false;
+  return error.usage === null || error.usage.outputTokens >= cap;
 }
 
 /** The turn as the conversation keeps it: fields the server added are sent back, and so is the thinking behind tool calls. */

@@ -7,7 +7,7 @@
  * holds are kept here, beside the root agent's spend.
  */
 import { BadArgumentError } from '../errors.js';
-import { BudgetRefusedError } from '../budget-errors.js';
+import { BudgetRefusedError, MAX_BUDGET_MS } from '../budget-errors.js';
 import { budgetStateOf, committed, costAt, tokensLeft } from '../machines/budget.js';
 import type { BudgetGrant, BudgetState } from '../machines/budget.js';
 import type { ActorRefFrom } from 'xstate';
@@ -25,6 +25,7 @@ export function checkBudget(value: unknown, field: string): Budget | undefined {
     if (!(BUDGET_KEYS as readonly string[]).includes(key)) throw new BadArgumentError(`${field}.${key}`, `one of ${BUDGET_KEYS.join(', ')}`, key);
     if (amount === undefined) continue;
     if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) throw new BadArgumentError(`${field}.${key}`, 'a positive finite number', amount);
+    if (key === 'timeMs' && amount > MAX_BUDGET_MS) throw new BadArgumentError(`${field}.${key}`, `at most ${MAX_BUDGET_MS} ms (about 24.8 days)`, amount);
   }
   return value;
 }
@@ -60,6 +61,9 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
       deadline: budget.timeMs === undefined ? null : Date.now() + budget.timeMs,
     },
   );
+  if (rootState?.costUsd != null && rootState.price === null) {
+    throw new BadArgumentError('budget.costUsd', "a price for the root agent's model in `prices` (a cost budget counts dollars)", 'no price for it');
+  }
   const rootUsage = deps.rootUsage ?? (() => ({ inputTokens: 0, outputTokens: 0 }));
   const root = (): Payer => ({ usage: rootUsage(), run: null, budget: rootState, spec: { limits: { maxRunTokens: null } } as HandleContext['spec'] });
   const contextOf = (id: string) => refs.get(id)?.getSnapshot().context;
@@ -76,9 +80,12 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
         rootState.heldTokens += delta.tokens;
         rootState.heldCostUsd += delta.costUsd;
       }
-    } else {
-      refs.get(hold.parentId)?.send({ type: 'BUDGET.HOLD', ...delta });
+      return;
     }
+    const parent = refs.get(hold.parentId);
+    parent?.send({ type: 'BUDGET.HOLD', ...delta });
+    // A parent already closed has settled: what changed below it passes on up.
+    if (parent?.getSnapshot().value === 'closed') ledger.statusChanged(hold.parentId, 'closed');
   }
 
   const ledger = {
@@ -111,6 +118,12 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
      */
     plan(parentId: string | null, requests: ReadonlyArray<Budget | undefined>): Array<Budget | undefined> {
       const budget = payerOf(parentId)?.budget ?? null;
+      const deadline = budget?.deadline ?? null;
+      for (const request of requests) {
+        if (deadline !== null && request?.timeMs !== undefined && Date.now() + request.timeMs > deadline) {
+          throw new BudgetRefusedError('timeMs', request.timeMs, Math.max(0, deadline - Date.now()), parentId);
+        }
+      }
       if (!budget || (budget.tokens === null && budget.costUsd === null)) return [...requests];
       const payer = payerOf(parentId)!;
       const now = committed(payer);
@@ -137,6 +150,36 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
       const hold: Hold = { parentId, reserved, now: { tokens: 0, costUsd: 0 } };
       holds.set(id, hold);
       adjust(hold, reserved);
+    },
+    /** Puts back a restored child's hold: its parent's chart restored its own, so only the root's is added to. */
+    restore(id: string, parentId: string | null, grant: BudgetGrant | null, closed: boolean): void {
+      const payer = payerOf(parentId);
+      if (!grant || !payer?.budget) return;
+      const reserved = { tokens: payer.budget.tokens === null ? 0 : (grant.tokens ?? 0), costUsd: payer.budget.costUsd === null ? 0 : (grant.costUsd ?? 0) };
+      const hold: Hold = { parentId, reserved, now: reserved };
+      const context = contextOf(id);
+      if (closed && context) {
+        const spent = committed(context);
+        hold.now = { tokens: reserved.tokens === 0 ? 0 : spent.tokens, costUsd: reserved.costUsd === 0 ? 0 : (spent.costUsd ?? 0) };
+      }
+      holds.set(id, hold);
+      if (parentId === null && rootState) {
+        rootState.heldTokens += hold.now.tokens;
+        rootState.heldCostUsd += hold.now.costUsd;
+      }
+    },
+    /** A closed child may be resumed only if its parent can hold its reservation again. */
+    checkResume(id: string): void {
+      const hold = holds.get(id);
+      const payer = hold && payerOf(hold.parentId);
+      if (!hold || !payer?.budget) return;
+      const now = committed(payer);
+      for (const dimension of ['tokens', 'costUsd'] as const) {
+        const limit = payer.budget[dimension];
+        const more = hold.reserved[dimension] - hold.now[dimension];
+        const left = limit === null ? Infinity : limit - (dimension === 'tokens' ? now.tokens : (now.costUsd ?? 0));
+        if (more > 0 && more > left) throw new BudgetRefusedError(dimension, hold.reserved[dimension], Math.max(0, round(left)), hold.parentId, `\`${id}\` was not resumed`);
+      }
     },
     /** Settles at close (the child's spend replaces its reservation); a resumed child holds its reservation again. */
     statusChanged(id: string, status: HandleStatus): void {
@@ -170,7 +213,7 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
     /** A handle's deadline `ms` later (from now when it has none), at most its parent's. */
     extended(context: Readonly<HandleContext>, ms: number): number {
       const parentDeadline = payerOf(context.spec.parentId)?.budget?.deadline ?? null;
-      const wanted = (context.budget?.deadline ?? Date.now()) + ms;
+      const wanted = Math.max(context.budget?.deadline ?? 0, Date.now()) + ms;
       return parentDeadline === null ? wanted : Math.min(wanted, parentDeadline);
     },
     /** Settles a child at its close; a run stopped at its budget takes its subtree with it (each child as its stop policy says). */
@@ -186,7 +229,7 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
       return {
         extendDeadline(id: string, ms: number): HandleSnapshot {
           const ref = requireRef(id);
-          if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) throw new BadArgumentError('ms', 'a positive number of milliseconds', ms);
+          if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > MAX_BUDGET_MS) throw new BadArgumentError('ms', `a positive number of milliseconds, at most ${MAX_BUDGET_MS}`, ms);
           ref.send({ type: 'DEADLINE.SET', deadline: ledger.extended(ref.getSnapshot().context, ms) });
           return snapshotOf(id);
         },

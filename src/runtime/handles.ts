@@ -236,6 +236,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       const snapshot = handleLogic.resolveState({ value: stored.state, context });
       const ref = createActor(handleLogic, { parent: actor, id: entry.key, systemId: handleSystemId(entry.key), snapshot, input: context.spec }).start();
       attach(spec.id, ref);
+      ledger.restore(spec.id, spec.parentId, spec.budget ?? null, stored.state === 'closed');
       const phase = restoredPhase(stored.state);
       if (phase === 'working') lost.push({ id: spec.id, input: context.current, delegated: spec.delegated });
       if (phase === 'awaitingSlot') {
@@ -312,6 +313,10 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       }
     },
     ...commands,
+    resume(id) {
+      if (typeof id === 'string' && refs.get(id)?.getSnapshot().value === 'closed') ledger.checkResume(id);
+      return commands.resume(id);
+    },
     ...ledger.methods(requireRef, snapshotOf),
     planBudgets: (parentId, requests) => ledger.plan(parentId, requests),
     get: snapshotOf,

@@ -21,6 +21,7 @@ import type { TestRedis } from '../support/redis-server.js';
 import { startWorkerProcess } from '../support/worker-processes.js';
 import type { WorkerConfig, WorkerProcess } from '../support/worker-processes.js';
 import { keysOf } from '../../src/distributed/protocol.js';
+import { estimateTokens } from '../../src/model/conversation-window.js';
 
 const binary = redisServerBinary();
 if (!binary) {
@@ -366,15 +367,16 @@ describe.skipIf(!binary)('child runs on BullMQ workers over Redis', { timeout: 6
     }
   });
   it('holds budgets on workers: each request asks for no more than is left, and an overrun ends the run budget_exceeded with its spend', async () => {
-    const script = () => reply.toolCall('lookup', { word: 'w' }, { usage: { promptTokens: 80, completionTokens: 30 } });
-    const { server, runtime } = await setup({ script, workers: [{}], runtime: { budget: { tokens: 1000 } } });
-    const { results } = await runtime.delegate({ goal: 'spend', toolsets: ['read'], budget: { tokens: 200 } }).result;
-    expect(results[0]).toMatchObject({ status: 'budget_exceeded', exitReason: 'budget_exceeded', usage: { inputTokens: 160, outputTokens: 60 } });
-    // The worker capped each request at what the run had left: 200, then 200 − 110.
-    expect(server.requests.map((request) => request.body.max_completion_tokens)).toEqual([200, 90]);
+    const script = () => reply.toolCall('lookup', { word: 'w' }, { usage: { promptTokens: 800, completionTokens: 300 } });
+    const { server, runtime } = await setup({ script, workers: [{}], runtime: { budget: { tokens: 10_000 } } });
+    const { results } = await runtime.delegate({ goal: 'spend', toolsets: ['read'], budget: { tokens: 2000 } }).result;
+    expect(results[0]).toMatchObject({ status: 'budget_exceeded', exitReason: 'budget_exceeded', usage: { inputTokens: 1600, outputTokens: 600 } });
+    // The worker capped each request at what the run had left, less the request's own (estimated) input: 2000, then 2000 − 1100.
+    const inputOf = (index: number) => (server.requests[index]?.body.messages ?? []).reduce((sum, message) => sum + estimateTokens(message as never), 0);
+    expect(server.requests.map((request) => request.body.max_completion_tokens)).toEqual([2000 - inputOf(0), 900 - inputOf(1)]);
     expect(server.requests.every((request) => request.headers.authorization === 'Bearer test-key-of-the-worker')).toBe(true);
     runtime.close(results[0]!.handleId);
-    expect(runtime.budget(null)).toMatchObject({ held: { tokens: 220 }, remaining: { tokens: 780 } });
+    expect(runtime.budget(null)).toMatchObject({ held: { tokens: 2200 }, remaining: { tokens: 7800 } });
   });
 
   it('holds deadlines on workers: a run still going at its deadline ends timeout and its request is aborted on the worker', async () => {

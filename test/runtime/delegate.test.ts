@@ -8,6 +8,7 @@ import type { DelegationResult } from '../../src/delegation/delegation-types.js'
 import { defineTool } from '../../src/toolkit/define-tool.js';
 import { describeConversation, reply, scriptByConversation, startFakeServer } from '../../src/testing/index.js';
 import type { FakeServer } from '../../src/testing/index.js';
+import { estimateTokens } from '../../src/model/conversation-window.js';
 import { closeAfterEach } from '../support/cleanup.js';
 import { executeCode, lookup, shell } from '../support/sample-tools.js';
 
@@ -219,18 +220,19 @@ describe('token budget', () => {
       execute: () => String((toolRuns += 1)),
     });
     server = await startFakeServer({
-      script: () => reply.toolCall('counted', {}, { usage: { promptTokens: 10, completionTokens: 5 } }),
+      script: () => reply.toolCall('counted', {}, { usage: { promptTokens: 1000, completionTokens: 500 } }),
     });
-    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', tools: [counted], maxRunTokens: 40 });
+    runtime = createRuntime({ client: clientFor(server), model: 'fake-model', tools: [counted], maxRunTokens: 4000 });
     const outcome = await runtime.delegate({ goal: 'spend forever' }).result;
     const [result] = outcome.results;
     expect(result).toMatchObject({ status: 'budget_exceeded', exitReason: 'budget_exceeded', apiCalls: 3, errorCode: 'budget_exceeded' });
     expect(runtime.get(result!.handleId).status).toBe('error');
-    // Each request asked for no more than the run had left.
-    expect(server.requests.map((request) => request.body.max_completion_tokens)).toEqual([40, 25, 10]);
-    expect(result?.error).toBe('The run spent 45 tokens, over maxRunTokens (40), and was stopped');
-    expect((result?.usage.inputTokens ?? 0) + (result?.usage.outputTokens ?? 0)).toBe(45);
+    // Each request asked for no more than the run had left once its own (estimated) input is paid.
+    const inputOf = (index: number) => (server!.requests[index]?.body.messages ?? []).reduce((sum, message) => sum + estimateTokens(message as never), 0);
+    expect(server.requests.map((request) => request.body.max_completion_tokens)).toEqual([4000 - inputOf(0), 2500 - inputOf(1), 1000 - inputOf(2)]);
+    expect(result?.error).toBe('The run spent 4500 tokens, over maxRunTokens (4000), and was stopped');
+    expect((result?.usage.inputTokens ?? 0) + (result?.usage.outputTokens ?? 0)).toBe(4500);
     expect(toolRuns).toBe(2);
-    expect(runtime.get(result!.handleId).usage).toEqual({ inputTokens: 30, outputTokens: 15 });
+    expect(runtime.get(result!.handleId).usage).toEqual({ inputTokens: 3000, outputTokens: 1500 });
   });
 });
