@@ -218,8 +218,12 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
     },
     /** Settles a child at its close; a run stopped at its budget takes its subtree with it (each child as its stop policy says). */
     watch(id: string, ref: ActorRefFrom<HandleMachine>, stopChildren: (id: string) => void): void {
-      ref.on('status', ({ status }) => ledger.statusChanged(id, status));
-      ref.on('run-end', ({ outcome }) => outcome === 'budget_exceeded' && queueMicrotask(() => stopChildren(id)));
+      // A handle with no budget holds nothing and, without maxRunTokens, cannot end over one: it costs no listener.
+      const { budget: grant, limits } = ref.getSnapshot().context.spec;
+      if (grant) ref.on('status', ({ status }) => ledger.statusChanged(id, status));
+      if (grant?.tokens != null || grant?.costUsd != null || limits.maxRunTokens !== null) {
+        ref.on('run-end', ({ outcome }) => outcome === 'budget_exceeded' && queueMicrotask(() => stopChildren(id)));
+      }
     },
     forget(id: string): void {
       holds.delete(id);
