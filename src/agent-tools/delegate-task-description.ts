@@ -27,6 +27,8 @@ export interface DelegationFacts {
   backgroundByDefault: boolean;
   /** How a background result reaches the caller (a clause). */
   backgroundDelivery: string;
+  /** Whether the caller spends from a budget (it has one for life: the sentence never changes between requests). */
+  budgeted: boolean;
 }
 
 /** Reads the facts now, for `caller`. */
@@ -53,6 +55,7 @@ export function delegationFacts(settings: AgentToolsSettings, caller: ToolCaller
     providers: runtime.options.providers,
     backgroundByDefault: settings.backgroundByDefault,
     backgroundDelivery: settings.backgroundDelivery,
+    budgeted: runtime.budget(caller.handleId) !== null,
   };
 }
 
@@ -100,6 +103,12 @@ export function describeDelegateTask(facts: DelegationFacts): ToolDescription {
       `returns at once with a delegation id and the handle ids; ${facts.backgroundDelivery}. ` +
       `At most ${facts.maxBackground} background delegations run at once; over that the call is refused.`,
     ...(facts.maxConcurrentRuns === null ? [] : [`- At most ${facts.maxConcurrentRuns} subagents run at once in the whole tree.`]),
+    ...(facts.budgeted
+      ? [
+          '- You work within a budget: each subagent gets an even share of half of what you have left, and your deadline at the latest. ' +
+            'It holds its share until you close it (close_agent gives back what it did not use); one that spends past it ends with status budget_exceeded.',
+        ]
+      : []),
   ];
   const description = [
     'Delegate work to subagents. Each starts with a fresh conversation (it knows nothing of yours), its own tools ' +

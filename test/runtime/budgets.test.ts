@@ -24,6 +24,7 @@ describe('nested budgets', () => {
   it('splits half the remainder evenly over the children of a call when none asks, and settles each at close', async () => {
     const { server, client } = await serve({ script: () => reply.text('done', { usage: { promptTokens: 30, completionTokens: 10 } }) });
     runtime = createRuntime({ client, model: 'fake', budget: { tokens: 10_000 } });
+    const firstDescription = createToolDispatcher(runtime, runtime.toolsOf(null), { handleId: null }).definitions().find((tool) => tool.function.name === 'delegate_task')?.function.description;
     const delegation = runtime.delegate({ tasks: [{ goal: 'a' }, { goal: 'b' }] });
     const reserved = delegation.handleIds.map((id) => runtime!.get(id).budget?.tokens);
     expect(reserved).toEqual([2500, 2500]);
@@ -35,6 +36,10 @@ describe('nested budgets', () => {
     // Settled: each child's spend replaced its reservation, so 4920 of the 5000 came back.
     expect(runtime.budget(null)).toMatchObject({ held: { tokens: 80 }, remaining: { tokens: 9920 } });
     expect(runtime.usage().budget?.remaining.tokens).toBe(9920);
+    // The model is told it works within a budget, in words that stay the same as the numbers move (prompt caching).
+    const described = createToolDispatcher(runtime, runtime.toolsOf(null), { handleId: null }).definitions().find((tool) => tool.function.name === 'delegate_task')?.function.description;
+    expect(described).toContain('You work within a budget');
+    expect(described).toBe(firstDescription);
   });
 
   it('refuses a spawn past its parent\'s remainder, naming the remainder, and a batch that does not fit before spawning any of it', async () => {
