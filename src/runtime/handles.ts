@@ -103,6 +103,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     },
     refOf: (id) => refs.get(id),
     emit: (event) => hub.emit(event),
+    listening: () => hub.hasListeners,
     secrets: () => secrets,
     approvals,
     progressIntervalMs: activity.progressIntervalMs,
