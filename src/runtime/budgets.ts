@@ -31,7 +31,7 @@ export function checkBudget(value: unknown, field: string): Budget | undefined {
 }
 
 /** The parts of a parent the ledger reads: its chart's context, or the root's stand-in. */
-type Payer = Pick<HandleContext, 'usage' | 'run' | 'budget' | 'spec'>;
+type Payer = Pick<HandleContext, 'run' | 'budget' | 'spec'> & { results: Pick<HandleContext['results'], 'usage'> };
 
 /** One child's hold on its parent. */
 interface Hold {
@@ -65,7 +65,7 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
     throw new BadArgumentError('budget.costUsd', "a price for the root agent's model in `prices` (a cost budget counts dollars)", 'no price for it');
   }
   const rootUsage = deps.rootUsage ?? (() => ({ inputTokens: 0, outputTokens: 0 }));
-  const root = (): Payer => ({ usage: rootUsage(), run: null, budget: rootState, spec: { limits: { maxRunTokens: null } } as HandleContext['spec'] });
+  const root = (): Payer => ({ results: { usage: rootUsage() }, run: null, budget: rootState, spec: { limits: { maxRunTokens: null } } as HandleContext['spec'] });
   const contextOf = (id: string) => refs.get(id)?.getSnapshot().context;
   const payerOf = (parentId: string | null): Payer | undefined => (parentId === null ? root() : contextOf(parentId));
   const holds = new Map<string, Hold>();

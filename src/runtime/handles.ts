@@ -287,7 +287,8 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     conversationOf(id) {
       const context = refs.get(id)?.getSnapshot().context;
       if (!context) return [];
-      return context.run ? [...context.conversation, ...context.run.messages] : context.conversation;
+      const conversation = context.results.conversation;
+      return context.run ? [...conversation, ...context.run.messages] : conversation;
     },
     depthOf: (parentId) => depthOf(actor.getSnapshot().context, parentId),
     spawnRefusal: (parentId) => spawnRefusal(actor.getSnapshot().context, { id: '\u0000probe', parentId }, running),
