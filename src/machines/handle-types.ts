@@ -145,15 +145,15 @@ export interface HandleResults {
   /** Runs ended: each started run ends exactly once. */
   runsEnded: number;
   /** The conversation: kept across runs, whatever their outcome. */
-  conversation: ChatMessage[];
+  conversation: readonly ChatMessage[];
 }
 
 /** A handle's inputs waiting and handed back, and what rarely changes, in its context. */
 export interface HandleInputs {
   /** Inputs waiting, FIFO. The current input is not in it. */
-  queue: QueuedInput[];
+  queue: readonly QueuedInput[];
   /** Inputs handed back by the last cancel or close. */
-  returned: QueuedInput[];
+  returned: readonly QueuedInput[];
   /** Status before the last close. */
   previousStatus: HandleStatus | null;
   /** Epoch milliseconds. */

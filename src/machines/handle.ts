@@ -4,10 +4,25 @@ import { settleTurns } from './conversation.js';
 import { addUsage, noUsage, sumUsage } from '../usage.js';
 import { budgetStateOf, overrun } from './budget.js';
 import { ended, newRunJournal, overBudget, runFailure, settled, stopDiagnostic } from './handle-helpers.js';
-import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
+import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleResults, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
 
 export type * from './handle-types.js';
 export { errorCodeOf, errorText, newRunJournal, stopDiagnostic } from './handle-helpers.js';
+
+/** The one empty list every handle starts with and goes back to: an idle handle holds no arrays of its own. */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** What a handle that has not run yet has done, shared by them all: every change makes a new `results`. */
+const NO_RESULTS: HandleResults = Object.freeze({
+  lastInput: null,
+  lastOutput: null,
+  error: null,
+  lastRun: null,
+  usage: Object.freeze(noUsage()),
+  runsStarted: 0,
+  runsEnded: 0,
+  conversation: NONE,
+});
 
 /** Ids of the limit timers, so leaving the state cancels them. */
 const CHILD_TIMEOUT_ID = 'limit.childTimeout';
@@ -175,7 +190,7 @@ export const handleMachine = setup({
     handBackInputs: enqueueActions(({ context, enqueue }, params: { reason: HandBackReason; withCurrent: boolean }) => {
       const returned = params.withCurrent && context.current ? [context.current, ...context.inputs.queue] : context.inputs.queue;
       for (const input of returned) enqueue.emit({ type: 'input-end', input, run: null, handedBack: params.reason });
-      enqueue.assign({ inputs: { ...context.inputs, returned, queue: [] }, ...(params.withCurrent ? { current: null } : {}), ...touched() });
+      enqueue.assign({ inputs: { ...context.inputs, returned, queue: NONE }, ...(params.withCurrent ? { current: null } : {}), ...touched() });
     }),
     rememberStatus: assign(({ context }, params: { status: HandleStatus }) => ({ inputs: { ...context.inputs, previousStatus: params.status } })),
     touch: assign(() => touched()),
@@ -202,8 +217,8 @@ export const handleMachine = setup({
       slotSeq: 0,
       run: null,
       budget: budgetStateOf(input.budget),
-      results: { lastInput: null, lastOutput: null, error: null, lastRun: null, usage: noUsage(), runsStarted: 0, runsEnded: 0, conversation: [] },
-      inputs: { queue: [], returned: [], previousStatus: null, createdAt: updatedAt },
+      results: NO_RESULTS,
+      inputs: { queue: NONE, returned: NONE, previousStatus: null, createdAt: updatedAt },
     };
   },
   on: {

@@ -11,7 +11,7 @@ import { BudgetRefusedError, MAX_BUDGET_MS } from '../budget-errors.js';
 import { budgetStateOf, committed, costAt, tokensLeft } from '../machines/budget.js';
 import type { BudgetGrant, BudgetState } from '../machines/budget.js';
 import type { ActorRefFrom } from 'xstate';
-import type { HandleContext, HandleMachine } from '../machines/handle.js';
+import type { HandleContext, HandleEmitted, HandleMachine } from '../machines/handle.js';
 import type { Budget, BudgetView, HandleSnapshot, HandleStatus, ModelPrice, Usage } from '../types.js';
 
 /** The keys a budget takes. */
@@ -216,10 +216,14 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
       const wanted = Math.max(context.budget?.deadline ?? 0, Date.now()) + ms;
       return parentDeadline === null ? wanted : Math.min(wanted, parentDeadline);
     },
-    /** Settles a child at its close; a run stopped at its budget takes its subtree with it (each child as its stop policy says). */
-    watch(id: string, ref: ActorRefFrom<HandleMachine>, stopChildren: (id: string) => void): void {
-      ref.on('status', ({ status }) => ledger.statusChanged(id, status));
-      ref.on('run-end', ({ outcome }) => outcome === 'budget_exceeded' && queueMicrotask(() => stopChildren(id)));
+    /**
+     * What a handle's chart emitted, as the ledger reads it: a child settles
+     * at its close; a run stopped at its budget takes its subtree with it
+     * (each child as its stop policy says).
+     */
+    observe(id: string, event: HandleEmitted, stopChildren: (id: string) => void): void {
+      if (event.type === 'status') ledger.statusChanged(id, event.status);
+      else if (event.type === 'run-end' && event.outcome === 'budget_exceeded') queueMicrotask(() => stopChildren(id));
     },
     forget(id: string): void {
       holds.delete(id);

@@ -119,6 +119,8 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     ? { inspect: sanitizeInspectionObserver(options.inspect, { ...options.inspection, secrets: [...(options.inspection?.secrets ?? []), ...secrets] }) }
     : {};
   const actor = createActor(supervisorMachine, { input: { limits }, ...inspect });
+  // A handle actor that fails is reported once here, from its supervisor: no observer on each handle.
+  actor.on('handle-failed', ({ id, error }) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error));
   actor.start();
   const store = options.store ?? null;
   const writer = createHandleWriter(store);
@@ -127,9 +129,11 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   /** Wires a handle actor in: found by id, its emitted events relayed, its changes written to the store. */
   function attach(id: string, ref: ActorRefFrom<HandleMachine>): void {
     refs.set(id, ref);
-    ref.on('*', (event) => relay.relay(ref, event));
-    ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
-    ledger.watch(id, ref, (parent) => commands.stopChildren(parent));
+    // One listener for all it emits: each listener costs every idle handle its closure and its set.
+    ref.on('*', (event) => {
+      ledger.observe(id, event, stopChildren);
+      relay.relay(ref, event);
+    });
     writer.watch(ref);
   }
 
@@ -153,6 +157,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   announceDetaches(actor, hub, (id) => refs.get(id)?.getSnapshot(), toHandleSnapshot);
   const forgotten = (id: string) => void (refs.delete(id), writer.forget([id]), ledger.forget(id));
   const commands = createCommands({ actor, refOf: requireRef, subtree, stopReach, ensureRunning, toHandleSnapshot, forgotten });
+  const stopChildren = (parent: string) => commands.stopChildren(parent);
 
   function spawn(request: HandleSpawn): HandleSnapshot {
     ensureRunning();
