@@ -1,28 +1,13 @@
 import { assertEvent, assign, cancel, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
 import type { HandBackReason, HandleStatus, RunStats } from '../types.js';
 import { settleTurns } from './conversation.js';
-import { addUsage, noUsage, sumUsage } from '../usage.js';
+import { addUsage, sumUsage } from '../usage.js';
 import { budgetStateOf, overrun } from './budget.js';
-import { ended, newRunJournal, overBudget, runFailure, settled, stopDiagnostic } from './handle-helpers.js';
-import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleResults, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
+import { NONE, NO_RESULTS, ended, newRunJournal, overBudget, runFailure, settled, stopDiagnostic } from './handle-helpers.js';
+import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
 
 export type * from './handle-types.js';
 export { errorCodeOf, errorText, newRunJournal, stopDiagnostic } from './handle-helpers.js';
-
-/** The one empty list every handle starts with and goes back to: an idle handle holds no arrays of its own. */
-const NONE: readonly never[] = Object.freeze([]);
-
-/** What a handle that has not run yet has done, shared by them all: every change makes a new `results`. */
-const NO_RESULTS: HandleResults = Object.freeze({
-  lastInput: null,
-  lastOutput: null,
-  error: null,
-  lastRun: null,
-  usage: Object.freeze(noUsage()),
-  runsStarted: 0,
-  runsEnded: 0,
-  conversation: NONE,
-});
 
 /** Ids of the limit timers, so leaving the state cancels them. */
 const CHILD_TIMEOUT_ID = 'limit.childTimeout';

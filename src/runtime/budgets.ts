@@ -221,9 +221,9 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
      * at its close; a run stopped at its budget takes its subtree with it
      * (each child as its stop policy says).
      */
-    observe(id: string, event: HandleEmitted, stopChildren: (id: string) => void): void {
+    observe(id: string, event: HandleEmitted, commands: { stopChildren(id: string): void }): void {
       if (event.type === 'status') ledger.statusChanged(id, event.status);
-      else if (event.type === 'run-end' && event.outcome === 'budget_exceeded') queueMicrotask(() => stopChildren(id));
+      else if (event.type === 'run-end' && event.outcome === 'budget_exceeded') queueMicrotask(() => commands.stopChildren(id));
     },
     forget(id: string): void {
       holds.delete(id);

@@ -131,7 +131,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     refs.set(id, ref);
     // One listener for all it emits: each listener costs every idle handle its closure and its set.
     ref.on('*', (event) => {
-      ledger.observe(id, event, stopChildren);
+      ledger.observe(id, event, commands);
       relay.relay(ref, event);
     });
     writer.watch(ref);
@@ -157,7 +157,6 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   announceDetaches(actor, hub, (id) => refs.get(id)?.getSnapshot(), toHandleSnapshot);
   const forgotten = (id: string) => void (refs.delete(id), writer.forget([id]), ledger.forget(id));
   const commands = createCommands({ actor, refOf: requireRef, subtree, stopReach, ensureRunning, toHandleSnapshot, forgotten });
-  const stopChildren = (parent: string) => commands.stopChildren(parent);
 
   function spawn(request: HandleSpawn): HandleSnapshot {
     ensureRunning();
@@ -292,8 +291,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     conversationOf(id) {
       const context = refs.get(id)?.getSnapshot().context;
       if (!context) return [];
-      const conversation = context.results.conversation;
-      return context.run ? [...conversation, ...context.run.messages] : conversation;
+      return context.run ? [...context.results.conversation, ...context.run.messages] : context.results.conversation;
     },
     depthOf: (parentId) => depthOf(actor.getSnapshot().context, parentId),
     spawnRefusal: (parentId) => spawnRefusal(actor.getSnapshot().context, { id: '\u0000probe', parentId }, running),
