@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 
-/** Field names of today's `HandleContext` (src/machines/handle-types.ts). */
+/** Field names of the flat `HandleContext` before it was grouped (src/machines/handle-types.ts has the grouped one). */
 const FLAT_FIELDS = [
   'spec', 'createdAt', 'updatedAt', 'revision', 'queue', 'current', 'lastInput', 'lastOutput', 'error',
   'previousStatus', 'runsStarted', 'runsEnded', 'lastRun', 'usage', 'slotSeq', 'returned', 'conversation', 'run',

@@ -28,9 +28,9 @@ export function listStore(directory: string): string {
   const lines: string[] = [`store ${directory}: ${handles.length} handle${handles.length === 1 ? '' : 's'}`];
   const walk = (parent: string | null, indent: string) => {
     for (const { state, context } of children.get(parent) ?? []) {
-      const queued = context.queue.length > 0 ? `, ${context.queue.length} queued` : '';
+      const queued = context.inputs.queue.length > 0 ? `, ${context.inputs.queue.length} queued` : '';
       const goal = context.spec.goal ? ` — ${context.spec.goal.slice(0, 60)}` : '';
-      lines.push(`${indent}${context.spec.id} [${statusOf(state)}${queued}, ${context.runsEnded} runs]${goal}`);
+      lines.push(`${indent}${context.spec.id} [${statusOf(state)}${queued}, ${context.results.runsEnded} runs]${goal}`);
       walk(context.spec.id, `${indent}  `);
     }
   };

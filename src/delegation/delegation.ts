@@ -324,7 +324,7 @@ export function createDelegator(deps: DelegatorDeps) {
     if (delivery?.state === 'delivered' && agent !== ROOT_AGENT) {
       // Taken into a run: if the agent's stored conversation holds it, that run ended with it in; else it is owed again.
       const content = delivery.message.content;
-      if (core.contextOf(agent)?.conversation.some((message) => message.content === content)) {
+      if (core.contextOf(agent)?.results.conversation.some((message) => message.content === content)) {
         deps.store?.put(OUTBOX, outcome.delegationId, { ...delivery, state: 'acknowledged' } satisfies Delivery);
         return;
       }

@@ -51,11 +51,13 @@ export const LOST_TASK: TaskEnd = { run: null, handedBack: 'interrupted', reason
 export function endOfRestoredTask(context: Readonly<HandleContext> | undefined, goalSeq: number | null): TaskEnd | 'running' {
   if (!context) return LOST_TASK;
   // A delegated child's first input is its goal.
-  const seq = goalSeq ?? context.lastRun?.input.seq ?? context.current?.seq ?? context.returned[0]?.seq ?? null;
+  const { lastRun } = context.results;
+  const { queue, returned, previousStatus } = context.inputs;
+  const seq = goalSeq ?? lastRun?.input.seq ?? context.current?.seq ?? returned[0]?.seq ?? null;
   if (seq === null) return LOST_TASK;
-  if (context.lastRun?.input.seq === seq) return { run: context.lastRun, handedBack: null };
-  if (context.current?.seq === seq || context.queue.some((input) => input.seq === seq)) return 'running';
-  if (context.returned.some((input) => input.seq === seq)) return { run: null, handedBack: context.previousStatus === null ? 'cancelled' : 'closed' };
+  if (lastRun?.input.seq === seq) return { run: lastRun, handedBack: null };
+  if (context.current?.seq === seq || queue.some((input) => input.seq === seq)) return 'running';
+  if (returned.some((input) => input.seq === seq)) return { run: null, handedBack: previousStatus === null ? 'cancelled' : 'closed' };
   return LOST_TASK;
 }
 

@@ -28,7 +28,7 @@ export interface BudgetState extends BudgetGrant {
 
 /** The parts of the handle's context the budget reads. */
 interface BudgetContext {
-  usage: Usage;
+  results: { usage: Usage };
   run: { stats: { usage: Usage } } | null;
   budget: BudgetState | null;
   spec: { limits: { maxRunTokens: number | null } };
@@ -41,7 +41,8 @@ export const costAt = (price: ModelPrice, usage: Usage): number =>
 /** What the handle's own runs spent, the run in flight included. */
 export function ownSpend(context: BudgetContext): Usage {
   const run = context.run?.stats.usage;
-  return run ? { inputTokens: context.usage.inputTokens + run.inputTokens, outputTokens: context.usage.outputTokens + run.outputTokens } : context.usage;
+  const usage = context.results.usage;
+  return run ? { inputTokens: usage.inputTokens + run.inputTokens, outputTokens: usage.outputTokens + run.outputTokens } : usage;
 }
 
 /** What the handle has committed of its budget: its own spend and what its children hold. */

@@ -2,7 +2,7 @@
 import { noUsage } from '../usage.js';
 import { overrun } from './budget.js';
 import { and } from 'xstate';
-import type { HandleContext, RunEnding, RunJournal } from './handle-types.js';
+import type { HandleContext, HandleResults, RunEnding, RunJournal } from './handle-types.js';
 
 /**
  * A thrown value as text, whatever it is: circular objects, BigInts and
@@ -35,6 +35,21 @@ export function errorCodeOf(error: unknown): string | null {
     return null;
   }
 }
+
+/** The one empty list every handle starts with and goes back to: an idle handle holds no arrays of its own. */
+export const NONE: readonly never[] = Object.freeze([]);
+
+/** What a handle that has not run yet has done, shared by them all: every change makes a new `results`. */
+export const NO_RESULTS: HandleResults = Object.freeze({
+  lastInput: null,
+  lastOutput: null,
+  error: null,
+  lastRun: null,
+  usage: Object.freeze(noUsage()),
+  runsStarted: 0,
+  runsEnded: 0,
+  conversation: NONE,
+});
 
 export function newRunJournal(model: string | null): RunJournal {
   const startedAt = performance.now();

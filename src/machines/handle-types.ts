@@ -105,40 +105,59 @@ export type HandleEmitted =
   | { type: 'input-end'; input: QueuedInput; run: RunReport | null; handedBack: HandBackReason | null }
   | { type: 'status'; status: HandleStatus };
 
+/**
+ * The handle's context, in a few top-level fields so that it stays in V8's
+ * fast mode: each `assign` copies the top level, and a group is copied only
+ * when it changes. The fields a transition sets (the input, the slot, the
+ * run's journal, the recency) are top level; what a run's end sets is in
+ * `results`; what changes rarely is in `inputs`.
+ */
 export interface HandleContext {
   spec: HandleInput;
-  /** Epoch milliseconds. */
-  createdAt: number;
-  /** Epoch milliseconds of the last change. */
-  updatedAt: number;
   /** Grows with every change of any handle in this process: orders handles by recency. */
   revision: number;
-  /** Inputs waiting, FIFO. The current input is not in it. */
-  queue: QueuedInput[];
+  /** Epoch milliseconds of the last change. */
+  updatedAt: number;
   /** The input being worked on, or waiting for a slot, while `running`. */
   current: QueuedInput | null;
-  lastInput: string | null;
-  lastOutput: string | null;
-  error: string | null;
-  /** Status before the last close. */
-  previousStatus: HandleStatus | null;
-  /** Runs started (a run starts when its slot is granted). */
-  runsStarted: number;
-  /** Runs ended: each started run ends exactly once. */
-  runsEnded: number;
-  /** The last run that ended. */
-  lastRun: RunReport | null;
-  usage: Usage;
   /** Identifies the handle's current slot request; stale grants are ignored. */
   slotSeq: number;
-  /** Inputs handed back by the last cancel or close. */
-  returned: QueuedInput[];
-  /** The conversation: kept across runs, whatever their outcome. */
-  conversation: ChatMessage[];
   /** What the run in flight has done so far; `null` when no run is in flight. */
   run: RunJournal | null;
   /** Its budget, what its children hold, and its deadline; `null` with none. */
   budget: BudgetState | null;
+  /** What its runs did: set when a run starts or ends. */
+  results: HandleResults;
+  /** Its waiting and handed-back inputs, and the facts that rarely change. */
+  inputs: HandleInputs;
+}
+
+/** What a handle's runs did, in its context. */
+export interface HandleResults {
+  lastInput: string | null;
+  lastOutput: string | null;
+  error: string | null;
+  /** The last run that ended. */
+  lastRun: RunReport | null;
+  usage: Usage;
+  /** Runs started (a run starts when its slot is granted). */
+  runsStarted: number;
+  /** Runs ended: each started run ends exactly once. */
+  runsEnded: number;
+  /** The conversation: kept across runs, whatever their outcome. */
+  conversation: readonly ChatMessage[];
+}
+
+/** A handle's inputs waiting and handed back, and what rarely changes, in its context. */
+export interface HandleInputs {
+  /** Inputs waiting, FIFO. The current input is not in it. */
+  queue: readonly QueuedInput[];
+  /** Inputs handed back by the last cancel or close. */
+  returned: readonly QueuedInput[];
+  /** Status before the last close. */
+  previousStatus: HandleStatus | null;
+  /** Epoch milliseconds. */
+  createdAt: number;
 }
 
 export type HandleEvent =

@@ -1,9 +1,9 @@
 import { assertEvent, assign, cancel, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
 import type { HandBackReason, HandleStatus, RunStats } from '../types.js';
 import { settleTurns } from './conversation.js';
-import { addUsage, noUsage, sumUsage } from '../usage.js';
+import { addUsage, sumUsage } from '../usage.js';
 import { budgetStateOf, overrun } from './budget.js';
-import { ended, newRunJournal, overBudget, runFailure, settled, stopDiagnostic } from './handle-helpers.js';
+import { NONE, NO_RESULTS, ended, newRunJournal, overBudget, runFailure, settled, stopDiagnostic } from './handle-helpers.js';
 import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
 
 export type * from './handle-types.js';
@@ -70,27 +70,27 @@ export const handleMachine = setup({
     })),
     announceStatus: emit((_, params: { status: HandleStatus }) => ({ type: 'status' as const, status: params.status })),
     nextSlotRequest: assign({ slotSeq: ({ context }) => context.slotSeq + 1 }),
-    takeInput: assign(({ event }) => {
+    takeInput: assign(({ context, event }) => {
       assertEvent(event, 'INPUT.SEND');
-      return { current: event.input, lastInput: event.input.message, ...touched() };
+      return { current: event.input, results: { ...context.results, lastInput: event.input.message }, ...touched() };
     }),
     enqueueInput: assign(({ context, event }) => {
       assertEvent(event, 'INPUT.SEND');
-      return { queue: [...context.queue, event.input], ...touched() };
+      return { inputs: { ...context.inputs, queue: [...context.inputs.queue, event.input] }, ...touched() };
     }),
     /** An interrupting input waiting for a slot goes first; the one it displaces goes back to the queue's head. */
     jumpQueue: assign(({ context, event }) => {
       assertEvent(event, 'INPUT.SEND');
-      const queue = context.current ? [context.current, ...context.queue] : context.queue;
-      return { current: event.input, lastInput: event.input.message, queue, ...touched() };
+      const queue = context.current ? [context.current, ...context.inputs.queue] : context.inputs.queue;
+      return { current: event.input, results: { ...context.results, lastInput: event.input.message }, inputs: { ...context.inputs, queue }, ...touched() };
     }),
     takeQueuedInput: assign(({ context }) => {
-      const [next, ...rest] = context.queue;
-      return { current: next ?? null, lastInput: next?.message ?? null, queue: rest, ...touched() };
+      const [next, ...rest] = context.inputs.queue;
+      return { current: next ?? null, results: { ...context.results, lastInput: next?.message ?? null }, inputs: { ...context.inputs, queue: rest }, ...touched() };
     }),
     /** The current input had not started: it is still unprocessed, so it keeps its place. */
     requeueCurrent: assign(({ context }) => ({
-      queue: context.current ? [context.current, ...context.queue] : context.queue,
+      inputs: { ...context.inputs, queue: context.current ? [context.current, ...context.inputs.queue] : context.inputs.queue },
       current: null,
       ...touched(),
     })),
@@ -127,8 +127,8 @@ export const handleMachine = setup({
       return { budget: { ...budget, deadline: event.deadline }, ...touched() };
     }),
     startRun: enqueueActions(({ context, enqueue }) => {
-      const runId = context.runsStarted + 1;
-      enqueue.assign({ runsStarted: runId, error: null, run: newRunJournal(context.spec.model), ...touched() });
+      const runId = context.results.runsStarted + 1;
+      enqueue.assign({ results: { ...context.results, runsStarted: runId, error: null }, run: newRunJournal(context.spec.model), ...touched() });
       if (context.current) enqueue.emit({ type: 'run-start', runId, input: context.current });
     }),
     /** Folds the run's journal into the handle and reports its one outcome. */
@@ -142,7 +142,7 @@ export const handleMachine = setup({
         addUsage(stats.usage, ending.result.usage);
       }
       const report: RunReport = {
-        runId: context.runsStarted,
+        runId: context.results.runsStarted,
         input,
         outcome: ending.outcome,
         output: completed ? (ending.result?.output ?? '') : null,
@@ -153,15 +153,19 @@ export const handleMachine = setup({
         stats,
         durationMs: performance.now() - stats.startedAt,
       };
+      const results = context.results;
       enqueue.assign({
-        runsEnded: context.runsEnded + 1,
-        lastRun: report,
-        ...(completed ? { lastOutput: report.output } : {}),
-        error: report.error,
+        results: {
+          ...results,
+          runsEnded: results.runsEnded + 1,
+          lastRun: report,
+          ...(completed ? { lastOutput: report.output } : {}),
+          error: report.error,
+          usage: sumUsage(results.usage, stats.usage),
+          conversation: journal.messages.length > 0 ? [...results.conversation, ...settleTurns(journal.messages, ending.outcome)] : results.conversation,
+        },
         current: null,
         run: null,
-        usage: sumUsage(context.usage, stats.usage),
-        conversation: journal.messages.length > 0 ? [...context.conversation, ...settleTurns(journal.messages, ending.outcome)] : context.conversation,
         ...touched(),
       });
       enqueue.emit({ type: 'run-end', ...report });
@@ -169,16 +173,16 @@ export const handleMachine = setup({
     }),
     /** Hands back the queue (and, for a run not yet started, the current input) to the caller. */
     handBackInputs: enqueueActions(({ context, enqueue }, params: { reason: HandBackReason; withCurrent: boolean }) => {
-      const returned = params.withCurrent && context.current ? [context.current, ...context.queue] : context.queue;
+      const returned = params.withCurrent && context.current ? [context.current, ...context.inputs.queue] : context.inputs.queue;
       for (const input of returned) enqueue.emit({ type: 'input-end', input, run: null, handedBack: params.reason });
-      enqueue.assign({ returned, queue: [], ...(params.withCurrent ? { current: null } : {}), ...touched() });
+      enqueue.assign({ inputs: { ...context.inputs, returned, queue: NONE }, ...(params.withCurrent ? { current: null } : {}), ...touched() });
     }),
-    rememberStatus: assign((_, params: { status: HandleStatus }) => ({ previousStatus: params.status })),
+    rememberStatus: assign(({ context }, params: { status: HandleStatus }) => ({ inputs: { ...context.inputs, previousStatus: params.status } })),
     touch: assign(() => touched()),
   },
   guards: {
     isInterrupting: ({ event }) => event.type === 'INPUT.SEND' && event.interrupt,
-    hasQueuedInput: ({ context }) => context.queue.length > 0,
+    hasQueuedInput: ({ context }) => context.inputs.queue.length > 0,
     isCurrentSlot: ({ context, event }) => event.type === 'SLOT.GRANTED' && event.slotSeq === context.slotSeq,
     isDelegated: ({ context }) => context.spec.delegated,
     overBudget: ({ context }) => overrun(context) !== null,
@@ -192,24 +196,14 @@ export const handleMachine = setup({
     const { updatedAt, revision } = touched();
     return {
       spec: input,
-      createdAt: updatedAt,
-      updatedAt,
       revision,
-      queue: [],
+      updatedAt,
       current: null,
-      lastInput: null,
-      lastOutput: null,
-      error: null,
-      previousStatus: null,
-      runsStarted: 0,
-      runsEnded: 0,
-      lastRun: null,
-      usage: noUsage(),
       slotSeq: 0,
-      returned: [],
-      conversation: [],
       run: null,
       budget: budgetStateOf(input.budget),
+      results: NO_RESULTS,
+      inputs: { queue: NONE, returned: NONE, previousStatus: null, createdAt: updatedAt },
     };
   },
   on: {
@@ -257,9 +251,9 @@ export const handleMachine = setup({
             src: 'agentRun',
             input: ({ context }): RunRequest => ({
               handleId: context.spec.id,
-              runId: context.runsStarted,
+              runId: context.results.runsStarted,
               message: context.current?.message ?? '',
-              conversation: context.conversation,
+              conversation: context.results.conversation,
               journal: context.run ?? newRunJournal(context.spec.model),
             }),
             onDone: [

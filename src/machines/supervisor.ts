@@ -12,9 +12,12 @@ export type { ParentLoad, RemovedHandle, StopReach, SupervisorBookJSON, TreeEntr
 
 /**
  * What the supervisor emits (listen with `actor.on`): a child that goes on
- * while its parent stops, once per stop that passes it by.
+ * while its parent stops, once per stop that passes it by; a handle actor
+ * that failed (for the runtime to report: its own handles carry no observer).
  */
-export type SupervisorEmitted = { type: 'child-detach'; id: string; parentId: string | null; command: CascadingCommand };
+export type SupervisorEmitted =
+  | { type: 'child-detach'; id: string; parentId: string | null; command: CascadingCommand }
+  | { type: 'handle-failed'; id: string; error: unknown };
 
 /** The limits the supervisor enforces. */
 export interface SupervisorLimits {
@@ -141,7 +144,23 @@ export function startHandleActor(
   spec: SpawnSpec,
   entry: Pick<TreeEntry, 'key' | 'depth'>,
 ): ActorRefFrom<HandleMachine> {
-  const input: HandleInput = { ...spec, key: entry.key, depth: entry.depth };
+  // Field by field: a spread followed by new fields would give each handle's input a hidden class of its own.
+  const input = {
+    id: spec.id,
+    key: entry.key,
+    name: spec.name,
+    parentId: spec.parentId,
+    depth: entry.depth,
+    role: spec.role,
+    agentType: spec.agentType,
+    model: spec.model,
+    goal: spec.goal,
+    limits: spec.limits,
+    delegated: spec.delegated,
+    onParentStop: spec.onParentStop,
+    setup: spec.setup,
+    budget: spec.budget,
+  } satisfies Record<keyof HandleInput, unknown>;
   return createActor(logic, { parent: supervisor, id: entry.key, systemId: handleSystemId(entry.key), input }).start();
 }
 
@@ -223,6 +242,8 @@ export const supervisorMachine = setup({
      */
     dropFailedHandle: enqueueActions(({ context, event, enqueue, system }) => {
       const key = event.type.slice('xstate.error.actor.'.length);
+      const id = context.book.idOfKey(key);
+      if (id !== undefined) enqueue.emit({ type: 'handle-failed', id, error: (event as { error?: unknown }).error });
       grantSlots(context.book.releaseAnySlot(key), enqueue, system);
     }),
     releaseWithoutGrant: enqueueActions(({ context, event }) => {

@@ -11,7 +11,7 @@ import { BudgetRefusedError, MAX_BUDGET_MS } from '../budget-errors.js';
 import { budgetStateOf, committed, costAt, tokensLeft } from '../machines/budget.js';
 import type { BudgetGrant, BudgetState } from '../machines/budget.js';
 import type { ActorRefFrom } from 'xstate';
-import type { HandleContext, HandleMachine } from '../machines/handle.js';
+import type { HandleContext, HandleEmitted, HandleMachine } from '../machines/handle.js';
 import type { Budget, BudgetView, HandleSnapshot, HandleStatus, ModelPrice, Usage } from '../types.js';
 
 /** The keys a budget takes. */
@@ -31,7 +31,7 @@ export function checkBudget(value: unknown, field: string): Budget | undefined {
 }
 
 /** The parts of a parent the ledger reads: its chart's context, or the root's stand-in. */
-type Payer = Pick<HandleContext, 'usage' | 'run' | 'budget' | 'spec'>;
+type Payer = Pick<HandleContext, 'run' | 'budget' | 'spec'> & { results: Pick<HandleContext['results'], 'usage'> };
 
 /** One child's hold on its parent. */
 interface Hold {
@@ -65,7 +65,7 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
     throw new BadArgumentError('budget.costUsd', "a price for the root agent's model in `prices` (a cost budget counts dollars)", 'no price for it');
   }
   const rootUsage = deps.rootUsage ?? (() => ({ inputTokens: 0, outputTokens: 0 }));
-  const root = (): Payer => ({ usage: rootUsage(), run: null, budget: rootState, spec: { limits: { maxRunTokens: null } } as HandleContext['spec'] });
+  const root = (): Payer => ({ results: { usage: rootUsage() }, run: null, budget: rootState, spec: { limits: { maxRunTokens: null } } as HandleContext['spec'] });
   const contextOf = (id: string) => refs.get(id)?.getSnapshot().context;
   const payerOf = (parentId: string | null): Payer | undefined => (parentId === null ? root() : contextOf(parentId));
   const holds = new Map<string, Hold>();
@@ -216,14 +216,14 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
       const wanted = Math.max(context.budget?.deadline ?? 0, Date.now()) + ms;
       return parentDeadline === null ? wanted : Math.min(wanted, parentDeadline);
     },
-    /** Settles a child at its close; a run stopped at its budget takes its subtree with it (each child as its stop policy says). */
-    watch(id: string, ref: ActorRefFrom<HandleMachine>, stopChildren: (id: string) => void): void {
-      // A handle with no budget holds nothing and, without maxRunTokens, cannot end over one: it costs no listener.
-      const { budget: grant, limits } = ref.getSnapshot().context.spec;
-      if (grant) ref.on('status', ({ status }) => ledger.statusChanged(id, status));
-      if (grant?.tokens != null || grant?.costUsd != null || limits.maxRunTokens !== null) {
-        ref.on('run-end', ({ outcome }) => outcome === 'budget_exceeded' && queueMicrotask(() => stopChildren(id)));
-      }
+    /**
+     * What a handle's chart emitted, as the ledger reads it: a child settles
+     * at its close; a run stopped at its budget takes its subtree with it
+     * (each child as its stop policy says).
+     */
+    observe(id: string, event: HandleEmitted, commands: { stopChildren(id: string): void }): void {
+      if (event.type === 'status') ledger.statusChanged(id, event.status);
+      else if (event.type === 'run-end' && event.outcome === 'budget_exceeded') queueMicrotask(() => commands.stopChildren(id));
     },
     forget(id: string): void {
       holds.delete(id);

@@ -94,7 +94,9 @@ export function storedHandles(contents: StoreContents): StoredHandle[] {
 
 /** Every input a handle holds or held last, for the next sequence number to stay above them all. */
 export function inputsOf(context: HandleContext): QueuedInput[] {
-  return [...context.queue, ...context.returned, ...(context.current ? [context.current] : []), ...(context.lastRun ? [context.lastRun.input] : [])];
+  const { queue, returned } = context.inputs;
+  const lastRun = context.results.lastRun;
+  return [...queue, ...returned, ...(context.current ? [context.current] : []), ...(lastRun ? [lastRun.input] : [])];
 }
 
 /** Where a restored handle's chart was: a run in flight, waiting for a slot, or at rest. */

@@ -42,7 +42,7 @@ export function createCommands({ actor, refOf: requireRef, subtree, stopReach, e
   }
 
   const returnedOf = (id: string, applied: Set<string>): string[] =>
-    applied.has(id) ? requireRef(id).getSnapshot().context.returned.map((input: QueuedInput) => input.message) : [];
+    applied.has(id) ? requireRef(id).getSnapshot().context.inputs.returned.map((input: QueuedInput) => input.message) : [];
 
   return {
     interrupt(id) {

@@ -103,6 +103,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     },
     refOf: (id) => refs.get(id),
     emit: (event) => hub.emit(event),
+    listening: () => hub.hasListeners,
     secrets: () => secrets,
     approvals,
     progressIntervalMs: activity.progressIntervalMs,
@@ -118,6 +119,8 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     ? { inspect: sanitizeInspectionObserver(options.inspect, { ...options.inspection, secrets: [...(options.inspection?.secrets ?? []), ...secrets] }) }
     : {};
   const actor = createActor(supervisorMachine, { input: { limits }, ...inspect });
+  // A handle actor that fails is reported once here, from its supervisor: no observer on each handle.
+  actor.on('handle-failed', ({ id, error }) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error));
   actor.start();
   const store = options.store ?? null;
   const writer = createHandleWriter(store);
@@ -126,9 +129,11 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   /** Wires a handle actor in: found by id, its emitted events relayed, its changes written to the store. */
   function attach(id: string, ref: ActorRefFrom<HandleMachine>): void {
     refs.set(id, ref);
-    ref.on('*', (event) => relay.relay(ref, event));
-    ref.subscribe({ error: (error) => logger.error(`the actor of handle \`${id}\` failed; its slot was released`, error) });
-    ledger.watch(id, ref, (parent) => commands.stopChildren(parent));
+    // One listener for all it emits: each listener costs every idle handle its closure and its set.
+    ref.on('*', (event) => {
+      ledger.observe(id, event, commands);
+      relay.relay(ref, event);
+    });
     writer.watch(ref);
   }
 
@@ -286,7 +291,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     conversationOf(id) {
       const context = refs.get(id)?.getSnapshot().context;
       if (!context) return [];
-      return context.run ? [...context.conversation, ...context.run.messages] : context.conversation;
+      return context.run ? [...context.results.conversation, ...context.run.messages] : context.results.conversation;
     },
     depthOf: (parentId) => depthOf(actor.getSnapshot().context, parentId),
     spawnRefusal: (parentId) => spawnRefusal(actor.getSnapshot().context, { id: '\u0000probe', parentId }, running),

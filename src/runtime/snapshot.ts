@@ -18,7 +18,8 @@ export function toHandleSnapshot(snapshot: HandleActorSnapshot, worktreeOf: (id:
   const context = snapshot.context;
   const spec = context.spec;
   const status = statusOf(snapshot);
-  const preview = context.queue[0]?.message ?? null;
+  const { results, inputs } = context;
+  const preview = inputs.queue[0]?.message ?? null;
   return {
     id: spec.id,
     name: spec.name,
@@ -29,21 +30,21 @@ export function toHandleSnapshot(snapshot: HandleActorSnapshot, worktreeOf: (id:
     agentType: spec.agentType,
     model: spec.model,
     goal: spec.goal,
-    createdAt: new Date(context.createdAt).toISOString(),
+    createdAt: new Date(inputs.createdAt).toISOString(),
     updatedAt: new Date(context.updatedAt).toISOString(),
     revision: context.revision,
-    lastInput: context.lastInput,
-    lastOutput: context.lastOutput,
-    error: context.error,
-    queueSize: context.queue.length,
+    lastInput: results.lastInput,
+    lastOutput: results.lastOutput,
+    error: results.error,
+    queueSize: inputs.queue.length,
     queuedPreview: preview,
     closed: status === 'closed',
     waitingForSlot: snapshot.matches({ running: 'awaitingSlot' }),
-    usage: { ...context.usage },
-    runs: context.runsEnded,
-    lastOutcome: context.lastRun?.outcome ?? null,
-    partialOutput: context.lastRun?.partialOutput ?? null,
-    previousStatus: context.previousStatus,
+    usage: { ...results.usage },
+    runs: results.runsEnded,
+    lastOutcome: results.lastRun?.outcome ?? null,
+    partialOutput: results.lastRun?.partialOutput ?? null,
+    previousStatus: inputs.previousStatus,
     worktree: worktreeOf(spec.id),
     awaitingApproval: context.run?.activity.awaitingApproval ? { ...context.run.activity.awaitingApproval } : null,
     progress: context.run ? progressOf(context.run) : null,

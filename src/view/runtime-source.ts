@@ -135,7 +135,7 @@ export function runtimeSource(runtime: Runtime): ViewSource {
     detail(id): ViewDetail | null {
       const snapshot = runtime.list().find((handle) => handle.id === id);
       if (snapshot === undefined) return null;
-      const queue = chartOf(runtime, id)?.context.queue ?? [];
+      const queue = chartOf(runtime, id)?.context.inputs.queue ?? [];
       return {
         handle: viewHandle(snapshot),
         queue: queue.map((input) => ({ seq: input.seq, message: clip(input.message, 400) })),

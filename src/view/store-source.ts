@@ -38,7 +38,7 @@ function viewHandleOf(stored: StoredHandle): ViewHandle {
   const snapshot = handleMachine.resolveState({ value: stored.state, context: stored.context });
   // A run in flight in another process: its times are that process's clock, its progress not ours to show.
   const handle = { ...toHandleSnapshot(snapshot), progress: null };
-  const lastRun = stored.context.lastRun;
+  const lastRun = stored.context.results.lastRun;
   return { snapshot: handle, state: stored.state, activeStates: activeStateIds(handleMachine.id, stored.state), cost: null, lastRunStartedAt: null, lastRunMs: lastRun?.durationMs ?? null };
 }
 
@@ -72,7 +72,7 @@ export function storeSource(directory: string, options: StoreSourceOptions = {})
     detail(id): ViewDetail | null {
       const found = stored.find((handle) => handle.context.spec.id === id);
       if (found === undefined) return null;
-      const { lastRun, queue } = found.context;
+      const { results: { lastRun }, inputs: { queue } } = found.context;
       return {
         handle: viewHandleOf(found),
         queue: queue.map((input) => ({ seq: input.seq, message: input.message })),

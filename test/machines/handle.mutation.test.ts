@@ -76,7 +76,7 @@ const MUTANTS: Mutant[] = [
   {
     name: 'close records the wrong previous status',
     delegated: false,
-    build: () => handleMachine.provide({ actions: { rememberStatus: assign({ previousStatus: 'idle' as const }) } }),
+    build: () => handleMachine.provide({ actions: { rememberStatus: assign(({ context }) => ({ inputs: { ...context.inputs, previousStatus: 'idle' as const } })) } }),
     kinds: ['HANDLE.CLOSE'],
     node: /^(?!idle$)/,
   },
@@ -114,8 +114,8 @@ const MUTANTS: Mutant[] = [
       handleMachine.provide({
         actions: {
           takeQueuedInput: enqueueActions(({ context, enqueue }) => {
-            const next = context.queue.at(-1) ?? null;
-            enqueue.assign({ current: next, lastInput: next?.message ?? null, queue: context.queue.slice(0, -1) });
+            const next = context.inputs.queue.at(-1) ?? null;
+            enqueue.assign({ current: next, results: { ...context.results, lastInput: next?.message ?? null }, inputs: { ...context.inputs, queue: context.inputs.queue.slice(0, -1) } });
           }),
         },
       }),
@@ -129,8 +129,8 @@ const MUTANTS: Mutant[] = [
       handleMachine.provide({
         actions: {
           handBackInputs: enqueueActions(({ context, enqueue }, params: { withCurrent: boolean }) => {
-            const returned = params.withCurrent && context.current ? [context.current, ...context.queue] : context.queue;
-            enqueue.assign({ returned, queue: [], ...(params.withCurrent ? { current: null } : {}) });
+            const returned = params.withCurrent && context.current ? [context.current, ...context.inputs.queue] : context.inputs.queue;
+            enqueue.assign({ inputs: { ...context.inputs, returned, queue: [] }, ...(params.withCurrent ? { current: null } : {}) });
           }),
         },
       }),

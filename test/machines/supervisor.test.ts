@@ -251,6 +251,8 @@ describe('supervisor machine', () => {
     const actor = createActor(supervisorMachine, { input: { limits: { maxConcurrentChildren: 1 } } });
     const errors: unknown[] = [];
     actor.subscribe({ error: (error) => errors.push(error) });
+    const failed: Array<{ id: string; error: unknown }> = [];
+    actor.on('handle-failed', ({ id, error }) => failed.push({ id, error }));
     actor.start();
     stopActor = () => actor.stop();
     for (const id of ['bad', 'next']) {
@@ -272,6 +274,10 @@ describe('supervisor machine', () => {
     expect(child('bad').getSnapshot().status).toBe('error');
     expect(actor.getSnapshot().status).toBe('active');
     expect(errors).toEqual([]);
+    // The runtime logs the failure from what the supervisor emits: which handle, and what it threw.
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.id).toBe('bad');
+    expect((failed[0]!.error as Error).message).toBe('a broken action');
     expect(child('next').getSnapshot().matches({ running: 'working' })).toBe(true);
   });
 });

@@ -450,7 +450,7 @@ describe('a run streamed to the Stately inspector over a real WebSocket relay', 
         for (const id of ids) {
           expect(received.some((event) => event.type === '@xstate.actor' && (contextOf(event).spec as { id?: unknown } | undefined)?.id === id)).toBe(true);
           expect(
-            received.some((event) => event.type === '@xstate.snapshot' && (contextOf(event).spec as { id?: unknown } | undefined)?.id === id && contextOf(event).runsEnded === 1),
+            received.some((event) => event.type === '@xstate.snapshot' && (contextOf(event).spec as { id?: unknown } | undefined)?.id === id && (contextOf(event).results as { runsEnded?: unknown } | undefined)?.runsEnded === 1),
           ).toBe(true);
         }
       },

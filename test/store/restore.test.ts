@@ -21,7 +21,7 @@ describe('a runtime on a store', () => {
     await first.wait('worker');
     first.send('worker', 'hold two');
     first.send('worker', 'ok three');
-    expect(stored(store, 'worker')).toMatchObject({ state: { running: { working: 'active' } }, context: { queue: [{ message: 'ok three' }], runsEnded: 1 } });
+    expect(stored(store, 'worker')).toMatchObject({ state: { running: { working: 'active' } }, context: { inputs: { queue: [{ message: 'ok three' }] }, results: { runsEnded: 1 } } });
     // The process "dies": nothing more is written, nothing handed back.
     expect(await first.shutdown({ keep: true })).toEqual({ unprocessed: [] });
 

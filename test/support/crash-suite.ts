@@ -131,8 +131,8 @@ export async function runCrashSuite(options: CrashSuiteOptions): Promise<void> {
         const working = typeof state !== 'string' && JSON.stringify(state).includes('working');
         if (handle.current && working) lostCurrent.add(handle.current.message);
         else if (handle.current) pending.add(handle.current.message);
-        for (const input of handle.queue) pending.add(input.message);
-        if (handle.lastRun) endedBefore.add(handle.lastRun.input.message);
+        for (const input of handle.inputs.queue) pending.add(input.message);
+        if (handle.results.lastRun) endedBefore.add(handle.results.lastRun.input.message);
       }
       figures.lostRuns += lostCurrent.size;
       figures.restoredPending += pending.size;
@@ -155,7 +155,7 @@ export async function runCrashSuite(options: CrashSuiteOptions): Promise<void> {
       // No model call for a run that had completed before the kill, nor for a lost run (the restore policy is 'interrupt').
       const completedBefore = new Set([
         ...ends.filter((record) => record.process === 'run' && record.outcome === 'completed').map((record) => record.input),
-        ...restoredHandles.filter(({ context: handle }) => handle.lastRun?.outcome === 'completed').map(({ context: handle }) => handle.lastRun!.input.message),
+        ...restoredHandles.filter(({ context: handle }) => handle.results.lastRun?.outcome === 'completed').map(({ context: handle }) => handle.results.lastRun!.input.message),
       ]);
       for (const request of server.requests.filter((recorded) => recorded.body.model === `p${point}-restore`)) {
         const lastUser = request.body.messages.filter((message) => message.role === 'user').map(messageText).at(-1) ?? '';
@@ -167,7 +167,7 @@ export async function runCrashSuite(options: CrashSuiteOptions): Promise<void> {
 
       // Every background result reached its agent's conversation exactly once, and is acknowledged.
       const final = await options.readStore(storeDir);
-      const conversations = new Map(handlesOf(final).map(({ context: handle }) => [handle.spec.id, handle.conversation]));
+      const conversations = new Map(handlesOf(final).map(({ context: handle }) => [handle.spec.id, handle.results.conversation]));
       const outbox = (final.get(OUTBOX) ?? new Map()) as Map<string, Delivery>;
       for (const delegation of (final.get(DELEGATIONS)?.values() ?? []) as Iterable<StoredDelegation>) {
         expect(delegation.outcome, `${context}: delegation ${delegation.id} has no outcome`).not.toBeNull();

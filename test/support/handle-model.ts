@@ -139,7 +139,7 @@ type ChartSnapshot = SnapshotFrom<HandleMachine>;
  * so the traversal stays finite and the order of inputs stays visible.
  */
 function freshInput(snapshot: ChartSnapshot, prefix: string): QueuedInput {
-  const taken = new Set([...snapshot.context.queue, snapshot.context.current].map((input) => input?.message));
+  const taken = new Set([...snapshot.context.inputs.queue, snapshot.context.current].map((input) => input?.message));
   let seq = 0;
   while (taken.has(`${prefix}-${seq}`)) seq += 1;
   return { seq, message: `${prefix}-${seq}` };
@@ -150,9 +150,9 @@ export function eventsFor(snapshot: ChartSnapshot, bounds: ModelBounds): ModelEv
   const context = snapshot.context;
   const mayRequestSlot = context.slotSeq < bounds.maxSlotRequests;
   // Events that may (re)enter `running` are offered only inside the bound, or when no input could follow.
-  const mayDrainQueue = mayRequestSlot || context.queue.length === 0;
+  const mayDrainQueue = mayRequestSlot || context.inputs.queue.length === 0;
   const events: ModelEvent[] = [];
-  if (mayRequestSlot && context.queue.length < bounds.maxQueue) {
+  if (mayRequestSlot && context.inputs.queue.length < bounds.maxQueue) {
     events.push({ type: 'INPUT.SEND', input: freshInput(snapshot, 'input'), interrupt: false });
     events.push({ type: 'INPUT.SEND', input: freshInput(snapshot, 'urgent'), interrupt: true });
   }
@@ -175,7 +175,7 @@ export function eventsFor(snapshot: ChartSnapshot, bounds: ModelBounds): ModelEv
 /** The traversal key: what decides the events offered and where they lead (history is left out). */
 function serializeChartState(snapshot: ChartSnapshot): string {
   const context = snapshot.context;
-  return JSON.stringify([snapshot.value, context.queue.map((input) => input.message), context.current?.message ?? null, context.slotSeq]);
+  return JSON.stringify([snapshot.value, context.inputs.queue.map((input) => input.message), context.current?.message ?? null, context.slotSeq]);
 }
 
 const serializeEvent = (event: ModelEvent): string =>
@@ -280,15 +280,15 @@ function observeChart(snapshot: ChartSnapshot): Observed {
   const context = snapshot.context;
   return {
     node: nodeOfValue(snapshot.value),
-    queue: context.queue.map((input) => input.message),
+    queue: context.inputs.queue.map((input) => input.message),
     current: context.current?.message ?? null,
     slotSeq: context.slotSeq,
-    runsStarted: context.runsStarted,
-    runsEnded: context.runsEnded,
-    lastOutcome: context.lastRun?.outcome ?? null,
-    previousStatus: context.previousStatus,
-    returned: context.returned.map((input) => input.message),
-    usage: context.usage.inputTokens + context.usage.outputTokens,
+    runsStarted: context.results.runsStarted,
+    runsEnded: context.results.runsEnded,
+    lastOutcome: context.results.lastRun?.outcome ?? null,
+    previousStatus: context.inputs.previousStatus,
+    returned: context.inputs.returned.map((input) => input.message),
+    usage: context.results.usage.inputTokens + context.results.usage.outputTokens,
   };
 }
 
@@ -615,7 +615,7 @@ export async function probeLimitTimers(machine: HandleMachine, limits: RunLimits
       armedByProgress,
       pendingBeforeWait,
       nodeAfterWait: nodeOfValue(snapshot.value),
-      runsEndedAfterWait: snapshot.context.runsEnded,
+      runsEndedAfterWait: snapshot.context.results.runsEnded,
       runStillActive: fake.active().length === 1,
     };
   } finally {
