@@ -64,12 +64,13 @@ export function tokensLeft(context: BudgetContext): number | null {
   const perRun = context.spec.limits.maxRunTokens;
   if (perRun !== null) left = perRun - (context.run ? tokensOf(context.run.stats.usage) : 0);
   const budget = context.budget;
+  const now = budget ? committed(context) : null;
   if (budget?.tokens != null) {
-    const fromBudget = budget.tokens - committed(context).tokens;
+    const fromBudget = budget.tokens - now!.tokens;
     left = left === null ? fromBudget : Math.min(left, fromBudget);
   }
   if (budget?.costUsd != null && budget.price && budget.price.outputPerMillion > 0) {
-    const dollars = budget.costUsd - (committed(context).costUsd ?? 0);
+    const dollars = budget.costUsd - (now!.costUsd ?? 0);
     const fromCost = Math.floor((dollars * 1_000_000) / budget.price.outputPerMillion);
     left = left === null ? fromCost : Math.min(left, fromCost);
   }

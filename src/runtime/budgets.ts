@@ -146,7 +146,7 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
     reserve(id: string, parentId: string | null, grant: BudgetGrant | null): void {
       const payer = payerOf(parentId);
       if (!grant || !payer?.budget) return;
-      const reserved = { tokens: payer.budget.tokens === null ? 0 : (grant.tokens ?? 0), costUsd: payer.budget.costUsd === null ? 0 : (grant.costUsd ?? 0) };
+      const reserved = reservedOf(payer.budget, grant);
       const hold: Hold = { parentId, reserved, now: { tokens: 0, costUsd: 0 } };
       holds.set(id, hold);
       adjust(hold, reserved);
@@ -155,12 +155,11 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
     restore(id: string, parentId: string | null, grant: BudgetGrant | null, closed: boolean): void {
       const payer = payerOf(parentId);
       if (!grant || !payer?.budget) return;
-      const reserved = { tokens: payer.budget.tokens === null ? 0 : (grant.tokens ?? 0), costUsd: payer.budget.costUsd === null ? 0 : (grant.costUsd ?? 0) };
+      const reserved = reservedOf(payer.budget, grant);
       const hold: Hold = { parentId, reserved, now: reserved };
       const context = contextOf(id);
       if (closed && context) {
-        const spent = committed(context);
-        hold.now = { tokens: reserved.tokens === 0 ? 0 : spent.tokens, costUsd: reserved.costUsd === 0 ? 0 : (spent.costUsd ?? 0) };
+        hold.now = settledOf(hold, context);
       }
       holds.set(id, hold);
       if (parentId === null && rootState) {
@@ -187,8 +186,7 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
       const context = contextOf(id);
       if (!hold || !context) return;
       if (status === 'closed') {
-        const spent = committed(context);
-        adjust(hold, { tokens: hold.reserved.tokens === 0 ? 0 : spent.tokens, costUsd: hold.reserved.costUsd === 0 ? 0 : (spent.costUsd ?? 0) });
+        adjust(hold, settledOf(hold, context));
       } else if (hold.now !== hold.reserved) {
         adjust(hold, hold.reserved);
       }
@@ -247,5 +245,17 @@ export function createLedger(budget: Budget | undefined, deps: LedgerDeps, refs:
 }
 
 export type Ledger = ReturnType<typeof createLedger>;
+
+/** What a child holds on a parent while open: its grant, in the dimensions the parent limits. */
+const reservedOf = (parent: BudgetState, grant: BudgetGrant) => ({
+  tokens: parent.tokens === null ? 0 : (grant.tokens ?? 0),
+  costUsd: parent.costUsd === null ? 0 : (grant.costUsd ?? 0),
+});
+
+/** What a closed child holds: its spend (its own and its subtree's), in the dimensions it was reserved in. */
+function settledOf(hold: Hold, context: Payer): { tokens: number; costUsd: number } {
+  const spent = committed(context);
+  return { tokens: hold.reserved.tokens === 0 ? 0 : spent.tokens, costUsd: hold.reserved.costUsd === 0 ? 0 : (spent.costUsd ?? 0) };
+}
 
 const round = (dollars: number) => Math.round(dollars * 1e6) / 1e6;
