@@ -198,7 +198,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     pauseSpawning: handles.pauseSpawning,
     setLimits: handles.setLimits,
     extendDeadline: handles.extendDeadline,
-    subscribe: handles.subscribe,
+    subscribe: (listener) => handles.subscribe(listener),
     events: handles.events,
     approve: handles.approve,
     requestApproval: handles.requestApproval,

@@ -39,7 +39,7 @@ export function traceHandleRuns(telemetry: TelemetryHooks, handles: Pick<HandleA
       usage: event.stats.usage,
       model: event.stats.model ?? event.model,
     });
-  });
+  }, ['run-end']);
 }
 
 /** Runs one root-agent conversation inside its run span, ended with the answer's outcome. */

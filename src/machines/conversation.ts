@@ -25,6 +25,7 @@ export function settleTurns(added: readonly ChatMessage[], outcome: RunOutcome):
   const settled: ChatMessage[] = [];
   let open: string[] = [];
   const closeOpenCalls = () => {
+    if (open.length === 0) return;
     const content = failureJson(abortedPayload(RUN_ENDED[outcome]));
     for (const id of open) settled.push({ role: 'tool', tool_call_id: id, content });
     open = [];

@@ -103,19 +103,28 @@ export const handleMachine = setup({
       const limit = context.spec.limits.childTimeoutMs;
       if (limit !== null) enqueue.raise({ type: 'LIMIT.CHILD_TIMEOUT' }, { delay: limit, id: CHILD_TIMEOUT_ID });
     }),
-    disarmChildTimeout: cancel(CHILD_TIMEOUT_ID),
+    // Only an armed limit is disarmed: a cancel costs the scheduler a lookup and two deletes.
+    disarmChildTimeout: enqueueActions(({ context, enqueue }) => {
+      if (context.spec.limits.childTimeoutMs !== null) enqueue.cancel(CHILD_TIMEOUT_ID);
+    }),
     armStaleTimeout: enqueueActions(({ context, enqueue }) => {
       const limit = context.spec.limits.staleTimeoutMs;
       if (limit !== null) enqueue.raise({ type: 'LIMIT.STALE' }, { delay: limit, id: STALE_TIMEOUT_ID });
     }),
-    disarmStaleTimeout: cancel(STALE_TIMEOUT_ID),
+    disarmStaleTimeout: enqueueActions(({ context, enqueue }) => {
+      if (context.spec.limits.staleTimeoutMs !== null) enqueue.cancel(STALE_TIMEOUT_ID);
+    }),
     /** The deadline is a date: a run that starts past it ends at once, and `DEADLINE.SET` moves it. */
     armDeadline: enqueueActions(({ context, enqueue }) => {
       const deadline = context.budget?.deadline ?? null;
       // A timer waits at most 2^31 - 1 ms: a later deadline is reached in steps.
       if (deadline !== null) enqueue.raise({ type: 'LIMIT.DEADLINE' }, { delay: Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1), id: DEADLINE_ID });
     }),
-    disarmDeadline: cancel(DEADLINE_ID),
+    disarmDeadline: enqueueActions(({ context, enqueue }) => {
+      if (context.budget?.deadline != null) enqueue.cancel(DEADLINE_ID);
+    }),
+    // A moved deadline's timer goes whatever the new one is.
+    cancelDeadline: cancel(DEADLINE_ID),
     holdBudget: assign(({ context, event }) => {
       assertEvent(event, 'BUDGET.HOLD');
       const budget = context.budget;
@@ -316,7 +325,7 @@ export const handleMachine = setup({
               ),
               { actions: 'armDeadline' },
             ],
-            'DEADLINE.SET': { actions: ['setDeadline', 'disarmDeadline', 'armDeadline'] },
+            'DEADLINE.SET': { actions: ['setDeadline', 'cancelDeadline', 'armDeadline'] },
             // Aborts the run in place and starts the new input at once, keeping the slot.
             'INPUT.SEND': [
               {

@@ -231,8 +231,9 @@ export const supervisorMachine = setup({
         const key = context.book.keyOf(id);
         const ref = key === undefined ? undefined : handleRef(system, key);
         if (!ref) continue;
-        if (event.type === 'HANDLES.CLOSE') enqueue.sendTo(ref, { type: 'HANDLE.CLOSE' } satisfies HandleEvent);
-        else enqueue.stopChild(ref);
+        if (event.type === 'HANDLES.STOP') enqueue.stopChild(ref);
+        // A closed handle has nothing to close: the event would cost it a step that changes nothing.
+        else if (ref.getSnapshot().value !== 'closed') enqueue.sendTo(ref, { type: 'HANDLE.CLOSE' } satisfies HandleEvent);
       }
     }),
     /**

@@ -101,7 +101,11 @@ export type RuntimeListener = (event: RuntimeEvent) => void;
  * the runtime.
  */
 export class EventHub {
-  readonly #listeners = new Set<RuntimeListener>();
+  /** Each listener with the event types it takes (`null`: all). */
+  readonly #listeners = new Map<RuntimeListener, ReadonlySet<RuntimeEventType> | null>();
+  /** Listeners that take every type, and per type those that take only some. */
+  #takeAll = 0;
+  readonly #takers = new Map<RuntimeEventType, number>();
   readonly #closers = new Set<() => void>();
   #queue: Array<RuntimeEvent | 'close'> = [];
   #scheduled = false;
@@ -113,14 +117,34 @@ export class EventHub {
     return this.#listeners.size > 0;
   }
 
+  /** Whether a listener takes events of this type: when none does, they are not built. */
+  wants(type: RuntimeEventType): boolean {
+    return this.#takeAll > 0 || (this.#takers.get(type) ?? 0) > 0;
+  }
+
   emit(event: RuntimeEvent): void {
-    if (this.#listeners.size === 0) return;
+    if (!this.wants(event.type)) return;
     this.#enqueue(event);
   }
 
-  subscribe(listener: RuntimeListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  /** Adds a listener of every event, or of the given types only; returns the function that removes it. */
+  subscribe(listener: RuntimeListener, types: readonly RuntimeEventType[] | null = null): () => void {
+    if (this.#listeners.has(listener)) return () => this.#remove(listener);
+    const taken = types === null ? null : new Set(types);
+    this.#listeners.set(listener, taken);
+    this.#count(taken, 1);
+    return () => this.#remove(listener);
+  }
+
+  #remove(listener: RuntimeListener): void {
+    if (!this.#listeners.has(listener)) return;
+    this.#count(this.#listeners.get(listener)!, -1);
+    this.#listeners.delete(listener);
+  }
+
+  #count(types: ReadonlySet<RuntimeEventType> | null, by: 1 | -1): void {
+    if (types === null) this.#takeAll += by;
+    else for (const type of types) this.#takers.set(type, (this.#takers.get(type) ?? 0) + by);
   }
 
   /**
@@ -206,7 +230,8 @@ export class EventHub {
           for (const finish of [...this.#closers]) finish();
           continue;
         }
-        for (const listener of this.#listeners) {
+        for (const [listener, types] of this.#listeners) {
+          if (types !== null && !types.has(item.type)) continue;
           try {
             listener(item);
           } catch (error) {

@@ -79,10 +79,13 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   // Hooks are listeners like any other: called after the transition that caused them.
   const { onSubagentStart, onSubagentStop } = options;
   if (onSubagentStart || onSubagentStop) {
-    hub.subscribe((event) => {
-      if (event.type === 'run-start') onSubagentStart?.(event);
-      else if (event.type === 'run-end') onSubagentStop?.(event);
-    });
+    hub.subscribe(
+      (event) => {
+        if (event.type === 'run-start') onSubagentStart?.(event);
+        else if (event.type === 'run-end') onSubagentStop?.(event);
+      },
+      ['run-start', 'run-end'],
+    );
   }
 
   const activity = validateActivityOptions(options);
@@ -103,7 +106,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     },
     refOf: (id) => refs.get(id),
     emit: (event) => hub.emit(event),
-    listening: () => hub.hasListeners,
+    listening: (type) => hub.wants(type),
     secrets: () => secrets,
     approvals,
     progressIntervalMs: activity.progressIntervalMs,
@@ -179,7 +182,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       budget: ledger.grant(request.parentId, request.budget, deps.priceOf?.(request.model, request.setup?.provider ?? null) ?? null),
     };
     const supervisor = actor.getSnapshot();
-    if (hub.hasListeners) {
+    if (hub.wants('spawn-request')) {
       const depth = (depthOf(supervisor.context, spec.parentId) ?? 0) + 1;
       hub.emit({ type: 'spawn-request', name: request.name ?? null, parentId: spec.parentId, depth, goal: spec.goal, model: spec.model });
     }
@@ -192,7 +195,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     attach(id, ref);
     ledger.reserve(id, spec.parentId, spec.budget);
     deps.telemetry?.handleSpawned(id);
-    if (hub.hasListeners) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: toHandleSnapshot(ref.getSnapshot()) });
+    if (hub.wants('handle-spawn')) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: toHandleSnapshot(ref.getSnapshot()) });
     if (request.message !== undefined) enqueue(id, request.message);
     return snapshotOf(id);
   }
@@ -357,9 +360,9 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
         : { handleId: null, parentId: null, depth: 0, goal: null, model: options.rootModel ?? null, runId: null };
       return approvals.request(who, ask, signal, null);
     },
-    subscribe(listener) {
+    subscribe(listener, types) {
       if (typeof listener !== 'function') throw new BadArgumentError('listener', 'a function', listener);
-      return hub.subscribe(listener);
+      return hub.subscribe(listener, types ?? null);
     },
     events(given) {
       return hub.iterate(given instanceof AbortSignal ? { signal: given } : optionsObject(given, 'options'));

@@ -19,16 +19,16 @@ export function createRelay(hub: EventHub, waiters: Waiters, toHandleSnapshot: (
     switch (event.type) {
       case 'status':
         waiters.notify(ref.getSnapshot().context.spec.id, event.status === 'running');
-        if (hub.hasListeners) {
+        if (hub.wants('handle-update')) {
           const snapshot = ref.getSnapshot();
           hub.emit({ type: 'handle-update', ...refOf(snapshot), handle: toHandleSnapshot(snapshot) });
         }
         return;
       case 'run-start':
-        if (hub.hasListeners) hub.emit({ type: 'run-start', ...refOf(ref.getSnapshot()), runId: event.runId, input: event.input.message });
+        if (hub.wants('run-start')) hub.emit({ type: 'run-start', ...refOf(ref.getSnapshot()), runId: event.runId, input: event.input.message });
         return;
       case 'run-end': {
-        if (!hub.hasListeners) return;
+        if (!hub.wants('run-end')) return;
         const { type: _type, input: _input, ...report } = event;
         hub.emit({ type: 'run-end', ...refOf(ref.getSnapshot()), ...report });
         return;
@@ -40,7 +40,7 @@ export function createRelay(hub: EventHub, waiters: Waiters, toHandleSnapshot: (
           list.push(event.input.message);
           handedBack.set(id, list);
         }
-        if (hub.hasListeners) {
+        if (hub.wants('input-end')) {
           hub.emit({
             type: 'input-end',
             ...refOf(ref.getSnapshot()),

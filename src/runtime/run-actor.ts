@@ -41,8 +41,8 @@ export interface RunActorDeps<R> {
   run: RunOf<R>;
   refOf(handleId: string): ActorRefFrom<HandleMachine> | undefined;
   emit(event: RuntimeEvent): void;
-  /** Whether anyone listens to events now: with nobody, a run's events are not built. @default always */
-  listening?: () => boolean;
+  /** Whether anyone listens to events of this type now: with nobody, a run's events of it are not built. @default always */
+  listening?: (type: RuntimeEvent['type']) => boolean;
   runtime(): R;
   /** The tools of a handle, resolved from its setup. */
   toolsOf(handleId: string): RunContextOf<R>['tools'];
@@ -157,7 +157,7 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       emit: (event) => {
         if (signal.aborted) return;
         noteActivity(journal.activity, event, deps.secrets());
-        if (listening()) deps.emit({ ...event, ...who, runId: input.runId });
+        if (listening(event.type)) deps.emit({ ...event, ...who, runId: input.runId });
         progress();
       },
       tokensLeft: () => tokensLeft(ref.getSnapshot().context),
@@ -205,7 +205,7 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
 function tickProgress<R>(deps: RunActorDeps<R>, signal: AbortSignal, event: () => RuntimeEvent): () => void {
   if (deps.progressIntervalMs === null) return () => {};
   const timer = setInterval(() => {
-    if (!signal.aborted && (deps.listening?.() ?? true)) deps.emit(event());
+    if (!signal.aborted && (deps.listening?.('progress') ?? true)) deps.emit(event());
   }, deps.progressIntervalMs);
   // Reporting never keeps the process alive by itself.
   timer.unref();

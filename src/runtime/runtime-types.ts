@@ -8,7 +8,7 @@ import type { HandleEmitted } from '../machines/handle.js';
 import type { StopReach, SupervisorLimits, SupervisorMachine } from '../machines/supervisor.js';
 import type { SubagentsError } from '../errors.js';
 import type { Budget, BudgetView, ChatMessage, HandleSetup, HandleSnapshot, HandleStatus, OnParentStop, QueuedInput, Role, RunLimits } from '../types.js';
-import type { EventHub, EventsOptions, RuntimeEvent, RuntimeListener } from './events.js';
+import type { EventHub, EventsOptions, RuntimeEvent, RuntimeEventType, RuntimeListener } from './events.js';
 import type { InspectionSanitizeOptions } from './inspection.js';
 import type { LogLevel, Logger } from '../logger.js';
 import type { SubagentStartEvent, SubagentStopEvent } from './run-types.js';
@@ -155,7 +155,8 @@ export interface HandleMethods {
    * deadline at once. Returns the handle's snapshot.
    */
   extendDeadline(this: void, id: string, ms: number): HandleSnapshot;
-  subscribe(this: void, listener: RuntimeListener): () => void;
+  /** `types`: only events of these types reach the listener (the others are then not built for it). */
+  subscribe(this: void, listener: RuntimeListener, types?: readonly RuntimeEventType[]): () => void;
   /**
    * Answers a pending approval request (from an `approval-request` event).
    * @throws {BadArgumentError} for an id that is unknown or already decided, or an answer not shaped `{ approve: boolean, reason?: string }`.

@@ -40,6 +40,6 @@ export function announceDetaches(
 ): void {
   supervisor.on('child-detach', ({ id, command }) => {
     const snapshot = snapshotOf(id);
-    if (snapshot && hub.hasListeners) hub.emit({ type: 'handle-detach', ...refOf(snapshot), parentStop: PARENT_STOPS[command], handle: toHandleSnapshot(snapshot) });
+    if (snapshot && hub.wants('handle-detach')) hub.emit({ type: 'handle-detach', ...refOf(snapshot), parentStop: PARENT_STOPS[command], handle: toHandleSnapshot(snapshot) });
   });
 }
