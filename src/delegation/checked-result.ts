@@ -152,7 +152,7 @@ export function evidenceOf(trace: readonly ToolTraceEntry[]): Evidence[] {
  * verdict of `requireEvidence` and `verify`.
  */
 export async function checkedResult(result: UncheckedResult, checks: ResultChecks | null, attempts: number): Promise<DelegationResult> {
-  let checked: DelegationResult = { ...result, value: null, schemaError: null, evidence: evidenceOf(result.toolTrace), verified: null, verificationReason: null };
+  let checked = withChecks(result, evidenceOf(result.toolTrace));
   if (!checks) return checked;
   if (checks.outputSchema && checked.status === 'completed') {
     const parsed = await parseAnswer(checks.outputSchema, checked.summary, attempts);
@@ -165,7 +165,38 @@ export async function checkedResult(result: UncheckedResult, checks: ResultCheck
   }
   if (checks.requireEvidence !== true && !checks.verify) return checked;
   const verdict = await verdictOf(checked, checks);
-  return { ...checked, verified: verdict.ok, verificationReason: verdict.reason };
+  checked.verified = verdict.ok;
+  checked.verificationReason = verdict.reason;
+  return checked;
+}
+
+/** The result with its checks' fields not yet set, every field in one literal (a spread plus five more would make a slow, dictionary-mode object). */
+function withChecks(result: UncheckedResult, evidence: DelegationResult['evidence']): DelegationResult {
+  return {
+    taskIndex: result.taskIndex,
+    handleId: result.handleId,
+    goal: result.goal,
+    usage: result.usage,
+    cost: result.cost,
+    model: result.model,
+    deniedToolsets: result.deniedToolsets,
+    degradedToLeaf: result.degradedToLeaf,
+    worktree: result.worktree,
+    status: result.status,
+    summary: result.summary,
+    partialOutput: result.partialOutput,
+    exitReason: result.exitReason,
+    apiCalls: result.apiCalls,
+    durationMs: result.durationMs,
+    toolTrace: result.toolTrace,
+    error: result.error,
+    errorCode: result.errorCode,
+    value: null,
+    schemaError: null,
+    evidence,
+    verified: null,
+    verificationReason: null,
+  };
 }
 
 async function verdictOf(result: DelegationResult, checks: ResultChecks): Promise<{ ok: boolean; reason: string }> {

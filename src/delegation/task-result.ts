@@ -26,21 +26,34 @@ pricesOf: (provider: string | null) => ModelPrices | undefined,
     if (member === handleId) continue;
     addUsage(tokens, core.get(member).usage);
   }
-  const common = {
-    taskIndex,
-    handleId,
-    goal,
-    usage: tokens,
-    cost: costOf(pricesOf(setup?.provider ?? null), model, tokens),
-    model,
-    deniedToolsets: setup?.deniedToolsets ?? [],
-    degradedToLeaf: setup?.degradedToLeaf ?? false,
-    worktree,
-  };
+  const cost = costOf(pricesOf(setup?.provider ?? null), model, tokens);
+  const deniedToolsets = setup?.deniedToolsets ?? [];
+  const degradedToLeaf = setup?.degradedToLeaf ?? false;
+  // Every field in one literal, in one order: a result built by spreading and adding 20-odd fields one by one
+  // is a slow, dictionary-mode object.
   if (!end.run) {
     const status = end.handedBack === 'interrupted' ? 'interrupted' : 'cancelled';
     const error = end.reason ?? `The subagent was ${end.handedBack} before it started its task.`;
-    return { ...common, status, summary: error, partialOutput: null, exitReason: 'interrupted', apiCalls: 0, durationMs: 0, toolTrace: [], error, errorCode: null };
+    return {
+      taskIndex,
+      handleId,
+      goal,
+      usage: tokens,
+      cost,
+      model,
+      deniedToolsets,
+      degradedToLeaf,
+      worktree,
+      status,
+      summary: error,
+      partialOutput: null,
+      exitReason: 'interrupted',
+      apiCalls: 0,
+      durationMs: 0,
+      toolTrace: [],
+      error,
+      errorCode: null,
+    };
   }
   const run = end.run;
   const exitReason: ExitReason =
@@ -53,7 +66,15 @@ pricesOf: (provider: string | null) => ModelPrices | undefined,
           : run.outcome;
   const fallback = run.outcome === 'interrupted' ? 'The subagent was interrupted before it finished.' : 'The subagent was cancelled before it finished.';
   return {
-    ...common,
+    taskIndex,
+    handleId,
+    goal,
+    usage: tokens,
+    cost,
+    model,
+    deniedToolsets,
+    degradedToLeaf,
+    worktree,
     status: run.outcome,
     summary: run.outcome === 'completed' ? (run.output ?? '') : (run.error ?? fallback),
     partialOutput: run.partialOutput,
