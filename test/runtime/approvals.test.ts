@@ -184,12 +184,13 @@ describe('approvals that reach the host', () => {
   });
 
   it('stale detection does not fire during a long approval wait (many times staleTimeoutMs)', async () => {
-    const { events, removed } = await setUp({ onApproval: 'events', staleTimeoutMs: 40 });
+    // 200 ms: the run must reach its tool call (a model round trip, slow on a loaded machine) before its first stale check.
+    const { events, removed } = await setUp({ onApproval: 'events', staleTimeoutMs: 200 });
     const asked = nextEvent(runtime!, 'approval-request');
     const delegation = runtime!.delegate({ goal: 'clean up' });
     const request = await asked;
-    // Timers fire in order of their deadlines: an armed stale timer (40 ms) would have fired before this one.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Timers fire in order of their deadlines: an armed stale timer (200 ms) would have fired before this one.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const handle = runtime!.get(delegation.handleIds[0]!);
     expect(handle.status).toBe('running');
     expect(handle.awaitingApproval?.requestId).toBe(request.requestId);
