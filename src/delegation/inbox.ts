@@ -150,8 +150,10 @@ export class BackgroundInboxes {
         return this.#take(agent, box);
       },
       next: async (signal) => {
-        const box = this.#box(agent);
         signal.throwIfAborted();
+        // No box: nothing arrived and nothing is on its way. Not making one keeps a child that never delegated from holding an empty box.
+        const box = this.#boxes.get(agent);
+        if (!box) return null;
         while (box.arrived.length === 0) {
           if (box.pending.size === 0) return null;
           await new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@ import type { SubagentsError } from '../errors.js';
 import type { HandleEvent, HandleInput, HandleMachine, HandleToSupervisorEvent } from './handle.js';
 import type { OnParentStop } from '../types.js';
 import { SupervisorBook } from './supervisor-book.js';
+import { compactActorOptions } from './handle-footprint.js';
 import type { Grant, TreeEntry } from './supervisor-book.js';
 
 export { SupervisorBook } from './supervisor-book.js';
@@ -161,7 +162,7 @@ export function startHandleActor(
     setup: spec.setup,
     budget: spec.budget,
   } satisfies Record<keyof HandleInput, unknown>;
-  return createActor(logic, { parent: supervisor, id: entry.key, systemId: handleSystemId(entry.key), input }).start();
+  return compactActorOptions(createActor(logic, { parent: supervisor, id: entry.key, systemId: handleSystemId(entry.key), input }).start());
 }
 
 /**

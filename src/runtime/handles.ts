@@ -4,8 +4,8 @@ import type { ActorRefFrom } from 'xstate';
 import { BadArgumentError, HandleClosedError, RuntimeShutDownError, UnknownHandleError } from '../errors.js';
 import { advanceRevision, handleMachine } from '../machines/handle.js';
 import type { HandleEvent, HandleMachine } from '../machines/handle.js';
+import { compactActorOptions, setupSharing } from '../machines/handle-footprint.js';
 import { DEFAULT_LIMITS, depthOf, entryOf, handleSystemId, spawnRefusal, startHandleActor, subtreeOf, supervisorMachine } from '../machines/supervisor.js';
-import type { SupervisorLimits } from '../machines/supervisor.js';
 import type { HandleSnapshot, QueuedInput, WorktreeReport } from '../types.js';
 import { EventHub } from './events.js';
 import { sanitizeInspectionObserver } from './inspection.js';
@@ -20,7 +20,7 @@ import type { RunOf } from './run-types.js';
 import type { HandleApi, HandleSpawn, HandleApiOptions, SendOptions } from './runtime-types.js';
 import { toHandleSnapshot as viewOf, refOf } from './snapshot.js';
 import type { HandleActorSnapshot } from './snapshot.js';
-import { optionsObject, requireMessage, requireTimeout, validateActivityOptions, validateLimits } from './validate.js';
+import { optionsObject, pickLimits, requireMessage, requireTimeout, validateActivityOptions, validateLimits } from './validate.js';
 import { Waiters } from './waiters.js';
 import type { TelemetryHooks } from '../telemetry-hooks.js';
 import { LOST_ON_RESTART, createHandleWriter, inputsOf, restoredContext, restoredPhase, storedHandles } from './durable-handles.js';
@@ -74,6 +74,8 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   const toHandleSnapshot = (snapshot: HandleActorSnapshot): HandleSnapshot => viewOf(snapshot, worktreeOf);
   const relay = createRelay(hub, waiters, toHandleSnapshot);
   let inputSeq = 0;
+  /** Alike handles share one setup. */
+  const shareSetup = setupSharing();
   let running = true;
 
   // Hooks are listeners like any other: called after the transition that caused them.
@@ -178,7 +180,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       limits: runLimits,
       delegated: request.delegated,
       onParentStop: checkOnParentStop(request.onParentStop, 'onParentStop') ?? DEFAULT_ON_PARENT_STOP,
-      setup: request.setup,
+      setup: shareSetup(request.setup),
       budget: ledger.grant(request.parentId, request.budget, deps.priceOf?.(request.model, request.setup?.provider ?? null) ?? null),
     };
     const supervisor = actor.getSnapshot();
@@ -242,7 +244,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       advanceRevision(context.revision);
       for (const input of inputsOf(context)) inputSeq = Math.max(inputSeq, input.seq);
       const snapshot = handleLogic.resolveState({ value: stored.state, context });
-      const ref = createActor(handleLogic, { parent: actor, id: entry.key, systemId: handleSystemId(entry.key), snapshot, input: context.spec }).start();
+      const ref = compactActorOptions(createActor(handleLogic, { parent: actor, id: entry.key, systemId: handleSystemId(entry.key), snapshot, input: context.spec }).start());
       attach(spec.id, ref);
       ledger.restore(spec.id, spec.parentId, spec.budget ?? null, stored.state === 'closed');
       const phase = restoredPhase(stored.state);
@@ -391,12 +393,4 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       return { unprocessed };
     },
   };
-}
-
-function pickLimits(options: Partial<SupervisorLimits>): Partial<SupervisorLimits> {
-  const picked: Partial<SupervisorLimits> = {};
-  if (options.maxSpawnDepth !== undefined) picked.maxSpawnDepth = options.maxSpawnDepth;
-  if (options.maxConcurrentChildren !== undefined) picked.maxConcurrentChildren = options.maxConcurrentChildren;
-  if (options.maxConcurrentRuns !== undefined) picked.maxConcurrentRuns = options.maxConcurrentRuns;
-  return picked;
 }

@@ -7,6 +7,15 @@ import { DEFAULT_PROGRESS_INTERVAL_MS } from './activity.js';
 const isPositiveInteger = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1;
 
+/** The supervisor's limits among the given options, and only those that are set. */
+export function pickLimits(options: Partial<SupervisorLimits>): Partial<SupervisorLimits> {
+  const picked: Partial<SupervisorLimits> = {};
+  if (options.maxSpawnDepth !== undefined) picked.maxSpawnDepth = options.maxSpawnDepth;
+  if (options.maxConcurrentChildren !== undefined) picked.maxConcurrentChildren = options.maxConcurrentChildren;
+  if (options.maxConcurrentRuns !== undefined) picked.maxConcurrentRuns = options.maxConcurrentRuns;
+  return picked;
+}
+
 /** Checks every limit; throws BadArgumentError naming the first bad one. */
 export function validateLimits(limits: SupervisorLimits): SupervisorLimits {
   if (!isPositiveInteger(limits.maxSpawnDepth)) {
