@@ -124,7 +124,7 @@ export function createDelegator(deps: DelegatorDeps) {
     const start = (index: number) => {
       const id = ids[index]!;
       const child = prepared[index]!;
-      core.spawn({ ...child, name: id });
+      core.spawnId({ ...child, name: id });
       let goalSeq = -1;
       const stop = core.listen(id, (event) => {
         if (event.type !== 'input-end' || event.input.seq !== goalSeq) return;

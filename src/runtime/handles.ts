@@ -163,7 +163,8 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   const forgotten = (id: string) => void (refs.delete(id), writer.forget([id]), ledger.forget(id));
   const commands = createCommands({ actor, refOf: requireRef, subtree, stopReach, ensureRunning, toHandleSnapshot, forgotten });
 
-  function spawn(request: HandleSpawn): HandleSnapshot {
+  /** Spawns a handle and returns its id (`spawn` returns its snapshot). */
+  function spawnId(request: HandleSpawn): string {
     ensureRunning();
     const id = request.name ?? `sa_${nanoid(10)}`;
     if (typeof id !== 'string' || !/^[\w.-]{1,64}$/.test(id)) {
@@ -199,7 +200,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     deps.telemetry?.handleSpawned(id);
     if (hub.wants('handle-spawn')) hub.emit({ type: 'handle-spawn', ...refOf(ref.getSnapshot()), handle: toHandleSnapshot(ref.getSnapshot()) });
     if (request.message !== undefined) enqueue(id, request.message);
-    return snapshotOf(id);
+    return id;
   }
 
   function enqueue(id: string, message: string, given?: SendOptions): QueuedInput {
@@ -283,7 +284,8 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
     get limits() {
       return { ...actor.getSnapshot().context.limits };
     },
-    spawn,
+    spawn: (request) => snapshotOf(spawnId(request)),
+    spawnId,
     enqueue,
     subtree,
     stopReach,

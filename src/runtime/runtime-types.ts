@@ -202,6 +202,8 @@ export interface HandleSpawn {
 export interface HandleApi extends HandleMethods {
   readonly hub: EventHub;
   spawn(request: HandleSpawn): HandleSnapshot;
+  /** Spawns without building the snapshot `spawn` returns: its id. */
+  spawnId(request: HandleSpawn): string;
   /** Sends an input and returns it (with its sequence number, to match its `input-end`). */
   enqueue(id: string, message: string, options?: SendOptions): QueuedInput;
   /** The handle and its descendants, deepest first (none for an unknown id). */
