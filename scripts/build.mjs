@@ -87,14 +87,26 @@ async function bundle() {
     logLevel: 'warn',
   });
   try {
-    // Shared chunks one directory deep, as deep as the modules they hold were.
-    await build.write({ dir: linked, format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' });
+    // Shared chunks one directory deep, as deep as the modules they hold were. The runtime (every layer below
+    // the MCP server, the view, the command line and the other entry points) is one chunk: one file to load.
+    await build.write({
+      dir: linked,
+      format: 'esm',
+      entryFileNames: '[name].js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+      codeSplitting: { groups: [{ name: 'runtime', test: (id) => isRuntimeModule(path.relative(dist, id)) }] },
+    });
   } finally {
     await build.close();
   }
   removeJavaScript(dist);
   cpSync(linked, dist, { recursive: true });
   rmSync(linked, { recursive: true, force: true });
+}
+
+/** A module of the runtime: not an entry point, and in none of the folders above the runtime's layers. */
+function isRuntimeModule(file) {
+  return file !== 'index.js' && !/^(mcp|view|cli|testing|adapters|telemetry)[\\/]/.test(file);
 }
 
 /**
