@@ -5,7 +5,7 @@
  * JavaScript of each entry point (the `exports` map's and the `bin`'s) into
  * one file at the same path, with the code entry points share in
  * `dist/chunks/` (one copy of each class). A fresh process then loads a
- * handful of files instead of some two hundred, which is most of what
+ * handful of files instead of some 120 modules, which is most of what
  * importing the package costs. The declarations stay as tsc wrote them;
  * packages stay imports (none is bundled).
  *
@@ -15,7 +15,8 @@
  * `prepack`) also drops outputs of deleted sources.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
@@ -76,32 +77,34 @@ function entryPoints() {
 async function bundle() {
   const { rolldown } = await import('rolldown');
   const input = Object.fromEntries(entryPoints().map((name) => [name, path.join(dist, `${name}.js`)]));
-  const linked = path.join(root, 'dist.linked');
-  rmSync(linked, { recursive: true, force: true });
-  const build = await rolldown({
-    input,
-    platform: 'node',
-    // Packages are the user's to install and dedupe: only the package's own modules are linked.
-    external: (id) => !id.startsWith('.') && !path.isAbsolute(id),
-    plugins: [keepRelativeUrls()],
-    logLevel: 'warn',
-  });
+  const linked = mkdtempSync(path.join(tmpdir(), 'subagents-dist-'));
   try {
-    // Shared chunks one directory deep, as deep as the modules they hold were. The runtime (every layer below
-    // the MCP server, the view, the command line and the other entry points) is one chunk: one file to load.
-    await build.write({
-      dir: linked,
-      format: 'esm',
-      entryFileNames: '[name].js',
-      chunkFileNames: 'chunks/[name]-[hash].js',
-      codeSplitting: { groups: [{ name: 'runtime', test: (id) => isRuntimeModule(path.relative(dist, id)) }] },
+    const build = await rolldown({
+      input,
+      platform: 'node',
+      // Packages are the user's to install and dedupe: only the package's own modules are linked.
+      external: (id) => !id.startsWith('.') && !path.isAbsolute(id),
+      plugins: [keepRelativeUrls()],
+      logLevel: 'warn',
     });
+    try {
+      // Shared chunks one directory deep, as deep as the modules they hold were. The runtime (every layer below
+      // the MCP server, the view, the command line and the other entry points) is one chunk: one file to load.
+      await build.write({
+        dir: linked,
+        format: 'esm',
+        entryFileNames: '[name].js',
+        chunkFileNames: 'chunks/[name]-[hash].js',
+        codeSplitting: { groups: [{ name: 'runtime', test: (id) => isRuntimeModule(path.relative(dist, id)) }] },
+      });
+    } finally {
+      await build.close();
+    }
+    removeJavaScript(dist);
+    cpSync(linked, dist, { recursive: true });
   } finally {
-    await build.close();
+    rmSync(linked, { recursive: true, force: true });
   }
-  removeJavaScript(dist);
-  cpSync(linked, dist, { recursive: true });
-  rmSync(linked, { recursive: true, force: true });
 }
 
 /** A module of the runtime: not an entry point, and in none of the folders above the runtime's layers. */
