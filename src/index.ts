@@ -70,12 +70,16 @@ export { createWriteTools } from './toolkit/write-tools.js';
 export type { WriteTools, WriteToolsOptions } from './toolkit/write-tools.js';
 
 // The MCP server: delegate_task and the handle tools for MCP clients (needs the optional peer @modelcontextprotocol/sdk).
-export { serveMcpStdio } from './mcp/serve-stdio.js';
+// These servers, the view and the workers load their code on their first call, not when the package is imported.
+/** Serves `delegate_task` and the handle tools to the MCP client on stdio: see `McpStdioOptions`. */
+export const serveMcpStdio = loadedOnCall(async () => (await import('./mcp/serve-stdio.js')).serveMcpStdio);
 export type { McpStdioOptions, McpStdioServer } from './mcp/serve-stdio.js';
-export { startMcpHttpServer } from './mcp/serve-http.js';
+/** Starts the MCP server over Streamable HTTP on 127.0.0.1: see `McpHttpOptions`. */
+export const startMcpHttpServer = loadedOnCall(async () => (await import('./mcp/serve-http.js')).startMcpHttpServer);
 export type { McpHttpOptions, McpHttpServer } from './mcp/serve-http.js';
 export type { McpSessionOptions } from './mcp/options.js';
-export { serveView } from './view/serve-view.js';
+/** Serves the local web view of a runtime's tree: see `ViewOptions`. */
+export const serveView = loadedOnCall(async () => (await import('./view/serve-view.js')).serveView);
 export type { ViewOptions, ViewServer } from './view/serve-view.js';
 
 // Durability: where a runtime keeps its state so a new process can restore it.
@@ -85,9 +89,11 @@ export type { FileStoreOptions, Store, StoreContents, SyncPolicy } from './store
 // Scaling out: runs on workers over Redis (needs the optional peers bullmq and ioredis).
 export { bullmqExecutor } from './distributed/bullmq-executor.js';
 export type { BullmqExecutorOptions } from './distributed/bullmq-executor.js';
-export { createWorker } from './distributed/worker.js';
+/** A worker process's side of `bullmqExecutor`: takes runs from the queue and runs them: see `WorkerOptions`. */
+export const createWorker = loadedOnCall(async () => (await import('./distributed/worker.js')).createWorker);
 export type { SubagentsWorker, WorkerOptions } from './distributed/worker.js';
-export { redisStore } from './distributed/redis-store.js';
+/** A store kept in Redis, for runtimes whose runs go to workers: see `RedisStoreOptions`. */
+export const redisStore = loadedOnCall(async () => (await import('./distributed/redis-store.js')).redisStore);
 export type { RedisStore, RedisStoreOptions } from './distributed/redis-store.js';
 export type { RedisConnection } from './distributed/protocol.js';
 export type { RunExecutor } from './runtime/executor.js';
@@ -148,3 +154,8 @@ export type {
   Usage,
   WorktreeReport,
 } from './types.js';
+
+/** `load`'s function, imported on the first call: an async function whose module the package's import leaves out. */
+function loadedOnCall<Args extends unknown[], Result>(load: () => Promise<(...args: Args) => Promise<Result>>): (...args: Args) => Promise<Result> {
+  return async (...args) => (await load())(...args);
+}

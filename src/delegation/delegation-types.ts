@@ -10,7 +10,7 @@ import type { ResultChecks } from './checked-result.js';
  * `agentType`, except the checks (`outputSchema`, `requireEvidence`,
  * `verify`), which only code gives.
  */
-export type DelegateTask = z.output<typeof delegateTaskSchema> & ResultChecks;
+export type DelegateTask = z.output<ReturnType<typeof delegateTaskSchema>> & ResultChecks;
 
 /** A delegation request: one task, or a batch run in parallel under the concurrency cap. */
 export type DelegateRequest = (DelegateTask | { tasks: DelegateTask[] }) & {

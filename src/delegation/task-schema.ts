@@ -51,12 +51,19 @@ const budgetSchema = () =>
     .object({ tokens: z.number().positive().finite().optional(), costUsd: z.number().positive().finite().optional(), timeMs: z.number().positive().max(MAX_BUDGET_MS).optional() })
     .strict();
 
-/** One task, as `runtime.delegate` checks it (unknown fields refused). */
-export const delegateTaskSchema = z.object({
-  ...taskShape(),
-  /** What the child (with everything it spawns) may spend. @default the agent type's, else an even share of half the parent's remainder */
-  budget: budgetSchema().optional(),
-}).strict();
+const buildDelegateTaskSchema = () =>
+  z
+    .object({
+      ...taskShape(),
+      /** What the child (with everything it spawns) may spend. @default the agent type's, else an even share of half the parent's remainder */
+      budget: budgetSchema().optional(),
+    })
+    .strict();
+
+let delegateTask: ReturnType<typeof buildDelegateTaskSchema> | undefined;
+
+/** One task, as `runtime.delegate` checks it (unknown fields refused); built on first use, not when the package is imported. */
+export const delegateTaskSchema = () => (delegateTask ??= buildDelegateTaskSchema());
 
 /** A task field, under its TypeScript name. */
 export type TaskField = keyof ReturnType<typeof taskShape>;

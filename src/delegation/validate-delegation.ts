@@ -85,7 +85,7 @@ function takeChecks(task: unknown, prefix: readonly PropertyKey[]): { task: unkn
 /** Parses one task; `prefix` is where it sits in the request. */
 function checkTask(given: unknown, prefix: readonly PropertyKey[], agentTypes: readonly string[]): { task: DelegateTask; checks: ResultChecks } {
   const { task, checks } = takeChecks(given, prefix);
-  const result = delegateTaskSchema.safeParse(task);
+  const result = delegateTaskSchema().safeParse(task);
   if (!result.success) throw firstIssue(result.error, task, prefix);
   const { agentType } = result.data;
   if (agentType !== undefined && !agentTypes.includes(agentType)) {

@@ -5,7 +5,7 @@
  * notifications while a call waits on subagents.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createAgentTools } from '../agent-tools/agent-tools.js';
 import type { AgentToolsRuntime } from '../agent-tools/agent-tools.js';
 import { createToolDispatcher } from '../agent-tools/dispatch.js';
@@ -212,7 +212,8 @@ let version: string | undefined;
 function packageVersion(): string {
   if (version === undefined) {
     try {
-      const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+      // By the package's own name: the path from this code to the manifest differs once dist/ is linked.
+      const manifest = createRequire(import.meta.url)('subagents/package.json') as { version?: unknown };
       version = typeof manifest.version === 'string' ? manifest.version : 'unknown';
     } catch {
       version = 'unknown';

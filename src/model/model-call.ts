@@ -14,7 +14,7 @@ import { BadArgumentError } from '../errors.js';
 import { MAX_RETRY_AFTER_MS, abortWith } from './model-failure.js';
 import type { Failure } from './model-failure.js';
 import type { ModelCallOptions } from './model-request.js';
-import { sleep } from './request-failure.js';
+import { openaiErrorClasses, sleep } from './request-failure.js';
 import { completeTurn, streamTurn } from './turn-readers.js';
 import type { ModelTurn } from './turn-assembler.js';
 
@@ -61,6 +61,8 @@ export async function callModel(options: ModelCallOptions): Promise<ModelTurn> {
     throw new BadArgumentError('retryBaseDelayMs', 'a finite number >= 0', baseDelayMs);
   }
   const { signal } = options;
+  // Loaded while the request is under way, so that reading a failure (an interrupt's too) waits for no import.
+  void openaiErrorClasses();
   for (let attempt = 1; ; attempt += 1) {
     if (signal.aborted) abortWith(signal, null);
     const outcome = await attemptOnce(options, attempt);

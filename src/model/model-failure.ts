@@ -19,6 +19,7 @@ import {
   isStreamErrorEvent,
   isTransportError,
   mentionsSecret,
+  openaiErrorClasses,
   retryAfterOf,
   statusOf,
   textOf,
@@ -68,7 +69,12 @@ export function abortWith(signal: AbortSignal, partialOutput: string | null): ne
 }
 
 /** A failure before any of the response was read (or, not streaming, while reading it). */
-export function requestFailure(error: unknown, options: Pick<ModelCallOptions, 'secrets'>, attempts: number, mode: 'stream' | 'response'): Failure {
+export async function requestFailure(
+  error: unknown,
+  options: Pick<ModelCallOptions, 'secrets'>,
+  attempts: number,
+  mode: 'stream' | 'response',
+): Promise<Failure> {
   const secrets = options.secrets ?? [];
   const status = statusOf(error);
   if (status !== null) {
@@ -82,7 +88,8 @@ export function requestFailure(error: unknown, options: Pick<ModelCallOptions, '
     const failure = new ModelRequestError({ status, retryable, attempts, partialOutput: null, detail }, causeOf(error, secrets));
     return { failed: true, error: failure, retry: retryable && !tooLong, retryAfterMs, partialOutput: null };
   }
-  if (isConnectionError(error) || (mode === 'stream' && isTransportError(error))) {
+  const classes = await openaiErrorClasses();
+  if (isConnectionError(error, classes) || (mode === 'stream' && isTransportError(error, classes))) {
     const detail = redactSecrets(describeError(error), secrets);
     const failure = new ModelRequestError({ status: null, retryable: true, attempts, partialOutput: null, detail }, causeOf(error, secrets));
     return { failed: true, error: failure, retry: true, retryAfterMs: null, partialOutput: null };
@@ -92,7 +99,7 @@ export function requestFailure(error: unknown, options: Pick<ModelCallOptions, '
     const failure = new ModelOutputError('malformed_response', { finishReason: null, partialOutput: null, received }, causeOf(error, secrets));
     return { failed: true, error: failure, retry: false, retryAfterMs: null, partialOutput: null };
   }
-  if (isTransportError(error)) {
+  if (isTransportError(error, classes)) {
     // Not streaming, the body is read inside the request: a connection lost there cut the response.
     const received = `a response body cut off before it ended: ${redactSecrets(describeError(error), secrets)}`;
     const failure = new ModelOutputError('stream_cut', { finishReason: null, partialOutput: null, received }, causeOf(error, secrets));
@@ -102,18 +109,19 @@ export function requestFailure(error: unknown, options: Pick<ModelCallOptions, '
 }
 
 /** A failure while reading a stream that had started. */
-export function bodyFailure(
+export async function bodyFailure(
   error: unknown,
   options: Pick<ModelCallOptions, 'secrets'>,
   assembler: Pick<TurnAssembler, 'partialOutput' | 'chunks' | 'delivered'>,
-): Failure {
+): Promise<Failure> {
   const secrets = options.secrets ?? [];
+  const classes = await openaiErrorClasses();
   const { partialOutput } = assembler;
   const chunks = `${assembler.chunks} ${assembler.chunks === 1 ? 'chunk' : 'chunks'}`;
   const detail = redactSecrets(describeError(error), secrets);
   let reason: ModelOutputReason;
   let received: string;
-  if (isTransportError(error)) {
+  if (isTransportError(error, classes)) {
     reason = 'stream_cut';
     received = `a stream cut off after ${chunks}: ${detail}`;
   } else if (error instanceof SyntaxError && assembler.chunks > 0 && /server-sent event/.test(error.message)) {
@@ -123,7 +131,7 @@ export function bodyFailure(
   } else if (error instanceof SyntaxError) {
     reason = 'malformed_response';
     received = `a chunk that does not parse after ${chunks}: ${detail}`;
-  } else if (isStreamErrorEvent(error)) {
+  } else if (isStreamErrorEvent(error, classes)) {
     reason = 'model_error';
     received = `an error event after ${chunks}: ${detail}`;
   } else {

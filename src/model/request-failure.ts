@@ -3,10 +3,33 @@
  * status and headers, the wait its `Retry-After` asks for, whether its
  * connection dropped; a description of it with its causes; and whether any of
  * its text names a secret. Plus the one wait the retries use, which a signal
- * cancels. The one module that knows the `openai` client's error classes.
+ * cancels. The one module that knows the `openai` client's error classes,
+ * which it loads on the first failure it reads: importing the package does
+ * not load `openai`.
  */
-import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { redactSecrets } from '../secrets.js';
+
+/** The `openai` client's error classes this module tells apart. */
+export interface OpenaiErrorClasses {
+  APIConnectionError: typeof APIConnectionError;
+  APIError: typeof APIError;
+  APIUserAbortError: typeof APIUserAbortError;
+}
+
+let errorClasses: Promise<OpenaiErrorClasses | null> | undefined;
+
+/**
+ * The `openai` client's error classes, imported once on first use, or `null`
+ * when `openai` cannot be imported (a client of another make throws none of them).
+ */
+export function openaiErrorClasses(): Promise<OpenaiErrorClasses | null> {
+  errorClasses ??= import('openai').then(
+    ({ APIConnectionError, APIError, APIUserAbortError }) => ({ APIConnectionError, APIError, APIUserAbortError }),
+    () => null,
+  );
+  return errorClasses;
+}
 
 /** Error codes of a connection that failed or dropped (Node's and undici's). */
 const TRANSPORT_CODES: ReadonlySet<string> = new Set([
@@ -100,18 +123,18 @@ export function refusesStreamOptions(error: unknown): boolean {
 }
 
 /** The client could not connect, or lost the connection before a response came (the `openai` client's `APIConnectionError`). */
-export function isConnectionError(error: unknown): boolean {
-  return error instanceof APIConnectionError;
+export function isConnectionError(error: unknown, classes: OpenaiErrorClasses | null): boolean {
+  return classes !== null && error instanceof classes.APIConnectionError;
 }
 
 /** An `error` event inside a stream: the server reports its own failure (an API error with no status, not an abort). */
-export function isStreamErrorEvent(error: unknown): boolean {
-  return error instanceof APIError && !(error instanceof APIUserAbortError) && statusOf(error) === null;
+export function isStreamErrorEvent(error: unknown, classes: OpenaiErrorClasses | null): boolean {
+  return classes !== null && error instanceof classes.APIError && !(error instanceof classes.APIUserAbortError) && statusOf(error) === null;
 }
 
 /** The connection failed or dropped: the client's connection error, or a socket error code anywhere in the causes. */
-export function isTransportError(error: unknown): boolean {
-  if (isConnectionError(error)) return true;
+export function isTransportError(error: unknown, classes: OpenaiErrorClasses | null): boolean {
+  if (isConnectionError(error, classes)) return true;
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
     const code = (current as { code?: unknown }).code;

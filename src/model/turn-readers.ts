@@ -24,7 +24,7 @@ export async function completeTurn(options: ModelCallOptions, controller: AbortC
       { signal: controller.signal, maxRetries: 0 },
     );
   } catch (error) {
-    return requestFailure(error, options, attempt, 'response');
+    return await requestFailure(error, options, attempt, 'response');
   }
   options.onProgress?.();
   const choice = completion.choices[0];
@@ -74,7 +74,7 @@ export async function streamTurn(options: ModelCallOptions, controller: AbortCon
   try {
     stream = await openStream(options, controller);
   } catch (error) {
-    return requestFailure(error, options, attempt, 'stream');
+    return await requestFailure(error, options, attempt, 'stream');
   }
   const assembler = new TurnAssembler(options);
   const iterator = stream[Symbol.asyncIterator]();
@@ -86,7 +86,7 @@ export async function streamTurn(options: ModelCallOptions, controller: AbortCon
         next = await iterator.next();
       } catch (error) {
         ended = true;
-        return bodyFailure(error, options, assembler);
+        return await bodyFailure(error, options, assembler);
       }
       if (next.done === true) {
         ended = true;

@@ -8,7 +8,7 @@
  */
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { z } from 'zod';
 import { BadArgumentError } from '../errors.js';
 import { defineTool } from './define-tool.js';
@@ -52,6 +52,10 @@ const LINE_PREVIEW_CHARS = 200;
 const SEARCH_LINE_CHARS = 4_000;
 const BINARY_SNIFF_BYTES = 8_000;
 const MAX_SEARCHED_FILES = 10_000;
+
+let re2js: Promise<typeof RE2JS> | undefined;
+/** re2js, imported on the first search (only `search_files` uses it), not when the package is. */
+const loadRe2js = () => (re2js ??= import('re2js').then((module) => module.RE2JS));
 
 /**
  * Creates read-only file tools confined to the calling agent's working
@@ -173,9 +177,10 @@ export function createFileTools(options: FileToolsOptions = {}): FileTools {
     }),
     execute: async ({ pattern, path: requested, ignore_case: ignoreCase, include }, { signal, cwd }) => {
       // RE2 matches in linear time: no pattern from a model can freeze the process.
+      const re2 = await loadRe2js();
       let expression: RE2JS;
       try {
-        expression = RE2JS.compile(pattern, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
+        expression = re2.compile(pattern, ignoreCase ? re2.CASE_INSENSITIVE : 0);
       } catch (error) {
         throw new Error(`\`pattern\` is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -37,6 +37,7 @@ describe('subagents mcp over stdio, in a real process', () => {
     expect(config.args[0]).toBe('subagents');
     // `npx subagents` runs the installed package's executable: here, the built one.
     const { client, stderr } = await connectStdio(process.execPath, [CLI, ...config.args.slice(1)], { env: serverEnv(config.env), cwd: fixture.dir });
+    expect(client.getServerVersion()?.version).toBe((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
       ['agent_status', 'close_agent', 'delegate_task', 'extend_deadline', 'interrupt_agent', 'list_agents', 'resume_agent', 'send_input', 'spawn_agent', 'wait_agent'],
