@@ -85,13 +85,13 @@ export type RunApprovals = (ask: ApprovalAsk, signal?: AbortSignal) => Promise<A
  */
 export function createRunActor<R>(deps: RunActorDeps<R>) {
   const listening = deps.listening ?? (() => true);
-  /** The controller of each run in flight, by its invoked actor (dropped with it). */
-  const controllers = new WeakMap<AnyActorRef, AbortController>();
+  /** The controller and activity of each run in flight, by its invoked actor (dropped with it). */
+  const controllers = new WeakMap<AnyActorRef, { controller: AbortController; activity: RunRequest['journal']['activity'] }>();
   const logic = fromPromise<RunResult, RunRequest>(({ input, signal: stopped, self }) => {
     const controller = new AbortController();
     if (stopped.aborted) controller.abort(stopped.reason);
     else stopped.addEventListener('abort', () => controller.abort(stopped.reason), { once: true });
-    controllers.set(self, controller);
+    controllers.set(self, { controller, activity: input.journal.activity });
     return run(input, controller.signal);
   });
   const run = async (input: RunRequest, signal: AbortSignal): Promise<RunResult> => {
@@ -218,7 +218,12 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
     logic,
     /** Aborts a run in flight given its invoked actor; nothing for one that settled (as XState's own stop). */
     abort(runActor: ActorRefFrom<typeof logic> | undefined): void {
-      if (runActor?.getSnapshot().status === 'active') controllers.get(runActor)?.abort();
+      const run = runActor?.getSnapshot().status === 'active' ? controllers.get(runActor) : undefined;
+      if (!run) return;
+      // The chart records the run as it was when stopped: an approval wait the abort ends is still what it was doing.
+      const { awaitingApproval } = run.activity;
+      run.controller.abort();
+      run.activity.awaitingApproval = awaitingApproval;
     },
   };
 }
