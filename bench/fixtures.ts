@@ -26,6 +26,14 @@ export const twoCallScript = scriptByConversation((turn) => {
   return reply.toolCall('lookup', { word });
 });
 
+/** P3's answer: 4,000 characters in chunks of 8, one per ms, so the stream outlasts any interrupt point. */
+export const LONG_ANSWER = 'streaming '.repeat(400);
+
+/** A fresh fake server streaming {@link LONG_ANSWER} to every request. */
+export function startLongAnswerServer(): Promise<FakeServer> {
+  return startFakeServer({ script: () => reply.text(LONG_ANSWER, { chunkDelayMs: 1, chunkSize: 8 }) });
+}
+
 /** A fresh fake server running {@link twoCallScript}. */
 export function startTwoCallServer(latencyMs = 0): Promise<FakeServer> {
   return startFakeServer({ script: twoCallScript, latencyMs });

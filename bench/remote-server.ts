@@ -8,12 +8,15 @@ const START_TIMEOUT_MS = 30_000;
 /** A fake server running in another process: its URL, and a close that waits for the process to exit. */
 export interface RemoteServer {
   url: string;
+  /** What the server reports after its URL (P3's streaming server: requests and aborts); returns the function that stops listening. */
+  onMessage(listener: (message: unknown) => void): () => void;
   close(): Promise<void>;
 }
 
-export function startServerProcess(latencyMs = 0): Promise<RemoteServer> {
+/** `stream`: P3's server (see server-process.ts) instead of the two-call one. */
+export function startServerProcess(latencyMs = 0, mode: 'two-call' | 'stream' = 'two-call'): Promise<RemoteServer> {
   // No inherited flags: a --cpu-prof of the client must not profile the server too.
-  const child = fork(SCRIPT, [String(latencyMs)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SCRIPT, [String(latencyMs), ...(mode === 'stream' ? ['stream'] : [])], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -27,6 +30,10 @@ export function startServerProcess(latencyMs = 0): Promise<RemoteServer> {
       const { url } = message as { url: string };
       resolve({
         url,
+        onMessage(listener) {
+          child.on('message', listener);
+          return () => void child.off('message', listener);
+        },
         close: async () => {
           if (child.connected) child.send('close');
           await exited;

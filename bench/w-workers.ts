@@ -20,7 +20,7 @@ import type { FakeServer } from '../src/testing/index.js';
 import { redisServerBinary, REDIS_MISSING, startRedis } from '../test/support/redis-server.js';
 import { clientFor, goalOf, lookupTool, MODEL, twoCallScript } from './fixtures.js';
 import { loadAverage } from './machine.js';
-import { timeStop } from './p3-interrupt.js';
+import { inlineStreamServer, timeStop } from './p3-interrupt.js';
 import type { Row } from './report.js';
 import { formatMs, formatRatio, median, percentile } from './stats.js';
 
@@ -110,7 +110,7 @@ async function interruptLatencies(server: FakeServer, redis: string, queue: stri
   const latencies: number[] = [];
   try {
     for (let sample = 0; sample < samples; sample += 1) {
-      latencies.push(await timeStop(server, 30, () => runtime.send(handle.id, STREAM_PROMPT), () => runtime.interrupt(handle.id)));
+      latencies.push(await timeStop(inlineStreamServer(server), 30, () => runtime.send(handle.id, STREAM_PROMPT), () => runtime.interrupt(handle.id)));
       await runtime.wait(handle.id, { timeoutMs: 10_000 });
     }
   } finally {

@@ -69,6 +69,12 @@ export const handleMachine = setup({
       slotSeq: context.slotSeq,
     })),
     announceStatus: emit((_, params: { status: HandleStatus }) => ({ type: 'status' as const, status: params.status })),
+    /**
+     * Aborts the run in flight first thing when `working` is left, before the
+     * run-end bookkeeping: the runtime provides it (the invoked actor's stop,
+     * at the end of the step, would abort it too, only later).
+     */
+    abortRun: (_args, _params: undefined) => {},
     nextSlotRequest: assign({ slotSeq: ({ context }) => context.slotSeq + 1 }),
     takeInput: assign(({ context, event }) => {
       assertEvent(event, 'INPUT.SEND');
@@ -254,7 +260,7 @@ export const handleMachine = setup({
         },
         working: {
           entry: ['startRun', 'armChildTimeout', 'armDeadline'],
-          exit: ['disarmChildTimeout', 'disarmDeadline'],
+          exit: ['abortRun', 'disarmChildTimeout', 'disarmDeadline'],
           invoke: {
             id: 'agentRun',
             src: 'agentRun',

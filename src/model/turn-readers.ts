@@ -5,7 +5,7 @@
  */
 import type { ChatChunk, ChatReasoningFields, ChatResponse, ChatResponseToolCall } from './chat-client.js';
 import { checkEnding } from './finish-reason.js';
-import { bodyFailure, requestFailure } from './model-failure.js';
+import { abortWith, bodyFailure, requestFailure } from './model-failure.js';
 import type { Failure } from './model-failure.js';
 import { requestBody, streamOptionsOf } from './model-request.js';
 import { refusesStreamOptions } from './request-failure.js';
@@ -86,6 +86,8 @@ export async function streamTurn(options: ModelCallOptions, controller: AbortCon
         next = await iterator.next();
       } catch (error) {
         ended = true;
+        // Stopped by the run's signal: the call throws its reason, so the failure is not described (nor redacted) for nobody.
+        if (options.signal.aborted) abortWith(options.signal, assembler.partialOutput);
         return await bodyFailure(error, options, assembler);
       }
       if (next.done === true) {

@@ -46,8 +46,12 @@ export function createCommands({ actor, refOf: requireRef, subtree, stopReach, e
 
   return {
     interrupt(id) {
-      requireRef(id);
-      command(id, 'RUN.INTERRUPT');
+      const ref = requireRef(id);
+      // Nothing to hand back, so nothing to look at before: the run is aborted as soon as the chart takes the event.
+      // A handle whose stop reaches no other is told directly; a subtree goes through the supervisor's cascade.
+      const reach = stopReach(id);
+      if (reach.stopped.length === 1 && reach.detached.length === 0) ref.send({ type: 'RUN.INTERRUPT' });
+      else actor.send({ type: 'HANDLE.COMMAND', id, command: 'RUN.INTERRUPT', cascade: true });
       return snapshotOf(id);
     },
     cancel(id) {

@@ -100,7 +100,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
   });
   /** How each run in flight asks for approval, by handle id: calls through a dispatcher go the way the run's own do. */
   const runApprovals = new Map<string, RunApprovals>();
-  const agentRun = createRunActor({
+  const runs = createRunActor({
     ...deps,
     journalChanged: (id) => {
       const ref = refs.get(id);
@@ -119,7 +119,7 @@ export function createHandles<R>(options: HandleApiOptions, deps: HandlesDeps<R>
       };
     },
   });
-  const handleLogic = handleMachine.provide({ actors: { agentRun } });
+  const handleLogic = handleMachine.provide({ actors: { agentRun: runs.logic }, actions: { abortRun: ({ self }) => runs.abort(self.getSnapshot().children.agentRun) } });
   const inspect = options.inspect
     ? { inspect: sanitizeInspectionObserver(options.inspect, { ...options.inspection, secrets: [...(options.inspection?.secrets ?? []), ...secrets] }) }
     : {};

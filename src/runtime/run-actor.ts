@@ -1,5 +1,5 @@
 import { fromPromise } from 'xstate';
-import type { ActorRefFrom } from 'xstate';
+import type { ActorRefFrom, AnyActorRef } from 'xstate';
 import { BadArgumentError } from '../errors.js';
 import { addUsage } from '../usage.js';
 import { overrun, tokensLeft } from '../machines/budget.js';
@@ -77,10 +77,24 @@ export type RunApprovals = (ask: ApprovalAsk, signal?: AbortSignal) => Promise<A
  * microtask later (user code never runs inside a transition) with a context
  * that writes to the handle's run journal. Whatever the run throws becomes
  * a plain, redacted error.
+ *
+ * `abort` stops a run in flight at once: the chart calls it first when it
+ * leaves `working`, so the run's signal fires before the run-end bookkeeping
+ * of that transition rather than after the whole step (where XState stops
+ * the invoked actor, which aborts the same signal if nothing did).
  */
 export function createRunActor<R>(deps: RunActorDeps<R>) {
   const listening = deps.listening ?? (() => true);
-  return fromPromise<RunResult, RunRequest>(async ({ input, signal }) => {
+  /** The controller and activity of each run in flight, by its invoked actor (dropped with it). */
+  const controllers = new WeakMap<AnyActorRef, { controller: AbortController; activity: RunRequest['journal']['activity'] }>();
+  const logic = fromPromise<RunResult, RunRequest>(({ input, signal: stopped, self }) => {
+    const controller = new AbortController();
+    if (stopped.aborted) controller.abort(stopped.reason);
+    else stopped.addEventListener('abort', () => controller.abort(stopped.reason), { once: true });
+    controllers.set(self, { controller, activity: input.journal.activity });
+    return run(input, controller.signal);
+  });
+  const run = async (input: RunRequest, signal: AbortSignal): Promise<RunResult> => {
     await Promise.resolve();
     signal.throwIfAborted();
     const ref = deps.refOf(input.handleId);
@@ -189,15 +203,29 @@ export function createRunActor<R>(deps: RunActorDeps<R>) {
       const traced = deps.telemetry?.startRun({ handleId: handle.id, name: handle.name, parentId: handle.parentId, depth: handle.depth, agentType: handle.agentType, model: handle.model, runId: input.runId, input: input.message });
       return normaliseResult(await (traced ? traced.within(work) : work()));
     } catch (error) {
+      // Stopped by its chart (the only way the signal fires): the chart has moved on and reads no failure.
+      if (signal.aborted) throw error;
       // Work lost outside this process ends the run `interrupted`, by a transition of its chart.
-      if (error instanceof RunLostError && !signal.aborted) ref.send({ type: 'RUN.INTERRUPT', reason: redactSecrets(error.reason, deps.secrets()) });
+      if (error instanceof RunLostError) ref.send({ type: 'RUN.INTERRUPT', reason: redactSecrets(error.reason, deps.secrets()) });
       throw new RunFailure(redactSecrets(errorText(error), deps.secrets()), errorCodeOf(error));
     } finally {
       if (trailing !== null) clearTimeout(trailing);
       stopTicking();
       unregister();
     }
-  });
+  };
+  return {
+    logic,
+    /** Aborts a run in flight given its invoked actor; nothing for one that settled (as XState's own stop). */
+    abort(runActor: ActorRefFrom<typeof logic> | undefined): void {
+      const run = runActor?.getSnapshot().status === 'active' ? controllers.get(runActor) : undefined;
+      if (!run) return;
+      // The chart records the run as it was when stopped: an approval wait the abort ends is still what it was doing.
+      const { awaitingApproval } = run.activity;
+      run.controller.abort();
+      run.activity.awaitingApproval = awaitingApproval;
+    },
+  };
 }
 
 
