@@ -1,0 +1,134 @@
+/**
+ * What changed in a handle's stored record since it was last written, as a
+ * store patch. A chart's context is replaced part by part (an `assign` makes
+ * new objects for what it changes and keeps the rest), so parts are compared
+ * by reference, and an array that starts with the items written before is
+ * extended rather than written again (the conversation). The run journal is
+ * the exception: the run changes it in place, so its fields are compared by
+ * their JSON text, and its messages, only ever pushed, by their count.
+ */
+import type { StateValue } from 'xstate';
+import type { HandleContext, RunJournal } from '../machines/handle-types.js';
+import type { StorePatch, StorePath } from '../store/store-types.js';
+
+type Changes = { set: Array<[StorePath, unknown]>; append: Array<[StorePath, unknown[]]> };
+type Plain = Record<string, unknown>;
+
+/** How deep below the context parts are compared one by one: `context.results.lastRun`, no further. */
+const DEPTH = 1;
+const CONTEXT = ['context'];
+const RUN = ['context', 'run'];
+
+const isPlain = (value: unknown): value is Plain => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** True if `after` holds `before`'s items, the same objects, at its start. */
+function extendsList(before: readonly unknown[], after: readonly unknown[]): boolean {
+  if (after.length < before.length) return false;
+  for (let index = 0; index < before.length; index += 1) if (before[index] !== after[index]) return false;
+  return true;
+}
+
+/** Adds what turns `before` into `after` (both plain objects) to `changes`; `skip` is left to the caller. */
+function diffParts(before: Plain, after: Plain, path: StorePath, depth: number, changes: Changes, skip?: string): void {
+  const keys = Object.keys(after);
+  const gone = (key: string) => before[key] !== undefined && after[key] === undefined;
+  if (Object.keys(before).some((key) => !(key in after) || gone(key))) {
+    // A key went away (JSON has no `undefined`): only the whole object says so.
+    changes.set.push([path, after]);
+    return;
+  }
+  for (const key of keys) {
+    const was = before[key];
+    const now = after[key];
+    if (was === now || key === skip) continue;
+    const at = [...path, key];
+    if (depth > 0 && isPlain(was) && isPlain(now)) diffParts(was, now, at, depth - 1, changes);
+    else if (Array.isArray(was) && Array.isArray(now) && extendsList(was, now)) {
+      if (now.length > was.length) changes.append.push([at, now.slice(was.length)]);
+    } else changes.set.push([at, now]);
+  }
+}
+
+/** The run journal as written last: its other fields' JSON texts, and how many of its messages. */
+interface RunWritten {
+  journal: RunJournal;
+  texts: Map<string, string>;
+  messages: number;
+  lastMessage: unknown;
+}
+
+const runWritten = (journal: RunJournal | null): RunWritten | null => {
+  if (!journal) return null;
+  const texts = new Map<string, string>();
+  for (const [key, value] of Object.entries(journal)) if (key !== 'messages') texts.set(key, JSON.stringify(value));
+  return { journal, texts, messages: journal.messages.length, lastMessage: journal.messages.at(-1) };
+};
+
+/** What changed in a run journal changed in place since `written`, which is brought up to date. */
+function diffRun(written: RunWritten, changes: Changes): void {
+  const { journal } = written;
+  for (const [key, value] of Object.entries(journal)) {
+    if (key === 'messages') continue;
+    const text = JSON.stringify(value) as string | undefined;
+    if (text === written.texts.get(key)) continue;
+    if (text === undefined) {
+      // A field went away: only the whole journal says so.
+      changes.set.push([RUN, journal]);
+      Object.assign(written, runWritten(journal));
+      return;
+    }
+    written.texts.set(key, text);
+    changes.set.push([[...RUN, key], value]);
+  }
+  const { messages } = journal;
+  const kept = messages.length >= written.messages && (written.messages === 0 || messages[written.messages - 1] === written.lastMessage);
+  if (!kept) changes.set.push([[...RUN, 'messages'], messages]);
+  else if (messages.length > written.messages) changes.append.push([[...RUN, 'messages'], messages.slice(written.messages)]);
+  written.messages = messages.length;
+  written.lastMessage = messages.at(-1);
+}
+
+const stateKey = (value: StateValue): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** A handle as stored (see durable-handles.ts). */
+interface HandleRecord {
+  order: number;
+  state: StateValue;
+  context: HandleContext;
+}
+
+/**
+ * Follows one handle's record from the one first written: `next` gives the
+ * patch from the record written last to this one (`null`: nothing changed)
+ * and takes this one as written.
+ */
+export class HandleDiff {
+  #order: number;
+  #state: string;
+  #context: HandleContext;
+  #run: RunWritten | null;
+
+  constructor(first: HandleRecord) {
+    this.#order = first.order;
+    this.#state = stateKey(first.state);
+    this.#context = first.context;
+    this.#run = runWritten(first.context.run);
+  }
+
+  next({ order, state, context }: HandleRecord): StorePatch | null {
+    const changes: Changes = { set: [], append: [] };
+    const key = stateKey(state);
+    if (order !== this.#order) changes.set.push([['order'], order]);
+    if (key !== this.#state) changes.set.push([['state'], state]);
+    if (context !== this.#context) diffParts(this.#context as unknown as Plain, context as unknown as Plain, CONTEXT, DEPTH, changes, 'run');
+    if (context.run !== (this.#run?.journal ?? null)) {
+      changes.set.push([RUN, context.run]);
+      this.#run = runWritten(context.run);
+    } else if (this.#run) diffRun(this.#run, changes);
+    this.#order = order;
+    this.#state = key;
+    this.#context = context;
+    if (changes.set.length + changes.append.length === 0) return null;
+    return { ...(changes.set.length > 0 ? { set: changes.set } : {}), ...(changes.append.length > 0 ? { append: changes.append } : {}) };
+  }
+}
