@@ -88,7 +88,13 @@ function diffRun(written: RunWritten, changes: Changes): void {
   written.lastMessage = messages.at(-1);
 }
 
-const stateKey = (value: StateValue): string => (typeof value === 'string' ? value : JSON.stringify(value));
+/** True if two chart states are the same state (compared by value: each snapshot has its own). */
+function sameState(a: StateValue | undefined, b: StateValue | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object') return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => key in b && sameState(a[key], b[key]));
+}
 
 /** A handle as stored (see durable-handles.ts). */
 interface HandleRecord {
@@ -104,29 +110,28 @@ interface HandleRecord {
  */
 export class HandleDiff {
   #order: number;
-  #state: string;
+  #state: StateValue;
   #context: HandleContext;
   #run: RunWritten | null;
 
   constructor(first: HandleRecord) {
     this.#order = first.order;
-    this.#state = stateKey(first.state);
+    this.#state = first.state;
     this.#context = first.context;
     this.#run = runWritten(first.context.run);
   }
 
   next({ order, state, context }: HandleRecord): StorePatch | null {
     const changes: Changes = { set: [], append: [] };
-    const key = stateKey(state);
     if (order !== this.#order) changes.set.push([['order'], order]);
-    if (key !== this.#state) changes.set.push([['state'], state]);
+    if (!sameState(state, this.#state)) changes.set.push([['state'], state]);
     if (context !== this.#context) diffParts(this.#context as unknown as Plain, context as unknown as Plain, CONTEXT, DEPTH, changes, 'run');
     if (context.run !== (this.#run?.journal ?? null)) {
       changes.set.push([RUN, context.run]);
       this.#run = runWritten(context.run);
     } else if (this.#run) diffRun(this.#run, changes);
     this.#order = order;
-    this.#state = key;
+    this.#state = state;
     this.#context = context;
     if (changes.set.length + changes.append.length === 0) return null;
     return { ...(changes.set.length > 0 ? { set: changes.set } : {}), ...(changes.append.length > 0 ? { append: changes.append } : {}) };

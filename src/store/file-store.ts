@@ -64,9 +64,13 @@ function survey(directory: string): { generation: number; hasSnapshot: boolean; 
  *   bad line elsewhere is a `StoreCorruptError` naming the file and the line.
  * - A lock file names the holder: a dead holder on this host is taken over, a
  *   live one gives `StoreLockedError { pid }`. Local file systems only.
- * - Bounded: the directory holds at most the snapshot (the live records) plus
- *   a journal of at most max(live records, `compactMinBytes`) and one
- *   record; during a compaction, briefly, one more snapshot.
+ * - A record is written whole by `put`, then as its changes by `patch`; a
+ *   record's patches are merged into it once they are four times its size,
+ *   and by `compact()`.
+ * - Bounded: the directory holds at most the snapshot (the live records, with
+ *   their patches not merged yet) plus a journal of at most max(live records,
+ *   `compactMinBytes`) and one record; during a compaction, briefly, one more
+ *   snapshot.
  *
  * @example
  * ```ts
@@ -176,7 +180,8 @@ function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncI
     }
   };
 
-  const compact = () => {
+  /** Rewrites the journal as a snapshot of the live records: their lines as they are, or (`merge`) one put line each. */
+  const compact = (merge: boolean) => {
     requireOpen();
     const next = generation + 1;
     const target = path.join(directory, snapshotName(next));
@@ -191,7 +196,7 @@ function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncI
         chunks.length = 0;
         size = 0;
       };
-      for (const text of live.lines()) {
+      for (const text of live.lines(merge)) {
         chunks.push(text);
         count += 1;
         size += text.length;
@@ -219,7 +224,7 @@ function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncI
   };
 
   const maybeCompact = () => {
-    if (journalBytes > compactMinBytes && journalBytes > live.bytes) compact();
+    if (journalBytes > compactMinBytes && journalBytes > live.bytes) compact(false);
   };
 
   return {
@@ -265,7 +270,9 @@ function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncI
       dirty = true;
       syncNow();
     },
-    compact,
+    compact() {
+      compact(true);
+    },
     close() {
       if (closed) return;
       try {

@@ -4,10 +4,11 @@
  * removal) or `{"c":…,"k":…,"s":[[path,value],…],"a":[[path,items],…]}` (a
  * patch: `s` and `a` are a {@link StorePatch}'s `set` and `append`, either
  * left out when empty). A journal is record lines appended one by one; a
- * snapshot is a header line, the live records (puts only), and an end line
- * with their count.
+ * snapshot is a header line, the live records (each a put line and the patch
+ * lines since; put lines only after an explicit `compact()`), and an end
+ * line with their count.
  *
- * Patch lines came with the store patches: a journal written before them
+ * Patch lines came with the store patches: a store written before them
  * reads as it always did; one holding patches, read by a version without
  * them, is refused as a `StoreCorruptError` naming the first patch line.
  */

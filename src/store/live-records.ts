@@ -1,9 +1,10 @@
 /**
  * The live records of a store, kept as the texts of their lines (see
  * journal.ts): per key, its put line and the patch lines written since. A
- * record's patches are merged into its put line (parsed, applied, written
- * out again) only when it is read back, compacted, or, with `mergeAt`, once
- * its patches outgrow its put line: a patch costs the bytes of its changes.
+ * patch costs the bytes of its changes; a record's patches are merged into
+ * its put line (parsed, applied, written out again) once they outgrow it
+ * `mergeAt` times, or when asked (`lines(true)`): so the live records are
+ * at most `mergeAt + 1` times their merged size.
  */
 import { applyPatch } from './patch.js';
 import { patchOf, putLine } from './journal.js';
@@ -18,20 +19,13 @@ interface Entry {
   patchBytes: number;
 }
 
-export interface LiveRecordsOptions {
-  /** Merges a record's patches once their bytes pass its put line's times this. @default never (merged when read or compacted) */
-  mergeAt?: number;
-}
+/** A record's patches are merged once their bytes pass its put line's times this. */
+const MERGE_AT = 4;
 
 export class LiveRecords {
   readonly #collections = new Map<string, Map<string, Entry>>();
-  readonly #mergeAt: number;
-  /** Bytes of the put lines, each with its newline: what a compaction writes, but what unmerged patches add. */
+  /** Bytes of the lines, each with its newline: what `lines(false)` gives. */
   bytes = 0;
-
-  constructor(options: LiveRecordsOptions = {}) {
-    this.#mergeAt = options.mergeAt ?? Number.POSITIVE_INFINITY;
-  }
 
   has(collection: string, key: string): boolean {
     return this.#collections.get(collection)?.has(key) ?? false;
@@ -41,7 +35,7 @@ export class LiveRecords {
     let entries = this.#collections.get(collection);
     if (!entries) this.#collections.set(collection, (entries = new Map<string, Entry>()));
     const before = entries.get(key);
-    if (before) this.bytes -= before.text.length + 1;
+    if (before) this.bytes -= before.text.length + 1 + before.patchBytes;
     entries.set(key, { text, patches: null, patchBytes: 0 });
     this.bytes += text.length + 1;
   }
@@ -52,7 +46,8 @@ export class LiveRecords {
     if (!entry) return false;
     (entry.patches ??= []).push(text);
     entry.patchBytes += text.length + 1;
-    if (entry.patchBytes > entry.text.length * this.#mergeAt) this.#merge(collection, key, entry);
+    this.bytes += text.length + 1;
+    if (entry.patchBytes > entry.text.length * MERGE_AT) this.#merge(collection, key, entry);
     return true;
   }
 
@@ -62,7 +57,7 @@ export class LiveRecords {
     const entry = entries?.get(key);
     if (!entry) return false;
     entries!.delete(key);
-    this.bytes -= entry.text.length + 1;
+    this.bytes -= entry.text.length + 1 + entry.patchBytes;
     return true;
   }
 
@@ -77,19 +72,20 @@ export class LiveRecords {
     return contents;
   }
 
-  /** Every record's put line, its patches merged into it first. */
-  *lines(): Generator<string> {
+  /** Every record's lines: its put line then its patch lines, or (`merge`) its put line with its patches merged into it. */
+  *lines(merge: boolean): Generator<string> {
     for (const [name, entries] of this.#collections) {
       for (const [key, entry] of entries) {
-        if (entry.patches) this.#merge(name, key, entry);
+        if (merge && entry.patches) this.#merge(name, key, entry);
         yield entry.text;
+        if (entry.patches) yield* entry.patches;
       }
     }
   }
 
   #merge(collection: string, key: string, entry: Entry): void {
     const text = putLine(collection, key, valueOf(entry));
-    this.bytes += text.length - entry.text.length;
+    this.bytes += text.length - entry.text.length - entry.patchBytes;
     entry.text = text;
     entry.patches = null;
     entry.patchBytes = 0;

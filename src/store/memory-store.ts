@@ -5,7 +5,7 @@ import type { Store } from './store-types.js';
 /**
  * A store kept in this process: nothing is written. Each value is kept as
  * its JSON text (a patch as the text of its changes, merged in once they
- * outgrow the value), so what is read back is a copy of what was put, and a new
+ * are four times its size), so what is read back is a copy of what was put, and a new
  * runtime created on the same memory store restores from it (in this
  * process only), even after the first one shut down and closed it.
  *
@@ -16,7 +16,7 @@ import type { Store } from './store-types.js';
  * ```
  */
 export function memoryStore(): Store {
-  const live = new LiveRecords({ mergeAt: 1 });
+  const live = new LiveRecords();
   // Closing holds nothing back: a new runtime on the same memory store restores from it and goes on writing.
   let closed = false;
   const open = () => {

@@ -73,6 +73,21 @@ describe('store patches', () => {
     expect(plain(openStore(dir).load())).toEqual({ handle: { h1: { ...expected, context: { ...expected.context, revision: 3 } } }, other: { x: 1 } });
   });
 
+  it('a compaction on its own keeps patch lines in its snapshot; a reopen applies them', () => {
+    const dir = tempDir();
+    const store = openStore(dir, { compactMinBytes: 0 });
+    store.put('c', 'a', { n: 0, list: [] });
+    store.patch!('c', 'a', { set: [[['n'], 1]], append: [[['list'], ['x']]] });
+    // Overwrites: the journal outgrows the live records, and is compacted.
+    for (let index = 0; index < 3; index += 1) store.put('c', 'b', index);
+    const snapshot = readdirSync(dir).find((name) => name.startsWith('snapshot-'));
+    expect(snapshot).toBeDefined();
+    expect(readFileSync(path.join(dir, snapshot!), 'utf8').split('\n').slice(1, 3)).toEqual(['{"c":"c","k":"a","v":{"n":0,"list":[]}}', '{"c":"c","k":"a","s":[[["n"],1]],"a":[[["list"],["x"]]]}']);
+    closeStore(store);
+    expect(plain(readFileStore(dir))).toEqual({ c: { a: { n: 1, list: ['x'] }, b: 2 } });
+    expect(plain(openStore(dir).load())).toEqual({ c: { a: { n: 1, list: ['x'] }, b: 2 } });
+  });
+
   it('a memory store gives back the same values, merging patches that outgrow their record', () => {
     const store = memoryStore();
     const expected = writeChanges(store);
@@ -137,6 +152,7 @@ describe('store patches', () => {
       } catch (caught) {
         return caught;
       }
+      return undefined;
     })();
     expect(error).toBeInstanceOf(StoreCorruptError);
     expect(error).toMatchObject({ line: 3, reason: 'a patch of c/gone, a record not there' });
@@ -156,9 +172,13 @@ describe('store patches', () => {
       store.patch!('handles', `h${index % 100}`, { set: [[['index'], index], [['text'], 'z'.repeat(500)]] });
       largest = Math.max(largest, directoryBytes(dir));
     }
-    const live = 100 * (JSON.stringify({ c: 'handles', k: 'h00', v: { index: 19_999, text: 'z'.repeat(500), tail: [] } }).length + 1);
-    // 20k patches of ~560 bytes is ~11 MB: compactions merge them.
+    // A record with its patches not merged yet is at most five times its merged size.
+    const live = 5 * 100 * (JSON.stringify({ c: 'handles', k: 'h00', v: { index: 19_999, text: 'z'.repeat(500), tail: [] } }).length + 1);
+    // 20k patches of ~560 bytes is ~11 MB: patches are merged into their records, compactions drop the rest.
     expect(largest).toBeLessThanOrEqual(2 * live + compactMinBytes + 1024);
+    expect(largest).toBeLessThan(1_000_000);
+    // The automatic compactions kept patch lines in their snapshots: a reopen applies them.
+    expect(readdirSync(dir).some((name) => name.startsWith('snapshot-'))).toBe(true);
     closeStore(store);
     expect(openStore(dir).load().get('handles')?.get('h99')).toEqual({ index: 19_999, text: 'z'.repeat(500), tail: [] });
   }, 60_000);
