@@ -49,37 +49,51 @@ function diffParts(before: Plain, after: Plain, path: StorePath, depth: number, 
   }
 }
 
-/** The run journal as written last: its other fields' JSON texts, and how many of its messages. */
+/** The run journal as written last: its other fields' JSON texts (an object's, key by key), and how many of its messages. */
 interface RunWritten {
   journal: RunJournal;
-  texts: Map<string, string>;
+  texts: Map<string, string | undefined>;
   messages: number;
   lastMessage: unknown;
 }
 
+/**
+ * Compares one field of a journal changed in place with its texts written
+ * last (an object's keys one by one, one level down), notes its texts now,
+ * and adds what changed to `changes`.
+ */
+function diffField(texts: Map<string, string | undefined>, journal: RunJournal, key: string, changes: Changes | null): void {
+  const value = (journal as unknown as Plain)[key];
+  if (isPlain(value)) {
+    const keys = Object.keys(value);
+    const shape = keys.join();
+    const whole = texts.get(key) !== shape || keys.some((sub) => value[sub] === undefined);
+    texts.set(key, shape);
+    for (const sub of keys) {
+      const text = JSON.stringify(value[sub]) as string | undefined;
+      if (!whole && text !== texts.get(`${key}.${sub}`)) changes?.set.push([[...RUN, key, sub], value[sub]]);
+      texts.set(`${key}.${sub}`, text);
+    }
+    if (whole) changes?.set.push([[...RUN, key], value]);
+    return;
+  }
+  const text = JSON.stringify(value) as string | undefined;
+  // A field gone (JSON has no `undefined`) is a journal without it.
+  if (text !== texts.get(key)) changes?.set.push(text === undefined ? [RUN, journal] : [[...RUN, key], value]);
+  texts.set(key, text);
+}
+
 const runWritten = (journal: RunJournal | null): RunWritten | null => {
   if (!journal) return null;
-  const texts = new Map<string, string>();
-  for (const [key, value] of Object.entries(journal)) if (key !== 'messages') texts.set(key, JSON.stringify(value));
+  const texts = new Map<string, string | undefined>();
+  for (const key of Object.keys(journal)) if (key !== 'messages') diffField(texts, journal, key, null);
   return { journal, texts, messages: journal.messages.length, lastMessage: journal.messages.at(-1) };
 };
 
 /** What changed in a run journal changed in place since `written`, which is brought up to date. */
 function diffRun(written: RunWritten, changes: Changes): void {
   const { journal } = written;
-  for (const [key, value] of Object.entries(journal)) {
-    if (key === 'messages') continue;
-    const text = JSON.stringify(value) as string | undefined;
-    if (text === written.texts.get(key)) continue;
-    if (text === undefined) {
-      // A field went away: only the whole journal says so.
-      changes.set.push([RUN, journal]);
-      Object.assign(written, runWritten(journal));
-      return;
-    }
-    written.texts.set(key, text);
-    changes.set.push([[...RUN, key], value]);
-  }
+  for (const key of Object.keys(journal)) if (key !== 'messages') diffField(written.texts, journal, key, changes);
   const { messages } = journal;
   const kept = messages.length >= written.messages && (written.messages === 0 || messages[written.messages - 1] === written.lastMessage);
   if (!kept) changes.set.push([[...RUN, 'messages'], messages]);
