@@ -1,29 +1,14 @@
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadArgumentError, StoreCorruptError } from '../../src/errors.js';
-import { fileStore, memoryStore, readFileStore } from '../../src/store/index.js';
+import { memoryStore, readFileStore } from '../../src/store/index.js';
 import type { Store, StoreContents } from '../../src/store/index.js';
 import { applyPatch } from '../../src/store/patch.js';
+import { directoryBytes, useFileStores } from '../support/file-stores.js';
 
-const open: Store[] = [];
-afterEach(() => {
-  for (const store of open.splice(0)) store.close();
-});
-
-const tempDir = () => mkdtempSync(path.join(tmpdir(), 'subagents-patch-'));
-const openStore = (...args: Parameters<typeof fileStore>) => {
-  const store = fileStore(...args);
-  open.push(store);
-  return store;
-};
-const closeStore = (store: Store) => {
-  store.close();
-  open.splice(open.indexOf(store), 1);
-};
+const { tempDir, openStore, closeStore } = useFileStores('subagents-patch-');
 const plain = (contents: StoreContents) => Object.fromEntries([...contents].map(([name, records]) => [name, Object.fromEntries(records)]));
-const directoryBytes = (dir: string) => readdirSync(dir).reduce((sum, name) => sum + (statSync(path.join(dir, name), { throwIfNoEntry: false })?.size ?? 0), 0);
 const journalLines = (dir: string) => readFileSync(path.join(dir, readdirSync(dir).find((name) => name.startsWith('journal-'))!), 'utf8').trim().split('\n');
 
 /** A handle-like record, and the same changes made to it through patches and by hand. */
