@@ -1,14 +1,17 @@
 /**
- * Handles in a store: every change of a handle's chart is written as its
- * complete state (the chart's state and context: status, queue,
- * conversation, usage, run counters, the plain-JSON setup); a new runtime on
- * the same store puts each one back in the tree. Nothing is derived beside
- * the charts: what is written is what the chart holds.
+ * Handles in a store: a handle's record is its chart's complete state (the
+ * chart's state and context: status, queue, conversation, usage, run
+ * counters, the plain-JSON setup), written whole when the handle comes, then
+ * on every change as a patch of what changed (whole again on a store
+ * without patches); a new runtime on the same store puts each one back in
+ * the tree. Nothing is derived beside the charts: what is written is what
+ * the chart holds.
  */
 import type { ActorRefFrom, SnapshotFrom, StateValue } from 'xstate';
 import type { HandleContext, HandleMachine } from '../machines/handle.js';
 import type { Store, StoreContents } from '../store/store-types.js';
 import type { QueuedInput } from '../types.js';
+import { HandleDiff } from './handle-patch.js';
 
 /** The collection of handles. */
 export const HANDLES = 'handle';
@@ -26,51 +29,50 @@ export interface StoredHandle {
 
 type HandleActorSnapshot = SnapshotFrom<HandleMachine>;
 
-const stateKey = (value: StateValue): string => (typeof value === 'string' ? value : JSON.stringify(value));
+const recordOf = (snapshot: HandleActorSnapshot): StoredHandle => ({ order: Number(snapshot.context.spec.key), state: snapshot.value, context: snapshot.context });
 
 /**
- * Writes a handle on every change of its chart's context or state; a step
- * that changes neither (progress re-arming stale detection) writes nothing.
+ * Writes a handle on every change of its chart's context or state, and of
+ * its run journal; a step that changes none of them (progress re-arming
+ * stale detection) writes nothing.
  */
 export function createHandleWriter(store: Store | null) {
   let attached = store !== null;
-  const watching = new Map<string, { unsubscribe(): void }>();
+  const watching = new Map<string, { write(snapshot: HandleActorSnapshot): void; subscription: { unsubscribe(): void } }>();
 
   function watch(ref: ActorRefFrom<HandleMachine>): void {
     if (!store) return;
-    const id = ref.getSnapshot().context.spec.id;
-    let lastContext: HandleContext | null = null;
-    let lastState = '';
+    const first = ref.getSnapshot();
+    const id = first.context.spec.id;
+    let written: HandleDiff | null = null;
     const write = (snapshot: HandleActorSnapshot) => {
       if (!attached || snapshot.status !== 'active') return;
-      const state = stateKey(snapshot.value);
-      if (snapshot.context === lastContext && state === lastState) return;
-      lastContext = snapshot.context;
-      lastState = state;
-      const record: StoredHandle = { order: Number(snapshot.context.spec.key), state: snapshot.value, context: snapshot.context };
-      store.put(HANDLES, id, record);
+      const record = recordOf(snapshot);
+      const patch = written ? written.next(record) : null;
+      if (written && !patch) return;
+      if (patch && store.patch) store.patch(HANDLES, id, patch);
+      else store.put(HANDLES, id, record);
+      written ??= new HandleDiff(record);
     };
-    write(ref.getSnapshot());
-    watching.set(id, ref.subscribe({ next: write, error: () => {} }));
+    write(first);
+    watching.set(id, { write, subscription: ref.subscribe({ next: write, error: () => {} }) });
   }
 
   return {
     watch,
     /**
      * The run in flight recorded a message or spend: its journal (in the
-     * handle's context, changed in place) is written again, so a run lost to
-     * a crash keeps its complete turns and its spend.
+     * handle's context, changed in place) is written again (what changed of
+     * it), so a run lost to a crash keeps its complete turns and its spend.
      */
     journal(ref: ActorRefFrom<HandleMachine>): void {
       const snapshot = ref.getSnapshot();
-      const id = snapshot.context.spec.id;
-      if (!store || !attached || snapshot.status !== 'active' || !watching.has(id)) return;
-      store.put(HANDLES, id, { order: Number(snapshot.context.spec.key), state: snapshot.value, context: snapshot.context } satisfies StoredHandle);
+      watching.get(snapshot.context.spec.id)?.write(snapshot);
     },
     /** The handles are gone for good: their records too. */
     forget(ids: readonly string[]): void {
       for (const id of ids) {
-        watching.get(id)?.unsubscribe();
+        watching.get(id)?.subscription.unsubscribe();
         watching.delete(id);
         if (attached) store?.remove(HANDLES, id);
       }
@@ -78,7 +80,7 @@ export function createHandleWriter(store: Store | null) {
     /** Stops writing: what is in the store stays as it is (`shutdown({ keep: true })`). */
     detach(): void {
       attached = false;
-      for (const subscription of watching.values()) subscription.unsubscribe();
+      for (const { subscription } of watching.values()) subscription.unsubscribe();
       watching.clear();
     },
   };

@@ -1,7 +1,9 @@
 import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { BadArgumentError } from '../errors.js';
-import { putLine, readJournal, readSnapshot, removeLine } from './journal.js';
+import { BadArgumentError, StoreCorruptError } from '../errors.js';
+import { patchLine, patchOf, putLine, readJournal, readSnapshot, removeLine } from './journal.js';
+import { LiveRecords } from './live-records.js';
+import { applyPatch } from './patch.js';
 import type { ReadRecord } from './journal.js';
 import { acquireLock } from './lock.js';
 import type { FileStoreOptions, Store, StoreContents } from './store-types.js';
@@ -62,9 +64,13 @@ function survey(directory: string): { generation: number; hasSnapshot: boolean; 
  *   bad line elsewhere is a `StoreCorruptError` naming the file and the line.
  * - A lock file names the holder: a dead holder on this host is taken over, a
  *   live one gives `StoreLockedError { pid }`. Local file systems only.
- * - Bounded: the directory holds at most the snapshot (the live records) plus
- *   a journal of at most max(live records, `compactMinBytes`) and one
- *   record; during a compaction, briefly, one more snapshot.
+ * - A record is written whole by `put`, then as its changes by `patch`; a
+ *   record's patches are merged into it once they are four times its size,
+ *   and by `compact()`.
+ * - Bounded: the directory holds at most the snapshot (the live records, with
+ *   their patches not merged yet) plus a journal of at most max(live records,
+ *   `compactMinBytes`) and one record; during a compaction, briefly, one more
+ *   snapshot.
  *
  * @example
  * ```ts
@@ -83,6 +89,17 @@ export function fileStore(directory: string, options: FileStoreOptions = {}): St
   }
 }
 
+/** Applies a record read from `file` to parsed contents; a patch of a record not there is corrupt. */
+function applyRead(contents: StoreContents, { record, line }: ReadRecord, file: string): void {
+  let values = contents.get(record.c);
+  if (!values) contents.set(record.c, (values = new Map<string, unknown>()));
+  const patch = patchOf(record);
+  if (record.r === 1) values.delete(record.k);
+  else if (!patch) values.set(record.k, record.v);
+  else if (values.has(record.k)) values.set(record.k, applyPatch(values.get(record.k), patch));
+  else throw new StoreCorruptError(file, line, `a patch of ${record.c}/${record.k}, a record not there`);
+}
+
 /**
  * What a file store's directory holds, read without taking its lock or
  * changing a byte (a torn last line is skipped, not cut): for a person
@@ -91,15 +108,11 @@ export function fileStore(directory: string, options: FileStoreOptions = {}): St
 export function readFileStore(directory: string): StoreContents {
   const { generation, hasSnapshot } = survey(directory);
   const contents: StoreContents = new Map();
-  const apply = ({ record }: ReadRecord) => {
-    let values = contents.get(record.c);
-    if (!values) contents.set(record.c, (values = new Map<string, unknown>()));
-    if (record.r === 1) values.delete(record.k);
-    else values.set(record.k, record.v);
-  };
+  const snapshot = path.join(directory, snapshotName(generation));
+  const journal = path.join(directory, journalName(generation));
   try {
-    if (hasSnapshot) readSnapshot(path.join(directory, snapshotName(generation))).forEach(apply);
-    readJournal(path.join(directory, journalName(generation)), false).records.forEach(apply);
+    if (hasSnapshot) for (const record of readSnapshot(snapshot)) applyRead(contents, record, snapshot);
+    for (const record of readJournal(journal, false).records) applyRead(contents, record, journal);
   } catch (error) {
     // A compaction moved on meanwhile: read the newer generation.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && survey(directory).generation !== generation) return readFileStore(directory);
@@ -111,37 +124,28 @@ export function readFileStore(directory: string): StoreContents {
 function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncIntervalMs: number, compactMinBytes: number, release: () => void): Store {
   const found = survey(directory);
   let { generation, hasSnapshot } = found;
-  /** Live records: collection → key → the text of its put line. */
-  const live = new Map<string, Map<string, string>>();
-  let liveBytes = 0;
+  /** Live records, as the texts of their lines. */
+  const live = new LiveRecords();
   /** What was read on open, parsed: handed to the first `load` rather than parsed again. */
   let opened: StoreContents | null = new Map();
 
-  const apply = ({ record, text }: ReadRecord, parsed: StoreContents | null) => {
-    let records = live.get(record.c);
-    if (!records) live.set(record.c, (records = new Map<string, string>()));
-    const before = records.get(record.k);
-    if (before !== undefined) liveBytes -= before.length + 1;
-    if (record.r === 1) {
-      records.delete(record.k);
-      parsed?.get(record.c)?.delete(record.k);
-      return;
-    }
-    records.set(record.k, text);
-    liveBytes += text.length + 1;
-    if (parsed) {
-      let values = parsed.get(record.c);
-      if (!values) parsed.set(record.c, (values = new Map<string, unknown>()));
-      values.set(record.k, record.v);
-    }
+  const replay = (read: ReadRecord, file: string) => {
+    applyRead(opened!, read, file);
+    const { record, text } = read;
+    if (record.r === 1) live.remove(record.c, record.k);
+    else if (patchOf(record)) live.patch(record.c, record.k, text);
+    else live.put(record.c, record.k, text);
   };
 
-  if (hasSnapshot) for (const record of readSnapshot(path.join(directory, snapshotName(generation)))) apply(record, opened);
+  if (hasSnapshot) {
+    const file = path.join(directory, snapshotName(generation));
+    for (const record of readSnapshot(file)) replay(record, file);
+  }
   let journalPath = path.join(directory, journalName(generation));
   let journalBytes = 0;
   try {
     const read = readJournal(journalPath);
-    for (const record of read.records) apply(record, opened);
+    for (const record of read.records) replay(record, journalPath);
     journalBytes = read.bytes;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -176,7 +180,8 @@ function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncI
     }
   };
 
-  const compact = () => {
+  /** Rewrites the journal as a snapshot of the live records: their lines as they are, or (`merge`) one put line each. */
+  const compact = (merge: boolean) => {
     requireOpen();
     const next = generation + 1;
     const target = path.join(directory, snapshotName(next));
@@ -191,13 +196,11 @@ function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncI
         chunks.length = 0;
         size = 0;
       };
-      for (const records of live.values()) {
-        for (const text of records.values()) {
-          chunks.push(text);
-          count += 1;
-          size += text.length;
-          if (size > 1 << 20) flush();
-        }
+      for (const text of live.lines(merge)) {
+        chunks.push(text);
+        count += 1;
+        size += text.length;
+        if (size > 1 << 20) flush();
       }
       chunks.push(JSON.stringify({ end: count }));
       flush();
@@ -221,7 +224,7 @@ function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncI
   };
 
   const maybeCompact = () => {
-    if (journalBytes > compactMinBytes && journalBytes > liveBytes) compact();
+    if (journalBytes > compactMinBytes && journalBytes > live.bytes) compact(false);
   };
 
   return {
@@ -235,27 +238,31 @@ function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncI
         opened = null;
         return contents;
       }
-      const contents: StoreContents = new Map();
-      for (const [name, records] of live) {
-        contents.set(name, new Map([...records].map(([key, text]) => [key, (JSON.parse(text) as { v: unknown }).v])));
-      }
-      return contents;
+      return live.contents();
     },
     put(collection, key, value) {
       requireOpen();
       opened = null;
       const text = putLine(collection, key, value);
       append(text);
-      apply({ record: { c: collection, k: key }, text }, null);
+      live.put(collection, key, text);
+      maybeCompact();
+    },
+    patch(collection, key, patch) {
+      requireOpen();
+      opened = null;
+      if (!live.has(collection, key)) throw new Error(`subagents: no record ${collection}/${key} to patch in the store \`${directory}\``);
+      const text = patchLine(collection, key, patch);
+      append(text);
+      live.patch(collection, key, text);
       maybeCompact();
     },
     remove(collection, key) {
       requireOpen();
       opened = null;
-      if (!live.get(collection)?.has(key)) return;
-      const text = removeLine(collection, key);
-      append(text);
-      apply({ record: { c: collection, k: key, r: 1 }, text }, null);
+      if (!live.has(collection, key)) return;
+      append(removeLine(collection, key));
+      live.remove(collection, key);
       maybeCompact();
     },
     sync() {
@@ -263,7 +270,9 @@ function openFileStore(directory: string, sync: FileStoreOptions['sync'], fsyncI
       dirty = true;
       syncNow();
     },
-    compact,
+    compact() {
+      compact(true);
+    },
     close() {
       if (closed) return;
       try {

@@ -1,8 +1,11 @@
-import type { Store, StoreContents } from './store-types.js';
+import { patchLine, putLine } from './journal.js';
+import { LiveRecords } from './live-records.js';
+import type { Store } from './store-types.js';
 
 /**
  * A store kept in this process: nothing is written. Each value is kept as
- * its JSON text, so what is read back is a copy of what was put, and a new
+ * its JSON text (a patch as the text of its changes, merged in once they
+ * are four times its size), so what is read back is a copy of what was put, and a new
  * runtime created on the same memory store restores from it (in this
  * process only), even after the first one shut down and closed it.
  *
@@ -13,7 +16,7 @@ import type { Store, StoreContents } from './store-types.js';
  * ```
  */
 export function memoryStore(): Store {
-  const collections = new Map<string, Map<string, string>>();
+  const live = new LiveRecords();
   // Closing holds nothing back: a new runtime on the same memory store restores from it and goes on writing.
   let closed = false;
   const open = () => {
@@ -25,23 +28,20 @@ export function memoryStore(): Store {
       return closed;
     },
     load() {
-      const contents: StoreContents = new Map();
-      for (const [name, records] of collections) {
-        contents.set(name, new Map([...records].map(([key, text]) => [key, JSON.parse(text) as unknown])));
-      }
-      return contents;
+      return live.contents();
     },
     put(collection, key, value) {
       open();
-      const text = JSON.stringify(value);
-      if (text === undefined) throw new Error(`subagents: a store value must be plain JSON, got ${typeof value} for ${collection}/${key}`);
-      let records = collections.get(collection);
-      if (!records) collections.set(collection, (records = new Map<string, string>()));
-      records.set(key, text);
+      live.put(collection, key, putLine(collection, key, value));
+    },
+    patch(collection, key, patch) {
+      open();
+      if (!live.has(collection, key)) throw new Error(`subagents: no record ${collection}/${key} to patch in the memory store`);
+      live.patch(collection, key, patchLine(collection, key, patch));
     },
     remove(collection, key) {
       open();
-      collections.get(collection)?.delete(key);
+      live.remove(collection, key);
     },
     sync() {},
     compact() {},

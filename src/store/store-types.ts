@@ -3,6 +3,21 @@
 /** Everything a store holds: per collection, per key, a plain-JSON value. */
 export type StoreContents = Map<string, Map<string, unknown>>;
 
+/** A path of object keys inside a record's value (never empty: the whole value is a `put`). */
+export type StorePath = readonly string[];
+
+/**
+ * Changes to part of a record's value. The `set`s apply first, in order: each
+ * replaces what is at its path; where the path meets a key that is missing or
+ * not a plain object, an empty object is put there first. Then the `append`s,
+ * in order: each adds its items at the end of the array at its path (an
+ * empty array first if there is none). So any patch applies to any value.
+ */
+export interface StorePatch {
+  set?: ReadonlyArray<readonly [path: StorePath, value: unknown]>;
+  append?: ReadonlyArray<readonly [path: StorePath, items: readonly unknown[]]>;
+}
+
 /**
  * A key-value store in collections, written one record at a time. Every call
  * is synchronous: a record is written when `put` returns (as durably as the
@@ -17,6 +32,13 @@ export interface Store {
   load(): StoreContents;
   /** Sets a key of a collection. */
   put(collection: string, key: string, value: unknown): void;
+  /**
+   * Changes part of a key's value, the key being there (else an error): as
+   * durable as a `put` when it returns, and written as the changes only;
+   * `load` gives the value with them applied. Optional: a writer falls back
+   * on `put` of the whole value with a store that has none.
+   */
+  patch?(collection: string, key: string, patch: StorePatch): void;
   /** Removes a key of a collection (nothing if absent). */
   remove(collection: string, key: string): void;
   /** Makes everything written so far durable by the store's strongest means (an `fdatasync` for a file store). */

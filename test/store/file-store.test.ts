@@ -1,36 +1,24 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreCorruptError, StoreLockedError, BadArgumentError } from '../../src/errors.js';
 import { fileStore, memoryStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
+import { directoryBytes, useFileStores } from '../support/file-stores.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HOLDER = path.join(ROOT, 'test/fixtures/store-holder.mjs');
 
-const open: Store[] = [];
 const children: ChildProcess[] = [];
 afterEach(() => {
-  for (const store of open.splice(0)) store.close();
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-const tempDir = () => mkdtempSync(path.join(tmpdir(), 'subagents-store-'));
-const openStore = (...args: Parameters<typeof fileStore>) => {
-  const store = fileStore(...args);
-  open.push(store);
-  return store;
-};
-const closeStore = (store: Store) => {
-  store.close();
-  open.splice(open.indexOf(store), 1);
-};
+const { tempDir, openStore, closeStore } = useFileStores('subagents-store-');
 const plain = (store: Store) => Object.fromEntries([...store.load()].map(([name, records]) => [name, Object.fromEntries(records)]));
-const directoryBytes = (dir: string) => readdirSync(dir).reduce((sum, name) => sum + (statSync(path.join(dir, name), { throwIfNoEntry: false })?.size ?? 0), 0);
 const generationOf = (dir: string) => Math.max(0, ...readdirSync(dir).map((name) => Number(/^snapshot-(\d+)\.jsonl$/.exec(name)?.[1] ?? 0)));
 
 /** Starts the holder fixture and resolves once it printed its first line. */
