@@ -84,7 +84,7 @@ export type { ViewOptions, ViewServer } from './view/serve-view.js';
 
 // Durability: where a runtime keeps its state so a new process can restore it.
 export { fileStore, memoryStore } from './store/index.js';
-export type { FileStoreOptions, Store, StoreContents, SyncPolicy } from './store/index.js';
+export type { FileStoreOptions, Store, StoreContents, StorePatch, StorePath, SyncPolicy } from './store/index.js';
 
 // Scaling out: runs on workers over Redis (needs the optional peers bullmq and ioredis).
 export { bullmqExecutor } from './distributed/bullmq-executor.js';
