@@ -26,36 +26,42 @@ pricesOf: (provider: string | null) => ModelPrices | undefined,
     if (member === handleId) continue;
     addUsage(tokens, core.get(member).usage);
   }
-  const cost = costOf(pricesOf(setup?.provider ?? null), model, tokens);
-  const deniedToolsets = setup?.deniedToolsets ?? [];
-  const degradedToLeaf = setup?.degradedToLeaf ?? false;
+  const ending = end.run ? runEnding(end.run) : notStarted(end);
   // Every field in one literal, in one order: a result built by spreading and adding 20-odd fields one by one
   // is a slow, dictionary-mode object.
-  if (!end.run) {
-    const status = end.handedBack === 'interrupted' ? 'interrupted' : 'cancelled';
-    const error = end.reason ?? `The subagent was ${end.handedBack} before it started its task.`;
-    return {
-      taskIndex,
-      handleId,
-      goal,
-      usage: tokens,
-      cost,
-      model,
-      deniedToolsets,
-      degradedToLeaf,
-      worktree,
-      status,
-      summary: error,
-      partialOutput: null,
-      exitReason: 'interrupted',
-      apiCalls: 0,
-      durationMs: 0,
-      toolTrace: [],
-      error,
-      errorCode: null,
-    };
-  }
-  const run = end.run;
+  return {
+    taskIndex,
+    handleId,
+    goal,
+    usage: tokens,
+    cost: costOf(pricesOf(setup?.provider ?? null), model, tokens),
+    model,
+    deniedToolsets: setup?.deniedToolsets ?? [],
+    degradedToLeaf: setup?.degradedToLeaf ?? false,
+    worktree,
+    status: ending.status,
+    summary: ending.summary,
+    partialOutput: ending.partialOutput,
+    exitReason: ending.exitReason,
+    apiCalls: ending.apiCalls,
+    durationMs: ending.durationMs,
+    toolTrace: ending.toolTrace,
+    error: ending.error,
+    errorCode: ending.errorCode,
+  };
+}
+
+type Ending = Pick<UncheckedResult, 'status' | 'summary' | 'partialOutput' | 'exitReason' | 'apiCalls' | 'durationMs' | 'toolTrace' | 'error' | 'errorCode'>;
+
+/** A task whose child never started it: handed back. */
+function notStarted(end: Extract<TaskEnd, { run: null }>): Ending {
+  const error = end.reason ?? `The subagent was ${end.handedBack} before it started its task.`;
+  const status = end.handedBack === 'interrupted' ? 'interrupted' : 'cancelled';
+  return { status, summary: error, partialOutput: null, exitReason: 'interrupted', apiCalls: 0, durationMs: 0, toolTrace: [], error, errorCode: null };
+}
+
+/** A task as its child's run ended it. */
+function runEnding(run: NonNullable<TaskEnd['run']>): Ending {
   const exitReason: ExitReason =
     run.outcome === 'completed'
       ? 'completed'
@@ -66,15 +72,6 @@ pricesOf: (provider: string | null) => ModelPrices | undefined,
           : run.outcome;
   const fallback = run.outcome === 'interrupted' ? 'The subagent was interrupted before it finished.' : 'The subagent was cancelled before it finished.';
   return {
-    taskIndex,
-    handleId,
-    goal,
-    usage: tokens,
-    cost,
-    model,
-    deniedToolsets,
-    degradedToLeaf,
-    worktree,
     status: run.outcome,
     summary: run.outcome === 'completed' ? (run.output ?? '') : (run.error ?? fallback),
     partialOutput: run.partialOutput,
