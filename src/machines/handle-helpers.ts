@@ -136,3 +136,20 @@ export const runFailure = (error: unknown): RunEnding => {
   const errorCode = errorCodeOf(error);
   return { outcome: errorCode === 'budget_exceeded' ? 'budget_exceeded' : 'error', error: errorText(error), errorCode };
 };
+
+/**
+ * Orders every change of every handle in this process: recency ("the handle
+ * updated last") is read from it, never from the clock, whose milliseconds tie.
+ */
+let lastRevision = 0;
+
+/** The fields every change of a handle sets: when (for people) and in which order (for code). */
+export const touched = () => ({ updatedAt: Date.now(), revision: (lastRevision += 1) });
+
+/**
+ * Handles restored from a store keep their revisions: later changes in this
+ * process must still order after them.
+ */
+export function advanceRevision(atLeast: number): void {
+  if (atLeast > lastRevision) lastRevision = atLeast;
+}

@@ -3,33 +3,16 @@ import type { HandBackReason, HandleStatus, RunStats } from '../types.js';
 import { settleTurns } from './conversation.js';
 import { addUsage, sumUsage } from '../usage.js';
 import { budgetStateOf, overrun } from './budget.js';
-import { NONE, NO_RESULTS, ended, newRunJournal, overBudget, runFailure, settled, stopDiagnostic } from './handle-helpers.js';
+import { NONE, NO_RESULTS, ended, newRunJournal, overBudget, runFailure, settled, stopDiagnostic, touched } from './handle-helpers.js';
 import type { HandleContext, HandleEmitted, HandleEvent, HandleInput, HandleToSupervisorEvent, RunEnding, RunReport, RunRequest, RunResult } from './handle-types.js';
 
 export type * from './handle-types.js';
-export { errorCodeOf, errorText, newRunJournal, stopDiagnostic } from './handle-helpers.js';
+export { advanceRevision, errorCodeOf, errorText, newRunJournal, stopDiagnostic } from './handle-helpers.js';
 
 /** Ids of the limit timers, so leaving the state cancels them. */
 const CHILD_TIMEOUT_ID = 'limit.childTimeout';
 const STALE_TIMEOUT_ID = 'limit.staleTimeout';
 const DEADLINE_ID = 'limit.deadline';
-
-/**
- * Orders every change of every handle in this process: recency ("the handle
- * updated last") is read from it, never from the clock, whose milliseconds tie.
- */
-let lastRevision = 0;
-
-/** The fields every change of a handle sets: when (for people) and in which order (for code). */
-const touched = () => ({ updatedAt: Date.now(), revision: (lastRevision += 1) });
-
-/**
- * Handles restored from a store keep their revisions: later changes in this
- * process must still order after them.
- */
-export function advanceRevision(atLeast: number): void {
-  if (atLeast > lastRevision) lastRevision = atLeast;
-}
 
 /** An interrupted run's ending: the interrupt's reason, when it gave one, is the run's error. */
 const interruptEnding = ({ event }: { event: HandleEvent }): RunEnding =>
