@@ -113,10 +113,6 @@ export class EventHub {
 
   constructor(private readonly onListenerError: (error: unknown) => void) {}
 
-  get hasListeners(): boolean {
-    return this.#listeners.size > 0;
-  }
-
   /** Whether a listener takes events of this type: when none does, they are not built. */
   wants(type: RuntimeEventType): boolean {
     return this.#takeAll > 0 || (this.#takers.get(type) ?? 0) > 0;
